@@ -1,0 +1,19 @@
+import type { AfterDeadline, OrganisationPolicy } from './enforcement.js';
+
+export interface Organisation {
+  id: string;
+  name: string;
+  timeZone: string;
+  policy: OrganisationPolicy;
+  createdAt: Date;
+}
+
+export const AFTER_DEADLINE_CHOICES: readonly AfterDeadline[] = ['set_up_at_login', 'block'];
+
+export function isAfterDeadline(value: string): value is AfterDeadline {
+  return (AFTER_DEADLINE_CHOICES as readonly string[]).includes(value);
+}
+
+export function organisationNameKey(name: string): string {
+  return name.trim().toLowerCase();
+}

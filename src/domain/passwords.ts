@@ -1,0 +1,45 @@
+// Password hashing with argon2id (OWASP's m=19456 KiB, t=2, p=1). @node-rs/argon2 runs the
+// hash on libuv's thread pool, off the event loop.
+import { hash, verify, type Algorithm } from '@node-rs/argon2';
+
+// Algorithm is an ambient const enum, which verbatimModuleSyntax cannot read: 2 is Argon2id.
+const PARAMETERS = { algorithm: 2 as Algorithm.Argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
+
+export const PASSWORD_MIN_LENGTH = 10;
+export const PASSWORD_MAX_LENGTH = 256;
+
+export function hashPassword(password: string): Promise<string> {
+  return hash(password, PARAMETERS);
+}
+
+// Verified against when the email is unknown, so that both answers take the same time.
+let decoyHash: Promise<string> | null = null;
+
+export async function verifyPassword(storedHash: string | null, password: string): Promise<boolean> {
+  if (storedHash === null) {
+    decoyHash ??= hashPassword('twofold decoy password, never matches');
+    await verify(await decoyHash, password).catch(() => false);
+    return false;
+  }
+  return verify(storedHash, password).catch(() => false);
+}
+
+export type PasswordProblem = 'too_short' | 'too_long' | 'mismatch';
+
+export function passwordProblem(password: string, confirmation: string): PasswordProblem | null {
+  if ([...password].length < PASSWORD_MIN_LENGTH) return 'too_short';
+  if ([...password].length > PASSWORD_MAX_LENGTH) return 'too_long';
+  if (password !== confirmation) return 'mismatch';
+  return null;
+}
+
+export function describePasswordProblem(problem: PasswordProblem): string {
+  switch (problem) {
+    case 'too_short':
+      return `The password must have at least ${PASSWORD_MIN_LENGTH} characters.`;
+    case 'too_long':
+      return `The password must have at most ${PASSWORD_MAX_LENGTH} characters.`;
+    case 'mismatch':
+      return 'The two passwords do not match.';
+  }
+}

@@ -1,0 +1,65 @@
+// Deadlines are typed and shown in the organisation's time zone and stored in UTC.
+
+export function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-GB', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function partsIn(timeZone: string, at: Date): Record<string, number> {
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hourCycle: 'h23',
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+  }).formatToParts(at);
+  return Object.fromEntries(parts.filter((p) => p.type !== 'literal').map((p) => [p.type, Number(p.value)]));
+}
+
+function offsetMsAt(timeZone: string, at: Date): number {
+  const p = partsIn(timeZone, at);
+  const asUtc = Date.UTC(p.year ?? 0, (p.month ?? 1) - 1, p.day ?? 1, p.hour ?? 0, p.minute ?? 0, p.second ?? 0);
+  return asUtc - Math.floor(at.getTime() / 1000) * 1000;
+}
+
+/** "2026-12-01T09:00" as wall-clock time in `timeZone`, or null when it is not such a value. */
+export function parseLocalDateTime(value: string, timeZone: string): Date | null {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value.trim());
+  if (!match) return null;
+  const [year, month, day, hour, minute] = match.slice(1).map(Number) as [number, number, number, number, number];
+  const wall = Date.UTC(year, month - 1, day, hour, minute);
+  const check = new Date(wall);
+  if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59) return null;
+  // Two passes settle the offset across a daylight-saving change.
+  let utc = wall - offsetMsAt(timeZone, new Date(wall));
+  utc = wall - offsetMsAt(timeZone, new Date(utc));
+  return new Date(utc);
+}
+
+/** The value a datetime-local input shows for `at` in `timeZone`. */
+export function toLocalInputValue(at: Date, timeZone: string): string {
+  const p = partsIn(timeZone, at);
+  const two = (n: number | undefined) => String(n ?? 0).padStart(2, '0');
+  return `${p.year}-${two(p.month)}-${two(p.day)}T${two(p.hour)}:${two(p.minute)}`;
+}
+
+/** "1 Dec 2026, 09:00 (Europe/Amsterdam)" */
+export function formatDateTime(at: Date, timeZone: string): string {
+  const text = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(at);
+  return `${text} (${timeZone})`;
+}

@@ -1,0 +1,147 @@
+// What admins do to the users of their organisation.
+import { randomUUID } from 'node:crypto';
+import { effectiveDeadlineFor, isOverdue, isTwoFactorRequired, twoFactorStatusOf, type TwoFactorStatus } from '../domain/enforcement.js';
+import type { Organisation } from '../domain/organisations.js';
+import {
+  emailKey,
+  emailProblem,
+  isRole,
+  isStatus,
+  mayAssignRole,
+  nameProblem,
+  type Role,
+  type Status,
+  type User,
+} from '../domain/users.js';
+import type { Executor } from '../store/db.js';
+import { atomically, type Tenant } from '../store/tenant.js';
+import { isEmailTaken } from '../store/users.js';
+import { addMinutes, type Deps } from './deps.js';
+
+export const INVITE_LINK_DAYS = 7;
+export const RESET_LINK_HOURS = 24;
+
+export type FieldProblems = Partial<Record<'name' | 'email' | 'role' | 'status' | 'deadline', string>>;
+
+export interface UserInput {
+  name: string;
+  email: string;
+  role: string;
+}
+
+async function profileProblems(db: Executor, actor: User, input: UserInput, exceptUserId: string | null): Promise<FieldProblems> {
+  const problems: FieldProblems = {};
+  const name = nameProblem(input.name);
+  if (name !== null) problems.name = name;
+  const email = emailProblem(input.email);
+  if (email !== null) problems.email = email;
+  else if (await isEmailTaken(db, emailKey(input.email), exceptUserId)) problems.email = 'Another account already uses this email address.';
+  if (!isRole(input.role)) problems.role = 'Choose a role.';
+  else if (!mayAssignRole(actor.role, input.role)) problems.role = 'Only a super admin can make someone a super admin.';
+  return problems;
+}
+
+export type CreateUser = { ok: true; userId: string; linkToken: string } | { ok: false; problems: FieldProblems };
+
+export async function createUser(deps: Deps, tenant: Tenant, actor: User, input: UserInput): Promise<CreateUser> {
+  const problems = await profileProblems(deps.db, actor, input, null);
+  if (Object.keys(problems).length > 0 || !isRole(input.role)) return { ok: false, problems };
+  const role: Role = input.role;
+  const now = deps.now();
+  const userId = randomUUID();
+  const linkToken = await atomically(deps.db, tenant.organisationId, async (trx) => {
+    await trx.users.insert({ id: userId, email: input.email.trim(), emailKey: emailKey(input.email), name: input.name.trim(), role, passwordHash: null, now });
+    return trx.passwordLinks.issue(userId, 'invite', now, addMinutes(now, INVITE_LINK_DAYS * 24 * 60));
+  });
+  return { ok: true, userId, linkToken };
+}
+
+/** Admins manage users below super admin; super admins manage everyone. */
+export function mayManage(actor: User, target: User): boolean {
+  return actor.role === 'super_admin' || target.role !== 'super_admin';
+}
+
+export type UpdateUser = { ok: true } | { ok: false; problems: FieldProblems };
+
+export async function updateUser(
+  deps: Deps,
+  organisation: Organisation,
+  actor: User,
+  target: User,
+  input: UserInput & { status: string },
+): Promise<UpdateUser> {
+  const problems = await profileProblems(deps.db, actor, input, target.id);
+  if (!isStatus(input.status)) problems.status = 'Choose a status.';
+  if (actor.id === target.id && input.role !== target.role) problems.role = 'You cannot change your own role.';
+  if (actor.id === target.id && input.status !== target.status) problems.status = 'You cannot deactivate yourself.';
+  if (Object.keys(problems).length > 0 || !isRole(input.role) || !isStatus(input.status)) return { ok: false, problems };
+  const role: Role = input.role;
+  const status: Status = input.status;
+  const now = deps.now();
+  await atomically(deps.db, organisation.id, async (trx) => {
+    await trx.users.updateProfile(target.id, { name: input.name.trim(), email: input.email.trim(), emailKey: emailKey(input.email), role, status }, now);
+    if (status === 'inactive' && target.status === 'active') await trx.sessions.deleteAllForUser(target.id);
+    if (status === 'active' && target.status === 'inactive') {
+      // Back from inactive: whatever was linked before is cleared, and set up anew.
+      const removed = await trx.devices.removeAllForUser(target.id);
+      const mustSetUp = removed > 0 || isTwoFactorRequired(organisation.policy, target.twoFactor);
+      await trx.users.setSetUpAtNextLogin(target.id, mustSetUp, now);
+    }
+  });
+  return { ok: true };
+}
+
+export type TwoFactorRequirementInput = { required: boolean; personalDeadline: Date | null };
+
+export type SetRequirement = { ok: true } | { ok: false; problems: FieldProblems };
+
+export async function setUserRequirement(deps: Deps, tenant: Tenant, target: User, input: TwoFactorRequirementInput): Promise<SetRequirement> {
+  const now = deps.now();
+  const unchanged = target.twoFactor.personalDeadline?.getTime() === input.personalDeadline?.getTime();
+  if (input.personalDeadline !== null && !unchanged && input.personalDeadline.getTime() <= now.getTime()) {
+    return { ok: false, problems: { deadline: 'Choose a deadline in the future.' } };
+  }
+  await atomically(deps.db, tenant.organisationId, async (trx) => {
+    await trx.users.setTwoFactorRequirement(target.id, input.required, input.personalDeadline, now);
+    // A new date from an admin is the extra time it says: it lifts a pending "set up now".
+    if (input.personalDeadline !== null && !unchanged) await trx.users.setSetUpAtNextLogin(target.id, false, now);
+  });
+  return { ok: true };
+}
+
+/** Removes every device, ends every session; the user links anew at the next login. */
+export async function resetTwoFactor(deps: Deps, tenant: Tenant, target: User): Promise<void> {
+  const now = deps.now();
+  await atomically(deps.db, tenant.organisationId, async (trx) => {
+    await trx.devices.removeAllForUser(target.id);
+    await trx.users.setSetUpAtNextLogin(target.id, true, now);
+    await trx.sessions.deleteAllForUser(target.id);
+  });
+}
+
+export function issueResetLink(deps: Deps, tenant: Tenant, target: User): Promise<string> {
+  const now = deps.now();
+  return tenant.passwordLinks.issue(target.id, 'reset', now, addMinutes(now, RESET_LINK_HOURS * 60));
+}
+
+export interface UserOverview {
+  user: User;
+  confirmedDevices: number;
+  status: TwoFactorStatus;
+  required: boolean;
+  deadline: Date | null;
+  overdue: boolean;
+}
+
+export function overviewOf(organisation: Organisation, user: User, confirmedDevices: number, now: Date): UserOverview {
+  const status = twoFactorStatusOf(organisation.policy, user.twoFactor, confirmedDevices, now);
+  const required = isTwoFactorRequired(organisation.policy, user.twoFactor);
+  const deadline = required ? effectiveDeadlineFor(organisation.policy, user.twoFactor) : null;
+  return { user, confirmedDevices, status, required, deadline, overdue: isOverdue(status) };
+}
+
+export async function listUsers(deps: Deps, tenant: Tenant, organisation: Organisation, search: string, page: number) {
+  const { rows, total } = await tenant.users.list(search, page);
+  const now = deps.now();
+  return { total, users: rows.map((row) => overviewOf(organisation, row.user, row.confirmedDevices, now)) };
+}

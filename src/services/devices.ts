@@ -1,0 +1,83 @@
+// Linking, confirming and removing a user's authenticator devices.
+import { randomUUID } from 'node:crypto';
+import QRCode from 'qrcode';
+import { deviceNameProblem, type Device } from '../domain/devices.js';
+import { mayRemoveDevice } from '../domain/enforcement.js';
+import type { Organisation } from '../domain/organisations.js';
+import { openSecret, sealSecret } from '../domain/secret-box.js';
+import { newTotpSecret, otpauthUri, secretForTyping } from '../domain/totp.js';
+import type { User } from '../domain/users.js';
+import { atomically, type Tenant } from '../store/tenant.js';
+import { checkCode, type CodeCheck } from './codes.js';
+import { addMinutes, type Deps } from './deps.js';
+
+/** A set-up left unconfirmed this long is abandoned and cleared on the next one. */
+const ABANDONED_AFTER_MINUTES = 24 * 60;
+
+export type StartDevice = { ok: true; deviceId: string } | { ok: false; problem: string };
+
+export async function startLinkingDevice(deps: Deps, tenant: Tenant, user: User, name: string): Promise<StartDevice> {
+  const problem = deviceNameProblem(name);
+  if (problem !== null) return { ok: false, problem };
+  const now = deps.now();
+  await tenant.devices.removeAbandoned(user.id, addMinutes(now, -ABANDONED_AFTER_MINUTES));
+  const deviceId = randomUUID();
+  await tenant.devices.insertUnconfirmed({
+    id: deviceId,
+    userId: user.id,
+    name: name.trim(),
+    sealedSecret: sealSecret(deps.secretKey, newTotpSecret(), deviceId),
+    now,
+  });
+  return { ok: true, deviceId };
+}
+
+export interface PendingDevice {
+  device: Device;
+  secretForTyping: string;
+  otpauthUri: string;
+  qrSvgDataUri: string;
+}
+
+/** What the confirmation step shows; null once confirmed, so the secret is never shown again. */
+export async function pendingDevice(
+  deps: Deps,
+  tenant: Tenant,
+  organisation: Organisation,
+  user: User,
+  deviceId: string,
+): Promise<PendingDevice | null> {
+  const found = await tenant.devices.findForUser(user.id, deviceId);
+  if (!found || found.device.confirmedAt !== null) return null;
+  const secret = openSecret(deps.secretKey, found.sealedSecret, deviceId);
+  const uri = otpauthUri(secret, organisation.name, user.email);
+  const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
+  return {
+    device: found.device,
+    secretForTyping: secretForTyping(secret),
+    otpauthUri: uri,
+    qrSvgDataUri: `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`,
+  };
+}
+
+export async function confirmDevice(deps: Deps, tenant: Tenant, user: User, deviceId: string, code: string): Promise<CodeCheck | { ok: false; reason: 'gone' }> {
+  const found = await tenant.devices.findForUser(user.id, deviceId);
+  if (!found || found.device.confirmedAt !== null) return { ok: false, reason: 'gone' };
+  const result = await checkCode(tenant, deps.secretKey, user.id, [found], code, deps.now());
+  if (result.ok) await tenant.users.setSetUpAtNextLogin(user.id, false, deps.now());
+  return result;
+}
+
+export type RemoveDevice = { ok: true; turnedOffTwoFactor: boolean } | { ok: false; reason: 'not_found' | 'last_device_required' };
+
+export function removeDevice(deps: Deps, organisation: Organisation, user: User, deviceId: string): Promise<RemoveDevice> {
+  return atomically(deps.db, organisation.id, async (tenant) => {
+    const found = await tenant.devices.findForUser(user.id, deviceId);
+    if (!found) return { ok: false, reason: 'not_found' };
+    const confirmed = await tenant.devices.countConfirmed(user.id);
+    const decision = mayRemoveDevice(organisation.policy, user.twoFactor, confirmed, found.device.confirmedAt !== null);
+    if (!decision.ok) return decision;
+    await tenant.devices.remove(user.id, deviceId);
+    return { ok: true, turnedOffTwoFactor: decision.turnsOffTwoFactor };
+  });
+}

@@ -1,0 +1,65 @@
+// Changing one's own password, and setting one through a one-time link.
+import { hashPassword, passwordProblem, verifyPassword, describePasswordProblem } from '../domain/passwords.js';
+import type { User } from '../domain/users.js';
+import { findPasswordLink, type LinkPurpose } from '../store/password-links.js';
+import { atomically, tenantFor, type Tenant } from '../store/tenant.js';
+import type { Deps } from './deps.js';
+
+export type PasswordChange = { ok: true } | { ok: false; field: 'current' | 'password'; problem: string };
+
+/** Keeps the session it is called from and ends the user's others. 2FA stays as it is. */
+export async function changeOwnPassword(
+  deps: Deps,
+  tenant: Tenant,
+  user: User,
+  keepSessionId: string,
+  input: { current: string; password: string; confirmation: string },
+): Promise<PasswordChange> {
+  const currentHash = await tenant.users.passwordHashOf(user.id);
+  if (!(await verifyPassword(currentHash, input.current))) {
+    return { ok: false, field: 'current', problem: 'Your current password is not right.' };
+  }
+  const problem = passwordProblem(input.password, input.confirmation);
+  if (problem !== null) return { ok: false, field: 'password', problem: describePasswordProblem(problem) };
+  const hash = await hashPassword(input.password);
+  const now = deps.now();
+  await atomically(deps.db, tenant.organisationId, async (trx) => {
+    await trx.users.setPasswordHash(user.id, hash, now);
+    await trx.sessions.deleteAllForUser(user.id, keepSessionId);
+  });
+  return { ok: true };
+}
+
+export type LinkState =
+  | { ok: true; user: User; purpose: LinkPurpose }
+  | { ok: false; reason: 'unknown' | 'used' | 'expired' | 'inactive' };
+
+export async function passwordLinkState(deps: Deps, token: string): Promise<LinkState> {
+  const link = await findPasswordLink(deps.db, token);
+  if (!link) return { ok: false, reason: 'unknown' };
+  if (link.usedAt !== null) return { ok: false, reason: 'used' };
+  if (link.expiresAt.getTime() <= deps.now().getTime()) return { ok: false, reason: 'expired' };
+  const user = await tenantFor(deps.db, link.organisationId).users.findById(link.userId);
+  if (!user) return { ok: false, reason: 'unknown' };
+  if (user.status !== 'active') return { ok: false, reason: 'inactive' };
+  return { ok: true, user, purpose: link.purpose };
+}
+
+export type SetPassword = { ok: true; user: User } | { ok: false; problem: string } | { ok: false; link: Exclude<LinkState, { ok: true }>['reason'] };
+
+/** Sets the password, spends the link and ends the user's sessions; never touches 2FA. */
+export async function setPasswordWithLink(deps: Deps, token: string, password: string, confirmation: string): Promise<SetPassword> {
+  const state = await passwordLinkState(deps, token);
+  if (!state.ok) return { ok: false, link: state.reason };
+  const problem = passwordProblem(password, confirmation);
+  if (problem !== null) return { ok: false, problem: describePasswordProblem(problem) };
+  const hash = await hashPassword(password);
+  const now = deps.now();
+  const spent = await atomically(deps.db, state.user.organisationId, async (trx) => {
+    if (!(await trx.passwordLinks.consume(token, now))) return false;
+    await trx.users.setPasswordHash(state.user.id, hash, now);
+    await trx.sessions.deleteAllForUser(state.user.id);
+    return true;
+  });
+  return spent ? { ok: true, user: state.user } : { ok: false, link: 'used' };
+}

@@ -1,0 +1,65 @@
+// Organisations. Creating and finding one is instance-wide; changing one is per tenant.
+import type { AfterDeadline } from '../domain/enforcement.js';
+import { organisationNameKey, type Organisation } from '../domain/organisations.js';
+import type { Executor } from './db.js';
+import { iso, isoOrNull, organisationFromRow } from './rows.js';
+
+export async function insertOrganisation(
+  db: Executor,
+  organisation: { id: string; name: string; timeZone: string; now: Date },
+): Promise<void> {
+  await db
+    .insertInto('organisations')
+    .values({
+      id: organisation.id,
+      name: organisation.name.trim(),
+      name_key: organisationNameKey(organisation.name),
+      time_zone: organisation.timeZone,
+      require_all_from: null,
+      after_deadline: 'set_up_at_login',
+      created_at: iso(organisation.now),
+    })
+    .execute();
+}
+
+/** By id, or by name whatever its case. */
+export async function findOrganisation(db: Executor, idOrName: string): Promise<Organisation | null> {
+  const row = await db
+    .selectFrom('organisations')
+    .selectAll()
+    .where((eb) => eb.or([eb('id', '=', idOrName), eb('name_key', '=', organisationNameKey(idOrName))]))
+    .executeTakeFirst();
+  return row ? organisationFromRow(row) : null;
+}
+
+export function organisationRepository(db: Executor, organisationId: string) {
+  const update = () => db.updateTable('organisations').where('id', '=', organisationId);
+  return {
+    async get(): Promise<Organisation> {
+      const row = await db.selectFrom('organisations').selectAll().where('id', '=', organisationId).executeTakeFirstOrThrow();
+      return organisationFromRow(row);
+    },
+
+    /**
+     * Writes the requirement's start only while the stored one is not yet active, so a
+     * change racing the start moment cannot turn an active requirement off.
+     */
+    async setRequireAllFrom(start: Date | null, now: Date): Promise<boolean> {
+      const result = await update()
+        .set({ require_all_from: isoOrNull(start) })
+        .where((eb) => eb.or([eb('require_all_from', 'is', null), eb('require_all_from', '>', iso(now))]))
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+
+    async setAfterDeadline(choice: AfterDeadline): Promise<void> {
+      await update().set({ after_deadline: choice }).execute();
+    },
+
+    async setTimeZone(timeZone: string): Promise<void> {
+      await update().set({ time_zone: timeZone }).execute();
+    },
+  };
+}
+
+export type OrganisationRepository = ReturnType<typeof organisationRepository>;

@@ -1,0 +1,86 @@
+// Row types of the database. They stay in the storage layer: repositories map them to
+// domain values. Timestamps are ISO-8601 UTC text and booleans 0/1, the same on SQLite
+// and PostgreSQL.
+import type { Insertable, Selectable } from 'kysely';
+
+export interface OrganisationsTable {
+  id: string;
+  name: string;
+  name_key: string;
+  time_zone: string;
+  require_all_from: string | null;
+  after_deadline: string;
+  created_at: string;
+}
+
+export interface UsersTable {
+  id: string;
+  organisation_id: string;
+  email: string;
+  email_key: string;
+  name: string;
+  search_key: string;
+  role: string;
+  status: string;
+  password_hash: string | null;
+  require_2fa: number;
+  personal_deadline: string | null;
+  set_up_at_next_login: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DevicesTable {
+  id: string;
+  organisation_id: string;
+  user_id: string;
+  name: string;
+  sealed_secret: string;
+  created_at: string;
+  confirmed_at: string | null;
+  last_used_at: string | null;
+  last_used_step: number | null;
+  failed_attempts: number;
+}
+
+export interface SessionsTable {
+  id: string;
+  organisation_id: string;
+  user_id: string;
+  stage: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+  code_failures: number;
+}
+
+export interface PasswordLinksTable {
+  token_hash: string;
+  organisation_id: string;
+  user_id: string;
+  purpose: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+}
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  organisations: OrganisationsTable;
+  users: UsersTable;
+  devices: DevicesTable;
+  sessions: SessionsTable;
+  password_links: PasswordLinksTable;
+  twofold_meta: MetaTable;
+}
+
+export type OrganisationRow = Selectable<OrganisationsTable>;
+export type UserRow = Selectable<UsersTable>;
+export type NewUserRow = Insertable<UsersTable>;
+export type DeviceRow = Selectable<DevicesTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type PasswordLinkRow = Selectable<PasswordLinksTable>;

@@ -1,0 +1,112 @@
+// Sessions. The cookie carries a random token; the table keeps only its SHA-256, so a
+// copy of the database opens no session.
+import { createHash, randomBytes } from 'node:crypto';
+import type { Executor } from './db.js';
+import { iso } from './rows.js';
+
+/** code: password given, code awaited. setup: password given, must link a device. */
+export type SessionStage = 'code' | 'setup' | 'signed_in';
+
+export interface Session {
+  id: string;
+  organisationId: string;
+  userId: string;
+  stage: SessionStage;
+  createdAt: Date;
+  lastSeenAt: Date;
+  expiresAt: Date;
+  codeFailures: number;
+}
+
+export function newSessionToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}
+
+function isStage(value: string): value is SessionStage {
+  return value === 'code' || value === 'setup' || value === 'signed_in';
+}
+
+/** Instance-wide: a request's cookie is all there is before the organisation is known. */
+export async function findSessionByToken(db: Executor, token: string): Promise<Session | null> {
+  const row = await db.selectFrom('sessions').selectAll().where('id', '=', hashToken(token)).executeTakeFirst();
+  if (!row || !isStage(row.stage)) return null;
+  return {
+    id: row.id,
+    organisationId: row.organisation_id,
+    userId: row.user_id,
+    stage: row.stage,
+    createdAt: new Date(row.created_at),
+    lastSeenAt: new Date(row.last_seen_at),
+    expiresAt: new Date(row.expires_at),
+    codeFailures: row.code_failures,
+  };
+}
+
+export async function deleteSessionById(db: Executor, id: string): Promise<void> {
+  await db.deleteFrom('sessions').where('id', '=', id).execute();
+}
+
+export function sessionsRepository(db: Executor, organisationId: string) {
+  return {
+    /** Returns the token for the cookie. */
+    async create(userId: string, stage: SessionStage, now: Date, expiresAt: Date): Promise<string> {
+      const token = newSessionToken();
+      await db
+        .insertInto('sessions')
+        .values({
+          id: hashToken(token),
+          organisation_id: organisationId,
+          user_id: userId,
+          stage,
+          created_at: iso(now),
+          last_seen_at: iso(now),
+          expires_at: iso(expiresAt),
+          code_failures: 0,
+        })
+        .execute();
+      return token;
+    },
+
+    async touch(sessionId: string, now: Date): Promise<void> {
+      await db
+        .updateTable('sessions')
+        .set({ last_seen_at: iso(now) })
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', sessionId)
+        .execute();
+    },
+
+    /** Counts a wrong code against a pending login; returns the new count. */
+    async recordCodeFailure(sessionId: string): Promise<number> {
+      await db
+        .updateTable('sessions')
+        .set((eb) => ({ code_failures: eb('code_failures', '+', 1) }))
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', sessionId)
+        .execute();
+      const row = await db
+        .selectFrom('sessions')
+        .select('code_failures')
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', sessionId)
+        .executeTakeFirst();
+      return row?.code_failures ?? Number.POSITIVE_INFINITY;
+    },
+
+    async delete(sessionId: string): Promise<void> {
+      await db.deleteFrom('sessions').where('organisation_id', '=', organisationId).where('id', '=', sessionId).execute();
+    },
+
+    async deleteAllForUser(userId: string, exceptSessionId: string | null = null): Promise<void> {
+      let query = db.deleteFrom('sessions').where('organisation_id', '=', organisationId).where('user_id', '=', userId);
+      if (exceptSessionId !== null) query = query.where('id', '!=', exceptSessionId);
+      await query.execute();
+    },
+  };
+}
+
+export type SessionsRepository = ReturnType<typeof sessionsRepository>;

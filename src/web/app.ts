@@ -1,0 +1,110 @@
+// Builds the Fastify application from a configuration and the services' dependencies.
+import { hkdfSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import fastifyCookie from '@fastify/cookie';
+import fastifyCsrf from '@fastify/csrf-protection';
+import fastifyFormbody from '@fastify/formbody';
+import fastifyHelmet from '@fastify/helmet';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { WrongSecretKeyError } from '../domain/secret-box.js';
+import type { Deps } from '../services/deps.js';
+import { authPlugin } from './plugins/auth.js';
+import { cookieNamesFor, renderError, type CookieNames } from './respond.js';
+import { accountRoutes } from './routes/account.js';
+import { adminPolicyRoutes } from './routes/admin-policy.js';
+import { adminUserRoutes } from './routes/admin-users.js';
+import { loginRoutes } from './routes/login.js';
+import { twoFactorRoutes } from './routes/two-factor.js';
+
+export interface AppOptions {
+  deps: Deps;
+  publicUrl: string;
+  secureCookies: boolean;
+  trustProxy: boolean;
+  logger: FastifyServerOptions['logger'];
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    twofold: { deps: Deps; cookies: CookieNames; publicUrl: string };
+  }
+}
+
+/** Form posts are small; anything larger is refused with 413 before it is parsed. */
+const BODY_LIMIT_BYTES = 16 * 1024;
+const STYLESHEET = readFileSync(new URL('../../public/app.css', import.meta.url), 'utf8');
+
+function keyFor(secretKey: Buffer, purpose: string): string {
+  return Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), `twofold ${purpose}`, 32)).toString('base64');
+}
+
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger,
+    trustProxy: options.trustProxy,
+    bodyLimit: BODY_LIMIT_BYTES,
+    routerOptions: { ignoreTrailingSlash: true },
+  });
+  const cookies = cookieNamesFor(options.secureCookies);
+  app.decorate('twofold', { deps: options.deps, cookies, publicUrl: options.publicUrl });
+
+  await app.register(fastifyCookie, { secret: keyFor(options.deps.secretKey, 'cookie signing') });
+  await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
+  await app.register(fastifyHelmet, {
+    contentSecurityPolicy: {
+      directives: { 'script-src': ["'none'"], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"] },
+    },
+    hsts: options.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
+  });
+  await app.register(fastifyCsrf, {
+    cookieKey: options.secureCookies ? '__Host-twofold_csrf' : 'twofold_csrf',
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookies, signed: true },
+  });
+  await app.register(authPlugin);
+
+  // Every form post carries the CSRF token; the check needs the parsed body.
+  app.addHook('preHandler', (request, reply, done) => {
+    if (request.method === 'POST') app.csrfProtection(request, reply, done);
+    else done();
+  });
+  app.addHook('onSend', async (_request, reply, payload) => {
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('cache-control', 'no-store');
+    return payload;
+  });
+
+  app.get('/static/app.css', { config: { access: 'asset' } }, async (_request, reply) =>
+    reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
+  );
+  app.get('/healthz', { config: { access: 'asset' } }, async () => ({ status: 'ok' }));
+
+  await app.register(loginRoutes);
+  await app.register(twoFactorRoutes);
+  await app.register(accountRoutes);
+  await app.register(adminUserRoutes);
+  await app.register(adminPolicyRoutes);
+
+  app.setNotFoundHandler((request, reply) =>
+    renderError(request, reply, 404, 'Page not found', 'There is no page at this address.'),
+  );
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
+      return renderError(request, reply, 403, 'This form has expired', 'Go back, reload the page and try again.');
+    }
+    if (error.validation !== undefined || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+      return renderError(request, reply, 400, 'Bad request', 'The form was not sent as expected. Go back, reload the page and try again.');
+    }
+    if (error.statusCode === 413) {
+      return renderError(request, reply, 413, 'Too large', 'What was sent is larger than any form here accepts.');
+    }
+    if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
+      return renderError(request, reply, error.statusCode, 'Bad request', 'The request could not be understood.');
+    }
+    request.log.error({ err: error }, 'request failed');
+    const message =
+      error instanceof WrongSecretKeyError
+        ? 'Twofold cannot read authenticator secrets because its secret key is wrong. Tell your administrator.'
+        : 'Something went wrong on our side. Try again in a moment.';
+    return renderError(request, reply, 500, 'Something went wrong', message);
+  });
+  return app;
+}

@@ -1,0 +1,143 @@
+// Who is asking: the session behind the cookie, its user and organisation, their 2FA
+// state, and the guard that lets each route's declared audience in and no one else.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import type { TwoFactorStatus } from '../../domain/enforcement.js';
+import type { Organisation } from '../../domain/organisations.js';
+import { canManageTwoFactor, canManageUsers, type User } from '../../domain/users.js';
+import { addMinutes } from '../../services/deps.js';
+import { twoFactorStatusFor } from '../../services/two-factor-state.js';
+import { deleteSessionById, findSessionByToken, type Session } from '../../store/sessions.js';
+import { tenantFor, type Tenant } from '../../store/tenant.js';
+import { clearSessionCookie, redirectWithFlash, renderError } from '../respond.js';
+
+/**
+ * Who may reach a route. A pending login (code or setup) reaches only its own step and
+ * sign-out; routes that declare nothing are for signed-in users. Assets (CSS) skip the
+ * session lookup altogether.
+ */
+export type Access = 'asset' | 'public' | 'any_session' | 'code' | 'setup' | 'signed_in' | 'admin' | 'super_admin';
+
+export type Stage = 'code' | 'setup' | 'signed_in';
+
+export interface Auth {
+  session: Session;
+  user: User;
+  organisation: Organisation;
+  tenant: Tenant;
+  status: TwoFactorStatus;
+  stage: Stage;
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    auth: Auth | null;
+  }
+}
+
+const TOUCH_EVERY_MS = 60_000;
+
+export function homeOf(stage: Stage | null): string {
+  switch (stage) {
+    case null:
+      return '/login';
+    case 'code':
+      return '/login/code';
+    case 'setup':
+      return '/setup';
+    case 'signed_in':
+      return '/account';
+  }
+}
+
+async function authOf(request: FastifyRequest, reply: FastifyReply): Promise<Auth | 'blocked' | null> {
+  const { deps, cookies } = request.server.twofold;
+  const token = request.cookies[cookies.session];
+  if (token === undefined || token === '') return null;
+  const session = await findSessionByToken(deps.db, token);
+  const now = deps.now();
+  const idleLimit = session && session.stage === 'signed_in' ? addMinutes(session.lastSeenAt, deps.sessionLimits.idleMinutes) : null;
+  if (!session || session.expiresAt <= now || (idleLimit !== null && idleLimit <= now)) {
+    if (session) await deleteSessionById(deps.db, session.id);
+    clearSessionCookie(reply, request.server.twofold.cookies);
+    return null;
+  }
+  const tenant = tenantFor(deps.db, session.organisationId);
+  const user = await tenant.users.findById(session.userId);
+  if (!user || user.status !== 'active') {
+    await tenant.sessions.delete(session.id);
+    clearSessionCookie(reply, request.server.twofold.cookies);
+    return null;
+  }
+  const organisation = await tenant.organisation.get();
+  const status = await twoFactorStatusFor(tenant, organisation, user, now);
+  if (status.kind === 'blocked') {
+    // The deadline passed during this session: it ends, as the next login would be refused.
+    await tenant.sessions.delete(session.id);
+    clearSessionCookie(reply, request.server.twofold.cookies);
+    return 'blocked';
+  }
+  // A signed-in user whose deadline passed is held at the setup screen, as at login.
+  const stage: Stage = session.stage === 'signed_in' && status.kind === 'must_set_up' ? 'setup' : session.stage;
+  if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) await tenant.sessions.touch(session.id, now);
+  return { session, user, organisation, tenant, status, stage };
+}
+
+function admits(access: Access, auth: Auth | null): boolean {
+  switch (access) {
+    case 'asset':
+    case 'public':
+      return true;
+    case 'any_session':
+      return auth !== null;
+    case 'code':
+    case 'setup':
+    case 'signed_in':
+      return auth?.stage === access;
+    case 'admin':
+      return auth?.stage === 'signed_in' && canManageUsers(auth.user.role);
+    case 'super_admin':
+      return auth?.stage === 'signed_in' && canManageTwoFactor(auth.user.role);
+  }
+}
+
+export const BLOCKED_MESSAGE =
+  'Your deadline for setting up two-factor authentication has passed, so you cannot sign in. Contact your administrator: they can give you a new deadline.';
+
+async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  const access = request.routeOptions.config.access ?? 'signed_in';
+  if (access === 'asset') {
+    request.auth = null;
+    return;
+  }
+  const found = await authOf(request, reply);
+  if (found === 'blocked') {
+    request.auth = null;
+    if (access !== 'public') return redirectWithFlash(reply, '/login', BLOCKED_MESSAGE);
+    return;
+  }
+  request.auth = found;
+  if (admits(access, found)) return;
+  const signedIn = found?.stage === 'signed_in';
+  if (signedIn && (access === 'admin' || access === 'super_admin')) {
+    return renderError(request, reply, 403, 'Not allowed', access === 'admin'
+      ? 'Only administrators can open this page.'
+      : 'Only super admins can open this page.');
+  }
+  // Anyone else goes to where their login stands; a POST is never carried out.
+  return reply.redirect(homeOf(found?.stage ?? null), 303);
+}
+
+export const authPlugin = fp(async (app: FastifyInstance) => {
+  app.decorateRequest('auth', null);
+  app.addHook('onRequest', guard);
+});
+
+/** For handlers of routes whose access guarantees a session. */
+export function authOrThrow(request: FastifyRequest): Auth {
+  if (request.auth === null) throw new Error(`route ${request.routeOptions.url ?? ''} reached without a session`);
+  return request.auth;
+}

@@ -1,0 +1,86 @@
+// Rendering pages and carrying a message across a redirect.
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { daysLeft } from '../domain/enforcement.js';
+import { formatDateTime } from '../domain/time-zones.js';
+import { html, type Html } from './views/html.js';
+import { page, type PageContext } from './views/layout.js';
+
+export interface CookieNames {
+  session: string;
+  flash: string;
+  secure: boolean;
+}
+
+export function cookieNamesFor(secure: boolean): CookieNames {
+  // __Host- cookies are only accepted over https, for the whole site, from this host alone.
+  return secure
+    ? { session: '__Host-twofold_session', flash: '__Host-twofold_flash', secure }
+    : { session: 'twofold_session', flash: 'twofold_flash', secure };
+}
+
+function cookieOptions(names: CookieNames) {
+  return { path: '/', httpOnly: true, sameSite: 'lax', secure: names.secure } as const;
+}
+
+export function setSessionCookie(reply: FastifyReply, names: CookieNames, token: string): void {
+  reply.setCookie(names.session, token, cookieOptions(names));
+}
+
+export function clearSessionCookie(reply: FastifyReply, names: CookieNames): void {
+  reply.clearCookie(names.session, cookieOptions(names));
+}
+
+export function redirectWithFlash(reply: FastifyReply, url: string, message: string): FastifyReply {
+  reply.setCookie(reply.server.twofold.cookies.flash, message, { ...cookieOptions(reply.server.twofold.cookies), signed: true });
+  return reply.redirect(url, 303);
+}
+
+function takeFlash(request: FastifyRequest, reply: FastifyReply): string | null {
+  const names = request.server.twofold.cookies;
+  const raw = request.cookies[names.flash];
+  if (raw === undefined) return null;
+  reply.clearCookie(names.flash, cookieOptions(names));
+  const unsigned = request.unsignCookie(raw);
+  return unsigned.valid ? unsigned.value : null;
+}
+
+export function timeZoneOf(request: FastifyRequest): string {
+  return request.auth?.organisation.timeZone ?? 'UTC';
+}
+
+export function when(request: FastifyRequest, at: Date): string {
+  return formatDateTime(at, timeZoneOf(request));
+}
+
+export function pageContext(request: FastifyRequest, reply: FastifyReply): PageContext {
+  const auth = request.auth;
+  const now = request.server.twofold.deps.now();
+  const signedIn = auth?.stage === 'signed_in' ? auth : null;
+  return {
+    csrfToken: reply.generateCsrf(),
+    viewer: signedIn && {
+      name: signedIn.user.name,
+      email: signedIn.user.email,
+      role: signedIn.user.role,
+      organisationName: signedIn.organisation.name,
+    },
+    pending: auth !== null && auth.stage !== 'signed_in',
+    flash: takeFlash(request, reply),
+    reminder:
+      signedIn?.status.kind === 'grace'
+        ? { deadline: when(request, signedIn.status.deadline), daysLeft: daysLeft(signedIn.status.deadline, now) }
+        : null,
+    path: request.url.split('?')[0] ?? '/',
+  };
+}
+
+export type BodyOf = (ctx: PageContext) => Html;
+
+export function renderPage(request: FastifyRequest, reply: FastifyReply, title: string, body: BodyOf, statusCode = 200): FastifyReply {
+  const ctx = pageContext(request, reply);
+  return reply.code(statusCode).type('text/html; charset=utf-8').send(page(ctx, title, body(ctx)));
+}
+
+export function renderError(request: FastifyRequest, reply: FastifyReply, statusCode: number, title: string, message: string): FastifyReply {
+  return renderPage(request, reply, title, () => html`<p>${message}</p><p><a href="/">Go to the start page</a></p>`, statusCode);
+}

@@ -1,0 +1,75 @@
+// Sign-in: password, then the code; sign-out.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { describeCodeProblem } from '../../services/codes.js';
+import { signInWithPassword, signOut, submitLoginCode } from '../../services/login.js';
+import { authOrThrow, BLOCKED_MESSAGE, homeOf } from '../plugins/auth.js';
+import { formSchema } from '../form-schema.js';
+import { clearSessionCookie, redirectWithFlash, renderPage, setSessionCookie } from '../respond.js';
+import { codeForm, loginForm } from '../views/login.js';
+
+const REFUSALS = {
+  wrong_credentials: 'The email address or password is not right.',
+  inactive: 'This account has been deactivated. Contact your administrator.',
+  blocked: BLOCKED_MESSAGE,
+} as const;
+
+function showLogin(request: FastifyRequest, reply: FastifyReply, email: string, problem: string | null, status = 200) {
+  return renderPage(request, reply, 'Sign in', (ctx) => loginForm(ctx, email, problem), status);
+}
+
+export async function loginRoutes(app: FastifyInstance): Promise<void> {
+  const { deps, cookies } = app.twofold;
+
+  app.get('/', { config: { access: 'public' } }, async (request, reply) => reply.redirect(homeOf(request.auth?.stage ?? null), 303));
+
+  app.get('/login', { config: { access: 'public' } }, async (request, reply) => {
+    if (request.auth !== null) return reply.redirect(homeOf(request.auth.stage), 303);
+    return showLogin(request, reply, '', null);
+  });
+
+  app.post<{ Body: { email: string; password: string } }>(
+    '/login',
+    { config: { access: 'public' }, schema: formSchema({ email: 300, password: 1000 }) },
+    async (request, reply) => {
+      // Signing in from a browser that holds another session replaces it.
+      if (request.auth !== null) await signOut(deps, request.auth.session);
+      const result = await signInWithPassword(deps, request.body.email, request.body.password);
+      if (result.kind === 'refused') {
+        clearSessionCookie(reply, cookies);
+        return showLogin(request, reply, request.body.email, REFUSALS[result.reason], 401);
+      }
+      setSessionCookie(reply, cookies, result.token);
+      if (result.kind === 'signed_in') return reply.redirect('/account', 303);
+      return reply.redirect(result.stage === 'code' ? '/login/code' : '/setup', 303);
+    },
+  );
+
+  app.get('/login/code', { config: { access: 'code' } }, async (request, reply) =>
+    renderPage(request, reply, 'Enter your code', (ctx) => codeForm(ctx, null, null)),
+  );
+
+  app.post<{ Body: { code: string } }>(
+    '/login/code',
+    { config: { access: 'code' }, schema: formSchema({ code: 100 }) },
+    async (request, reply) => {
+      const auth = authOrThrow(request);
+      const result = await submitLoginCode(deps, auth.session, auth.user, request.body.code);
+      switch (result.kind) {
+        case 'signed_in':
+          setSessionCookie(reply, cookies, result.token);
+          return reply.redirect('/account', 303);
+        case 'start_over':
+          clearSessionCookie(reply, cookies);
+          return redirectWithFlash(reply, '/login', 'Too many wrong codes. Sign in again with your password to get new tries.');
+        case 'retry':
+          return renderPage(request, reply, 'Enter your code', (ctx) => codeForm(ctx, describeCodeProblem(result.reason), result.attemptsLeft), 400);
+      }
+    },
+  );
+
+  app.post('/logout', { config: { access: 'any_session' }, schema: formSchema({}) }, async (request, reply) => {
+    await signOut(deps, authOrThrow(request).session);
+    clearSessionCookie(reply, cookies);
+    return redirectWithFlash(reply, '/login', 'You have signed out.');
+  });
+}

@@ -1,0 +1,144 @@
+// The user's "Two-Factor Authentication (2FA)" page, and the setup screen a login is held
+// at when a device must be linked before anything else.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { MustSetUpReason, TwoFactorStatus } from '../../domain/enforcement.js';
+import { describeCodeProblem } from '../../services/codes.js';
+import { confirmDevice, pendingDevice, removeDevice, startLinkingDevice } from '../../services/devices.js';
+import { completeLogin } from '../../services/login.js';
+import { authOrThrow, type Access } from '../plugins/auth.js';
+import { formSchema, idParams } from '../form-schema.js';
+import { redirectWithFlash, renderError, renderPage, setSessionCookie, when } from '../respond.js';
+import { html } from '../views/html.js';
+import { addDeviceForm, APPS_SENTENCE, confirmDeviceSteps, devicesTable, removeDeviceConfirmation } from '../views/two-factor.js';
+
+const SETUP_REASONS: Record<MustSetUpReason, string> = {
+  reset: 'Your administrator has reset your two-factor authentication. Link an authenticator app again to continue.',
+  due_now: 'Your organisation requires two-factor authentication for your account. Link an authenticator app to continue.',
+  deadline_passed: 'Your deadline for setting up two-factor authentication has passed. Link an authenticator app to continue.',
+  joined_after_start: 'Your organisation requires two-factor authentication. Link an authenticator app to continue.',
+};
+
+function statusSentence(request: FastifyRequest, status: TwoFactorStatus): string {
+  switch (status.kind) {
+    case 'enrolled':
+      return status.required
+        ? 'Two-factor authentication is on, as your organisation requires. You give a code from one of your devices at every sign-in.'
+        : 'Two-factor authentication is on. You give a code from one of your devices at every sign-in. Removing all your devices turns it off.';
+    case 'not_required':
+      return 'Two-factor authentication is off. Your organisation does not require it, but you can turn it on by adding a device.';
+    case 'grace':
+      return `Your organisation requires two-factor authentication. Add a device before ${when(request, status.deadline)}.`;
+    case 'must_set_up':
+      return SETUP_REASONS[status.reason];
+    case 'blocked':
+      return 'Your deadline for setting up two-factor authentication has passed.';
+  }
+}
+
+/** The add / confirm steps, mounted under /setup (during login) and /2fa (signed in). */
+function enrolmentSteps(app: FastifyInstance, base: '/setup' | '/2fa', access: Access, onConfirmed: (request: FastifyRequest, reply: FastifyReply, deviceName: string) => Promise<FastifyReply>) {
+  const { deps } = app.twofold;
+  const title = base === '/setup' ? 'Set up two-factor authentication' : 'Add a device';
+
+  app.post<{ Body: { name: string } }>(`${base}/devices`, { config: { access }, schema: formSchema({ name: 200 }) }, async (request, reply) => {
+    const auth = authOrThrow(request);
+    const result = await startLinkingDevice(deps, auth.tenant, auth.user, request.body.name);
+    if (!result.ok) {
+      return renderPage(request, reply, title, (ctx) => addDeviceForm(ctx, `${base}/devices`, request.body.name, result.problem), 400);
+    }
+    return reply.redirect(`${base}/devices/${result.deviceId}`, 303);
+  });
+
+  const showConfirm = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, problem?: string) => {
+    const auth = authOrThrow(request);
+    const pending = await pendingDevice(deps, auth.tenant, auth.organisation, auth.user, request.params.id);
+    if (pending === null) {
+      return redirectWithFlash(reply, base, 'That set-up is finished or no longer exists. Start again by naming the device.');
+    }
+    return renderPage(request, reply, `Link ${pending.device.name}`, (ctx) => confirmDeviceSteps(ctx, `${base}/devices/${pending.device.id}`, pending, problem, base), problem ? 400 : 200);
+  };
+
+  app.get<{ Params: { id: string } }>(`${base}/devices/:id`, { config: { access }, schema: idParams }, (request, reply) => showConfirm(request, reply));
+
+  app.post<{ Params: { id: string }; Body: { code: string } }>(
+    `${base}/devices/:id`,
+    { config: { access }, schema: { ...idParams, ...formSchema({ code: 100 }) } },
+    async (request, reply) => {
+      const auth = authOrThrow(request);
+      const result = await confirmDevice(deps, auth.tenant, auth.user, request.params.id, request.body.code);
+      if (result.ok) {
+        const found = await auth.tenant.devices.findForUser(auth.user.id, request.params.id);
+        return onConfirmed(request, reply, found?.device.name ?? 'The device');
+      }
+      if (result.reason === 'gone') return showConfirm(request, reply);
+      return showConfirm(request, reply, describeCodeProblem(result.reason));
+    },
+  );
+}
+
+export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
+  const { deps, cookies } = app.twofold;
+
+  app.get('/setup', { config: { access: 'setup' } }, async (request, reply) => {
+    const auth = authOrThrow(request);
+    return renderPage(request, reply, 'Set up two-factor authentication', (ctx) => html`
+      <p class="lead">${statusSentence(request, auth.status)}</p>
+      <ol class="steps">
+        <li>Install an authenticator app on your phone if you do not have one. ${APPS_SENTENCE}</li>
+        <li>Name the device you will use, and press Add. You will see a QR code to scan with the app, and a key to type if you cannot scan.</li>
+        <li>Enter the 6-digit code the app shows to confirm. Then you are signed in, and from now on you give a code at every sign-in.</li>
+      </ol>
+      ${addDeviceForm(ctx, '/setup/devices', '', undefined)}`);
+  });
+
+  enrolmentSteps(app, '/setup', 'setup', async (request, reply, deviceName) => {
+    const auth = authOrThrow(request);
+    const token = await completeLogin(deps, auth.session, auth.user);
+    setSessionCookie(reply, cookies, token);
+    return redirectWithFlash(reply, '/account', `${deviceName} is linked and you are signed in. From now on you give a code from your authenticator app at every sign-in.`);
+  });
+
+  app.get('/2fa', async (request, reply) => {
+    const auth = authOrThrow(request);
+    const devices = (await auth.tenant.devices.listForUser(auth.user.id)).filter((d) => d.confirmedAt !== null);
+    return renderPage(request, reply, 'Two-Factor Authentication (2FA)', (ctx) => html`
+      <p class="lead">${statusSentence(request, auth.status)}</p>
+      ${devicesTable(ctx, devices, (at) => when(request, at))}
+      <h2>Add a device</h2>
+      <p>Link an authenticator app on your phone or computer. ${APPS_SENTENCE} You can link several devices, and sign in with a code from any of them.</p>
+      ${addDeviceForm(ctx, '/2fa/devices', '', undefined)}`);
+  });
+
+  enrolmentSteps(app, '/2fa', 'signed_in', async (_request, reply, deviceName) =>
+    redirectWithFlash(reply, '/2fa', `${deviceName} is linked. You can sign in with a code from it.`),
+  );
+
+  app.get<{ Params: { id: string } }>('/2fa/devices/:id/remove', { schema: idParams }, async (request, reply) => {
+    const auth = authOrThrow(request);
+    const found = await auth.tenant.devices.findForUser(auth.user.id, request.params.id);
+    if (!found) return renderError(request, reply, 404, 'Device not found', 'This device is not linked to your account.');
+    const confirmed = await auth.tenant.devices.countConfirmed(auth.user.id);
+    const isLast = found.device.confirmedAt !== null && confirmed <= 1;
+    const required = auth.status.kind === 'enrolled' && auth.status.required;
+    const warning = !isLast
+      ? null
+      : required
+        ? 'This is your last device and your organisation requires two-factor authentication, so it cannot be removed. Add another device first.'
+        : 'This is your last device: removing it turns two-factor authentication off for your account.';
+    return renderPage(request, reply, `Remove ${found.device.name}`, (ctx) => removeDeviceConfirmation(ctx, found.device, warning));
+  });
+
+  app.post<{ Params: { id: string } }>('/2fa/devices/:id/remove', { schema: { ...idParams, ...formSchema({}) } }, async (request, reply) => {
+    const auth = authOrThrow(request);
+    const found = await auth.tenant.devices.findForUser(auth.user.id, request.params.id);
+    const result = await removeDevice(deps, auth.organisation, auth.user, request.params.id);
+    if (!result.ok && result.reason === 'not_found') {
+      return renderError(request, reply, 404, 'Device not found', 'This device is not linked to your account.');
+    }
+    if (!result.ok) {
+      return redirectWithFlash(reply, '/2fa', 'Your organisation requires two-factor authentication, so your last device cannot be removed. Add another device first.');
+    }
+    const name = found?.device.name ?? 'The device';
+    return redirectWithFlash(reply, '/2fa', result.turnedOffTwoFactor ? `${name} is removed. Two-factor authentication is now off for your account.` : `${name} is removed.`);
+  });
+}

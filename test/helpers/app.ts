@@ -1,0 +1,101 @@
+// Builds the real app on a real database with a frozen clock, and small builders for data.
+import { randomUUID } from 'node:crypto';
+import type { TestContext } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { hashPassword } from '../../src/domain/passwords.js';
+import { sealSecret } from '../../src/domain/secret-box.js';
+import { newTotpSecret, timeStepAt } from '../../src/domain/totp.js';
+import { emailKey, type Role } from '../../src/domain/users.js';
+import type { Deps } from '../../src/services/deps.js';
+import { migrateToLatest, openDatabase, type DatabaseLocation, type Db } from '../../src/store/db.js';
+import { insertOrganisation } from '../../src/store/organisations.js';
+import { tenantFor } from '../../src/store/tenant.js';
+import { buildApp } from '../../src/web/app.js';
+
+export const TEST_KEY = Buffer.alloc(32, 7);
+export const START = new Date('2026-11-22T12:00:00.000Z');
+
+export interface TestClock {
+  now: () => Date;
+  set(at: Date): void;
+  advanceMinutes(minutes: number): void;
+}
+
+export function frozenClock(start = START): TestClock {
+  let current = new Date(start);
+  return {
+    now: () => new Date(current),
+    set: (at) => {
+      current = new Date(at);
+    },
+    advanceMinutes: (minutes) => {
+      current = new Date(current.getTime() + minutes * 60_000);
+    },
+  };
+}
+
+export interface TestWorld {
+  app: FastifyInstance;
+  db: Db;
+  deps: Deps;
+  clock: TestClock;
+}
+
+/** The databases the suites run against: SQLite always, PostgreSQL when configured. */
+export function testDatabase(): DatabaseLocation {
+  return { kind: 'sqlite', path: ':memory:' };
+}
+
+export async function buildWorld(t: TestContext, location: DatabaseLocation = testDatabase()): Promise<TestWorld> {
+  const db = openDatabase(location);
+  await migrateToLatest(db);
+  const clock = frozenClock();
+  const deps: Deps = { db, now: clock.now, secretKey: TEST_KEY, sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 } };
+  const app = await buildApp({ deps, publicUrl: 'http://127.0.0.1:3000', secureCookies: false, trustProxy: false, logger: false });
+  t.after(async () => {
+    await app.close();
+    await db.destroy();
+  });
+  return { app, db, deps, clock };
+}
+
+export async function makeOrganisation(world: TestWorld, name = `Org ${randomUUID().slice(0, 8)}`, timeZone = 'UTC'): Promise<string> {
+  const id = randomUUID();
+  await insertOrganisation(world.db, { id, name, timeZone, now: world.clock.now() });
+  return id;
+}
+
+export const PASSWORD = 'correct horse battery';
+let cachedHash: Promise<string> | null = null;
+
+export async function makeUser(
+  world: TestWorld,
+  organisationId: string,
+  options: { email?: string; role?: Role; name?: string; password?: string } = {},
+): Promise<{ id: string; email: string; password: string }> {
+  const id = randomUUID();
+  const email = options.email ?? `${id.slice(0, 8)}@example.com`;
+  const password = options.password ?? PASSWORD;
+  const passwordHash = password === PASSWORD ? await (cachedHash ??= hashPassword(PASSWORD)) : await hashPassword(password);
+  await tenantFor(world.db, organisationId).users.insert({
+    id,
+    email,
+    emailKey: emailKey(email),
+    name: options.name ?? email.split('@')[0] ?? email,
+    role: options.role ?? 'user',
+    passwordHash,
+    now: world.clock.now(),
+  });
+  return { id, email, password };
+}
+
+/** A confirmed device, as if linked a while ago; returns its secret for computing codes. */
+export async function linkDevice(world: TestWorld, organisationId: string, userId: string, name = 'Phone'): Promise<Uint8Array> {
+  const deviceId = randomUUID();
+  const secret = newTotpSecret();
+  const devices = tenantFor(world.db, organisationId).devices;
+  await devices.insertUnconfirmed({ id: deviceId, userId, name, sealedSecret: sealSecret(TEST_KEY, secret, deviceId), now: world.clock.now() });
+  const earlier = new Date(world.clock.now().getTime() - 10 * 60_000);
+  await devices.acceptTimeStep(userId, deviceId, timeStepAt(earlier), earlier);
+  return secret;
+}
