@@ -29,18 +29,27 @@ function offsetMsAt(timeZone: string, at: Date): number {
   return asUtc - Math.floor(at.getTime() / 1000) * 1000;
 }
 
-/** "2026-12-01T09:00" as wall-clock time in `timeZone`, or null when it is not such a value. */
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * "2026-12-01T09:00" as wall-clock time in `timeZone`, or null when it is not such a value.
+ * Like Temporal's "compatible" choice: a time repeated when clocks go back is the earlier
+ * instant; a time skipped when clocks go forward is read with the offset before the
+ * change, so it lands just after it (02:30 on a spring-forward night becomes 03:30).
+ */
 export function parseLocalDateTime(value: string, timeZone: string): Date | null {
   const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})$/.exec(value.trim());
   if (!match) return null;
   const [year, month, day, hour, minute] = match.slice(1).map(Number) as [number, number, number, number, number];
+  if (year < 1970) return null;
   const wall = Date.UTC(year, month - 1, day, hour, minute);
   const check = new Date(wall);
   if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59) return null;
-  // Two passes settle the offset across a daylight-saving change.
-  let utc = wall - offsetMsAt(timeZone, new Date(wall));
-  utc = wall - offsetMsAt(timeZone, new Date(utc));
-  return new Date(utc);
+  const before = offsetMsAt(timeZone, new Date(wall - DAY_MS));
+  const after = offsetMsAt(timeZone, new Date(wall + DAY_MS));
+  const fits = [wall - before, wall - after].filter((instant) => offsetMsAt(timeZone, new Date(instant)) === wall - instant);
+  if (fits.length > 0) return new Date(Math.min(...fits));
+  return new Date(wall - before);
 }
 
 /** The value a datetime-local input shows for `at` in `timeZone`. */

@@ -23,8 +23,13 @@ export function secretForTyping(secret: Uint8Array): string {
   return (base32Of(secret).match(/.{1,4}/g) ?? []).join(' ');
 }
 
+/**
+ * The Key URI format forbids a colon in the issuer, even encoded: apps would split the
+ * label there. An organisation named "Acme: Labs" is shown as "Acme Labs".
+ */
 export function otpauthUri(secret: Uint8Array, issuer: string, accountName: string): string {
-  return totpFor(secret, issuer, accountName).toString();
+  const safeIssuer = issuer.replace(/\s*:\s*/g, ' ').trim();
+  return totpFor(secret, safeIssuer, accountName).toString();
 }
 
 export function timeStepAt(now: Date): number {

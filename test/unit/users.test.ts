@@ -1,0 +1,111 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import {
+  canManageTwoFactor,
+  canManageUsers,
+  EMAIL_MAX_LENGTH,
+  emailKey,
+  emailProblem,
+  isRole,
+  isStatus,
+  mayAssignRole,
+  nameProblem,
+  NAME_MAX_LENGTH,
+  ROLES,
+} from '../../src/domain/users.js';
+import type { Role } from '../../src/domain/users.js';
+
+describe('emailKey', () => {
+  test('the same address typed in another case or with spaces around it is the same account', () => {
+    assert.equal(emailKey('  Ann.Smith@Example.COM '), 'ann.smith@example.com');
+    assert.equal(emailKey('ANN@EXAMPLE.COM'), emailKey('ann@example.com'));
+  });
+
+  test('different addresses stay different', () => {
+    assert.notEqual(emailKey('ann@example.com'), emailKey('anne@example.com'));
+    assert.notEqual(emailKey('ann+work@example.com'), emailKey('ann@example.com'));
+  });
+
+  test('the key of a key is itself', () => {
+    fc.assert(
+      fc.property(fc.string(), (email) => {
+        assert.equal(emailKey(emailKey(email)), emailKey(email));
+      }),
+    );
+  });
+});
+
+describe('emailProblem', () => {
+  test('ordinary addresses have no problem, spaces around them are ignored', () => {
+    for (const email of ['ann@example.com', 'ann.smith+work@mail.example.co.uk', ' ann@example.com ']) {
+      assert.equal(emailProblem(email), null, email);
+    }
+  });
+
+  test('an empty address asks for one', () => {
+    assert.equal(emailProblem(''), 'Enter an email address.');
+    assert.equal(emailProblem('   '), 'Enter an email address.');
+  });
+
+  test('something that is not shaped like an address gets an example of one', () => {
+    for (const email of ['ann', 'ann@', '@example.com', 'ann@example', 'ann smith@example.com', 'ann@@example.com']) {
+      assert.equal(emailProblem(email), 'Enter an email address like name@example.com.', email);
+    }
+  });
+
+  test('an address of exactly the maximum length is fine, one character more is too long', () => {
+    const domain = '@example.com';
+    const longest = 'a'.repeat(EMAIL_MAX_LENGTH - domain.length) + domain;
+    assert.equal(longest.length, EMAIL_MAX_LENGTH);
+    assert.equal(emailProblem(longest), null);
+    assert.equal(emailProblem(`a${longest}`), 'The email address must have at most 254 characters.');
+  });
+});
+
+describe('nameProblem', () => {
+  test('an empty name asks for one, using the word the form uses', () => {
+    assert.equal(nameProblem('  '), 'Enter a name.');
+    assert.equal(nameProblem('', 'organisation name'), 'Enter a organisation name.');
+  });
+
+  test('a name of the maximum length is fine, one character more is too long', () => {
+    assert.equal(nameProblem('é'.repeat(NAME_MAX_LENGTH)), null);
+    assert.equal(nameProblem('é'.repeat(NAME_MAX_LENGTH + 1)), 'The name must have at most 100 characters.');
+  });
+});
+
+describe('roles', () => {
+  test('admins and super admins manage users; plain users do not', () => {
+    assert.equal(canManageUsers('user'), false);
+    assert.equal(canManageUsers('admin'), true);
+    assert.equal(canManageUsers('super_admin'), true);
+  });
+
+  test('only super admins decide who must use 2FA, deadlines and resets', () => {
+    assert.equal(canManageTwoFactor('user'), false);
+    assert.equal(canManageTwoFactor('admin'), false);
+    assert.equal(canManageTwoFactor('super_admin'), true);
+  });
+
+  test('only a super admin may make someone a super admin', () => {
+    const expected: Record<Role, Record<Role, boolean>> = {
+      user: { user: true, admin: true, super_admin: false },
+      admin: { user: true, admin: true, super_admin: false },
+      super_admin: { user: true, admin: true, super_admin: true },
+    };
+    for (const actor of ROLES) {
+      for (const assigned of ROLES) {
+        assert.equal(mayAssignRole(actor, assigned), expected[actor][assigned], `${actor} assigns ${assigned}`);
+      }
+    }
+  });
+
+  test('role and status names from a form are recognised only when they are known', () => {
+    assert.equal(isRole('super_admin'), true);
+    assert.equal(isRole('root'), false);
+    assert.equal(isRole('Admin'), false);
+    assert.equal(isStatus('inactive'), true);
+    assert.equal(isStatus('deleted'), false);
+  });
+});
