@@ -40,13 +40,12 @@ export function openSecret(key: Buffer, sealed: string, boundTo: string): Uint8A
   }
 }
 
+/** 32 bytes, as 64 hex digits or as standard base64 (44 characters, one "=" of padding). */
 export function parseSecretKey(text: string): Buffer | null {
   const trimmed = text.trim();
-  const candidates = [
-    /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : null,
-    Buffer.from(trimmed, 'base64'),
-  ];
-  return candidates.find((key) => key !== null && key.length === SECRET_KEY_BYTES) ?? null;
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (/^[A-Za-z0-9+/]{43}=$/.test(trimmed)) return Buffer.from(trimmed, 'base64');
+  return null;
 }
 
 export function newSecretKeyText(): string {

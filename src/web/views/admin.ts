@@ -33,14 +33,14 @@ export function twoFactorSummary(status: TwoFactorStatus, when: When): string {
 
 function userRow(o: UserOverview, when: When): Html {
   return html`<tr${o.overdue ? html` class="overdue"` : ''}>
-    <td><a href="/admin/users/${o.user.id}">${o.user.name}</a><br><span class="muted">${o.user.email}</span></td>
-    <td>${ROLE_LABELS[o.user.role]}</td>
-    <td>${o.user.status === 'active' ? 'Active' : 'Inactive'}</td>
-    <td>${o.confirmedDevices > 0 ? 'Yes' : 'No'}</td>
-    <td>${o.confirmedDevices}</td>
-    <td>${o.required ? 'Yes' : 'No'}</td>
-    <td>${o.deadline === null ? (o.required ? 'Now' : '') : when(o.deadline)}</td>
-    <td>${o.overdue ? html`<strong class="badge">Overdue</strong> ` : ''}${twoFactorSummary(o.status, when)}</td>
+    <td data-label="User"><div><a href="/admin/users/${o.user.id}">${o.user.name}</a><br><span class="muted">${o.user.email}</span></div></td>
+    <td data-label="Role">${ROLE_LABELS[o.user.role]}</td>
+    <td data-label="Status">${o.user.status === 'active' ? 'Active' : 'Inactive'}</td>
+    <td data-label="Enrolled">${o.confirmedDevices > 0 ? 'Yes' : 'No'}</td>
+    <td data-label="Devices">${o.confirmedDevices}</td>
+    <td data-label="Required">${o.required ? 'Yes' : 'No'}</td>
+    <td data-label="Deadline">${o.deadline === null ? (o.required ? 'Now' : '') : when(o.deadline)}</td>
+    <td data-label="2FA state"><div>${o.overdue ? html`<strong class="badge">Overdue</strong> ` : ''}${twoFactorSummary(o.status, when)}</div></td>
   </tr>`;
 }
 
@@ -53,7 +53,7 @@ export function usersList(ctx: PageContext, users: UserOverview[], search: strin
     <button type="submit">Search</button>
   </form>
   <p>${total === 1 ? '1 user' : `${total} users`}${search ? html` matching “${search}”` : ''}.</p>
-  ${users.length === 0 ? '' : html`<div class="table-scroll"><table>
+  ${users.length === 0 ? '' : html`<div class="table-scroll"><table class="stack">
     <caption>Users and their two-factor authentication</caption>
     <thead><tr>
       <th scope="col">User</th><th scope="col">Role</th><th scope="col">Status</th><th scope="col">Enrolled</th>
@@ -103,7 +103,7 @@ export function newUserForm(ctx: PageContext, actorRole: Role, values: ProfileVa
 export function linkIssued(user: User, link: string, validUntil: string, purpose: 'invite' | 'reset'): Html {
   return html`<p>${purpose === 'invite' ? 'The account is created.' : 'A new set-password link is ready.'}
   Give this link to <strong>${user.name}</strong> (${user.email}) yourself, by a channel you trust: sending it by email is not available yet.</p>
-  <p class="secret"><code>${link}</code></p>
+  <p class="secret link"><code>${link}</code></p>
   <p>It works once, until ${validUntil}. It will not be shown again; you can always create a new one, which voids this one.
   ${purpose === 'reset' ? 'Setting a new password does not change their two-factor authentication.' : ''}</p>
   <p><a href="/admin/users/${user.id}">Back to ${user.name}</a> · <a href="/admin/users">All users</a></p>`;
@@ -204,18 +204,15 @@ export interface PolicyPageData {
 }
 
 function requirementSection(ctx: PageContext, d: PolicyPageData, when: When): Html {
+  const problem = d.problem === null ? '' : html`<div class="error-summary" role="alert"><p>${d.problem}</p></div>`;
   if (d.phase === 'active' && d.start !== null) {
-    return html`<div class="locked" role="note">
+    return html`${problem}<div class="locked" role="note">
       <p><strong>Locked.</strong> Two-factor authentication is required for everyone in the organisation since ${when(d.start)}. It cannot be turned off.</p>
-    </div>
-    <fieldset disabled>
-      <legend>Require two-factor authentication for everyone</legend>
-      <label class="choice"><input type="checkbox" checked> Required for everyone</label>
-    </fieldset>`;
+    </div>`;
   }
   const scheduled = d.phase === 'scheduled' && d.start !== null;
   return html`${scheduled && d.start !== null ? html`<p class="lead">Two-factor authentication will be required for everyone from <strong>${when(d.start)}</strong>. Until then you can change the date or cancel. From that moment it cannot be turned off.</p>` : html`<p class="lead">Two-factor authentication is not required for everyone. You can require it for chosen users on their pages.</p>`}
-  ${d.problem === null ? '' : html`<div class="error-summary" role="alert"><p>${d.problem}</p></div>`}
+  ${problem}
   <form method="post" action="/admin/2fa/requirement" class="card">
     ${csrfField(ctx.csrfToken)}
     <fieldset>

@@ -33,7 +33,7 @@ export function confirmDeviceSteps(ctx: PageContext, action: string, pending: Pe
     </li>
     <li>
       <p>Cannot scan it? Choose to enter a key by hand in the app, and type this key. Spaces do not matter; the code is time-based.</p>
-      <p class="secret"><code id="secret" aria-label="Secret key">${pending.secretForTyping}</code></p>
+      <p class="secret"><code id="secret" aria-label="Secret key">${pending.secretForTyping.split(' ').map((group, i) => html`${i > 0 ? ' ' : ''}<span class="group">${group}</span>`)}</code></p>
     </li>
     <li>
       <p>Enter the 6-digit code the app now shows, and press Verify. The code changes every 30 seconds; if it expires before you press Verify, enter the new one.</p>
@@ -49,16 +49,16 @@ export function confirmDeviceSteps(ctx: PageContext, action: string, pending: Pe
 
 function deviceRow(ctx: PageContext, device: Device, when: (at: Date) => string): Html {
   return html`<tr>
-    <td>${device.name}</td>
-    <td>${when(device.createdAt)}</td>
-    <td>${device.lastUsedAt === null ? 'Not yet' : when(device.lastUsedAt)}</td>
+    <td data-label="Device">${device.name}</td>
+    <td data-label="Added">${when(device.createdAt)}</td>
+    <td data-label="Last used">${device.lastUsedAt === null ? 'Not yet' : when(device.lastUsedAt)}</td>
     <td><a href="/2fa/devices/${device.id}/remove" aria-label="Remove ${device.name}">Remove</a></td>
   </tr>`;
 }
 
 export function devicesTable(ctx: PageContext, devices: Device[], when: (at: Date) => string): Html {
   if (devices.length === 0) return html`<p>You have no linked devices.</p>`;
-  return html`<div class="table-scroll"><table>
+  return html`<div class="table-scroll"><table class="stack">
     <caption>Your linked devices</caption>
     <thead><tr><th scope="col">Device</th><th scope="col">Added</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
     <tbody>${devices.map((d) => deviceRow(ctx, d, when))}</tbody>
