@@ -6,6 +6,11 @@ export type AfterDeadline = 'set_up_at_login' | 'block';
 export interface OrganisationPolicy {
   /** Start of the organisation-wide requirement; null when there is none. */
   requireAllFrom: Date | null;
+  /**
+   * When that start was set. A start set for "now" gave nobody time, so nobody had it as
+   * a date they could miss.
+   */
+  requireAllAnnouncedAt: Date | null;
   /** What happens to a user without a device once a date they had has passed. */
   afterDeadline: AfterDeadline;
 }
@@ -19,7 +24,7 @@ export interface UserTwoFactorFacts {
 }
 
 export type MustSetUpReason =
-  | 'due_now' // required individually without a deadline
+  | 'due_now' // required without time to prepare: individually without a deadline, or from "now"
   | 'deadline_passed' // had a date, let it pass, and the organisation lets them set up
   | 'reset' // an admin reset or a reactivation
   | 'joined_after_start'; // created after the organisation-wide requirement became active
@@ -69,16 +74,19 @@ export function twoFactorStatusOf(
   if (now.getTime() < deadline.getTime()) return { kind: 'grace', deadline };
 
   // Only a user who had the date can have let it pass: someone created after the
-  // organisation-wide start never had it.
-  const hadTheDate = user.personalDeadline !== null || user.createdAt.getTime() < deadline.getTime();
-  if (!hadTheDate) return { kind: 'must_set_up', reason: 'joined_after_start' };
+  // organisation-wide start never had it, nor did anyone when the start was "now".
+  if (user.personalDeadline === null) {
+    if (user.createdAt.getTime() >= deadline.getTime()) return { kind: 'must_set_up', reason: 'joined_after_start' };
+    const announcedAt = policy.requireAllAnnouncedAt;
+    if (announcedAt === null || announcedAt.getTime() >= deadline.getTime()) return { kind: 'must_set_up', reason: 'due_now' };
+  }
   if (policy.afterDeadline === 'block') return { kind: 'blocked', deadline };
   return { kind: 'must_set_up', reason: 'deadline_passed' };
 }
 
-/** A required user without a device whose date has passed. */
+/** A required user without a device who had a date and let it pass. */
 export function isOverdue(status: TwoFactorStatus): boolean {
-  return status.kind === 'blocked' || (status.kind === 'must_set_up' && status.reason !== 'reset');
+  return status.kind === 'blocked' || (status.kind === 'must_set_up' && status.reason === 'deadline_passed');
 }
 
 export type AfterPassword = 'ask_for_code' | 'sign_in' | 'sign_in_with_reminder' | 'require_setup' | 'refuse';

@@ -1,12 +1,16 @@
 // Deadlines are typed and shown in the organisation's time zone and stored in UTC.
 
-export function isTimeZone(name: string): boolean {
+/** The zone's standard spelling ("europe/amsterdam" → "Europe/Amsterdam"), or null if unknown. */
+export function canonicalTimeZone(name: string): string | null {
   try {
-    new Intl.DateTimeFormat('en-GB', { timeZone: name });
-    return true;
+    return new Intl.DateTimeFormat('en-GB', { timeZone: name.trim() }).resolvedOptions().timeZone;
   } catch {
-    return false;
+    return null;
   }
+}
+
+export function isTimeZone(name: string): boolean {
+  return canonicalTimeZone(name) !== null;
 }
 
 function partsIn(timeZone: string, at: Date): Record<string, number> {

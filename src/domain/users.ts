@@ -49,7 +49,7 @@ export function emailProblem(email: string): string | null {
 }
 
 export function nameProblem(name: string, what = 'name'): string | null {
-  if (name.trim().length === 0) return `Enter a ${what}.`;
+  if (name.trim().length === 0) return `Enter ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}.`;
   if ([...name.trim()].length > NAME_MAX_LENGTH) return `The ${what} must have at most ${NAME_MAX_LENGTH} characters.`;
   return null;
 }

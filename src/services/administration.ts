@@ -84,7 +84,7 @@ export async function updateUser(
     if (status === 'active' && target.status === 'inactive') {
       // Back from inactive: whatever was linked before is cleared, and set up anew.
       const removed = await trx.devices.removeAllForUser(target.id);
-      const mustSetUp = removed > 0 || isTwoFactorRequired(organisation.policy, target.twoFactor);
+      const mustSetUp = target.twoFactor.setUpAtNextLogin || removed > 0 || isTwoFactorRequired(organisation.policy, target.twoFactor);
       await trx.users.setSetUpAtNextLogin(target.id, mustSetUp, now);
     }
   });

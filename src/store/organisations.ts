@@ -16,6 +16,7 @@ export async function insertOrganisation(
       name_key: organisationNameKey(organisation.name),
       time_zone: organisation.timeZone,
       require_all_from: null,
+      require_all_announced_at: null,
       after_deadline: 'set_up_at_login',
       created_at: iso(organisation.now),
     })
@@ -46,7 +47,7 @@ export function organisationRepository(db: Executor, organisationId: string) {
      */
     async setRequireAllFrom(start: Date | null, now: Date): Promise<boolean> {
       const result = await update()
-        .set({ require_all_from: isoOrNull(start) })
+        .set({ require_all_from: isoOrNull(start), require_all_announced_at: start === null ? null : iso(now) })
         .where((eb) => eb.or([eb('require_all_from', 'is', null), eb('require_all_from', '>', iso(now))]))
         .executeTakeFirst();
       return result.numUpdatedRows === 1n;

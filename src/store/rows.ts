@@ -22,7 +22,11 @@ export function organisationFromRow(row: OrganisationRow): Organisation {
     id: row.id,
     name: row.name,
     timeZone: row.time_zone,
-    policy: { requireAllFrom: dateOrNull(row.require_all_from), afterDeadline: row.after_deadline },
+    policy: {
+      requireAllFrom: dateOrNull(row.require_all_from),
+      requireAllAnnouncedAt: dateOrNull(row.require_all_announced_at),
+      afterDeadline: row.after_deadline,
+    },
     createdAt: new Date(row.created_at),
   };
 }

@@ -9,6 +9,7 @@ export interface OrganisationsTable {
   name_key: string;
   time_zone: string;
   require_all_from: string | null;
+  require_all_announced_at: string | null;
   after_deadline: string;
   created_at: string;
 }

@@ -52,7 +52,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
-      directives: { 'script-src': ["'none'"], 'form-action': ["'self'"], 'frame-ancestors': ["'none'"] },
+      directives: {
+        'script-src': ["'none'"],
+        'form-action': ["'self'"],
+        'frame-ancestors': ["'none'"],
+        // Over plain http (a test or a private network) upgrading would break every form.
+        'upgrade-insecure-requests': options.secureCookies ? [] : null,
+      },
     },
     hsts: options.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
   });
@@ -77,12 +83,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
   app.get('/healthz', { config: { access: 'asset' } }, async () => ({ status: 'ok' }));
 
-  await app.register(loginRoutes);
-  await app.register(twoFactorRoutes);
-  await app.register(accountRoutes);
-  await app.register(adminUserRoutes);
-  await app.register(adminPolicyRoutes);
-
+  // Set before the routes are registered, so every route's context inherits them.
   app.setNotFoundHandler((request, reply) =>
     renderError(request, reply, 404, 'Page not found', 'There is no page at this address.'),
   );
@@ -106,5 +107,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         : 'Something went wrong on our side. Try again in a moment.';
     return renderError(request, reply, 500, 'Something went wrong', message);
   });
+  await app.register(loginRoutes);
+  await app.register(twoFactorRoutes);
+  await app.register(accountRoutes);
+  await app.register(adminUserRoutes);
+  await app.register(adminPolicyRoutes);
+
   return app;
 }

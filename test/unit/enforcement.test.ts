@@ -30,8 +30,17 @@ function at(base: Date, deltaMs: number): Date {
   return new Date(base.getTime() + deltaMs);
 }
 
+/** A start is announced well before it, unless a test says otherwise. */
+const LONG_AGO = new Date('2020-01-01T00:00:00Z');
+
 function policy(overrides: Partial<OrganisationPolicy> = {}): OrganisationPolicy {
-  return { requireAllFrom: null, afterDeadline: 'set_up_at_login', ...overrides };
+  const requireAllFrom = overrides.requireAllFrom ?? null;
+  return {
+    requireAllFrom,
+    requireAllAnnouncedAt: requireAllFrom === null ? null : LONG_AGO,
+    afterDeadline: 'set_up_at_login',
+    ...overrides,
+  };
 }
 
 function requiredFrom(start: Date, afterDeadline: AfterDeadline = 'set_up_at_login'): OrganisationPolicy {
@@ -374,8 +383,11 @@ describe('isOverdue', () => {
   test('blocked users and users who must set up because of a date are overdue', () => {
     assert.equal(isOverdue({ kind: 'blocked', deadline: START }), true);
     assert.equal(isOverdue({ kind: 'must_set_up', reason: 'deadline_passed' }), true);
-    assert.equal(isOverdue({ kind: 'must_set_up', reason: 'due_now' }), true);
-    assert.equal(isOverdue({ kind: 'must_set_up', reason: 'joined_after_start' }), true);
+  });
+
+  test('someone who never had a date is due, not overdue', () => {
+    assert.equal(isOverdue({ kind: 'must_set_up', reason: 'due_now' }), false);
+    assert.equal(isOverdue({ kind: 'must_set_up', reason: 'joined_after_start' }), false);
   });
 
   test('a reset user is not overdue: an admin asked for the new device', () => {
@@ -552,6 +564,7 @@ const instant = fc.oneof(
 const policyArb = fc.record(
   {
     requireAllFrom: fc.option(instant, { nil: null }),
+    requireAllAnnouncedAt: fc.option(instant, { nil: null }),
     afterDeadline: fc.constantFrom<AfterDeadline>('set_up_at_login', 'block'),
   },
   { noNullPrototype: true },
@@ -598,7 +611,10 @@ describe('properties', () => {
         assert.equal(devices, 0);
         const hadTheDate =
           u.personalDeadline !== null ||
-          (p.requireAllFrom !== null && u.createdAt.getTime() < p.requireAllFrom.getTime());
+          (p.requireAllFrom !== null &&
+            u.createdAt.getTime() < p.requireAllFrom.getTime() &&
+            p.requireAllAnnouncedAt !== null &&
+            p.requireAllAnnouncedAt.getTime() < p.requireAllFrom.getTime());
         assert.ok(hadTheDate, 'blocked a user who never had a date');
         assert.ok(status.deadline.getTime() <= now.getTime(), 'blocked before the deadline');
       }),
@@ -714,5 +730,35 @@ describe('properties', () => {
         }
       }),
     );
+  });
+});
+
+describe('a requirement that starts "now"', () => {
+  const now = new Date('2026-11-22T12:00:00Z');
+  const startedNow: OrganisationPolicy = { requireAllFrom: now, requireAllAnnouncedAt: now, afterDeadline: 'block' };
+  const longStanding = {
+    createdAt: new Date('2026-01-01T00:00:00Z'),
+    requiredIndividually: false,
+    personalDeadline: null,
+    setUpAtNextLogin: false,
+  };
+
+  test('gives nobody a date to miss: in block mode existing users set up instead of being refused', () => {
+    assert.deepEqual(twoFactorStatusOf(startedNow, longStanding, 0, new Date(now.getTime() + 60_000)), {
+      kind: 'must_set_up',
+      reason: 'due_now',
+    });
+  });
+
+  test('announced a moment before its start, it is a date that can be missed', () => {
+    const announced: OrganisationPolicy = { ...startedNow, requireAllAnnouncedAt: new Date(now.getTime() - 1) };
+    assert.equal(twoFactorStatusOf(announced, longStanding, 0, now).kind, 'blocked');
+  });
+
+  test('a personal deadline given afterwards is a date like any other', () => {
+    const deadline = new Date(now.getTime() + 3 * 24 * 3600_000);
+    const user = { ...longStanding, personalDeadline: deadline };
+    assert.deepEqual(twoFactorStatusOf(startedNow, user, 0, now), { kind: 'grace', deadline });
+    assert.equal(twoFactorStatusOf(startedNow, user, 0, deadline).kind, 'blocked');
   });
 });

@@ -9,6 +9,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('name_key', 'text', (c) => c.notNull().unique())
     .addColumn('time_zone', 'text', (c) => c.notNull())
     .addColumn('require_all_from', 'text')
+    .addColumn('require_all_announced_at', 'text')
     .addColumn('after_deadline', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();

@@ -108,7 +108,8 @@ export const BLOCKED_MESSAGE =
   'Your deadline for setting up two-factor authentication has passed, so you cannot sign in. Contact your administrator: they can give you a new deadline.';
 
 async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-  const access = request.routeOptions.config.access ?? 'signed_in';
+  // An unknown address is answered with "not found" whoever asks.
+  const access = request.is404 ? 'public' : (request.routeOptions.config.access ?? 'signed_in');
   if (access === 'asset') {
     request.auth = null;
     return;

@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { policyPhase, type RequirementChange } from '../../domain/enforcement.js';
 import { isAfterDeadline } from '../../domain/organisations.js';
-import { isTimeZone, parseLocalDateTime, toLocalInputValue } from '../../domain/time-zones.js';
+import { canonicalTimeZone, parseLocalDateTime, toLocalInputValue } from '../../domain/time-zones.js';
 import { changeOrganisationRequirement, setAfterDeadline, setTimeZone } from '../../services/policy.js';
 import { authOrThrow } from '../plugins/auth.js';
 import { formSchema } from '../form-schema.js';
@@ -70,8 +70,9 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Body: { timeZone: string } }>('/admin/2fa/time-zone', { config, schema: formSchema({ timeZone: 100 }) }, async (request, reply) => {
     const auth = authOrThrow(request);
-    const zone = request.body.timeZone.trim();
-    if (!isTimeZone(zone)) return show(request, reply, `"${zone}" is not a time zone name. Use one like Europe/Amsterdam or UTC.`, null, 400);
+    const typed = request.body.timeZone.trim();
+    const zone = canonicalTimeZone(typed);
+    if (zone === null) return show(request, reply, `"${typed}" is not a time zone name. Use one like Europe/Amsterdam or UTC.`, null, 400);
     await setTimeZone(auth.tenant, zone);
     return redirectWithFlash(reply, '/admin/2fa', `Dates are now shown in ${zone}.`);
   });

@@ -1,0 +1,34 @@
+// `twofold serve`: the web server, until SIGINT or SIGTERM.
+import type { KeyNotice } from '../config.js';
+import { defineCommand, done, type Command } from './command.js';
+
+function untilStopped(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const stop = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve(signal);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+export const serve: Command = defineCommand({
+  path: 'serve',
+  summary: 'Start the web server.',
+  options: {},
+  notes: ['It is configured by the environment variables listed in "twofold --help".'],
+  async run(_options, io) {
+    // Loaded here, so that help does not load the database drivers nor the other commands
+    // Fastify. The server reports a generated key itself.
+    const { loadConfig } = await import('../config.js');
+    const notice: KeyNotice = { generatedAt: null };
+    const config = loadConfig(io.env, notice);
+    const { startServer } = await import('../server.js');
+    const server = await startServer(config, notice);
+    await untilStopped();
+    await server.close();
+    return done();
+  },
+});

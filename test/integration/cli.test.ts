@@ -1,0 +1,361 @@
+// The `twofold` command, run as a person would: a real process, a fresh data directory, the
+// password piped on standard input, and the resulting SQLite database read back.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { test, type TestContext } from 'node:test';
+import { verifyPassword } from '../../src/domain/passwords.js';
+import { newSecretKeyText, parseSecretKey } from '../../src/domain/secret-box.js';
+import { ensureSecretKeyMatches } from '../../src/services/secret-key.js';
+import type { Role } from '../../src/domain/users.js';
+import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
+import { findOrganisation, insertOrganisation } from '../../src/store/organisations.js';
+import { tenantFor } from '../../src/store/tenant.js';
+import { findLoginByEmail } from '../../src/store/users.js';
+
+const BIN = fileURLToPath(new URL('../../bin/twofold.js', import.meta.url));
+const PASSWORD = 'correct horse battery';
+const NOW = new Date();
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** A data directory that does not exist yet, so a test can see whether a command made it. */
+function freshDataDir(t: TestContext): string {
+  const parent = mkdtempSync(join(tmpdir(), 'twofold-cli-'));
+  t.after(() => rmSync(parent, { recursive: true, force: true }));
+  return join(parent, 'data');
+}
+
+function twofold(
+  args: string[],
+  options: { dataDir: string; stdin?: string; keepStdinOpen?: boolean; env?: Record<string, string> },
+): Promise<Run> {
+  // Only what the test sets: a developer's own TWOFOLD_* or DATABASE_URL must not leak in.
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('TWOFOLD_') && name !== 'DATABASE_URL'),
+  );
+  Object.assign(env, { TWOFOLD_DATA_DIR: options.dataDir }, options.env);
+  return new Promise((resolve, reject) => {
+    // A command that hangs is killed, and then fails on its exit code (null).
+    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      child.stdin.destroy();
+      resolve({ code, stdout, stderr });
+    });
+    if (options.keepStdinOpen === true) child.stdin.write(options.stdin ?? '');
+    else child.stdin.end(options.stdin ?? '');
+  });
+}
+
+/**
+ * A refusal: exit code 2 and one line on stderr pointing to the command's help (after the
+ * warning about a generated key, when the data directory had none yet).
+ */
+function assertRefused(run: Run, helpPath: string, fragment: string | RegExp): void {
+  assert.equal(run.code, 2, `exit code, stderr: ${run.stderr}`);
+  const lines = run.stderr
+    .trimEnd()
+    .split('\n')
+    .filter((line) => !line.startsWith('twofold: warning: generated a new secret key'));
+  assert.equal(lines.length, 1, `one line on stderr: ${run.stderr}`);
+  assert.match(lines[0] ?? '', /^twofold: /);
+  if (typeof fragment === 'string') assert.ok(lines[0]?.includes(fragment), `"${fragment}" in: ${lines[0]}`);
+  else assert.match(lines[0] ?? '', fragment);
+  assert.ok(lines[0]?.includes(`twofold ${helpPath} --help`), `help hint in: ${lines[0]}`);
+}
+
+async function inDatabase<T>(dataDir: string, work: (db: Db) => Promise<T>): Promise<T> {
+  const db = openDatabase({ kind: 'sqlite', path: join(dataDir, 'twofold.sqlite') });
+  try {
+    await migrateToLatest(db);
+    return await work(db);
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function countRows(dataDir: string, table: 'organisations' | 'users'): Promise<number> {
+  return inDatabase(dataDir, async (db) => {
+    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    return Number(row.n);
+  });
+}
+
+async function anOrganisation(db: Db, name: string): Promise<string> {
+  const id = randomUUID();
+  await insertOrganisation(db, { id, name, timeZone: 'UTC', now: NOW });
+  return id;
+}
+
+async function aUser(db: Db, organisationId: string, email: string, role: Role = 'user'): Promise<string> {
+  const id = randomUUID();
+  await tenantFor(db, organisationId).users.insert({ id, email, emailKey: email.toLowerCase(), name: email, role, passwordHash: null, now: NOW });
+  return id;
+}
+
+async function aConfirmedDevice(db: Db, organisationId: string, userId: string): Promise<void> {
+  const devices = tenantFor(db, organisationId).devices;
+  const id = randomUUID();
+  await devices.insertUnconfirmed({ id, userId, name: 'Phone', sealedSecret: 'v1.not-read-by-the-reset', now: NOW });
+  assert.ok(await devices.acceptTimeStep(userId, id, 1, NOW));
+}
+
+test('every command and group has help, and help touches no data', async (t) => {
+  const dataDir = freshDataDir(t);
+  const expectations: [string[], string[]][] = [
+    [['--help'], ['Usage: twofold <command>', 'serve', 'org create', 'user create', 'user reset-2fa', 'TWOFOLD_SECRET_KEY']],
+    [['org', '--help'], ['Usage: twofold org <command>', 'create']],
+    [['user', '--help'], ['Usage: twofold user <command>', 'create', 'reset-2fa']],
+    [['serve', '--help'], ['Usage: twofold serve']],
+    [['org', 'create', '--help'], ['--name NAME', '--admin-email EMAIL', '--admin-name NAME', '--time-zone ZONE', 'standard input']],
+    [['user', 'create', '--help'], ['--org ORG', '--email EMAIL', '--role ROLE', 'user, admin, super_admin', 'standard input']],
+    [['user', 'reset-2fa', '--help'], ['--email EMAIL', 'authenticator devices']],
+  ];
+  const runs = await Promise.all(expectations.map(([args]) => twofold(args, { dataDir })));
+  expectations.forEach(([args, fragments], i) => {
+    const run = runs[i];
+    assert.equal(run?.code, 0, `twofold ${args.join(' ')}: ${run?.stderr}`);
+    for (const fragment of fragments) assert.ok(run.stdout.includes(fragment), `"${fragment}" in help of twofold ${args.join(' ')}`);
+  });
+  assert.equal(existsSync(dataDir), false, 'help created the data directory');
+});
+
+test('org create makes the organisation and its super admin, and warns that a key was generated', async (t) => {
+  const dataDir = freshDataDir(t);
+  const run = await twofold(['org', 'create', '--name', 'Acme', '--admin-email', 'Alice@Example.com'], { dataDir, stdin: `${PASSWORD}\n` });
+
+  assert.equal(run.code, 0, run.stderr);
+  const organisationId = /id:\s+([0-9a-f-]{36})/.exec(run.stdout)?.[1];
+  assert.ok(organisationId, `organisation id in: ${run.stdout}`);
+  assert.ok(run.stdout.includes('Alice@Example.com'));
+  assert.ok(run.stdout.includes('http://127.0.0.1:3000/login'), 'where to sign in');
+  assert.match(run.stderr, /warning: generated a new secret key in .*secret\.key/);
+  assert.ok(run.stderr.includes(join(dataDir, 'secret.key')));
+  assert.match(run.stderr, /Back it up/);
+
+  await inDatabase(dataDir, async (db) => {
+    const organisation = await findOrganisation(db, organisationId);
+    assert.equal(organisation?.name, 'Acme');
+    assert.equal(organisation.timeZone, 'UTC');
+    const login = await findLoginByEmail(db, 'alice@example.com');
+    assert.ok(login);
+    assert.equal(login.user.organisationId, organisationId);
+    assert.equal(login.user.role, 'super_admin');
+    assert.equal(login.user.status, 'active');
+    assert.equal(login.user.name, 'Alice', 'the name defaults to the part before @');
+    assert.match(login.passwordHash ?? '', /^\$argon2id\$/);
+    assert.equal(await verifyPassword(login.passwordHash, PASSWORD), true);
+  });
+});
+
+test('org create keeps the given admin name and time zone, and refuses the same name in another case', async (t) => {
+  const dataDir = freshDataDir(t);
+  const first = await twofold(
+    ['org', 'create', '--name', 'Acme', '--admin-email', 'alice@example.com', '--admin-name', 'Alice Admin', '--time-zone', 'europe/amsterdam'],
+    { dataDir, stdin: `${PASSWORD}\n` },
+  );
+  assert.equal(first.code, 0, first.stderr);
+  const second = await twofold(['org', 'create', '--name', ' ACME ', '--admin-email', 'bob@example.com'], { dataDir, stdin: `${PASSWORD}\n` });
+
+  assertRefused(second, 'org create', 'an organisation named "Acme" already exists');
+  assert.doesNotMatch(second.stderr, /generated a new secret key/, 'the key is generated once');
+  assert.equal(await countRows(dataDir, 'organisations'), 1);
+  await inDatabase(dataDir, async (db) => {
+    assert.equal((await findOrganisation(db, 'acme'))?.timeZone, 'Europe/Amsterdam');
+    assert.equal((await findLoginByEmail(db, 'alice@example.com'))?.user.name, 'Alice Admin');
+    assert.equal(await findLoginByEmail(db, 'bob@example.com'), null);
+  });
+});
+
+test('org create refuses a short or missing password and creates nothing', async (t) => {
+  const short = freshDataDir(t);
+  const empty = freshDataDir(t);
+  const args = ['org', 'create', '--name', 'Acme', '--admin-email', 'alice@example.com'];
+  const [shortRun, emptyRun] = await Promise.all([
+    twofold(args, { dataDir: short, stdin: 'only9char\nsecond line is not read\n' }),
+    twofold(args, { dataDir: empty, stdin: '' }),
+  ]);
+
+  for (const [run, dataDir] of [[shortRun, short], [emptyRun, empty]] as const) {
+    assertRefused(run, 'org create', 'The password must have at least 10 characters. Nothing was created.');
+    assert.equal(await countRows(dataDir, 'organisations'), 0);
+    assert.equal(await countRows(dataDir, 'users'), 0);
+  }
+});
+
+test('org create refuses an admin email already in use and creates no organisation', async (t) => {
+  const dataDir = freshDataDir(t);
+  await inDatabase(dataDir, async (db) => aUser(db, await anOrganisation(db, 'Existing'), 'alice@example.com'));
+
+  const run = await twofold(['org', 'create', '--name', 'Acme', '--admin-email', 'ALICE@example.com'], { dataDir, stdin: `${PASSWORD}\n` });
+
+  assertRefused(run, 'org create', 'another account already uses the email address ALICE@example.com');
+  assert.equal(await countRows(dataDir, 'organisations'), 1);
+});
+
+test('org create refuses bad arguments before touching the data directory', async (t) => {
+  const dataDir = freshDataDir(t);
+  const base = ['org', 'create', '--name', 'Acme'];
+  const cases: [string[], string | RegExp][] = [
+    [base, 'missing --admin-email EMAIL'],
+    [[...base, '--admin-email', 'alice@example.com', '--colour', 'red'], 'unknown option --colour'],
+    [[...base, '--admin-email', 'alice@example.com', 'extra'], 'unexpected argument "extra"'],
+    [[...base, '--admin-email', 'alice'], '--admin-email "alice": Enter an email address like name@example.com.'],
+    [[...base, '--admin-email', 'alice@example.com', '--time-zone', 'Mars/Olympus'], '--time-zone "Mars/Olympus" is not an IANA time zone'],
+    [['org', 'create', '--name', ' ', '--admin-email', 'alice@example.com'], '--name: Enter a name.'],
+  ];
+  const runs = await Promise.all(cases.map(([args]) => twofold(args, { dataDir, stdin: `${PASSWORD}\n` })));
+  cases.forEach(([, fragment], i) => assertRefused(runs[i] as Run, 'org create', fragment));
+  assert.equal(existsSync(dataDir), false, 'a refused command created the data directory');
+});
+
+test('user create finds the organisation by its name in any case, or by its id', async (t) => {
+  const dataDir = freshDataDir(t);
+  const organisationId = await inDatabase(dataDir, (db) => anOrganisation(db, 'Acme Corp'));
+
+  const byName = await twofold(['user', 'create', '--org', 'acme corp', '--email', 'carol@example.com', '--role', 'admin', '--name', 'Carol C'], {
+    dataDir,
+    stdin: `${PASSWORD}\n`,
+  });
+  // The writer keeps the pipe open: the command must not wait for more than the first line.
+  const byId = await twofold(['user', 'create', '--org', organisationId, '--email', 'dan@example.com', '--role', 'user'], {
+    dataDir,
+    stdin: `${PASSWORD}\r\n`,
+    keepStdinOpen: true,
+  });
+
+  assert.equal(byName.code, 0, byName.stderr);
+  assert.match(byName.stdout, /Created carol@example\.com \(admin\) in Acme Corp/);
+  assert.equal(byId.code, 0, byId.stderr);
+  await inDatabase(dataDir, async (db) => {
+    const carol = await findLoginByEmail(db, 'carol@example.com');
+    assert.equal(carol?.user.organisationId, organisationId);
+    assert.equal(carol.user.role, 'admin');
+    assert.equal(carol.user.name, 'Carol C');
+    assert.equal(await verifyPassword(carol.passwordHash, PASSWORD), true);
+    const dan = await findLoginByEmail(db, 'dan@example.com');
+    assert.equal(dan?.user.organisationId, organisationId);
+    assert.equal(dan.user.role, 'user');
+    assert.equal(dan.user.status, 'active');
+    assert.equal(dan.user.name, 'dan');
+    assert.equal(await verifyPassword(dan.passwordHash, PASSWORD), true, 'a CRLF line ending is not part of the password');
+  });
+});
+
+test('user create refuses a role that does not exist', async (t) => {
+  const dataDir = freshDataDir(t);
+  await inDatabase(dataDir, (db) => anOrganisation(db, 'Acme'));
+
+  const run = await twofold(['user', 'create', '--org', 'Acme', '--email', 'carol@example.com', '--role', 'owner'], { dataDir, stdin: `${PASSWORD}\n` });
+
+  assertRefused(run, 'user create', '--role "owner" must be one of user, admin, super_admin');
+  assert.equal(await countRows(dataDir, 'users'), 0);
+});
+
+test('user create refuses an email already used in any organisation, whatever its case', async (t) => {
+  const dataDir = freshDataDir(t);
+  await inDatabase(dataDir, async (db) => {
+    await aUser(db, await anOrganisation(db, 'Acme'), 'carol@example.com');
+    await anOrganisation(db, 'Other');
+  });
+
+  const run = await twofold(['user', 'create', '--org', 'Other', '--email', 'CAROL@Example.com', '--role', 'user'], { dataDir, stdin: `${PASSWORD}\n` });
+
+  assertRefused(run, 'user create', 'another account already uses the email address CAROL@Example.com');
+  assert.equal(await countRows(dataDir, 'users'), 1);
+});
+
+test('user create refuses an organisation that does not exist', async (t) => {
+  const dataDir = freshDataDir(t);
+  await inDatabase(dataDir, (db) => anOrganisation(db, 'Acme'));
+
+  const run = await twofold(['user', 'create', '--org', 'Acne', '--email', 'carol@example.com', '--role', 'user'], { dataDir, stdin: `${PASSWORD}\n` });
+
+  assertRefused(run, 'user create', 'no organisation has the name or id "Acne"');
+  assert.equal(await countRows(dataDir, 'users'), 0);
+});
+
+test('user reset-2fa removes the devices, ends the sessions and asks for a new set-up, for that user only', async (t) => {
+  const dataDir = freshDataDir(t);
+  const { organisationId, aliceId, bobId } = await inDatabase(dataDir, async (db) => {
+    const organisationId = await anOrganisation(db, 'Acme');
+    const aliceId = await aUser(db, organisationId, 'alice@example.com', 'super_admin');
+    const bobId = await aUser(db, organisationId, 'bob@example.com', 'super_admin');
+    const tenant = tenantFor(db, organisationId);
+    await aConfirmedDevice(db, organisationId, aliceId);
+    await aConfirmedDevice(db, organisationId, aliceId);
+    await aConfirmedDevice(db, organisationId, bobId);
+    await tenant.sessions.create(aliceId, 'signed_in', NOW, new Date(NOW.getTime() + 3_600_000));
+    await tenant.sessions.create(bobId, 'signed_in', NOW, new Date(NOW.getTime() + 3_600_000));
+    return { organisationId, aliceId, bobId };
+  });
+
+  const run = await twofold(['user', 'reset-2fa', '--email', 'ALICE@example.com'], { dataDir });
+
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /alice@example\.com in Acme/);
+  assert.match(run.stdout, /removed 2 authenticator devices and ended all their sessions/);
+  await inDatabase(dataDir, async (db) => {
+    const devices = tenantFor(db, organisationId).devices;
+    const sessionsOf = async (userId: string) => (await db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).length;
+    assert.equal((await devices.listForUser(aliceId)).length, 0);
+    assert.equal(await sessionsOf(aliceId), 0);
+    assert.equal((await findLoginByEmail(db, 'alice@example.com'))?.user.twoFactor.setUpAtNextLogin, true);
+    assert.equal(await devices.countConfirmed(bobId), 1, "another user's device stays");
+    assert.equal(await sessionsOf(bobId), 1, "another user's session stays");
+    assert.equal((await findLoginByEmail(db, 'bob@example.com'))?.user.twoFactor.setUpAtNextLogin, false);
+  });
+});
+
+test('user reset-2fa refuses an email no account has', async (t) => {
+  const dataDir = freshDataDir(t);
+
+  const run = await twofold(['user', 'reset-2fa', '--email', 'nobody@example.com'], { dataDir });
+
+  assertRefused(run, 'user reset-2fa', 'no account has the email address nobody@example.com');
+});
+
+test('a bad TWOFOLD_SECRET_KEY is a one-line configuration error', async (t) => {
+  const dataDir = freshDataDir(t);
+
+  const run = await twofold(['user', 'reset-2fa', '--email', 'alice@example.com'], { dataDir, env: { TWOFOLD_SECRET_KEY: 'too-short' } });
+
+  assert.equal(run.code, 1);
+  assert.equal(run.stderr, 'twofold: TWOFOLD_SECRET_KEY must be 32 bytes, as 64 hex digits or base64\n');
+  assert.equal(run.stdout, '');
+  assert.equal(existsSync(join(dataDir, 'secret.key')), false);
+});
+
+test('a key other than the one the stored secrets were sealed with is refused, and nothing changes', async (t) => {
+  const dataDir = freshDataDir(t);
+  const sealedWith = parseSecretKey(newSecretKeyText());
+  assert.ok(sealedWith);
+  const organisationId = await inDatabase(dataDir, async (db) => {
+    await ensureSecretKeyMatches(db, sealedWith);
+    const organisationId = await anOrganisation(db, 'Acme');
+    await aConfirmedDevice(db, organisationId, await aUser(db, organisationId, 'alice@example.com', 'super_admin'));
+    return organisationId;
+  });
+
+  const run = await twofold(['user', 'reset-2fa', '--email', 'alice@example.com'], { dataDir, env: { TWOFOLD_SECRET_KEY: newSecretKeyText() } });
+
+  assert.equal(run.code, 1);
+  assert.equal(run.stderr, 'twofold: TWOFOLD_SECRET_KEY is not the key the stored secrets were encrypted with\n');
+  await inDatabase(dataDir, async (db) => {
+    const alice = await findLoginByEmail(db, 'alice@example.com');
+    assert.equal(await tenantFor(db, organisationId).devices.countConfirmed(alice?.user.id ?? ''), 1);
+  });
+});

@@ -1,0 +1,122 @@
+// What the integration suites do again and again: sign a person in, read a code off their
+// authenticator, set an organisation's policy, and look at what the database holds.
+import assert from 'node:assert/strict';
+import { Secret } from 'otpauth';
+import type { Device } from '../../src/domain/devices.js';
+import type { AfterDeadline } from '../../src/domain/enforcement.js';
+import type { Organisation } from '../../src/domain/organisations.js';
+import { codeAt } from '../../src/domain/totp.js';
+import type { User } from '../../src/domain/users.js';
+import { tenantFor } from '../../src/store/tenant.js';
+import { PASSWORD, type TestWorld } from '../helpers/app.js';
+import { Client, textOf, type Page } from '../helpers/client.js';
+
+export const SESSION_COOKIE = 'twofold_session';
+export const MINUTE_MS = 60_000;
+export const DAY_MINUTES = 24 * 60;
+
+/**
+ * The code the app shows a minute from now. A device accepts each 30-second step once,
+ * so every further code on the same device needs the clock moved on.
+ */
+export function nextCode(world: TestWorld, secret: Uint8Array): string {
+  world.clock.advanceMinutes(1);
+  return codeAt(secret, world.clock.now());
+}
+
+/** A fresh browser signed in as `email`: password, then a code when a secret is given. */
+export async function signedIn(world: TestWorld, email: string, secret?: Uint8Array, password = PASSWORD): Promise<Client> {
+  const client = new Client(world.app);
+  const afterPassword = await client.signIn(email, password);
+  assert.equal(afterPassword.status, 303, textOf(afterPassword.body));
+  if (secret === undefined) {
+    assert.equal(afterPassword.location, '/account', 'expected to be signed in without a code');
+    return client;
+  }
+  assert.equal(afterPassword.location, '/login/code');
+  await client.get('/login/code');
+  const done = await client.post('/login/code', { code: nextCode(world, secret) });
+  assert.equal(done.location, '/account', textOf(done.body));
+  return client;
+}
+
+/** The text of the page's alert or field error, where forms say what is wrong. */
+export function problemOn(page: Page): string {
+  const parts = [...page.body.matchAll(/<(?:div|p) class="(?:error-summary|error)"[^>]*>([\s\S]*?)<\/(?:div|p)>/g)];
+  return parts.map((m) => textOf(m[1] ?? '')).join(' ');
+}
+
+/** The flash message shown at the top of the page, if any. */
+export function flashOn(page: Page): string | null {
+  const m = /<div class="flash" role="status">([\s\S]*?)<\/div>/.exec(page.body);
+  return m ? textOf(m[1] ?? '') : null;
+}
+
+/** The cells of the table row that mentions `needle`, as text. */
+export function rowWith(page: Page, needle: string): string[] | null {
+  for (const row of page.body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)) {
+    const inner = row[1] ?? '';
+    if (!inner.includes(needle)) continue;
+    return [...inner.matchAll(/<td[^>]*>([\s\S]*?)<\/td>/g)].map((c) => textOf(c[1] ?? ''));
+  }
+  return null;
+}
+
+/** The class attribute of the table row that mentions `needle`. */
+export function rowClassWith(page: Page, needle: string): string | null {
+  for (const row of page.body.matchAll(/<tr([^>]*)>([\s\S]*?)<\/tr>/g)) {
+    if ((row[2] ?? '').includes(needle)) return /class="([^"]*)"/.exec(row[1] ?? '')?.[1] ?? '';
+  }
+  return null;
+}
+
+/** The secret the confirmation step shows for typing, as the bytes an app would keep. */
+export function secretShownOn(page: Page): { typed: string; bytes: Uint8Array } {
+  const m = /<code id="secret"[^>]*>([\s\S]*?)<\/code>/.exec(page.body);
+  assert.ok(m?.[1], 'the page shows no secret');
+  const typed = textOf(m[1]);
+  return { typed, bytes: Secret.fromBase32(typed.replace(/ /g, '')).bytes };
+}
+
+export function tenantOf(world: TestWorld, organisationId: string) {
+  return tenantFor(world.db, organisationId);
+}
+
+export function devicesOf(world: TestWorld, organisationId: string, userId: string): Promise<Device[]> {
+  return tenantOf(world, organisationId).devices.listForUser(userId);
+}
+
+export async function userIn(world: TestWorld, organisationId: string, userId: string): Promise<User> {
+  const user = await tenantOf(world, organisationId).users.findById(userId);
+  assert.ok(user, `user ${userId} not found`);
+  return user;
+}
+
+export function organisationOf(world: TestWorld, organisationId: string): Promise<Organisation> {
+  return tenantOf(world, organisationId).organisation.get();
+}
+
+/** Sessions of a user as stored; the repository has no listing, the table is read directly. */
+export function sessionsOf(world: TestWorld, userId: string) {
+  return world.db.selectFrom('sessions').select(['id', 'stage', 'code_failures']).where('user_id', '=', userId).execute();
+}
+
+/** Requires 2FA of everyone in the organisation from `start`, and sets what happens after. */
+export async function requireEveryoneFrom(world: TestWorld, organisationId: string, start: Date, afterDeadline: AfterDeadline = 'set_up_at_login'): Promise<void> {
+  const organisation = tenantOf(world, organisationId).organisation;
+  assert.ok(await organisation.setRequireAllFrom(start, world.clock.now()));
+  await organisation.setAfterDeadline(afterDeadline);
+}
+
+export async function requireOfUser(world: TestWorld, organisationId: string, userId: string, personalDeadline: Date | null = null): Promise<void> {
+  await tenantOf(world, organisationId).users.setTwoFactorRequirement(userId, true, personalDeadline, world.clock.now());
+}
+
+export function minutesFromNow(world: TestWorld, minutes: number): Date {
+  return new Date(world.clock.now().getTime() + minutes * MINUTE_MS);
+}
+
+/** A request with exactly this cookie, as a copied or stale cookie would be sent. */
+export function getWithSession(world: TestWorld, url: string, token: string) {
+  return world.app.inject({ method: 'GET', url, headers: { cookie: `${SESSION_COOKIE}=${token}` } });
+}
