@@ -18,12 +18,20 @@ function run(command, args, env = process.env) {
   return result.status ?? 1;
 }
 
-const candidates = [process.env.TWOFOLD_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser', '/usr/bin/google-chrome'];
+const candidates = [
+  process.env.TWOFOLD_CHROMIUM,
+  '/usr/bin/chromium',
+  '/usr/bin/chromium-browser',
+  '/usr/bin/google-chrome',
+];
 const chromium = candidates.find((path) => path && existsSync(path));
 
 const files = [...testFiles('test/unit'), ...testFiles('test/integration')];
 if (chromium) files.push(...testFiles('test/e2e'));
-else console.log('SKIPPED: the end-to-end browser tests (test/e2e): no Chromium found. Install it (apt-get install chromium) or set TWOFOLD_CHROMIUM.');
+else
+  console.log(
+    'SKIPPED: the end-to-end browser tests (test/e2e): no Chromium found. Install it (apt-get install chromium) or set TWOFOLD_CHROMIUM.',
+  );
 
 console.log('Typechecking...');
 if (run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']) !== 0) process.exit(1);

@@ -71,7 +71,10 @@ export function loadConfig(env: Env, notice: KeyNotice = { generatedAt: null }):
   const dataDir = resolve(env.TWOFOLD_DATA_DIR || './data');
   const databaseUrl = env.DATABASE_URL || join(dataDir, 'twofold.sqlite');
   const database = databaseLocationOf(databaseUrl);
-  const publicUrl = (env.TWOFOLD_PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(/\/+$/, '');
+  const publicUrl = (env.TWOFOLD_PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
+    /\/+$/,
+    '',
+  );
   let parsedUrl: URL;
   try {
     parsedUrl = new URL(publicUrl);

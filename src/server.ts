@@ -25,7 +25,11 @@ export async function startServer(config: Config, keyNotice: KeyNotice): Promise
       db,
       now: () => new Date(),
       secretKey: config.secretKey,
-      sessionLimits: { idleMinutes: config.sessionIdleMinutes, absoluteHours: config.sessionAbsoluteHours, pendingMinutes: config.pendingLoginMinutes },
+      sessionLimits: {
+        idleMinutes: config.sessionIdleMinutes,
+        absoluteHours: config.sessionAbsoluteHours,
+        pendingMinutes: config.pendingLoginMinutes,
+      },
     },
     publicUrl: config.publicUrl,
     secureCookies: config.secureCookies,
@@ -33,12 +37,19 @@ export async function startServer(config: Config, keyNotice: KeyNotice): Promise
     logger: {
       level: config.logLevel,
       // Set-password tokens travel in the path: keep them out of the log.
-      serializers: { req: (req: { method: string; url: string }) => ({ method: req.method, url: req.url.replace(/\/set-password\/[^/?]+/, '/set-password/[redacted]') }) },
+      serializers: {
+        req: (req: { method: string; url: string }) => ({
+          method: req.method,
+          url: req.url.replace(/\/set-password\/[^/?]+/, '/set-password/[redacted]'),
+        }),
+      },
     },
   });
   app.addHook('onClose', async () => db.destroy());
   if (keyNotice.generatedAt !== null) {
-    app.log.warn(`Generated a new secret key in ${keyNotice.generatedAt}. Back it up: without it the linked authenticators cannot be read.`);
+    app.log.warn(
+      `Generated a new secret key in ${keyNotice.generatedAt}. Back it up: without it the linked authenticators cannot be read.`,
+    );
   }
   const url = await app.listen({ host: config.host, port: config.port });
   return { app, url, close: () => app.close() };

@@ -16,9 +16,7 @@ export type OptionValues<S extends OptionSpecs> = {
 };
 
 export type ParsedOptions<S extends OptionSpecs> =
-  | { kind: 'help' }
-  | { kind: 'values'; values: OptionValues<S> }
-  | { kind: 'problem'; problem: string };
+  { kind: 'help' } | { kind: 'values'; values: OptionValues<S> } | { kind: 'problem'; problem: string };
 
 function wantsHelp(argv: readonly string[]): boolean {
   const beforeSeparator = argv.includes('--') ? argv.slice(0, argv.indexOf('--')) : argv;
@@ -65,9 +63,16 @@ function table(rows: readonly [string, string][]): string[] {
   return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`);
 }
 
-export function helpText(definition: { path: string; summary: string; options: OptionSpecs; notes?: readonly string[] }): string {
+export function helpText(definition: {
+  path: string;
+  summary: string;
+  options: OptionSpecs;
+  notes?: readonly string[];
+}): string {
   const entries = Object.entries(definition.options);
-  const synopsis = entries.map(([name, spec]) => (spec.required === true ? `--${name} ${spec.value}` : `[--${name} ${spec.value}]`));
+  const synopsis = entries.map(([name, spec]) =>
+    spec.required === true ? `--${name} ${spec.value}` : `[--${name} ${spec.value}]`,
+  );
   const rows: [string, string][] = entries.map(([name, spec]) => [`--${name} ${spec.value}`, spec.about]);
   rows.push(['-h, --help', 'Show this help.']);
   return [

@@ -8,7 +8,10 @@ import { done, refused, type Io, type Outcome } from './command.js';
 import { loginUrlOf, withInstance } from './instance.js';
 import { emailInUse, newPasswordHash } from './new-account.js';
 
-export function createOrganisation(io: Io, input: { name: string; timeZone: string; admin: NewAccount }): Promise<Outcome> {
+export function createOrganisation(
+  io: Io,
+  input: { name: string; timeZone: string; admin: NewAccount },
+): Promise<Outcome> {
   const { name, timeZone, admin } = input;
   return withInstance(io, async ({ config, deps }) => {
     const existing = await findOrganisation(deps.db, name);
@@ -22,7 +25,13 @@ export function createOrganisation(io: Io, input: { name: string; timeZone: stri
     const now = deps.now();
     await deps.db.transaction().execute(async (trx) => {
       await insertOrganisation(trx, { id: organisationId, name, timeZone, now });
-      await tenantFor(trx, organisationId).users.insert({ id: randomUUID(), ...admin, role: 'super_admin', passwordHash: passwordHash.value, now });
+      await tenantFor(trx, organisationId).users.insert({
+        id: randomUUID(),
+        ...admin,
+        role: 'super_admin',
+        passwordHash: passwordHash.value,
+        now,
+      });
     });
     return done(
       `Created the organisation ${name}.`,

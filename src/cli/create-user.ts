@@ -20,7 +20,13 @@ export function createUser(io: Io, input: { organisation: string; account: NewAc
     if (!passwordHash.ok) return passwordHash.outcome;
 
     const userId = randomUUID();
-    await tenantFor(deps.db, organisation.id).users.insert({ id: userId, ...account, role, passwordHash: passwordHash.value, now: deps.now() });
+    await tenantFor(deps.db, organisation.id).users.insert({
+      id: userId,
+      ...account,
+      role,
+      passwordHash: passwordHash.value,
+      now: deps.now(),
+    });
     return done(
       `Created ${account.email} (${role}) in ${organisation.name}.`,
       `  id:          ${userId}`,

@@ -45,7 +45,10 @@ function groupHelp(name: string, group: { summary: string; commands: Command[] }
     '',
     group.summary,
     '',
-    ...listing('Commands:', group.commands.map((c): [string, string] => [c.path.slice(name.length + 1), c.summary])),
+    ...listing(
+      'Commands:',
+      group.commands.map((c): [string, string] => [c.path.slice(name.length + 1), c.summary]),
+    ),
     '',
     `Run "twofold ${name} <command> --help" for its options.`,
   ].join('\n');
@@ -54,7 +57,9 @@ function groupHelp(name: string, group: { summary: string; commands: Command[] }
 const isHelp = (word: string | undefined) => word === '--help' || word === '-h' || word === 'help';
 
 /** The command to run, or help text, or a refusal; `helpPath` is what the refusal points to. */
-function route(argv: readonly string[]): { command: Command; rest: string[] } | { help: string } | { problem: string; helpPath: string } {
+function route(
+  argv: readonly string[],
+): { command: Command; rest: string[] } | { help: string } | { problem: string; helpPath: string } {
   const [first, second, ...rest] = argv;
   if (first === undefined) return { problem: 'missing command', helpPath: '' };
   if (isHelp(first)) return { help: HELP };
@@ -79,7 +84,9 @@ async function main(argv: readonly string[], io: Io & { stdout: NodeJS.WritableS
     return 0;
   }
   if ('problem' in routed) {
-    io.stderr.write(`twofold: ${sentence(routed.problem)} See "twofold ${routed.helpPath ? `${routed.helpPath} ` : ''}--help".\n`);
+    io.stderr.write(
+      `twofold: ${sentence(routed.problem)} See "twofold ${routed.helpPath ? `${routed.helpPath} ` : ''}--help".\n`,
+    );
     return 2;
   }
   let outcome: Outcome;

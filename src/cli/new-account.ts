@@ -16,6 +16,7 @@ export async function emailInUse(db: Executor, account: NewAccount): Promise<Out
 export async function newPasswordHash(io: Io): Promise<Checked<string>> {
   const input = await readNewPassword(io);
   if (input.ok) return { ok: true, value: await hashPassword(input.password) };
-  if (input.reason === 'cancelled') return { ok: false, outcome: { ok: false, reason: 'cancelled', problem: 'cancelled; nothing was created' } };
+  if (input.reason === 'cancelled')
+    return { ok: false, outcome: { ok: false, reason: 'cancelled', problem: 'cancelled; nothing was created' } };
   return { ok: false, outcome: refused(`${input.problem} Nothing was created.`) };
 }

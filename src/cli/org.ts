@@ -20,10 +20,14 @@ const create = defineCommand({
     const name = options.name.trim();
     const badName = nameProblem(name);
     if (badName !== null) return refused(`--name: ${badName}`);
-    const admin = accountFrom({ email: options['admin-email'], name: options['admin-name'] }, { email: '--admin-email', name: '--admin-name' });
+    const admin = accountFrom(
+      { email: options['admin-email'], name: options['admin-name'] },
+      { email: '--admin-email', name: '--admin-name' },
+    );
     if (!admin.ok) return admin.outcome;
     const timeZone = canonicalTimeZone(options['time-zone'] ?? 'UTC');
-    if (timeZone === null) return refused(`--time-zone "${options['time-zone']}" is not an IANA time zone such as Europe/Amsterdam`);
+    if (timeZone === null)
+      return refused(`--time-zone "${options['time-zone']}" is not an IANA time zone such as Europe/Amsterdam`);
     const { createOrganisation } = await import('./create-organisation.js');
     return createOrganisation(io, { name, timeZone, admin: admin.value });
   },

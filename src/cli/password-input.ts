@@ -5,7 +5,10 @@ import { Writable, type Readable } from 'node:stream';
 import { describePasswordProblem, PASSWORD_MIN_LENGTH, passwordProblem } from '../domain/passwords.js';
 import type { Io } from './command.js';
 
-export type PasswordInput = { ok: true; password: string } | { ok: false; reason: 'invalid'; problem: string } | { ok: false; reason: 'cancelled' };
+export type PasswordInput =
+  | { ok: true; password: string }
+  | { ok: false; reason: 'invalid'; problem: string }
+  | { ok: false; reason: 'cancelled' };
 
 export const PASSWORD_HELP =
   'The password is read from the first line of standard input when it is piped, or asked\n' +

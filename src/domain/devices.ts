@@ -17,6 +17,7 @@ export const DEVICE_NAME_MAX_LENGTH = 60;
 export function deviceNameProblem(name: string): string | null {
   const trimmed = name.trim();
   if (trimmed.length === 0) return 'Give the device a name you will recognise, such as "Pixel 8".';
-  if ([...trimmed].length > DEVICE_NAME_MAX_LENGTH) return `The name must have at most ${DEVICE_NAME_MAX_LENGTH} characters.`;
+  if ([...trimmed].length > DEVICE_NAME_MAX_LENGTH)
+    return `The name must have at most ${DEVICE_NAME_MAX_LENGTH} characters.`;
   return null;
 }

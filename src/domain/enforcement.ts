@@ -78,7 +78,8 @@ export function twoFactorStatusOf(
   if (user.personalDeadline === null) {
     if (user.createdAt.getTime() >= deadline.getTime()) return { kind: 'must_set_up', reason: 'joined_after_start' };
     const announcedAt = policy.requireAllAnnouncedAt;
-    if (announcedAt === null || announcedAt.getTime() >= deadline.getTime()) return { kind: 'must_set_up', reason: 'due_now' };
+    if (announcedAt === null || announcedAt.getTime() >= deadline.getTime())
+      return { kind: 'must_set_up', reason: 'due_now' };
   }
   if (policy.afterDeadline === 'block') return { kind: 'blocked', deadline };
   return { kind: 'must_set_up', reason: 'deadline_passed' };
@@ -117,8 +118,7 @@ export function daysLeft(deadline: Date, now: Date): number {
 export type RequirementChange = { kind: 'require_from'; start: Date } | { kind: 'require_now' } | { kind: 'cancel' };
 
 export type RequirementChangeResult =
-  | { ok: true; requireAllFrom: Date | null }
-  | { ok: false; reason: 'locked' | 'start_in_past' };
+  { ok: true; requireAllFrom: Date | null } | { ok: false; reason: 'locked' | 'start_in_past' };
 
 /**
  * Schedule, reschedule or cancel the organisation-wide requirement. Once its start has

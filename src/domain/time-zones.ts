@@ -51,7 +51,9 @@ export function parseLocalDateTime(value: string, timeZone: string): Date | null
   if (check.getUTCMonth() !== month - 1 || check.getUTCDate() !== day || hour > 23 || minute > 59) return null;
   const before = offsetMsAt(timeZone, new Date(wall - DAY_MS));
   const after = offsetMsAt(timeZone, new Date(wall + DAY_MS));
-  const fits = [wall - before, wall - after].filter((instant) => offsetMsAt(timeZone, new Date(instant)) === wall - instant);
+  const fits = [wall - before, wall - after].filter(
+    (instant) => offsetMsAt(timeZone, new Date(instant)) === wall - instant,
+  );
   if (fits.length > 0) return new Date(Math.min(...fits));
   return new Date(wall - before);
 }

@@ -1,6 +1,12 @@
 // What admins do to the users of their organisation.
 import { randomUUID } from 'node:crypto';
-import { effectiveDeadlineFor, isOverdue, isTwoFactorRequired, twoFactorStatusOf, type TwoFactorStatus } from '../domain/enforcement.js';
+import {
+  effectiveDeadlineFor,
+  isOverdue,
+  isTwoFactorRequired,
+  twoFactorStatusOf,
+  type TwoFactorStatus,
+} from '../domain/enforcement.js';
 import type { Organisation } from '../domain/organisations.js';
 import {
   emailKey,
@@ -29,13 +35,19 @@ export interface UserInput {
   role: string;
 }
 
-async function profileProblems(db: Executor, actor: User, input: UserInput, exceptUserId: string | null): Promise<FieldProblems> {
+async function profileProblems(
+  db: Executor,
+  actor: User,
+  input: UserInput,
+  exceptUserId: string | null,
+): Promise<FieldProblems> {
   const problems: FieldProblems = {};
   const name = nameProblem(input.name);
   if (name !== null) problems.name = name;
   const email = emailProblem(input.email);
   if (email !== null) problems.email = email;
-  else if (await isEmailTaken(db, emailKey(input.email), exceptUserId)) problems.email = 'Another account already uses this email address.';
+  else if (await isEmailTaken(db, emailKey(input.email), exceptUserId))
+    problems.email = 'Another account already uses this email address.';
   if (!isRole(input.role)) problems.role = 'Choose a role.';
   else if (!mayAssignRole(actor.role, input.role)) problems.role = 'Only a super admin can make someone a super admin.';
   return problems;
@@ -50,7 +62,15 @@ export async function createUser(deps: Deps, tenant: Tenant, actor: User, input:
   const now = deps.now();
   const userId = randomUUID();
   const linkToken = await atomically(deps.db, tenant.organisationId, async (trx) => {
-    await trx.users.insert({ id: userId, email: input.email.trim(), emailKey: emailKey(input.email), name: input.name.trim(), role, passwordHash: null, now });
+    await trx.users.insert({
+      id: userId,
+      email: input.email.trim(),
+      emailKey: emailKey(input.email),
+      name: input.name.trim(),
+      role,
+      passwordHash: null,
+      now,
+    });
     return trx.passwordLinks.issue(userId, 'invite', now, addMinutes(now, INVITE_LINK_DAYS * 24 * 60));
   });
   return { ok: true, userId, linkToken };
@@ -74,17 +94,23 @@ export async function updateUser(
   if (!isStatus(input.status)) problems.status = 'Choose a status.';
   if (actor.id === target.id && input.role !== target.role) problems.role = 'You cannot change your own role.';
   if (actor.id === target.id && input.status !== target.status) problems.status = 'You cannot deactivate yourself.';
-  if (Object.keys(problems).length > 0 || !isRole(input.role) || !isStatus(input.status)) return { ok: false, problems };
+  if (Object.keys(problems).length > 0 || !isRole(input.role) || !isStatus(input.status))
+    return { ok: false, problems };
   const role: Role = input.role;
   const status: Status = input.status;
   const now = deps.now();
   await atomically(deps.db, organisation.id, async (trx) => {
-    await trx.users.updateProfile(target.id, { name: input.name.trim(), email: input.email.trim(), emailKey: emailKey(input.email), role, status }, now);
+    await trx.users.updateProfile(
+      target.id,
+      { name: input.name.trim(), email: input.email.trim(), emailKey: emailKey(input.email), role, status },
+      now,
+    );
     if (status === 'inactive' && target.status === 'active') await trx.sessions.deleteAllForUser(target.id);
     if (status === 'active' && target.status === 'inactive') {
       // Back from inactive: whatever was linked before is cleared, and set up anew.
       const removed = await trx.devices.removeAllForUser(target.id);
-      const mustSetUp = target.twoFactor.setUpAtNextLogin || removed > 0 || isTwoFactorRequired(organisation.policy, target.twoFactor);
+      const mustSetUp =
+        target.twoFactor.setUpAtNextLogin || removed > 0 || isTwoFactorRequired(organisation.policy, target.twoFactor);
       await trx.users.setSetUpAtNextLogin(target.id, mustSetUp, now);
     }
   });
@@ -95,7 +121,12 @@ export type TwoFactorRequirementInput = { required: boolean; personalDeadline: D
 
 export type SetRequirement = { ok: true } | { ok: false; problems: FieldProblems };
 
-export async function setUserRequirement(deps: Deps, tenant: Tenant, target: User, input: TwoFactorRequirementInput): Promise<SetRequirement> {
+export async function setUserRequirement(
+  deps: Deps,
+  tenant: Tenant,
+  target: User,
+  input: TwoFactorRequirementInput,
+): Promise<SetRequirement> {
   const now = deps.now();
   const unchanged = target.twoFactor.personalDeadline?.getTime() === input.personalDeadline?.getTime();
   if (input.personalDeadline !== null && !unchanged && input.personalDeadline.getTime() <= now.getTime()) {

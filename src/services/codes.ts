@@ -4,8 +4,7 @@ import { isExpiredCode, matchingTimeStep, parseCode } from '../domain/totp.js';
 import type { Tenant } from '../store/tenant.js';
 
 export type CodeCheck =
-  | { ok: true; deviceId: string }
-  | { ok: false; reason: 'malformed' | 'wrong' | 'expired' | 'replayed' };
+  { ok: true; deviceId: string } | { ok: false; reason: 'malformed' | 'wrong' | 'expired' | 'replayed' };
 
 export interface CodeCandidate {
   device: { id: string };

@@ -60,7 +60,13 @@ export async function pendingDevice(
   };
 }
 
-export async function confirmDevice(deps: Deps, tenant: Tenant, user: User, deviceId: string, code: string): Promise<CodeCheck | { ok: false; reason: 'gone' }> {
+export async function confirmDevice(
+  deps: Deps,
+  tenant: Tenant,
+  user: User,
+  deviceId: string,
+  code: string,
+): Promise<CodeCheck | { ok: false; reason: 'gone' }> {
   const found = await tenant.devices.findForUser(user.id, deviceId);
   if (!found || found.device.confirmedAt !== null) return { ok: false, reason: 'gone' };
   const result = await checkCode(tenant, deps.secretKey, user.id, [found], code, deps.now());
@@ -68,9 +74,15 @@ export async function confirmDevice(deps: Deps, tenant: Tenant, user: User, devi
   return result;
 }
 
-export type RemoveDevice = { ok: true; turnedOffTwoFactor: boolean } | { ok: false; reason: 'not_found' | 'last_device_required' };
+export type RemoveDevice =
+  { ok: true; turnedOffTwoFactor: boolean } | { ok: false; reason: 'not_found' | 'last_device_required' };
 
-export function removeDevice(deps: Deps, organisation: Organisation, user: User, deviceId: string): Promise<RemoveDevice> {
+export function removeDevice(
+  deps: Deps,
+  organisation: Organisation,
+  user: User,
+  deviceId: string,
+): Promise<RemoveDevice> {
   return atomically(deps.db, organisation.id, async (tenant) => {
     const found = await tenant.devices.findForUser(user.id, deviceId);
     if (!found) return { ok: false, reason: 'not_found' };

@@ -31,8 +31,7 @@ export async function changeOwnPassword(
 }
 
 export type LinkState =
-  | { ok: true; user: User; purpose: LinkPurpose }
-  | { ok: false; reason: 'unknown' | 'used' | 'expired' | 'inactive' };
+  { ok: true; user: User; purpose: LinkPurpose } | { ok: false; reason: 'unknown' | 'used' | 'expired' | 'inactive' };
 
 export async function passwordLinkState(deps: Deps, token: string): Promise<LinkState> {
   const link = await findPasswordLink(deps.db, token);
@@ -45,10 +44,18 @@ export async function passwordLinkState(deps: Deps, token: string): Promise<Link
   return { ok: true, user, purpose: link.purpose };
 }
 
-export type SetPassword = { ok: true; user: User } | { ok: false; problem: string } | { ok: false; link: Exclude<LinkState, { ok: true }>['reason'] };
+export type SetPassword =
+  | { ok: true; user: User }
+  | { ok: false; problem: string }
+  | { ok: false; link: Exclude<LinkState, { ok: true }>['reason'] };
 
 /** Sets the password, spends the link and ends the user's sessions; never touches 2FA. */
-export async function setPasswordWithLink(deps: Deps, token: string, password: string, confirmation: string): Promise<SetPassword> {
+export async function setPasswordWithLink(
+  deps: Deps,
+  token: string,
+  password: string,
+  confirmation: string,
+): Promise<SetPassword> {
   const state = await passwordLinkState(deps, token);
   if (!state.ok) return { ok: false, link: state.reason };
   const problem = passwordProblem(password, confirmation);

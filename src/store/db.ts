@@ -19,7 +19,9 @@ export function databaseLocationOf(url: string): DatabaseLocation {
 
 export function openDatabase(location: DatabaseLocation): Db {
   if (location.kind === 'postgres') {
-    return new Kysely<Database>({ dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location.url, max: 10 }) }) });
+    return new Kysely<Database>({
+      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location.url, max: 10 }) }),
+    });
   }
   if (location.path !== ':memory:') mkdirSync(dirname(location.path), { recursive: true });
   const sqlite = new SQLite(location.path);

@@ -28,11 +28,21 @@ export function devicesRepository(db: Executor, organisationId: string) {
 
     /** Confirmed devices with their sealed secrets, for checking a login code. */
     async confirmedWithSecrets(userId: string): Promise<{ device: Device; sealedSecret: string }[]> {
-      const rows = await ofUser(userId).selectAll().where('confirmed_at', 'is not', null).orderBy('created_at').execute();
+      const rows = await ofUser(userId)
+        .selectAll()
+        .where('confirmed_at', 'is not', null)
+        .orderBy('created_at')
+        .execute();
       return rows.map((row) => ({ device: deviceFromRow(row), sealedSecret: row.sealed_secret }));
     },
 
-    async insertUnconfirmed(device: { id: string; userId: string; name: string; sealedSecret: string; now: Date }): Promise<void> {
+    async insertUnconfirmed(device: {
+      id: string;
+      userId: string;
+      name: string;
+      sealedSecret: string;
+      now: Date;
+    }): Promise<void> {
       await db
         .insertInto('devices')
         .values({

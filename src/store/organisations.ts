@@ -37,7 +37,11 @@ export function organisationRepository(db: Executor, organisationId: string) {
   const update = () => db.updateTable('organisations').where('id', '=', organisationId);
   return {
     async get(): Promise<Organisation> {
-      const row = await db.selectFrom('organisations').selectAll().where('id', '=', organisationId).executeTakeFirstOrThrow();
+      const row = await db
+        .selectFrom('organisations')
+        .selectAll()
+        .where('id', '=', organisationId)
+        .executeTakeFirstOrThrow();
       return organisationFromRow(row);
     },
 

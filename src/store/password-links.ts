@@ -15,7 +15,11 @@ export interface PasswordLink {
 
 /** Instance-wide: the link's token is all its visitor has. */
 export async function findPasswordLink(db: Executor, token: string): Promise<PasswordLink | null> {
-  const row = await db.selectFrom('password_links').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
+  const row = await db
+    .selectFrom('password_links')
+    .selectAll()
+    .where('token_hash', '=', hashToken(token))
+    .executeTakeFirst();
   if (!row) return null;
   return {
     organisationId: row.organisation_id,

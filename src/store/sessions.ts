@@ -98,7 +98,11 @@ export function sessionsRepository(db: Executor, organisationId: string) {
     },
 
     async delete(sessionId: string): Promise<void> {
-      await db.deleteFrom('sessions').where('organisation_id', '=', organisationId).where('id', '=', sessionId).execute();
+      await db
+        .deleteFrom('sessions')
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', sessionId)
+        .execute();
     },
 
     async deleteAllForUser(userId: string, exceptSessionId: string | null = null): Promise<void> {

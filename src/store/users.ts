@@ -77,7 +77,12 @@ export function usersRepository(db: Executor, organisationId: string) {
         .execute();
     },
 
-    async setTwoFactorRequirement(id: string, required: boolean, personalDeadline: Date | null, now: Date): Promise<void> {
+    async setTwoFactorRequirement(
+      id: string,
+      required: boolean,
+      personalDeadline: Date | null,
+      now: Date,
+    ): Promise<void> {
       await db
         .updateTable('users')
         .set({ require_2fa: required ? 1 : 0, personal_deadline: isoOrNull(personalDeadline), updated_at: iso(now) })
@@ -113,7 +118,9 @@ export function usersRepository(db: Executor, organisationId: string) {
     async list(search: string, page: number): Promise<{ rows: UserListing[]; total: number }> {
       const pattern = `%${escapeLike(search.trim().toLowerCase())}%`;
       const matching = inOrganisation().where(sql<boolean>`search_key like ${pattern} escape '\\'`);
-      const counted = await matching.select((eb) => eb.fn.countAll<number | string>().as('total')).executeTakeFirstOrThrow();
+      const counted = await matching
+        .select((eb) => eb.fn.countAll<number | string>().as('total'))
+        .executeTakeFirstOrThrow();
       const rows = await matching
         .selectAll('users')
         .select((eb) =>

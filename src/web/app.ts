@@ -74,7 +74,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     else done();
   });
   app.addHook('onSend', async (_request, reply, payload) => {
-    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html')) reply.header('cache-control', 'no-store');
+    if (String(reply.getHeader('content-type') ?? '').startsWith('text/html'))
+      reply.header('cache-control', 'no-store');
     return payload;
   });
 
@@ -92,7 +93,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return renderError(request, reply, 403, 'This form has expired', 'Go back, reload the page and try again.');
     }
     if (error.validation !== undefined || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return renderError(request, reply, 400, 'Bad request', 'The form was not sent as expected. Go back, reload the page and try again.');
+      return renderError(
+        request,
+        reply,
+        400,
+        'Bad request',
+        'The form was not sent as expected. Go back, reload the page and try again.',
+      );
     }
     if (error.statusCode === 413) {
       return renderError(request, reply, 413, 'Too large', 'What was sent is larger than any form here accepts.');

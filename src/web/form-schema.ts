@@ -3,8 +3,11 @@
 const DEFAULT_MAX = 1000;
 
 export function formSchema(fields: Record<string, number | undefined>, optional: readonly string[] = []) {
-  const properties: Record<string, { type: 'string'; maxLength: number }> = { _csrf: { type: 'string', maxLength: 200 } };
-  for (const [name, max] of Object.entries(fields)) properties[name] = { type: 'string', maxLength: max ?? DEFAULT_MAX };
+  const properties: Record<string, { type: 'string'; maxLength: number }> = {
+    _csrf: { type: 'string', maxLength: 200 },
+  };
+  for (const [name, max] of Object.entries(fields))
+    properties[name] = { type: 'string', maxLength: max ?? DEFAULT_MAX };
   return {
     body: {
       type: 'object',

@@ -31,7 +31,10 @@ export function clearSessionCookie(reply: FastifyReply, names: CookieNames): voi
 }
 
 export function redirectWithFlash(reply: FastifyReply, url: string, message: string): FastifyReply {
-  reply.setCookie(reply.server.twofold.cookies.flash, message, { ...cookieOptions(reply.server.twofold.cookies), signed: true });
+  reply.setCookie(reply.server.twofold.cookies.flash, message, {
+    ...cookieOptions(reply.server.twofold.cookies),
+    signed: true,
+  });
   return reply.redirect(url, 303);
 }
 
@@ -76,11 +79,34 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply): PageC
 
 export type BodyOf = (ctx: PageContext) => Html;
 
-export function renderPage(request: FastifyRequest, reply: FastifyReply, title: string, body: BodyOf, statusCode = 200): FastifyReply {
+export function renderPage(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  title: string,
+  body: BodyOf,
+  statusCode = 200,
+): FastifyReply {
   const ctx = pageContext(request, reply);
-  return reply.code(statusCode).type('text/html; charset=utf-8').send(page(ctx, title, body(ctx)));
+  return reply
+    .code(statusCode)
+    .type('text/html; charset=utf-8')
+    .send(page(ctx, title, body(ctx)));
 }
 
-export function renderError(request: FastifyRequest, reply: FastifyReply, statusCode: number, title: string, message: string): FastifyReply {
-  return renderPage(request, reply, title, () => html`<p>${message}</p><p><a href="/">Go to the start page</a></p>`, statusCode);
+export function renderError(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  statusCode: number,
+  title: string,
+  message: string,
+): FastifyReply {
+  return renderPage(
+    request,
+    reply,
+    title,
+    () =>
+      html`<p>${message}</p>
+        <p><a href="/">Go to the start page</a></p>`,
+    statusCode,
+  );
 }

@@ -1,12 +1,12 @@
 // Every page, in each state a person meets it, checked with axe-core at a phone and a
 // desktop size, with a full-page screenshot of each into test-results/screenshots/.
-import assert from "node:assert/strict";
-import { mkdirSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { after, before, describe, test, type TestContext } from "node:test";
-import { fileURLToPath } from "node:url";
-import type { Browser, Page } from "playwright-core";
-import { linkDevice, makeOrganisation, makeUser } from "../helpers/app.js";
+import assert from 'node:assert/strict';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { after, before, describe, test, type TestContext } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { Browser, Page } from 'playwright-core';
+import { linkDevice, makeOrganisation, makeUser } from '../helpers/app.js';
 import {
   enterCode,
   follow,
@@ -25,15 +25,10 @@ import {
   visit,
   wrongCode,
   type ServedWorld,
-} from "./support.js";
+} from './support.js';
 
-const AXE_SOURCE = readFileSync(
-  createRequire(import.meta.url).resolve("axe-core/axe.min.js"),
-  "utf8",
-);
-const SCREENSHOTS = fileURLToPath(
-  new URL("../../test-results/screenshots/", import.meta.url),
-);
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
 const VIEWPORTS = {
   phone: { width: 390, height: 844 },
   desktop: { width: 1280, height: 900 },
@@ -47,19 +42,18 @@ interface Violation {
 }
 
 async function axeViolations(page: Page): Promise<Violation[]> {
-  if (!(await page.evaluate(() => "axe" in window)))
-    await page.addScriptTag({ content: AXE_SOURCE });
+  if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: AXE_SOURCE });
   return page.evaluate(async () => {
-    const { axe } = window as unknown as { axe: typeof import("axe-core") };
-    const results = await axe.run(document, { resultTypes: ["violations"] });
+    const { axe } = window as unknown as { axe: typeof import('axe-core') };
+    const results = await axe.run(document, { resultTypes: ['violations'] });
     return results.violations.map((v) => ({
       id: v.id,
       impact: v.impact ?? null,
       help: v.help,
       nodes: v.nodes.map((n) => ({
-        target: n.target.join(" "),
+        target: n.target.join(' '),
         html: n.html,
-        summary: n.failureSummary ?? "",
+        summary: n.failureSummary ?? '',
       })),
     }));
   });
@@ -69,17 +63,13 @@ function describeViolations(violations: Violation[]): string {
   return violations
     .map(
       (v) =>
-        `[${v.impact}] ${v.id}: ${v.help}\n${v.nodes.map((n) => `    ${n.target}\n    ${n.html}\n    ${n.summary.replace(/\n/g, "\n    ")}`).join("\n")}`,
+        `[${v.impact}] ${v.id}: ${v.help}\n${v.nodes.map((n) => `    ${n.target}\n    ${n.html}\n    ${n.summary.replace(/\n/g, '\n    ')}`).join('\n')}`,
     )
-    .join("\n");
+    .join('\n');
 }
 
 /** Screenshots at both sizes, no sideways scrolling on a phone, no serious or critical axe finding at either size. */
-async function checkPage(
-  t: TestContext,
-  page: Page,
-  name: string,
-): Promise<void> {
+async function checkPage(t: TestContext, page: Page, name: string): Promise<void> {
   const serious: string[] = [];
   for (const [viewport, size] of Object.entries(VIEWPORTS)) {
     await page.setViewportSize(size);
@@ -87,7 +77,7 @@ async function checkPage(
       path: `${SCREENSHOTS}${name}-${viewport}.png`,
       fullPage: true,
     });
-    if (viewport === "phone") {
+    if (viewport === 'phone') {
       const { scrollWidth, innerWidth } = await page.evaluate(() => ({
         scrollWidth: document.documentElement.scrollWidth,
         innerWidth: window.innerWidth,
@@ -99,25 +89,13 @@ async function checkPage(
     }
     const violations = await axeViolations(page);
     const [bad, other] = [
-      violations.filter(
-        (v) => v.impact === "serious" || v.impact === "critical",
-      ),
-      violations.filter(
-        (v) => v.impact !== "serious" && v.impact !== "critical",
-      ),
+      violations.filter((v) => v.impact === 'serious' || v.impact === 'critical'),
+      violations.filter((v) => v.impact !== 'serious' && v.impact !== 'critical'),
     ];
-    if (other.length > 0)
-      t.diagnostic(
-        `${name} (${viewport}), lesser findings:\n${describeViolations(other)}`,
-      );
-    if (bad.length > 0)
-      serious.push(`${viewport}:\n${describeViolations(bad)}`);
+    if (other.length > 0) t.diagnostic(`${name} (${viewport}), lesser findings:\n${describeViolations(other)}`);
+    if (bad.length > 0) serious.push(`${viewport}:\n${describeViolations(bad)}`);
   }
-  assert.equal(
-    serious.length,
-    0,
-    `${name} has serious or critical accessibility violations:\n${serious.join("\n")}`,
-  );
+  assert.equal(serious.length, 0, `${name} has serious or critical accessibility violations:\n${serious.join('\n')}`);
 }
 
 let browser: Browser;
@@ -129,157 +107,132 @@ after(async () => {
   await browser.close();
 });
 
-describe("accessibility and layout of every page", () => {
-  test(
-    "each page passes axe-core and fits a phone",
-    { timeout: SCENARIO_TIMEOUT_MS },
-    async (t) => {
-      const world: ServedWorld = await serveWorld();
-      t.after(() => world.close());
-      const org = "Acme Rail";
-      const organisationId = await makeOrganisation(world, org);
-      const ada = await makeUser(world, organisationId, {
-        email: "ada@acme.test",
-        name: "Ada Lovelace",
-        role: "super_admin",
+describe('accessibility and layout of every page', () => {
+  test('each page passes axe-core and fits a phone', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
+    const world: ServedWorld = await serveWorld();
+    t.after(() => world.close());
+    const org = 'Acme Rail';
+    const organisationId = await makeOrganisation(world, org);
+    const ada = await makeUser(world, organisationId, {
+      email: 'ada@acme.test',
+      name: 'Ada Lovelace',
+      role: 'super_admin',
+    });
+    const adaSecret = await linkDevice(world, organisationId, ada.id, 'Pixel 7');
+    const ben = await makeUser(world, organisationId, {
+      email: 'ben@acme.test',
+      name: 'Ben Okafor',
+    });
+    const dan = await makeUser(world, organisationId, {
+      email: 'dan@acme.test',
+      name: 'Dan Ruiz',
+    });
+
+    const person = async () => {
+      const { context, page } = await personIn(browser, world, {
+        bypassCSP: true,
       });
-      const adaSecret = await linkDevice(
-        world,
-        organisationId,
-        ada.id,
-        "Pixel 7",
-      );
-      const ben = await makeUser(world, organisationId, {
-        email: "ben@acme.test",
-        name: "Ben Okafor",
-      });
-      const dan = await makeUser(world, organisationId, {
-        email: "dan@acme.test",
-        name: "Dan Ruiz",
+      t.after(() => context.close());
+      return page;
+    };
+    const check = (page: Page, name: string, expectedPath?: string) =>
+      t.test(name, async (st) => {
+        if (expectedPath !== undefined) assert.equal(pathOf(page), expectedPath, await textOf(page, 'main'));
+        await checkPage(st, page, name);
       });
 
-      const person = async () => {
-        const { context, page } = await personIn(browser, world, {
-          bypassCSP: true,
-        });
-        t.after(() => context.close());
-        return page;
-      };
-      const check = (page: Page, name: string, expectedPath?: string) =>
-        t.test(name, async (st) => {
-          if (expectedPath !== undefined)
-            assert.equal(
-              pathOf(page),
-              expectedPath,
-              await textOf(page, "main"),
-            );
-          await checkPage(st, page, name);
-        });
+    // Signing in, and the super admin's pages while nothing is required of everyone.
+    const visitor = await person();
+    await visit(visitor, '/login');
+    await check(visitor, 'login', '/login');
+    await visitor.getByLabel('Email address').fill(ada.email);
+    await visitor.getByLabel('Password', { exact: true }).fill('not the password');
+    await press(visitor, 'Sign in');
+    await check(visitor, 'login-refused', '/login');
 
-      // Signing in, and the super admin's pages while nothing is required of everyone.
-      const visitor = await person();
-      await visit(visitor, "/login");
-      await check(visitor, "login", "/login");
-      await visitor.getByLabel("Email address").fill(ada.email);
-      await visitor
-        .getByLabel("Password", { exact: true })
-        .fill("not the password");
-      await press(visitor, "Sign in");
-      await check(visitor, "login-refused", "/login");
+    const admin = await person();
+    await signIn(admin, ada.email, ada.password);
+    await check(admin, 'code-entry', '/login/code');
+    await enterCode(admin, wrongCode(adaSecret, world.clock.now()));
+    await check(admin, 'code-entry-wrong-code', '/login/code');
+    await enterCode(admin, nextCode(world, adaSecret));
+    await check(admin, 'account', '/account');
+    await follow(admin, 'Change your password');
+    await check(admin, 'change-password', '/account/password');
+    await admin.getByLabel('Current password').fill('not the password');
+    await admin.getByLabel('New password', { exact: true }).fill('short');
+    await admin.getByLabel('Repeat the new password').fill('short');
+    await press(admin, 'Change password');
+    await check(admin, 'change-password-error', '/account/password');
 
-      const admin = await person();
-      await signIn(admin, ada.email, ada.password);
-      await check(admin, "code-entry", "/login/code");
-      await enterCode(admin, wrongCode(adaSecret, world.clock.now()));
-      await check(admin, "code-entry-wrong-code", "/login/code");
-      await enterCode(admin, nextCode(world, adaSecret));
-      await check(admin, "account", "/account");
-      await follow(admin, "Change your password");
-      await check(admin, "change-password", "/account/password");
-      await admin.getByLabel("Current password").fill("not the password");
-      await admin.getByLabel("New password", { exact: true }).fill("short");
-      await admin.getByLabel("Repeat the new password").fill("short");
-      await press(admin, "Change password");
-      await check(admin, "change-password-error", "/account/password");
+    await follow(admin, 'Users');
+    await check(admin, 'users-list', '/admin/users');
+    await follow(admin, 'Add a user');
+    await check(admin, 'add-user', '/admin/users/new');
+    await admin.getByLabel('Name', { exact: true }).fill('Ben Again');
+    await admin.getByLabel('Email address').fill(ben.email);
+    await press(admin, 'Create user');
+    await check(admin, 'add-user-error');
+    await admin.getByLabel('Name', { exact: true }).fill('Cleo Park-Vandermeulen');
+    await admin.getByLabel('Email address').fill('cleo.park-vandermeulen@acme-rail-operations.example');
+    await press(admin, 'Create user');
+    assert.equal(await heading(admin), 'Cleo Park-Vandermeulen is added');
+    await check(admin, 'link-issued');
+    const link = await textOf(admin, '.secret code');
 
-      await follow(admin, "Users");
-      await check(admin, "users-list", "/admin/users");
-      await follow(admin, "Add a user");
-      await check(admin, "add-user", "/admin/users/new");
-      await admin.getByLabel("Name", { exact: true }).fill("Ben Again");
-      await admin.getByLabel("Email address").fill(ben.email);
-      await press(admin, "Create user");
-      await check(admin, "add-user-error");
-      await admin
-        .getByLabel("Name", { exact: true })
-        .fill("Cleo Park-Vandermeulen");
-      await admin
-        .getByLabel("Email address")
-        .fill("cleo.park-vandermeulen@acme-rail-operations.example");
-      await press(admin, "Create user");
-      assert.equal(await heading(admin), "Cleo Park-Vandermeulen is added");
-      await check(admin, "link-issued");
-      const link = await textOf(admin, ".secret code");
+    const newcomer = await person();
+    await newcomer.goto(link);
+    await check(newcomer, 'set-password-link');
 
-      const newcomer = await person();
-      await newcomer.goto(link);
-      await check(newcomer, "set-password-link");
+    await follow(admin, 'All users');
+    await follow(admin, 'Ben Okafor');
+    await check(admin, 'user-page');
+    await follow(admin, 'Reset 2FA');
+    await check(admin, 'reset-confirmation');
 
-      await follow(admin, "All users");
-      await follow(admin, "Ben Okafor");
-      await check(admin, "user-page");
-      await follow(admin, "Reset 2FA");
-      await check(admin, "reset-confirmation");
+    await follow(admin, 'Manage 2FA');
+    await check(admin, 'manage-2fa-off', '/admin/2fa');
+    await admin.getByLabel('Start date and time (UTC)').fill('2026-11-29T12:00');
+    await admin.getByLabel('I understand that once it starts').check();
+    await press(admin, 'Require 2FA for everyone');
+    await check(admin, 'manage-2fa-scheduled', '/admin/2fa');
 
-      await follow(admin, "Manage 2FA");
-      await check(admin, "manage-2fa-off", "/admin/2fa");
-      await admin
-        .getByLabel("Start date and time (UTC)")
-        .fill("2026-11-29T12:00");
-      await admin.getByLabel("I understand that once it starts").check();
-      await press(admin, "Require 2FA for everyone");
-      await check(admin, "manage-2fa-scheduled", "/admin/2fa");
+    // A user in the grace period links devices on the 2FA page.
+    const user = await person();
+    await signIn(user, ben.email, ben.password);
+    await check(user, 'account-with-reminder', '/account');
+    await follow(user, 'Set it up now');
+    await check(user, '2fa-no-devices', '/2fa');
+    await user.getByLabel('Device name').fill('Pixel 8');
+    await press(user, 'Add');
+    await check(user, '2fa-confirm-qr');
+    const pixel = await readSecretAndQr(user);
+    await enterCode(user, wrongCode(pixel.secret, world.clock.now()));
+    await check(user, '2fa-confirm-wrong-code');
+    await enterCode(user, nextCode(world, pixel.secret));
+    await user.getByLabel('Device name').fill('Work iPhone');
+    await press(user, 'Add');
+    await enterCode(user, nextCode(world, (await readSecretAndQr(user)).secret));
+    await check(user, '2fa-devices', '/2fa');
+    await follow(user, 'Remove Pixel 8');
+    await check(user, 'remove-device');
 
-      // A user in the grace period links devices on the 2FA page.
-      const user = await person();
-      await signIn(user, ben.email, ben.password);
-      await check(user, "account-with-reminder", "/account");
-      await follow(user, "Set it up now");
-      await check(user, "2fa-no-devices", "/2fa");
-      await user.getByLabel("Device name").fill("Pixel 8");
-      await press(user, "Add");
-      await check(user, "2fa-confirm-qr");
-      const pixel = await readSecretAndQr(user);
-      await enterCode(user, wrongCode(pixel.secret, world.clock.now()));
-      await check(user, "2fa-confirm-wrong-code");
-      await enterCode(user, nextCode(world, pixel.secret));
-      await user.getByLabel("Device name").fill("Work iPhone");
-      await press(user, "Add");
-      await enterCode(
-        user,
-        nextCode(world, (await readSecretAndQr(user)).secret),
-      );
-      await check(user, "2fa-devices", "/2fa");
-      await follow(user, "Remove Pixel 8");
-      await check(user, "remove-device");
+    // The start has come: the setup screen, and the requirement locked.
+    world.clock.set(new Date('2026-11-29T12:05:00Z'));
+    const late = await person();
+    await signIn(late, dan.email, dan.password);
+    await check(late, 'setup', '/setup');
+    await late.getByLabel('Device name').fill('Galaxy S24');
+    await press(late, 'Add');
+    await check(late, 'setup-confirm-qr');
 
-      // The start has come: the setup screen, and the requirement locked.
-      world.clock.set(new Date("2026-11-29T12:05:00Z"));
-      const late = await person();
-      await signIn(late, dan.email, dan.password);
-      await check(late, "setup", "/setup");
-      await late.getByLabel("Device name").fill("Galaxy S24");
-      await press(late, "Add");
-      await check(late, "setup-confirm-qr");
-
-      await signInWithCode(admin, world, ada.email, ada.password, adaSecret);
-      await follow(admin, "Users");
-      await check(admin, "users-list-overdue", "/admin/users");
-      await follow(admin, "Manage 2FA");
-      await check(admin, "manage-2fa-active", "/admin/2fa");
-      await visit(admin, "/no-such-page");
-      assert.equal(await heading(admin), "Page not found");
-      await check(admin, "not-found");
-    },
-  );
+    await signInWithCode(admin, world, ada.email, ada.password, adaSecret);
+    await follow(admin, 'Users');
+    await check(admin, 'users-list-overdue', '/admin/users');
+    await follow(admin, 'Manage 2FA');
+    await check(admin, 'manage-2fa-active', '/admin/2fa');
+    await visit(admin, '/no-such-page');
+    assert.equal(await heading(admin), 'Page not found');
+    await check(admin, 'not-found');
+  });
 });

@@ -1,27 +1,20 @@
 // The real app served on 127.0.0.1 with a frozen clock, a Chromium to visit it, and the
 // few things a person does in it (sign in, enter a code, link a device), written once.
-import assert from "node:assert/strict";
-import { createRequire } from "node:module";
-import { createServer, type AddressInfo } from "node:net";
-import { Secret } from "otpauth";
-import {
-  chromium,
-  type Browser,
-  type BrowserContext,
-  type Page,
-} from "playwright-core";
-import { PNG } from "pngjs";
-import { codeAt, timeStepAt } from "../../src/domain/totp.js";
-import type { Deps } from "../../src/services/deps.js";
-import { migrateToLatest, openDatabase } from "../../src/store/db.js";
-import { buildApp } from "../../src/web/app.js";
-import { frozenClock, TEST_KEY, type TestWorld } from "../helpers/app.js";
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
+import { Secret } from 'otpauth';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { PNG } from 'pngjs';
+import { codeAt, timeStepAt } from '../../src/domain/totp.js';
+import type { Deps } from '../../src/services/deps.js';
+import { migrateToLatest, openDatabase } from '../../src/store/db.js';
+import { buildApp } from '../../src/web/app.js';
+import { frozenClock, TEST_KEY, type TestWorld } from '../helpers/app.js';
 
 // jsqr is CommonJS whose types declare a default export: TypeScript (NodeNext) would type
 // the import as the module object, while Node hands over the function itself.
-const jsQR = createRequire(import.meta.url)(
-  "jsqr",
-) as typeof import("jsqr").default;
+const jsQR = createRequire(import.meta.url)('jsqr') as typeof import('jsqr').default;
 
 /** Generous: Chromium in a container, argon2 on every sign-in. */
 export const SCENARIO_TIMEOUT_MS = 120_000;
@@ -34,7 +27,7 @@ export interface ServedWorld extends TestWorld {
 /** A port that was free a moment ago: the app prints links with its public URL, so it must know the port before it is built. */
 async function freePort(): Promise<number> {
   const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
@@ -42,7 +35,7 @@ async function freePort(): Promise<number> {
 
 /** Like buildWorld, but listening, with links that point at where it listens. */
 export async function serveWorld(): Promise<ServedWorld> {
-  const db = openDatabase({ kind: "sqlite", path: ":memory:" });
+  const db = openDatabase({ kind: 'sqlite', path: ':memory:' });
   await migrateToLatest(db);
   const clock = frozenClock();
   const deps: Deps = {
@@ -60,7 +53,7 @@ export async function serveWorld(): Promise<ServedWorld> {
     trustProxy: false,
     logger: false,
   });
-  await app.listen({ host: "127.0.0.1", port });
+  await app.listen({ host: '127.0.0.1', port });
   return {
     app,
     db,
@@ -76,14 +69,14 @@ export async function serveWorld(): Promise<ServedWorld> {
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
-    executablePath: process.env.TWOFOLD_CHROMIUM || "/usr/bin/chromium",
+    executablePath: process.env.TWOFOLD_CHROMIUM || '/usr/bin/chromium',
     args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
     ],
   });
 }
@@ -108,29 +101,22 @@ export function pathOf(page: Page): string {
 }
 
 /** Runs an action that loads a new page (a form post and its redirect, a link) and waits for it. */
-export async function andWait(
-  page: Page,
-  action: () => Promise<void>,
-): Promise<void> {
+export async function andWait(page: Page, action: () => Promise<void>): Promise<void> {
   await Promise.all([
-    page.waitForEvent("framenavigated", {
+    page.waitForEvent('framenavigated', {
       predicate: (frame) => frame === page.mainFrame(),
     }),
     action(),
   ]);
-  await page.waitForLoadState("load");
+  await page.waitForLoadState('load');
 }
 
 export function press(page: Page, button: string): Promise<void> {
-  return andWait(page, () =>
-    page.getByRole("button", { name: button, exact: true }).click(),
-  );
+  return andWait(page, () => page.getByRole('button', { name: button, exact: true }).click());
 }
 
 export function follow(page: Page, link: string): Promise<void> {
-  return andWait(page, () =>
-    page.getByRole("link", { name: link, exact: true }).first().click(),
-  );
+  return andWait(page, () => page.getByRole('link', { name: link, exact: true }).first().click());
 }
 
 export async function visit(page: Page, path: string): Promise<void> {
@@ -138,36 +124,28 @@ export async function visit(page: Page, path: string): Promise<void> {
 }
 
 /** Visible text with whitespace folded, as a person reads it. */
-export async function textOf(page: Page, selector = "body"): Promise<string> {
-  return (await page.locator(selector).first().innerText())
-    .replace(/\s+/g, " ")
-    .trim();
+export async function textOf(page: Page, selector = 'body'): Promise<string> {
+  return (await page.locator(selector).first().innerText()).replace(/\s+/g, ' ').trim();
 }
 
 export async function heading(page: Page): Promise<string> {
-  return textOf(page, "h1");
+  return textOf(page, 'h1');
 }
 
 export async function flash(page: Page): Promise<string> {
-  return (await page.locator(".flash").count()) === 0
-    ? ""
-    : textOf(page, ".flash");
+  return (await page.locator('.flash').count()) === 0 ? '' : textOf(page, '.flash');
 }
 
-export async function signIn(
-  page: Page,
-  email: string,
-  password: string,
-): Promise<void> {
-  await visit(page, "/login");
-  await page.getByLabel("Email address").fill(email);
-  await page.getByLabel("Password", { exact: true }).fill(password);
-  await press(page, "Sign in");
+export async function signIn(page: Page, email: string, password: string): Promise<void> {
+  await visit(page, '/login');
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await press(page, 'Sign in');
 }
 
 export async function enterCode(page: Page, code: string): Promise<void> {
-  await page.getByLabel("6-digit code").fill(code);
-  await press(page, "Verify");
+  await page.getByLabel('6-digit code').fill(code);
+  await press(page, 'Verify');
 }
 
 /**
@@ -183,10 +161,9 @@ export function nextCode(world: TestWorld, secret: Uint8Array): string {
 export function wrongCode(secret: Uint8Array, now: Date): string {
   const step = timeStepAt(now);
   const recent = new Set<string>();
-  for (let s = step - 12; s <= step + 2; s += 1)
-    recent.add(codeAt(secret, new Date(s * 30_000)));
+  for (let s = step - 12; s <= step + 2; s += 1) recent.add(codeAt(secret, new Date(s * 30_000)));
   for (let n = 0; ; n += 1) {
-    const candidate = String((n * 7919) % 1_000_000).padStart(6, "0");
+    const candidate = String((n * 7919) % 1_000_000).padStart(6, '0');
     if (!recent.has(candidate)) return candidate;
   }
 }
@@ -199,22 +176,14 @@ export async function signInWithCode(
   secret: Uint8Array,
 ): Promise<void> {
   await signIn(page, email, password);
-  assert.equal(
-    pathOf(page),
-    "/login/code",
-    `after the password: ${await textOf(page, "main")}`,
-  );
+  assert.equal(pathOf(page), '/login/code', `after the password: ${await textOf(page, 'main')}`);
   await enterCode(page, nextCode(world, secret));
-  assert.equal(
-    pathOf(page),
-    "/account",
-    `after the code: ${await textOf(page, "main")}`,
-  );
+  assert.equal(pathOf(page), '/account', `after the code: ${await textOf(page, 'main')}`);
 }
 
 export async function signOut(page: Page): Promise<void> {
-  await press(page, "Sign out");
-  assert.equal(pathOf(page), "/login");
+  await press(page, 'Sign out');
+  assert.equal(pathOf(page), '/login');
 }
 
 export interface ShownSecret {
@@ -225,10 +194,10 @@ export interface ShownSecret {
 
 /** The secret as typed from the page, and the QR code decoded from what the screen shows. */
 export async function readSecretAndQr(page: Page): Promise<ShownSecret> {
-  const typed = (await page.locator("#secret").innerText()).replace(/\s+/g, "");
-  const png = PNG.sync.read(await page.locator("img.qr").screenshot());
+  const typed = (await page.locator('#secret').innerText()).replace(/\s+/g, '');
+  const png = PNG.sync.read(await page.locator('img.qr').screenshot());
   const decoded = jsQR(Uint8ClampedArray.from(png.data), png.width, png.height);
-  assert.ok(decoded !== null, "the QR code on the page could not be read");
+  assert.ok(decoded !== null, 'the QR code on the page could not be read');
   return {
     secret: Secret.fromBase32(typed).bytes,
     base32: typed,
@@ -237,26 +206,16 @@ export async function readSecretAndQr(page: Page): Promise<ShownSecret> {
 }
 
 /** What an authenticator app would take from the QR code: it must match the typed key and the account. */
-export function assertQrDescribes(
-  shown: ShownSecret,
-  organisation: string,
-  email: string,
-): void {
+export function assertQrDescribes(shown: ShownSecret, organisation: string, email: string): void {
   const uri = shown.otpauth;
-  assert.equal(uri.protocol, "otpauth:");
-  assert.equal(uri.host, "totp");
-  assert.equal(
-    decodeURIComponent(uri.pathname.slice(1)),
-    `${organisation}:${email}`,
-  );
-  assert.equal(uri.searchParams.get("issuer"), organisation);
-  assert.equal(
-    uri.searchParams.get("secret")?.toUpperCase(),
-    shown.base32.toUpperCase(),
-  );
-  assert.equal(uri.searchParams.get("algorithm"), "SHA1");
-  assert.equal(uri.searchParams.get("digits"), "6");
-  assert.equal(uri.searchParams.get("period"), "30");
+  assert.equal(uri.protocol, 'otpauth:');
+  assert.equal(uri.host, 'totp');
+  assert.equal(decodeURIComponent(uri.pathname.slice(1)), `${organisation}:${email}`);
+  assert.equal(uri.searchParams.get('issuer'), organisation);
+  assert.equal(uri.searchParams.get('secret')?.toUpperCase(), shown.base32.toUpperCase());
+  assert.equal(uri.searchParams.get('algorithm'), 'SHA1');
+  assert.equal(uri.searchParams.get('digits'), '6');
+  assert.equal(uri.searchParams.get('period'), '30');
 }
 
 /**
@@ -269,8 +228,8 @@ export async function linkDeviceOnPage(
   name: string,
   account: { organisation: string; email: string },
 ): Promise<Uint8Array> {
-  await page.getByLabel("Device name").fill(name);
-  await press(page, "Add");
+  await page.getByLabel('Device name').fill(name);
+  await press(page, 'Add');
   assert.equal(await heading(page), `Link ${name}`);
   const shown = await readSecretAndQr(page);
   assertQrDescribes(shown, account.organisation, account.email);

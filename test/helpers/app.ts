@@ -50,8 +50,19 @@ export async function buildWorld(t: TestContext, location: DatabaseLocation = te
   const db = openDatabase(location);
   await migrateToLatest(db);
   const clock = frozenClock();
-  const deps: Deps = { db, now: clock.now, secretKey: TEST_KEY, sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 } };
-  const app = await buildApp({ deps, publicUrl: 'http://127.0.0.1:3000', secureCookies: false, trustProxy: false, logger: false });
+  const deps: Deps = {
+    db,
+    now: clock.now,
+    secretKey: TEST_KEY,
+    sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
+  };
+  const app = await buildApp({
+    deps,
+    publicUrl: 'http://127.0.0.1:3000',
+    secureCookies: false,
+    trustProxy: false,
+    logger: false,
+  });
   t.after(async () => {
     await app.close();
     await db.destroy();
@@ -59,7 +70,11 @@ export async function buildWorld(t: TestContext, location: DatabaseLocation = te
   return { app, db, deps, clock };
 }
 
-export async function makeOrganisation(world: TestWorld, name = `Org ${randomUUID().slice(0, 8)}`, timeZone = 'UTC'): Promise<string> {
+export async function makeOrganisation(
+  world: TestWorld,
+  name = `Org ${randomUUID().slice(0, 8)}`,
+  timeZone = 'UTC',
+): Promise<string> {
   const id = randomUUID();
   await insertOrganisation(world.db, { id, name, timeZone, now: world.clock.now() });
   return id;
@@ -76,7 +91,8 @@ export async function makeUser(
   const id = randomUUID();
   const email = options.email ?? `${id.slice(0, 8)}@example.com`;
   const password = options.password ?? PASSWORD;
-  const passwordHash = password === PASSWORD ? await (cachedHash ??= hashPassword(PASSWORD)) : await hashPassword(password);
+  const passwordHash =
+    password === PASSWORD ? await (cachedHash ??= hashPassword(PASSWORD)) : await hashPassword(password);
   await tenantFor(world.db, organisationId).users.insert({
     id,
     email,
@@ -90,11 +106,22 @@ export async function makeUser(
 }
 
 /** A confirmed device, as if linked a while ago; returns its secret for computing codes. */
-export async function linkDevice(world: TestWorld, organisationId: string, userId: string, name = 'Phone'): Promise<Uint8Array> {
+export async function linkDevice(
+  world: TestWorld,
+  organisationId: string,
+  userId: string,
+  name = 'Phone',
+): Promise<Uint8Array> {
   const deviceId = randomUUID();
   const secret = newTotpSecret();
   const devices = tenantFor(world.db, organisationId).devices;
-  await devices.insertUnconfirmed({ id: deviceId, userId, name, sealedSecret: sealSecret(TEST_KEY, secret, deviceId), now: world.clock.now() });
+  await devices.insertUnconfirmed({
+    id: deviceId,
+    userId,
+    name,
+    sealedSecret: sealSecret(TEST_KEY, secret, deviceId),
+    now: world.clock.now(),
+  });
   const earlier = new Date(world.clock.now().getTime() - 10 * 60_000);
   await devices.acceptTimeStep(userId, deviceId, timeStepAt(earlier), earlier);
   return secret;

@@ -35,7 +35,12 @@ export class Client {
     this.remember(response.headers['set-cookie'] as string | string[] | undefined);
     const token = /name="_csrf" value="([^"]+)"/.exec(response.body);
     if (token?.[1]) this.csrf = token[1];
-    return { status: response.statusCode, location: response.headers.location as string | undefined, body: response.body, headers: response.headers };
+    return {
+      status: response.statusCode,
+      location: response.headers.location as string | undefined,
+      body: response.body,
+      headers: response.headers,
+    };
   }
 
   cookie(name: string): string | undefined {

@@ -7,11 +7,23 @@ import { sealSecret } from '../../src/domain/secret-box.js';
 import { codeAt, newTotpSecret } from '../../src/domain/totp.js';
 import { buildWorld, linkDevice, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
 import { Client, textOf } from '../helpers/client.js';
-import { devicesOf, flashOn, getWithSession, problemOn, SESSION_COOKIE, sessionsOf, signedIn, tenantOf } from './support.js';
+import {
+  devicesOf,
+  flashOn,
+  getWithSession,
+  problemOn,
+  SESSION_COOKIE,
+  sessionsOf,
+  signedIn,
+  tenantOf,
+} from './support.js';
 
 const NEW_PASSWORD = 'a fresh long passphrase';
 
-async function userSignedIn(world: TestWorld, options: { role?: 'user' | 'admin' | 'super_admin'; withDevice?: boolean } = {}) {
+async function userSignedIn(
+  world: TestWorld,
+  options: { role?: 'user' | 'admin' | 'super_admin'; withDevice?: boolean } = {},
+) {
   const org = await makeOrganisation(world, 'Acme');
   const user = await makeUser(world, org, { name: 'Lena', email: 'lena@example.com', role: options.role ?? 'user' });
   const secret = options.withDevice ? await linkDevice(world, org, user.id) : undefined;
@@ -20,7 +32,12 @@ async function userSignedIn(world: TestWorld, options: { role?: 'user' | 'admin'
 }
 
 function postRaw(world: TestWorld, url: string, body: string, cookie = '') {
-  return world.app.inject({ method: 'POST', url, headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body });
+  return world.app.inject({
+    method: 'POST',
+    url,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+    body,
+  });
 }
 
 test('the account page shows who is signed in, in which organisation and role', async (t) => {
@@ -55,9 +72,18 @@ test('changing the password needs the current one, a long enough new one, typed 
   const hashBefore = await tenantOf(world, org).users.passwordHashOf(user.id);
 
   const cases: [Record<'current' | 'password' | 'confirmation', string>, string][] = [
-    [{ current: 'not my password', password: NEW_PASSWORD, confirmation: NEW_PASSWORD }, 'Your current password is not right.'],
-    [{ current: user.password, password: 'short one', confirmation: 'short one' }, 'The password must have at least 10 characters.'],
-    [{ current: user.password, password: NEW_PASSWORD, confirmation: `${NEW_PASSWORD}!` }, 'The two passwords do not match.'],
+    [
+      { current: 'not my password', password: NEW_PASSWORD, confirmation: NEW_PASSWORD },
+      'Your current password is not right.',
+    ],
+    [
+      { current: user.password, password: 'short one', confirmation: 'short one' },
+      'The password must have at least 10 characters.',
+    ],
+    [
+      { current: user.password, password: NEW_PASSWORD, confirmation: `${NEW_PASSWORD}!` },
+      'The two passwords do not match.',
+    ],
   ];
   for (const [input, message] of cases) {
     const page = await client.post('/account/password', input);
@@ -78,7 +104,11 @@ test('a changed password ends the other sessions, keeps this one and leaves the 
   const devicesBefore = await devicesOf(world, org, user.id);
 
   await client.get('/account/password');
-  const done = await client.post('/account/password', { current: user.password, password: NEW_PASSWORD, confirmation: NEW_PASSWORD });
+  const done = await client.post('/account/password', {
+    current: user.password,
+    password: NEW_PASSWORD,
+    confirmation: NEW_PASSWORD,
+  });
   assert.equal(done.status, 303);
   assert.equal(done.location, '/account');
   const account = await client.get('/account');
@@ -109,7 +139,11 @@ test('a body larger than 16 KiB is refused with 413', async (t) => {
   const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
-  const response = await postRaw(world, '/login', new URLSearchParams({ email: user.email, password: 'x'.repeat(17 * 1024) }).toString());
+  const response = await postRaw(
+    world,
+    '/login',
+    new URLSearchParams({ email: user.email, password: 'x'.repeat(17 * 1024) }).toString(),
+  );
   assert.equal(response.statusCode, 413);
   assert.deepEqual(await sessionsOf(world, user.id), []);
 });
@@ -127,42 +161,45 @@ test('a field sent twice is a 400, not a server error', async (t) => {
   assert.notEqual(search.status, 500);
 });
 
-test(
-  'refusals of what is posted are pages a person can read',
-  async (t) => {
-    const world = await buildWorld(t);
-    const tooLarge = await postRaw(world, '/login', `email=${'x'.repeat(17 * 1024)}`);
-    assert.equal(tooLarge.statusCode, 413);
-    assert.match(String(tooLarge.headers['content-type']), /^text\/html/);
-    assert.match(textOf(tooLarge.body), /What was sent is larger than any form here accepts\./);
-    const twice = await postRaw(world, '/login', 'email=a&email=b&password=x');
-    assert.equal(twice.statusCode, 400);
-    assert.match(String(twice.headers['content-type']), /^text\/html/);
-    assert.match(textOf(twice.body), /The form was not sent as expected\./);
-  },
-);
+test('refusals of what is posted are pages a person can read', async (t) => {
+  const world = await buildWorld(t);
+  const tooLarge = await postRaw(world, '/login', `email=${'x'.repeat(17 * 1024)}`);
+  assert.equal(tooLarge.statusCode, 413);
+  assert.match(String(tooLarge.headers['content-type']), /^text\/html/);
+  assert.match(textOf(tooLarge.body), /What was sent is larger than any form here accepts\./);
+  const twice = await postRaw(world, '/login', 'email=a&email=b&password=x');
+  assert.equal(twice.statusCode, 400);
+  assert.match(String(twice.headers['content-type']), /^text\/html/);
+  assert.match(textOf(twice.body), /The form was not sent as expected\./);
+});
 
-test(
-  'a server error shows a plain page and never the error message',
-  async (t) => {
-    const world = await buildWorld(t);
-    const org = await makeOrganisation(world);
-    const user = await makeUser(world, org);
-    // A device sealed under another key: the instance cannot open it at sign-in.
-    const deviceId = randomUUID();
-    const secret = newTotpSecret();
-    const devices = tenantOf(world, org).devices;
-    await devices.insertUnconfirmed({ id: deviceId, userId: user.id, name: 'Phone', sealedSecret: sealSecret(Buffer.alloc(32, 9), secret, deviceId), now: world.clock.now() });
-    await devices.acceptTimeStep(user.id, deviceId, 1, world.clock.now());
-    const client = new Client(world.app);
-    await client.signIn(user.email, user.password);
-    await client.get('/login/code');
-    const page = await client.post('/login/code', { code: codeAt(secret, world.clock.now()) });
-    assert.equal(page.status, 500);
-    assert.doesNotMatch(page.body, /TWOFOLD_SECRET_KEY/);
-    assert.match(textOf(page.body), /Twofold cannot read authenticator secrets because its secret key is wrong\. Tell your administrator\./);
-  },
-);
+test('a server error shows a plain page and never the error message', async (t) => {
+  const world = await buildWorld(t);
+  const org = await makeOrganisation(world);
+  const user = await makeUser(world, org);
+  // A device sealed under another key: the instance cannot open it at sign-in.
+  const deviceId = randomUUID();
+  const secret = newTotpSecret();
+  const devices = tenantOf(world, org).devices;
+  await devices.insertUnconfirmed({
+    id: deviceId,
+    userId: user.id,
+    name: 'Phone',
+    sealedSecret: sealSecret(Buffer.alloc(32, 9), secret, deviceId),
+    now: world.clock.now(),
+  });
+  await devices.acceptTimeStep(user.id, deviceId, 1, world.clock.now());
+  const client = new Client(world.app);
+  await client.signIn(user.email, user.password);
+  await client.get('/login/code');
+  const page = await client.post('/login/code', { code: codeAt(secret, world.clock.now()) });
+  assert.equal(page.status, 500);
+  assert.doesNotMatch(page.body, /TWOFOLD_SECRET_KEY/);
+  assert.match(
+    textOf(page.body),
+    /Twofold cannot read authenticator secrets because its secret key is wrong\. Tell your administrator\./,
+  );
+});
 
 test('pages carry a content security policy that runs no script and allows no framing, and are not cached', async (t) => {
   const world = await buildWorld(t);
@@ -179,14 +216,11 @@ test('pages carry a content security policy that runs no script and allows no fr
   }
 });
 
-test(
-  'served over plain http, the content security policy does not send the browser to https',
-  async (t) => {
-    const world = await buildWorld(t);
-    const page = await new Client(world.app).get('/login');
-    assert.doesNotMatch(String(page.headers['content-security-policy']), /upgrade-insecure-requests/);
-  },
-);
+test('served over plain http, the content security policy does not send the browser to https', async (t) => {
+  const world = await buildWorld(t);
+  const page = await new Client(world.app).get('/login');
+  assert.doesNotMatch(String(page.headers['content-security-policy']), /upgrade-insecure-requests/);
+});
 
 test('the stylesheet and the health check are served to anyone', async (t) => {
   const world = await buildWorld(t);

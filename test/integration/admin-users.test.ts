@@ -26,7 +26,11 @@ import {
 /** An organisation with a signed-in administrator of the given role. */
 async function adminIn(world: TestWorld, role: Role = 'admin', options: { withDevice?: boolean } = {}) {
   const org = await makeOrganisation(world);
-  const admin = await makeUser(world, org, { role, name: `The ${role}`, email: `boss-${role}-${org.slice(0, 8)}@example.com` });
+  const admin = await makeUser(world, org, {
+    role,
+    name: `The ${role}`,
+    email: `boss-${role}-${org.slice(0, 8)}@example.com`,
+  });
   const secret = options.withDevice ? await linkDevice(world, org, admin.id) : undefined;
   const client = await signedIn(world, admin.email, secret);
   return { org, admin, client };
@@ -44,7 +48,11 @@ async function createThroughForm(client: Client, form: { name: string; email: st
 }
 
 /** The profile form as the page shows it for `userId`, with some fields changed. */
-async function saveProfile(client: Client, userId: string, form: { name: string; email: string; role: string; status: string }): Promise<Page> {
+async function saveProfile(
+  client: Client,
+  userId: string,
+  form: { name: string; email: string; role: string; status: string },
+): Promise<Page> {
   await client.get(`/admin/users/${userId}`);
   return client.post(`/admin/users/${userId}`, form);
 }
@@ -67,7 +75,12 @@ test('the users list is for administrators and super admins; a plain user gets 4
   }
   const created = await client.post('/admin/users', { name: 'Sneaky', email: 'sneaky@example.com', role: 'admin' });
   assert.equal(created.status, 403);
-  const edited = await client.post(`/admin/users/${plain.id}`, { name: plain.email, email: plain.email, role: 'super_admin', status: 'active' });
+  const edited = await client.post(`/admin/users/${plain.id}`, {
+    name: plain.email,
+    email: plain.email,
+    role: 'super_admin',
+    status: 'active',
+  });
   assert.equal(edited.status, 403);
   assert.equal((await userIn(world, org, plain.id)).role, 'user');
   assert.equal((await tenantOf(world, org).users.list('sneaky', 1)).total, 0);
@@ -93,8 +106,24 @@ test('the list shows each user’s 2FA state: enrolled, devices, required, deadl
   const headers = [...page.body.matchAll(/<th scope="col">([^<]*)<\/th>/g)].map((m) => m[1]);
   assert.deepEqual(headers, ['User', 'Role', 'Status', 'Enrolled', 'Devices', 'Required', 'Deadline', '2FA state']);
   assert.deepEqual(rowWith(page, 'enrolled@example.com')?.slice(1), ['User', 'Active', 'Yes', '2', 'No', '', 'On']);
-  assert.deepEqual(rowWith(page, 'grace@example.com')?.slice(1), ['User', 'Active', 'No', '0', 'Yes', '1 Dec 2026, 09:00 (UTC)', 'Due by 1 Dec 2026, 09:00 (UTC)']);
-  assert.deepEqual(rowWith(page, 'late@example.com')?.slice(1), ['User', 'Active', 'No', '0', 'Yes', '22 Nov 2026, 12:05 (UTC)', 'Overdue Overdue: sets up at next sign-in']);
+  assert.deepEqual(rowWith(page, 'grace@example.com')?.slice(1), [
+    'User',
+    'Active',
+    'No',
+    '0',
+    'Yes',
+    '1 Dec 2026, 09:00 (UTC)',
+    'Due by 1 Dec 2026, 09:00 (UTC)',
+  ]);
+  assert.deepEqual(rowWith(page, 'late@example.com')?.slice(1), [
+    'User',
+    'Active',
+    'No',
+    '0',
+    'Yes',
+    '22 Nov 2026, 12:05 (UTC)',
+    'Overdue Overdue: sets up at next sign-in',
+  ]);
   assert.deepEqual(rowWith(page, 'free@example.com')?.slice(1), ['User', 'Active', 'No', '0', 'No', '', 'Off']);
   assert.deepEqual(rowWith(page, 'now@example.com')?.slice(1, 7), ['User', 'Active', 'No', '0', 'Yes', 'Now']);
   assert.equal(rowClassWith(page, 'late@example.com'), 'overdue');
@@ -105,21 +134,18 @@ test('the list shows each user’s 2FA state: enrolled, devices, required, deadl
   assert.equal(rowWith(blocked, 'late@example.com')?.[7], 'Overdue Overdue: cannot sign in');
 });
 
-test(
-  'users who never had a date are not listed as overdue',
-  async (t) => {
-    const world = await buildWorld(t);
-    const { org, client } = await adminIn(world, 'admin', { withDevice: true });
-    await requireEveryoneFrom(world, org, minutesFromNow(world, 1));
-    world.clock.advanceMinutes(2);
-    await makeUser(world, org, { email: 'newcomer@example.com' });
-    const requiredNow = await makeUser(world, org, { email: 'required-now@example.com' });
-    await requireOfUser(world, org, requiredNow.id);
-    const page = await client.get('/admin/users');
-    assert.equal(rowWith(page, 'newcomer@example.com')?.[7], 'Sets up at next sign-in');
-    assert.equal(rowWith(page, 'required-now@example.com')?.[7], 'Required now: sets up at next sign-in');
-  },
-);
+test('users who never had a date are not listed as overdue', async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await adminIn(world, 'admin', { withDevice: true });
+  await requireEveryoneFrom(world, org, minutesFromNow(world, 1));
+  world.clock.advanceMinutes(2);
+  await makeUser(world, org, { email: 'newcomer@example.com' });
+  const requiredNow = await makeUser(world, org, { email: 'required-now@example.com' });
+  await requireOfUser(world, org, requiredNow.id);
+  const page = await client.get('/admin/users');
+  assert.equal(rowWith(page, 'newcomer@example.com')?.[7], 'Sets up at next sign-in');
+  assert.equal(rowWith(page, 'required-now@example.com')?.[7], 'Required now: sets up at next sign-in');
+});
 
 test('the list can be searched by name or email', async (t) => {
   const world = await buildWorld(t);
@@ -162,7 +188,14 @@ test('the list is paged by 25', async (t) => {
 
   const second = await client.get('/admin/users?page=2');
   assert.match(textOf(second.body), /Page 2 of 2/);
-  assert.deepEqual(emails(second), ['user-25@example.com', 'user-26@example.com', 'user-27@example.com', 'user-28@example.com', 'user-29@example.com', 'user-30@example.com']);
+  assert.deepEqual(emails(second), [
+    'user-25@example.com',
+    'user-26@example.com',
+    'user-27@example.com',
+    'user-28@example.com',
+    'user-29@example.com',
+    'user-30@example.com',
+  ]);
   assert.match(second.body, /rel="prev"/);
   assert.doesNotMatch(second.body, /rel="next"/);
 
@@ -199,10 +232,19 @@ test('creating a user checks the name, the email and the role', async (t) => {
   const cases: [Record<'name' | 'email' | 'role', string>, RegExp][] = [
     [{ name: 'X', email: 'not-an-email', role: 'user' }, /Enter an email address like name@example\.com\./],
     [{ name: 'X', email: '', role: 'user' }, /Enter an email address\./],
-    [{ name: 'Ann Again', email: 'ANN@Example.com', role: 'user' }, /Another account already uses this email address\./],
-    [{ name: 'Far', email: 'Elsewhere@example.com ', role: 'user' }, /Another account already uses this email address\./],
+    [
+      { name: 'Ann Again', email: 'ANN@Example.com', role: 'user' },
+      /Another account already uses this email address\./,
+    ],
+    [
+      { name: 'Far', email: 'Elsewhere@example.com ', role: 'user' },
+      /Another account already uses this email address\./,
+    ],
     [{ name: '  ', email: 'new@example.com', role: 'user' }, /Enter a name\./],
-    [{ name: 'Boss', email: 'boss@example.com', role: 'super_admin' }, /Only a super admin can make someone a super admin\./],
+    [
+      { name: 'Boss', email: 'boss@example.com', role: 'super_admin' },
+      /Only a super admin can make someone a super admin\./,
+    ],
     [{ name: 'Odd', email: 'odd@example.com', role: 'king' }, /Choose a role\./],
   ];
   for (const [input, message] of cases) {
@@ -240,11 +282,17 @@ test('a new user gets a one-time set-password link valid for seven days', async 
   const short = await visitor.post(`/set-password/${token}`, { password: 'short', confirmation: 'short' });
   assert.equal(short.status, 400);
   assert.match(problemOn(short), /at least 10 characters/);
-  const mismatch = await visitor.post(`/set-password/${token}`, { password: 'a long enough one', confirmation: 'another long one' });
+  const mismatch = await visitor.post(`/set-password/${token}`, {
+    password: 'a long enough one',
+    confirmation: 'another long one',
+  });
   assert.equal(mismatch.status, 400);
   assert.match(problemOn(mismatch), /The two passwords do not match\./);
 
-  const set = await visitor.post(`/set-password/${token}`, { password: 'cleo chooses this', confirmation: 'cleo chooses this' });
+  const set = await visitor.post(`/set-password/${token}`, {
+    password: 'cleo chooses this',
+    confirmation: 'cleo chooses this',
+  });
   assert.equal(set.status, 303);
   assert.equal(set.location, '/login');
   assert.equal(flashOn(await visitor.get('/login')), 'Your password is set. Sign in with it now.');
@@ -253,7 +301,10 @@ test('a new user gets a one-time set-password link valid for seven days', async 
   const again = await visitor.get(`/set-password/${token}`);
   assert.equal(again.status, 410);
   assert.match(problemOn(again), /This set-password link has already been used\./);
-  const reuse = await visitor.post(`/set-password/${token}`, { password: 'someone else now', confirmation: 'someone else now' });
+  const reuse = await visitor.post(`/set-password/${token}`, {
+    password: 'someone else now',
+    confirmation: 'someone else now',
+  });
   assert.equal(reuse.status, 410);
   assert.match(problemOn(reuse), /already been used/);
   await signedIn(world, 'cleo@example.com', undefined, 'cleo chooses this');
@@ -270,7 +321,10 @@ test('a set-password link expires after seven days', async (t) => {
   const expired = await visitor.get(`/set-password/${token}`);
   assert.equal(expired.status, 410);
   assert.match(problemOn(expired), /This set-password link has expired\./);
-  const post = await visitor.post(`/set-password/${token}`, { password: 'too late for this', confirmation: 'too late for this' });
+  const post = await visitor.post(`/set-password/${token}`, {
+    password: 'too late for this',
+    confirmation: 'too late for this',
+  });
   assert.equal(post.status, 410);
   assert.equal((await new Client(world.app).signIn('dan@example.com', 'too late for this')).status, 401);
 });
@@ -300,7 +354,10 @@ test('a set-password link from an administrator changes the password and never t
 
   const visitor = new Client(world.app);
   await visitor.get(`/set-password/${token}`);
-  const set = await visitor.post(`/set-password/${token}`, { password: 'eve has a new one', confirmation: 'eve has a new one' });
+  const set = await visitor.post(`/set-password/${token}`, {
+    password: 'eve has a new one',
+    confirmation: 'eve has a new one',
+  });
   assert.equal(set.location, '/login');
   assert.deepEqual(await devicesOf(world, org, user.id), devicesBefore);
   // Her sessions end; the new password still needs the code.
@@ -316,14 +373,25 @@ test("a reset link lasts a day, and a deactivated user's link does not work", as
   const token = linkTokenOn(await client.post(`/admin/users/${user.id}/password-link`, {}));
   const visitor = new Client(world.app);
   assert.equal((await visitor.get(`/set-password/${token}`)).status, 200);
-  await tenantOf(world, org).users.updateProfile(user.id, { name: 'Gone', email: user.email, emailKey: user.email, role: 'user', status: 'inactive' }, world.clock.now());
+  await tenantOf(world, org).users.updateProfile(
+    user.id,
+    { name: 'Gone', email: user.email, emailKey: user.email, role: 'user', status: 'inactive' },
+    world.clock.now(),
+  );
   const inactive = await visitor.get(`/set-password/${token}`);
   assert.equal(inactive.status, 410);
   assert.match(problemOn(inactive), /This account has been deactivated\./);
-  const post = await visitor.post(`/set-password/${token}`, { password: 'sneaking back in', confirmation: 'sneaking back in' });
+  const post = await visitor.post(`/set-password/${token}`, {
+    password: 'sneaking back in',
+    confirmation: 'sneaking back in',
+  });
   assert.equal(post.status, 410);
 
-  await tenantOf(world, org).users.updateProfile(user.id, { name: 'Back', email: user.email, emailKey: user.email, role: 'user', status: 'active' }, world.clock.now());
+  await tenantOf(world, org).users.updateProfile(
+    user.id,
+    { name: 'Back', email: user.email, emailKey: user.email, role: 'user', status: 'active' },
+    world.clock.now(),
+  );
   world.clock.advanceMinutes(24 * 60);
   const expired = await visitor.get(`/set-password/${token}`);
   assert.equal(expired.status, 410);
@@ -363,7 +431,12 @@ test("a user's page shows their profile and devices", async (t) => {
   assert.equal(page.status, 200);
   assert.match(textOf(page.body), /^Fay · Twofold/);
   assert.match(page.body, /name="email" type="email" value="fay@example.com"/);
-  assert.deepEqual(rowWith(page, 'Fay phone'), ['Fay phone', '22 Nov 2026, 12:00 (UTC)', '22 Nov 2026, 11:50 (UTC)', '0']);
+  assert.deepEqual(rowWith(page, 'Fay phone'), [
+    'Fay phone',
+    '22 Nov 2026, 12:00 (UTC)',
+    '22 Nov 2026, 11:50 (UTC)',
+    '0',
+  ]);
   // An admin sees no 2FA controls: those are for super admins.
   assert.match(textOf(page.body), /Only super admins can change two-factor settings or reset them\./);
   assert.doesNotMatch(page.body, /action="\/admin\/users\/[^"]+\/2fa"/);
@@ -373,21 +446,39 @@ test("an administrator edits a user's name, email, role and status", async (t) =
   const world = await buildWorld(t);
   const { org, client } = await adminIn(world);
   const user = await makeUser(world, org, { name: 'Gus', email: 'gus@example.com' });
-  const saved = await saveProfile(client, user.id, { name: 'Gustav', email: 'Gustav@Example.com', role: 'admin', status: 'active' });
+  const saved = await saveProfile(client, user.id, {
+    name: 'Gustav',
+    email: 'Gustav@Example.com',
+    role: 'admin',
+    status: 'active',
+  });
   assert.equal(saved.status, 303);
   assert.equal(saved.location, `/admin/users/${user.id}`);
   assert.equal(flashOn(await client.get(`/admin/users/${user.id}`)), 'The profile is saved.');
   const after = await userIn(world, org, user.id);
-  assert.deepEqual([after.name, after.email, after.role, after.status], ['Gustav', 'Gustav@Example.com', 'admin', 'active']);
+  assert.deepEqual(
+    [after.name, after.email, after.role, after.status],
+    ['Gustav', 'Gustav@Example.com', 'admin', 'active'],
+  );
   // The new address signs in, whatever its case.
   await signedIn(world, 'gustav@example.com');
 
   await makeUser(world, org, { email: 'taken@example.com' });
-  const clash = await saveProfile(client, user.id, { name: 'Gustav', email: 'TAKEN@example.com', role: 'admin', status: 'active' });
+  const clash = await saveProfile(client, user.id, {
+    name: 'Gustav',
+    email: 'TAKEN@example.com',
+    role: 'admin',
+    status: 'active',
+  });
   assert.equal(clash.status, 400);
   assert.match(problemOn(clash), /Another account already uses this email address\./);
   assert.equal((await userIn(world, org, user.id)).email, 'Gustav@Example.com');
-  const promote = await saveProfile(client, user.id, { name: 'Gustav', email: 'gustav@example.com', role: 'super_admin', status: 'active' });
+  const promote = await saveProfile(client, user.id, {
+    name: 'Gustav',
+    email: 'gustav@example.com',
+    role: 'super_admin',
+    status: 'active',
+  });
   assert.equal(promote.status, 400);
   assert.match(problemOn(promote), /Only a super admin can make someone a super admin\./);
   assert.equal((await userIn(world, org, user.id)).role, 'admin');
@@ -398,16 +489,31 @@ test('an administrator can neither change their own role nor deactivate themselv
   const { org, admin, client } = await adminIn(world);
   const self = await client.get(`/admin/users/${admin.id}`);
   assert.match(self.body, /<select id="field-role" name="role"[^>]*disabled/);
-  const role = await client.post(`/admin/users/${admin.id}`, { name: 'Me', email: admin.email, role: 'user', status: 'active' });
+  const role = await client.post(`/admin/users/${admin.id}`, {
+    name: 'Me',
+    email: admin.email,
+    role: 'user',
+    status: 'active',
+  });
   assert.equal(role.status, 400);
   assert.match(problemOn(role), /You cannot change your own role\./);
-  const status = await client.post(`/admin/users/${admin.id}`, { name: 'Me', email: admin.email, role: 'admin', status: 'inactive' });
+  const status = await client.post(`/admin/users/${admin.id}`, {
+    name: 'Me',
+    email: admin.email,
+    role: 'admin',
+    status: 'inactive',
+  });
   assert.equal(status.status, 400);
   assert.match(problemOn(status), /You cannot deactivate yourself\./);
   const after = await userIn(world, org, admin.id);
   assert.deepEqual([after.role, after.status], ['admin', 'active']);
   // Their own name they may change.
-  const name = await client.post(`/admin/users/${admin.id}`, { name: 'Me', email: admin.email, role: 'admin', status: 'active' });
+  const name = await client.post(`/admin/users/${admin.id}`, {
+    name: 'Me',
+    email: admin.email,
+    role: 'admin',
+    status: 'active',
+  });
   assert.equal(name.status, 303);
   assert.equal((await userIn(world, org, admin.id)).name, 'Me');
 });
@@ -420,7 +526,12 @@ test('an administrator cannot open or edit a super admin', async (t) => {
   assert.equal(page.status, 403);
   assert.match(textOf(page.body), /Only a super admin can manage a super admin\./);
   await client.get('/admin/users');
-  const edit = await client.post(`/admin/users/${boss.id}`, { name: 'Demoted', email: boss.email, role: 'user', status: 'inactive' });
+  const edit = await client.post(`/admin/users/${boss.id}`, {
+    name: 'Demoted',
+    email: boss.email,
+    role: 'user',
+    status: 'inactive',
+  });
   assert.equal(edit.status, 403);
   const link = await client.post(`/admin/users/${boss.id}/password-link`, {});
   assert.equal(link.status, 403);
@@ -436,7 +547,12 @@ test('deactivating a user ends their sessions and stops them signing in', async 
   const hal = await signedIn(world, user.email);
   const token = hal.cookie(SESSION_COOKIE);
   assert.ok(token);
-  const saved = await saveProfile(client, user.id, { name: 'Hal', email: user.email, role: 'user', status: 'inactive' });
+  const saved = await saveProfile(client, user.id, {
+    name: 'Hal',
+    email: user.email,
+    role: 'user',
+    status: 'inactive',
+  });
   assert.equal(saved.status, 303);
   assert.deepEqual(await sessionsOf(world, user.id), []);
   const stale = await getWithSession(world, '/account', token);
@@ -463,21 +579,18 @@ test('reactivating a user clears their devices: they set up again at their next 
   assert.equal(login.location, '/setup');
 });
 
-test(
-  'a pending 2FA reset survives deactivating and reactivating the user',
-  async (t) => {
-    const world = await buildWorld(t);
-    const { org, client } = await adminIn(world, 'super_admin');
-    const user = await makeUser(world, org, { name: 'Mo' });
-    await linkDevice(world, org, user.id);
-    await client.get(`/admin/users/${user.id}`);
-    assert.equal((await client.post(`/admin/users/${user.id}/reset-2fa`, {})).status, 303);
-    await saveProfile(client, user.id, { name: 'Mo', email: user.email, role: 'user', status: 'inactive' });
-    await saveProfile(client, user.id, { name: 'Mo', email: user.email, role: 'user', status: 'active' });
-    assert.equal((await userIn(world, org, user.id)).twoFactor.setUpAtNextLogin, true);
-    assert.equal((await new Client(world.app).signIn(user.email, user.password)).location, '/setup');
-  },
-);
+test('a pending 2FA reset survives deactivating and reactivating the user', async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await adminIn(world, 'super_admin');
+  const user = await makeUser(world, org, { name: 'Mo' });
+  await linkDevice(world, org, user.id);
+  await client.get(`/admin/users/${user.id}`);
+  assert.equal((await client.post(`/admin/users/${user.id}/reset-2fa`, {})).status, 303);
+  await saveProfile(client, user.id, { name: 'Mo', email: user.email, role: 'user', status: 'inactive' });
+  await saveProfile(client, user.id, { name: 'Mo', email: user.email, role: 'user', status: 'active' });
+  assert.equal((await userIn(world, org, user.id)).twoFactor.setUpAtNextLogin, true);
+  assert.equal((await new Client(world.app).signIn(user.email, user.password)).location, '/setup');
+});
 
 test('a super admin requires 2FA of one user, optionally by a personal deadline in the future', async (t) => {
   const world = await buildWorld(t);
@@ -504,7 +617,10 @@ test('a super admin requires 2FA of one user, optionally by a personal deadline 
 
   const later = await client.post(`/admin/users/${user.id}/2fa`, { required: 'yes', deadline: '2026-12-01T09:00' });
   assert.equal(later.status, 303);
-  assert.deepEqual((await userIn(world, org, user.id)).twoFactor.personalDeadline, new Date('2026-12-01T09:00:00.000Z'));
+  assert.deepEqual(
+    (await userIn(world, org, user.id)).twoFactor.personalDeadline,
+    new Date('2026-12-01T09:00:00.000Z'),
+  );
   assert.equal((await new Client(world.app).signIn(user.email, user.password)).location, '/account');
 
   const off = await client.post(`/admin/users/${user.id}/2fa`, { deadline: '' });
@@ -522,7 +638,10 @@ test('a personal deadline is read in the organisation’s time zone and stored a
 
   await client.get(`/admin/users/${user.id}`);
   await client.post(`/admin/users/${user.id}/2fa`, { required: 'yes', deadline: '2026-12-01T09:00' });
-  assert.equal((await userIn(world, org, user.id)).twoFactor.personalDeadline?.toISOString(), '2026-12-01T08:00:00.000Z');
+  assert.equal(
+    (await userIn(world, org, user.id)).twoFactor.personalDeadline?.toISOString(),
+    '2026-12-01T08:00:00.000Z',
+  );
   const page = await client.get(`/admin/users/${user.id}`);
   assert.match(page.body, /name="deadline" type="datetime-local" value="2026-12-01T09:00"/);
   assert.match(textOf(page.body), /Personal deadline \(Europe\/Amsterdam\)/);
@@ -530,7 +649,10 @@ test('a personal deadline is read in the organisation’s time zone and stored a
 
   // In summer time the offset is two hours.
   await client.post(`/admin/users/${user.id}/2fa`, { required: 'yes', deadline: '2027-07-01T09:00' });
-  assert.equal((await userIn(world, org, user.id)).twoFactor.personalDeadline?.toISOString(), '2027-07-01T07:00:00.000Z');
+  assert.equal(
+    (await userIn(world, org, user.id)).twoFactor.personalDeadline?.toISOString(),
+    '2027-07-01T07:00:00.000Z',
+  );
 });
 
 test('only a super admin changes a user’s 2FA requirement: an administrator gets 403', async (t) => {
@@ -560,7 +682,10 @@ test('a super admin resets a user’s 2FA: devices gone, sessions ended, set up 
   const done = await client.post(`/admin/users/${user.id}/reset-2fa`, {});
   assert.equal(done.status, 303);
   assert.equal(done.location, `/admin/users/${user.id}`);
-  assert.equal(flashOn(await client.get(`/admin/users/${user.id}`)), 'Two-factor authentication is reset for Kim. They link a device again at their next sign-in.');
+  assert.equal(
+    flashOn(await client.get(`/admin/users/${user.id}`)),
+    'Two-factor authentication is reset for Kim. They link a device again at their next sign-in.',
+  );
 
   assert.deepEqual(await devicesOf(world, org, user.id), []);
   assert.deepEqual(await sessionsOf(world, user.id), []);
@@ -613,7 +738,10 @@ test('a user of another organisation is not found on any user page', async (t) =
     ['Outsider', 'active', false, false],
   );
   assert.equal((await devicesOf(world, otherOrg, outsider.id)).length, 1);
-  assert.equal((await world.db.selectFrom('password_links').select('user_id').where('user_id', '=', outsider.id).execute()).length, 0);
+  assert.equal(
+    (await world.db.selectFrom('password_links').select('user_id').where('user_id', '=', outsider.id).execute()).length,
+    0,
+  );
 });
 
 test('an unknown user id is a 404', async (t) => {

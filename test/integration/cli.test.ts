@@ -89,7 +89,10 @@ async function inDatabase<T>(dataDir: string, work: (db: Db) => Promise<T>): Pro
 
 async function countRows(dataDir: string, table: 'organisations' | 'users'): Promise<number> {
   return inDatabase(dataDir, async (db) => {
-    const row = await db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+    const row = await db
+      .selectFrom(table)
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(row.n);
   });
 }
@@ -102,7 +105,15 @@ async function anOrganisation(db: Db, name: string): Promise<string> {
 
 async function aUser(db: Db, organisationId: string, email: string, role: Role = 'user'): Promise<string> {
   const id = randomUUID();
-  await tenantFor(db, organisationId).users.insert({ id, email, emailKey: email.toLowerCase(), name: email, role, passwordHash: null, now: NOW });
+  await tenantFor(db, organisationId).users.insert({
+    id,
+    email,
+    emailKey: email.toLowerCase(),
+    name: email,
+    role,
+    passwordHash: null,
+    now: NOW,
+  });
   return id;
 }
 
@@ -116,26 +127,48 @@ async function aConfirmedDevice(db: Db, organisationId: string, userId: string):
 test('every command and group has help, and help touches no data', async (t) => {
   const dataDir = freshDataDir(t);
   const expectations: [string[], string[]][] = [
-    [['--help'], ['Usage: twofold <command>', 'serve', 'org create', 'user create', 'user reset-2fa', 'TWOFOLD_SECRET_KEY']],
-    [['org', '--help'], ['Usage: twofold org <command>', 'create']],
-    [['user', '--help'], ['Usage: twofold user <command>', 'create', 'reset-2fa']],
+    [
+      ['--help'],
+      ['Usage: twofold <command>', 'serve', 'org create', 'user create', 'user reset-2fa', 'TWOFOLD_SECRET_KEY'],
+    ],
+    [
+      ['org', '--help'],
+      ['Usage: twofold org <command>', 'create'],
+    ],
+    [
+      ['user', '--help'],
+      ['Usage: twofold user <command>', 'create', 'reset-2fa'],
+    ],
     [['serve', '--help'], ['Usage: twofold serve']],
-    [['org', 'create', '--help'], ['--name NAME', '--admin-email EMAIL', '--admin-name NAME', '--time-zone ZONE', 'standard input']],
-    [['user', 'create', '--help'], ['--org ORG', '--email EMAIL', '--role ROLE', 'user, admin, super_admin', 'standard input']],
-    [['user', 'reset-2fa', '--help'], ['--email EMAIL', 'authenticator devices']],
+    [
+      ['org', 'create', '--help'],
+      ['--name NAME', '--admin-email EMAIL', '--admin-name NAME', '--time-zone ZONE', 'standard input'],
+    ],
+    [
+      ['user', 'create', '--help'],
+      ['--org ORG', '--email EMAIL', '--role ROLE', 'user, admin, super_admin', 'standard input'],
+    ],
+    [
+      ['user', 'reset-2fa', '--help'],
+      ['--email EMAIL', 'authenticator devices'],
+    ],
   ];
   const runs = await Promise.all(expectations.map(([args]) => twofold(args, { dataDir })));
   expectations.forEach(([args, fragments], i) => {
     const run = runs[i];
     assert.equal(run?.code, 0, `twofold ${args.join(' ')}: ${run?.stderr}`);
-    for (const fragment of fragments) assert.ok(run.stdout.includes(fragment), `"${fragment}" in help of twofold ${args.join(' ')}`);
+    for (const fragment of fragments)
+      assert.ok(run.stdout.includes(fragment), `"${fragment}" in help of twofold ${args.join(' ')}`);
   });
   assert.equal(existsSync(dataDir), false, 'help created the data directory');
 });
 
 test('org create makes the organisation and its super admin, and warns that a key was generated', async (t) => {
   const dataDir = freshDataDir(t);
-  const run = await twofold(['org', 'create', '--name', 'Acme', '--admin-email', 'Alice@Example.com'], { dataDir, stdin: `${PASSWORD}\n` });
+  const run = await twofold(['org', 'create', '--name', 'Acme', '--admin-email', 'Alice@Example.com'], {
+    dataDir,
+    stdin: `${PASSWORD}\n`,
+  });
 
   assert.equal(run.code, 0, run.stderr);
   const organisationId = /id:\s+([0-9a-f-]{36})/.exec(run.stdout)?.[1];
@@ -164,11 +197,25 @@ test('org create makes the organisation and its super admin, and warns that a ke
 test('org create keeps the given admin name and time zone, and refuses the same name in another case', async (t) => {
   const dataDir = freshDataDir(t);
   const first = await twofold(
-    ['org', 'create', '--name', 'Acme', '--admin-email', 'alice@example.com', '--admin-name', 'Alice Admin', '--time-zone', 'europe/amsterdam'],
+    [
+      'org',
+      'create',
+      '--name',
+      'Acme',
+      '--admin-email',
+      'alice@example.com',
+      '--admin-name',
+      'Alice Admin',
+      '--time-zone',
+      'europe/amsterdam',
+    ],
     { dataDir, stdin: `${PASSWORD}\n` },
   );
   assert.equal(first.code, 0, first.stderr);
-  const second = await twofold(['org', 'create', '--name', ' ACME ', '--admin-email', 'bob@example.com'], { dataDir, stdin: `${PASSWORD}\n` });
+  const second = await twofold(['org', 'create', '--name', ' ACME ', '--admin-email', 'bob@example.com'], {
+    dataDir,
+    stdin: `${PASSWORD}\n`,
+  });
 
   assertRefused(second, 'org create', 'an organisation named "Acme" already exists');
   assert.doesNotMatch(second.stderr, /generated a new secret key/, 'the key is generated once');
@@ -189,7 +236,10 @@ test('org create refuses a short or missing password and creates nothing', async
     twofold(args, { dataDir: empty, stdin: '' }),
   ]);
 
-  for (const [run, dataDir] of [[shortRun, short], [emptyRun, empty]] as const) {
+  for (const [run, dataDir] of [
+    [shortRun, short],
+    [emptyRun, empty],
+  ] as const) {
     assertRefused(run, 'org create', 'The password must have at least 10 characters. Nothing was created.');
     assert.equal(await countRows(dataDir, 'organisations'), 0);
     assert.equal(await countRows(dataDir, 'users'), 0);
@@ -200,7 +250,10 @@ test('org create refuses an admin email already in use and creates no organisati
   const dataDir = freshDataDir(t);
   await inDatabase(dataDir, async (db) => aUser(db, await anOrganisation(db, 'Existing'), 'alice@example.com'));
 
-  const run = await twofold(['org', 'create', '--name', 'Acme', '--admin-email', 'ALICE@example.com'], { dataDir, stdin: `${PASSWORD}\n` });
+  const run = await twofold(['org', 'create', '--name', 'Acme', '--admin-email', 'ALICE@example.com'], {
+    dataDir,
+    stdin: `${PASSWORD}\n`,
+  });
 
   assertRefused(run, 'org create', 'another account already uses the email address ALICE@example.com');
   assert.equal(await countRows(dataDir, 'organisations'), 1);
@@ -214,7 +267,10 @@ test('org create refuses bad arguments before touching the data directory', asyn
     [[...base, '--admin-email', 'alice@example.com', '--colour', 'red'], 'unknown option --colour'],
     [[...base, '--admin-email', 'alice@example.com', 'extra'], 'unexpected argument "extra"'],
     [[...base, '--admin-email', 'alice'], '--admin-email "alice": Enter an email address like name@example.com.'],
-    [[...base, '--admin-email', 'alice@example.com', '--time-zone', 'Mars/Olympus'], '--time-zone "Mars/Olympus" is not an IANA time zone'],
+    [
+      [...base, '--admin-email', 'alice@example.com', '--time-zone', 'Mars/Olympus'],
+      '--time-zone "Mars/Olympus" is not an IANA time zone',
+    ],
     [['org', 'create', '--name', ' ', '--admin-email', 'alice@example.com'], '--name: Enter a name.'],
   ];
   const runs = await Promise.all(cases.map(([args]) => twofold(args, { dataDir, stdin: `${PASSWORD}\n` })));
@@ -226,16 +282,22 @@ test('user create finds the organisation by its name in any case, or by its id',
   const dataDir = freshDataDir(t);
   const organisationId = await inDatabase(dataDir, (db) => anOrganisation(db, 'Acme Corp'));
 
-  const byName = await twofold(['user', 'create', '--org', 'acme corp', '--email', 'carol@example.com', '--role', 'admin', '--name', 'Carol C'], {
-    dataDir,
-    stdin: `${PASSWORD}\n`,
-  });
+  const byName = await twofold(
+    ['user', 'create', '--org', 'acme corp', '--email', 'carol@example.com', '--role', 'admin', '--name', 'Carol C'],
+    {
+      dataDir,
+      stdin: `${PASSWORD}\n`,
+    },
+  );
   // The writer keeps the pipe open: the command must not wait for more than the first line.
-  const byId = await twofold(['user', 'create', '--org', organisationId, '--email', 'dan@example.com', '--role', 'user'], {
-    dataDir,
-    stdin: `${PASSWORD}\r\n`,
-    keepStdinOpen: true,
-  });
+  const byId = await twofold(
+    ['user', 'create', '--org', organisationId, '--email', 'dan@example.com', '--role', 'user'],
+    {
+      dataDir,
+      stdin: `${PASSWORD}\r\n`,
+      keepStdinOpen: true,
+    },
+  );
 
   assert.equal(byName.code, 0, byName.stderr);
   assert.match(byName.stdout, /Created carol@example\.com \(admin\) in Acme Corp/);
@@ -251,7 +313,11 @@ test('user create finds the organisation by its name in any case, or by its id',
     assert.equal(dan.user.role, 'user');
     assert.equal(dan.user.status, 'active');
     assert.equal(dan.user.name, 'dan');
-    assert.equal(await verifyPassword(dan.passwordHash, PASSWORD), true, 'a CRLF line ending is not part of the password');
+    assert.equal(
+      await verifyPassword(dan.passwordHash, PASSWORD),
+      true,
+      'a CRLF line ending is not part of the password',
+    );
   });
 });
 
@@ -259,7 +325,10 @@ test('user create refuses a role that does not exist', async (t) => {
   const dataDir = freshDataDir(t);
   await inDatabase(dataDir, (db) => anOrganisation(db, 'Acme'));
 
-  const run = await twofold(['user', 'create', '--org', 'Acme', '--email', 'carol@example.com', '--role', 'owner'], { dataDir, stdin: `${PASSWORD}\n` });
+  const run = await twofold(['user', 'create', '--org', 'Acme', '--email', 'carol@example.com', '--role', 'owner'], {
+    dataDir,
+    stdin: `${PASSWORD}\n`,
+  });
 
   assertRefused(run, 'user create', '--role "owner" must be one of user, admin, super_admin');
   assert.equal(await countRows(dataDir, 'users'), 0);
@@ -272,7 +341,10 @@ test('user create refuses an email already used in any organisation, whatever it
     await anOrganisation(db, 'Other');
   });
 
-  const run = await twofold(['user', 'create', '--org', 'Other', '--email', 'CAROL@Example.com', '--role', 'user'], { dataDir, stdin: `${PASSWORD}\n` });
+  const run = await twofold(['user', 'create', '--org', 'Other', '--email', 'CAROL@Example.com', '--role', 'user'], {
+    dataDir,
+    stdin: `${PASSWORD}\n`,
+  });
 
   assertRefused(run, 'user create', 'another account already uses the email address CAROL@Example.com');
   assert.equal(await countRows(dataDir, 'users'), 1);
@@ -282,7 +354,10 @@ test('user create refuses an organisation that does not exist', async (t) => {
   const dataDir = freshDataDir(t);
   await inDatabase(dataDir, (db) => anOrganisation(db, 'Acme'));
 
-  const run = await twofold(['user', 'create', '--org', 'Acne', '--email', 'carol@example.com', '--role', 'user'], { dataDir, stdin: `${PASSWORD}\n` });
+  const run = await twofold(['user', 'create', '--org', 'Acne', '--email', 'carol@example.com', '--role', 'user'], {
+    dataDir,
+    stdin: `${PASSWORD}\n`,
+  });
 
   assertRefused(run, 'user create', 'no organisation has the name or id "Acne"');
   assert.equal(await countRows(dataDir, 'users'), 0);
@@ -310,7 +385,8 @@ test('user reset-2fa removes the devices, ends the sessions and asks for a new s
   assert.match(run.stdout, /removed 2 authenticator devices and ended all their sessions/);
   await inDatabase(dataDir, async (db) => {
     const devices = tenantFor(db, organisationId).devices;
-    const sessionsOf = async (userId: string) => (await db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).length;
+    const sessionsOf = async (userId: string) =>
+      (await db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).length;
     assert.equal((await devices.listForUser(aliceId)).length, 0);
     assert.equal(await sessionsOf(aliceId), 0);
     assert.equal((await findLoginByEmail(db, 'alice@example.com'))?.user.twoFactor.setUpAtNextLogin, true);
@@ -331,7 +407,10 @@ test('user reset-2fa refuses an email no account has', async (t) => {
 test('a bad TWOFOLD_SECRET_KEY is a one-line configuration error', async (t) => {
   const dataDir = freshDataDir(t);
 
-  const run = await twofold(['user', 'reset-2fa', '--email', 'alice@example.com'], { dataDir, env: { TWOFOLD_SECRET_KEY: 'too-short' } });
+  const run = await twofold(['user', 'reset-2fa', '--email', 'alice@example.com'], {
+    dataDir,
+    env: { TWOFOLD_SECRET_KEY: 'too-short' },
+  });
 
   assert.equal(run.code, 1);
   assert.equal(run.stderr, 'twofold: TWOFOLD_SECRET_KEY must be 32 bytes, as 64 hex digits or base64\n');
@@ -350,7 +429,10 @@ test('a key other than the one the stored secrets were sealed with is refused, a
     return organisationId;
   });
 
-  const run = await twofold(['user', 'reset-2fa', '--email', 'alice@example.com'], { dataDir, env: { TWOFOLD_SECRET_KEY: newSecretKeyText() } });
+  const run = await twofold(['user', 'reset-2fa', '--email', 'alice@example.com'], {
+    dataDir,
+    env: { TWOFOLD_SECRET_KEY: newSecretKeyText() },
+  });
 
   assert.equal(run.code, 1);
   assert.equal(run.stderr, 'twofold: TWOFOLD_SECRET_KEY is not the key the stored secrets were encrypted with\n');

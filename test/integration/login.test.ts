@@ -60,7 +60,11 @@ test('a deactivated user is refused with a message that says so', async (t) => {
   const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
-  await tenantOf(world, org).users.updateProfile(user.id, { name: 'Gone', email: user.email, emailKey: user.email, role: 'user', status: 'inactive' }, world.clock.now());
+  await tenantOf(world, org).users.updateProfile(
+    user.id,
+    { name: 'Gone', email: user.email, emailKey: user.email, role: 'user', status: 'inactive' },
+    world.clock.now(),
+  );
   const page = await new Client(world.app).signIn(user.email, user.password);
   assert.equal(page.status, 401);
   assert.match(problemOn(page), /deactivated/);
@@ -102,7 +106,10 @@ test('an enrolled user is asked for a code, and until then reaches nothing else'
   const codePage = await client.get('/login/code');
   assert.equal(codePage.status, 200);
   assert.match(textOf(codePage.body), /Enter your code/);
-  assert.deepEqual((await sessionsOf(world, user.id)).map((s) => s.stage), ['code']);
+  assert.deepEqual(
+    (await sessionsOf(world, user.id)).map((s) => s.stage),
+    ['code'],
+  );
 
   for (const url of ['/account', '/2fa', '/admin/users', '/admin/2fa', '/setup', '/account/password']) {
     const denied = await client.get(url);
@@ -136,7 +143,10 @@ test('the right code signs in under a new session id', async (t) => {
   // The pending session is gone: its cookie opens nothing.
   const stale = await getWithSession(world, '/login/code', pendingToken);
   assert.equal(stale.headers.location, '/login');
-  assert.deepEqual((await sessionsOf(world, user.id)).map((s) => s.stage), ['signed_in']);
+  assert.deepEqual(
+    (await sessionsOf(world, user.id)).map((s) => s.stage),
+    ['signed_in'],
+  );
   const [device] = await devicesOf(world, org, user.id);
   assert.deepEqual(device?.lastUsedAt, world.clock.now());
 });
@@ -174,7 +184,10 @@ test("a device's wrong-code count keeps counting across a restarted login, and a
   await first.signIn(user.email, user.password);
   await first.get('/login/code');
   for (let i = 0; i < 5; i++) await first.post('/login/code', { code: '000000' });
-  assert.deepEqual(await failed(), [['Phone', 5], ['Tablet', 5]]);
+  assert.deepEqual(await failed(), [
+    ['Phone', 5],
+    ['Tablet', 5],
+  ]);
 
   const second = new Client(world.app);
   await second.signIn(user.email, user.password);
@@ -184,11 +197,17 @@ test("a device's wrong-code count keeps counting across a restarted login, and a
   // A new login has its own five tries; the device remembers all of them.
   assert.match(problemOn(page), /You have 4 tries left/);
   await second.post('/login/code', { code: '000000' });
-  assert.deepEqual(await failed(), [['Phone', 7], ['Tablet', 7]]);
+  assert.deepEqual(await failed(), [
+    ['Phone', 7],
+    ['Tablet', 7],
+  ]);
 
   const done = await second.post('/login/code', { code: nextCode(world, phone) });
   assert.equal(done.location, '/account');
-  assert.deepEqual(await failed(), [['Phone', 0], ['Tablet', 7]]);
+  assert.deepEqual(await failed(), [
+    ['Phone', 0],
+    ['Tablet', 7],
+  ]);
 });
 
 test('a code accepted once is refused the second time, even from a new login', async (t) => {
@@ -233,11 +252,17 @@ test('a code that is not six digits is explained and not counted as a try', asyn
     assert.match(problemOn(page), /Enter the 6-digit code from your authenticator app \(digits only\)\./);
     assert.doesNotMatch(problemOn(page), /tries left/);
   }
-  assert.deepEqual((await sessionsOf(world, user.id)).map((s) => s.code_failures), [0]);
+  assert.deepEqual(
+    (await sessionsOf(world, user.id)).map((s) => s.code_failures),
+    [0],
+  );
   assert.equal((await devicesOf(world, org, user.id))[0]?.failedAttempts, 0);
   // Spaces between the groups are fine.
   const code = codeAt(secret, world.clock.now());
-  assert.equal((await client.post('/login/code', { code: `${code.slice(0, 3)} ${code.slice(3)}` })).location, '/account');
+  assert.equal(
+    (await client.post('/login/code', { code: `${code.slice(0, 3)} ${code.slice(3)}` })).location,
+    '/account',
+  );
 });
 
 test('a pending login expires after ten minutes', async (t) => {
@@ -299,18 +324,15 @@ test('a form posted without its CSRF token is refused with 403 and does nothing'
   assert.deepEqual(await sessionsOf(world, user.id), []);
 });
 
-test(
-  'a form posted without its CSRF token gets the "This form has expired" page',
-  async (t) => {
-    const world = await buildWorld(t);
-    const client = new Client(world.app);
-    await client.get('/login');
-    const page = await client.post('/login', { email: 'a@example.com', password: 'x' }, { csrf: null });
-    assert.equal(page.status, 403);
-    assert.match(String(page.headers['content-type']), /^text\/html/);
-    assert.match(textOf(page.body), /This form has expired/);
-  },
-);
+test('a form posted without its CSRF token gets the "This form has expired" page', async (t) => {
+  const world = await buildWorld(t);
+  const client = new Client(world.app);
+  await client.get('/login');
+  const page = await client.post('/login', { email: 'a@example.com', password: 'x' }, { csrf: null });
+  assert.equal(page.status, 403);
+  assert.match(String(page.headers['content-type']), /^text\/html/);
+  assert.match(textOf(page.body), /This form has expired/);
+});
 
 test('the start page sends each visitor to where their login stands', async (t) => {
   const world = await buildWorld(t);

@@ -34,7 +34,10 @@ test('Manage 2FA is for super admins: an administrator or a user gets 403 and ch
   const { org, client: boss } = await superAdminIn(world);
   const page = await boss.get('/admin/2fa');
   assert.equal(page.status, 200);
-  assert.equal(lead(page), 'Two-factor authentication is not required for everyone. You can require it for chosen users on their pages.');
+  assert.equal(
+    lead(page),
+    'Two-factor authentication is not required for everyone. You can require it for chosen users on their pages.',
+  );
 
   for (const role of ['admin', 'user'] as const) {
     const someone = await makeUser(world, org, { role });
@@ -52,7 +55,10 @@ test('Manage 2FA is for super admins: an administrator or a user gets 403 and ch
     for (const [url, form] of posts) assert.equal((await client.post(url, form)).status, 403, `${role} ${url}`);
   }
   const stored = await organisationOf(world, org);
-  assert.deepEqual([stored.policy.requireAllFrom, stored.policy.afterDeadline, stored.timeZone], [null, 'set_up_at_login', 'UTC']);
+  assert.deepEqual(
+    [stored.policy.requireAllFrom, stored.policy.afterDeadline, stored.timeZone],
+    [null, 'set_up_at_login', 'UTC'],
+  );
 });
 
 test('requiring 2FA from a future date schedules it and the page shows the date', async (t) => {
@@ -64,7 +70,10 @@ test('requiring 2FA from a future date schedules it and the page shows the date'
   assert.equal(await storedStart(world, org), '2026-12-01T09:00:00.000Z');
   const page = await client.get('/admin/2fa');
   assert.equal(flashOn(page), 'Two-factor authentication will be required for everyone from 1 Dec 2026, 09:00 (UTC).');
-  assert.match(lead(page), /^Two-factor authentication will be required for everyone from 1 Dec 2026, 09:00 \(UTC\) ?\. Until then you can change the date or cancel\./);
+  assert.match(
+    lead(page),
+    /^Two-factor authentication will be required for everyone from 1 Dec 2026, 09:00 \(UTC\) ?\. Until then you can change the date or cancel\./,
+  );
   assert.match(page.body, /name="date" type="datetime-local" value="2026-12-01T09:00"/);
   assert.match(page.body, /action="\/admin\/2fa\/cancel"/);
   assert.match(page.body, /<button type="submit">Save start<\/button>/);
@@ -73,11 +82,18 @@ test('requiring 2FA from a future date schedules it and the page shows the date'
 test('the requirement is not changed unless "I understand" is ticked', async (t) => {
   const world = await buildWorld(t);
   const { org, client } = await superAdminIn(world);
-  const forms: Record<string, string>[] = [{ start: 'date', date: '2026-12-01T09:00' }, { start: 'now' }, { start: 'now', understood: 'no' }];
+  const forms: Record<string, string>[] = [
+    { start: 'date', date: '2026-12-01T09:00' },
+    { start: 'now' },
+    { start: 'now', understood: 'no' },
+  ];
   for (const form of forms) {
     const page = await client.post('/admin/2fa/requirement', form);
     assert.equal(page.status, 400, JSON.stringify(form));
-    assert.match(problemOn(page), /Tick the box to confirm you understand the requirement cannot be turned off once it starts\./);
+    assert.match(
+      problemOn(page),
+      /Tick the box to confirm you understand the requirement cannot be turned off once it starts\./,
+    );
   }
   assert.equal(await storedStart(world, org), null);
 });
@@ -134,7 +150,10 @@ test('required "starting now" is locked: no cancel, and neither cancel nor a new
   assert.equal(await storedStart(world, org), now);
   const page = await client.get('/admin/2fa');
   assert.equal(flashOn(page), 'Two-factor authentication is now required for everyone.');
-  assert.match(textOf(page.body), /Locked\. Two-factor authentication is required for everyone in the organisation since 22 Nov 2026, 12:01 \(UTC\)\. It cannot be turned off\./);
+  assert.match(
+    textOf(page.body),
+    /Locked\. Two-factor authentication is required for everyone in the organisation since 22 Nov 2026, 12:01 \(UTC\)\. It cannot be turned off\./,
+  );
   assert.doesNotMatch(page.body, /action="\/admin\/2fa\/cancel"/);
   assert.doesNotMatch(page.body, /action="\/admin\/2fa\/requirement"/);
 
@@ -232,21 +251,18 @@ test('once required for everyone, users without a device set up at their next si
   assert.equal(login.location, '/setup');
 });
 
-test(
-  'requiring 2FA "starting now" in block mode holds users without a device at setup instead of locking them out',
-  async (t) => {
-    const world = await buildWorld(t);
-    const org = await makeOrganisation(world);
-    const boss = await makeUser(world, org, { role: 'super_admin' });
-    const user = await makeUser(world, org);
-    world.clock.advanceMinutes(1);
-    const client = await signedIn(world, boss.email);
-    await client.get('/admin/2fa');
-    await client.post('/admin/2fa/after-deadline', { afterDeadline: 'block' });
-    const done = await client.post('/admin/2fa/requirement', { start: 'now', understood: 'yes' });
-    assert.equal(done.location, '/admin/2fa');
-    assert.equal((await client.get('/admin/2fa')).location, '/setup');
-    const login = await new Client(world.app).signIn(user.email, user.password);
-    assert.equal(login.location, '/setup', textOf(login.body));
-  },
-);
+test('requiring 2FA "starting now" in block mode holds users without a device at setup instead of locking them out', async (t) => {
+  const world = await buildWorld(t);
+  const org = await makeOrganisation(world);
+  const boss = await makeUser(world, org, { role: 'super_admin' });
+  const user = await makeUser(world, org);
+  world.clock.advanceMinutes(1);
+  const client = await signedIn(world, boss.email);
+  await client.get('/admin/2fa');
+  await client.post('/admin/2fa/after-deadline', { afterDeadline: 'block' });
+  const done = await client.post('/admin/2fa/requirement', { start: 'now', understood: 'yes' });
+  assert.equal(done.location, '/admin/2fa');
+  assert.equal((await client.get('/admin/2fa')).location, '/setup');
+  const login = await new Client(world.app).signIn(user.email, user.password);
+  assert.equal(login.location, '/setup', textOf(login.body));
+});

@@ -20,7 +20,8 @@ import {
   userIn,
 } from './support.js';
 
-const BLOCKED = 'Your deadline for setting up two-factor authentication has passed, so you cannot sign in. Contact your administrator: they can give you a new deadline.';
+const BLOCKED =
+  'Your deadline for setting up two-factor authentication has passed, so you cannot sign in. Contact your administrator: they can give you a new deadline.';
 
 /** Signs in with the password and expects to be held at the setup screen. */
 async function heldAtSetup(world: TestWorld, email: string): Promise<{ client: Client; lead: string }> {
@@ -52,7 +53,10 @@ test('a user required to use 2FA without a deadline is held at the setup screen'
   const user = await makeUser(world, org);
   await requireOfUser(world, org, user.id);
   const { lead } = await heldAtSetup(world, user.email);
-  assert.equal(lead, 'Your organisation requires two-factor authentication for your account. Link an authenticator app to continue.');
+  assert.equal(
+    lead,
+    'Your organisation requires two-factor authentication for your account. Link an authenticator app to continue.',
+  );
 });
 
 test('a user whose 2FA an administrator reset is held at the setup screen', async (t) => {
@@ -90,7 +94,15 @@ test('from the setup screen nothing else is reachable', async (t) => {
   const user = await makeUser(world, org, { role: 'super_admin' });
   await requireOfUser(world, org, user.id);
   const { client } = await heldAtSetup(world, user.email);
-  for (const url of ['/account', '/2fa', '/admin/users', '/admin/2fa', '/login/code', '/account/password', `/admin/users/${user.id}`]) {
+  for (const url of [
+    '/account',
+    '/2fa',
+    '/admin/users',
+    '/admin/2fa',
+    '/login/code',
+    '/account/password',
+    `/admin/users/${user.id}`,
+  ]) {
     const page = await client.get(url);
     assert.equal(page.status, 303, url);
     assert.equal(page.location, '/setup', url);
@@ -98,7 +110,10 @@ test('from the setup screen nothing else is reachable', async (t) => {
   for (const [url, form] of [
     ['/2fa/devices', { name: 'Sneaky' }],
     ['/login/code', { code: '123456' }],
-    ['/account/password', { current: PASSWORD, password: 'a brand new password', confirmation: 'a brand new password' }],
+    [
+      '/account/password',
+      { current: PASSWORD, password: 'a brand new password', confirmation: 'a brand new password' },
+    ],
     [`/admin/users/${user.id}/2fa`, { deadline: '' }],
   ] as const) {
     const page = await client.post(url, form);
@@ -128,8 +143,14 @@ test('linking a device on the setup screen completes the sign-in under a new ses
   assert.notEqual(client.cookie(SESSION_COOKIE), pendingToken);
   const account = await client.get('/account');
   assert.equal(account.status, 200);
-  assert.equal(flashOn(account), 'Pixel 8 is linked and you are signed in. From now on you give a code from your authenticator app at every sign-in.');
-  assert.deepEqual((await sessionsOf(world, user.id)).map((s) => s.stage), ['signed_in']);
+  assert.equal(
+    flashOn(account),
+    'Pixel 8 is linked and you are signed in. From now on you give a code from your authenticator app at every sign-in.',
+  );
+  assert.deepEqual(
+    (await sessionsOf(world, user.id)).map((s) => s.stage),
+    ['signed_in'],
+  );
   assert.equal((await userIn(world, org, user.id)).twoFactor.setUpAtNextLogin, false);
   assert.equal((await devicesOf(world, org, user.id)).filter((d) => d.confirmedAt !== null).length, 1);
   // From now on the sign-in asks for a code.
@@ -229,11 +250,17 @@ test('a user with a deadline ahead sees a reminder with the date and the days le
   const client = await signedIn(world, user.email);
   const account = await client.get('/account');
   assert.equal(account.status, 200);
-  assert.match(textOf(account.body), /Set up two-factor authentication before 1 Dec 2026, 09:00 \(UTC\) \(9 days left\)\. Set it up now/);
+  assert.match(
+    textOf(account.body),
+    /Set up two-factor authentication before 1 Dec 2026, 09:00 \(UTC\) \(9 days left\)\. Set it up now/,
+  );
   assert.match(account.body, /<a href="\/2fa">Set it up now<\/a>/);
   // Dates are shown in the organisation's time zone.
   await tenantOf(world, org).organisation.setTimeZone('Europe/Amsterdam');
-  assert.match(textOf((await client.get('/account')).body), /before 1 Dec 2026, 10:00 \(Europe\/Amsterdam\) \(9 days left\)/);
+  assert.match(
+    textOf((await client.get('/account')).body),
+    /before 1 Dec 2026, 10:00 \(Europe\/Amsterdam\) \(9 days left\)/,
+  );
 });
 
 test('the reminder counts a part of a day as a day, and speaks of one day in the singular', async (t) => {
@@ -242,7 +269,10 @@ test('the reminder counts a part of a day as a day, and speaks of one day in the
   const user = await makeUser(world, org);
   await requireEveryoneFrom(world, org, minutesFromNow(world, 20 * 60));
   const client = await signedIn(world, user.email);
-  assert.match(textOf((await client.get('/account')).body), /Set up two-factor authentication before 23 Nov 2026, 08:00 \(UTC\) \(1 day left\)/);
+  assert.match(
+    textOf((await client.get('/account')).body),
+    /Set up two-factor authentication before 23 Nov 2026, 08:00 \(UTC\) \(1 day left\)/,
+  );
 });
 
 test('a user without any requirement sees no reminder', async (t) => {

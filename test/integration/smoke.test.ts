@@ -21,7 +21,14 @@ test('a user with a device signs in with password then code', async (t) => {
   const home = await client.get('/account');
   assert.equal(home.status, 200);
   assert.match(textOf(home.body), /Welcome, ann/);
-  for (const url of ['/2fa', '/admin/users', '/admin/2fa', `/admin/users/${user.id}`, '/account/password', '/admin/users/new']) {
+  for (const url of [
+    '/2fa',
+    '/admin/users',
+    '/admin/2fa',
+    `/admin/users/${user.id}`,
+    '/account/password',
+    '/admin/users/new',
+  ]) {
     const page = await client.get(url);
     assert.equal(page.status, 200, `${url}: ${textOf(page.body).slice(0, 300)}`);
   }

@@ -25,7 +25,12 @@ export function nextCode(world: TestWorld, secret: Uint8Array): string {
 }
 
 /** A fresh browser signed in as `email`: password, then a code when a secret is given. */
-export async function signedIn(world: TestWorld, email: string, secret?: Uint8Array, password = PASSWORD): Promise<Client> {
+export async function signedIn(
+  world: TestWorld,
+  email: string,
+  secret?: Uint8Array,
+  password = PASSWORD,
+): Promise<Client> {
   const client = new Client(world.app);
   const afterPassword = await client.signIn(email, password);
   assert.equal(afterPassword.status, 303, textOf(afterPassword.body));
@@ -98,18 +103,37 @@ export function organisationOf(world: TestWorld, organisationId: string): Promis
 
 /** Sessions of a user as stored; the repository has no listing, the table is read directly. */
 export function sessionsOf(world: TestWorld, userId: string) {
-  return world.db.selectFrom('sessions').select(['id', 'stage', 'code_failures']).where('user_id', '=', userId).execute();
+  return world.db
+    .selectFrom('sessions')
+    .select(['id', 'stage', 'code_failures'])
+    .where('user_id', '=', userId)
+    .execute();
 }
 
 /** Requires 2FA of everyone in the organisation from `start`, and sets what happens after. */
-export async function requireEveryoneFrom(world: TestWorld, organisationId: string, start: Date, afterDeadline: AfterDeadline = 'set_up_at_login'): Promise<void> {
+export async function requireEveryoneFrom(
+  world: TestWorld,
+  organisationId: string,
+  start: Date,
+  afterDeadline: AfterDeadline = 'set_up_at_login',
+): Promise<void> {
   const organisation = tenantOf(world, organisationId).organisation;
   assert.ok(await organisation.setRequireAllFrom(start, world.clock.now()));
   await organisation.setAfterDeadline(afterDeadline);
 }
 
-export async function requireOfUser(world: TestWorld, organisationId: string, userId: string, personalDeadline: Date | null = null): Promise<void> {
-  await tenantOf(world, organisationId).users.setTwoFactorRequirement(userId, true, personalDeadline, world.clock.now());
+export async function requireOfUser(
+  world: TestWorld,
+  organisationId: string,
+  userId: string,
+  personalDeadline: Date | null = null,
+): Promise<void> {
+  await tenantOf(world, organisationId).users.setTwoFactorRequirement(
+    userId,
+    true,
+    personalDeadline,
+    world.clock.now(),
+  );
 }
 
 export function minutesFromNow(world: TestWorld, minutes: number): Date {

@@ -45,8 +45,16 @@ test('the 2FA page lists confirmed devices with when they were added and last us
   assert.equal(page.status, 200);
   assert.match(textOf(page.body), /Two-factor authentication is on\./);
   // Signed in at 12:01 with the Pixel; the iPhone was linked at 12:01 and used ten minutes before.
-  assert.deepEqual(rowWith(page, 'Pixel 8')?.slice(0, 3), ['Pixel 8', '22 Nov 2026, 12:00 (UTC)', '22 Nov 2026, 12:01 (UTC)']);
-  assert.deepEqual(rowWith(page, 'Work iPhone')?.slice(0, 3), ['Work iPhone', '22 Nov 2026, 12:01 (UTC)', '22 Nov 2026, 11:51 (UTC)']);
+  assert.deepEqual(rowWith(page, 'Pixel 8')?.slice(0, 3), [
+    'Pixel 8',
+    '22 Nov 2026, 12:00 (UTC)',
+    '22 Nov 2026, 12:01 (UTC)',
+  ]);
+  assert.deepEqual(rowWith(page, 'Work iPhone')?.slice(0, 3), [
+    'Work iPhone',
+    '22 Nov 2026, 12:01 (UTC)',
+    '22 Nov 2026, 11:51 (UTC)',
+  ]);
   assert.equal(rowWith(page, 'Half-done tablet'), null);
 });
 
@@ -110,7 +118,10 @@ test('confirming with a wrong code says so and shows the same key again; the rig
 
   const wrong = await client.post(url, { code: '000000' });
   assert.equal(wrong.status, 400);
-  assert.equal(problemOn(wrong), 'That code is not right. Check you are reading the entry for this account and try the code your app shows now.');
+  assert.equal(
+    problemOn(wrong),
+    'That code is not right. Check you are reading the entry for this account and try the code your app shows now.',
+  );
   assert.equal(secretShownOn(wrong).typed, shown.typed);
   assert.equal((await devicesOf(world, org, user.id)).find((d) => d.name === 'Tablet')?.confirmedAt, null);
 
@@ -150,7 +161,10 @@ test('abandoning a set-up leaves the linked devices as they were', async (t) => 
   assert.ok(rowWith(list, 'Phone'));
   assert.equal(rowWith(list, 'Never finished'), null);
   const after = await devicesOf(world, org, user.id);
-  assert.deepEqual(after.filter((d) => d.confirmedAt !== null), before);
+  assert.deepEqual(
+    after.filter((d) => d.confirmedAt !== null),
+    before,
+  );
   // The device still signs in.
   await client.post('/logout', {});
   await signedIn(world, user.email, secret);
@@ -165,7 +179,10 @@ test('an unfinished set-up left for a day is cleared when the next one starts', 
   world.clock.advanceMinutes(24 * 60 + 1);
   const fresh = await signedIn(world, user.email);
   await startLinking(fresh, 'New attempt');
-  assert.deepEqual((await devicesOf(world, org, user.id)).map((d) => d.name), ['New attempt']);
+  assert.deepEqual(
+    (await devicesOf(world, org, user.id)).map((d) => d.name),
+    ['New attempt'],
+  );
 });
 
 test('removing a device asks first, then removes it when another remains', async (t) => {
@@ -182,11 +199,17 @@ test('removing a device asks first, then removes it when another remains', async
   assert.equal(removed.status, 303);
   assert.equal(removed.location, '/2fa');
   assert.equal(flashOn(await client.get('/2fa')), 'Old phone is removed.');
-  assert.deepEqual((await devicesOf(world, org, user.id)).map((d) => d.name), ['Phone']);
+  assert.deepEqual(
+    (await devicesOf(world, org, user.id)).map((d) => d.name),
+    ['Phone'],
+  );
 });
 
 for (const [why, impose] of [
-  ['the organisation requires it from a future date', (w: TestWorld, org: string) => requireEveryoneFrom(w, org, minutesFromNow(w, 60 * 24))],
+  [
+    'the organisation requires it from a future date',
+    (w: TestWorld, org: string) => requireEveryoneFrom(w, org, minutesFromNow(w, 60 * 24)),
+  ],
   ['the organisation requires it already', (w: TestWorld, org: string) => requireEveryoneFrom(w, org, w.clock.now())],
   ['it is required of this user', (w: TestWorld, org: string, userId: string) => requireOfUser(w, org, userId)],
 ] as const) {
@@ -198,11 +221,17 @@ for (const [why, impose] of [
     assert.ok(device);
     const confirm = await client.get(`/2fa/devices/${device.id}/remove`);
     assert.equal(confirm.status, 200);
-    assert.match(textOf(confirm.body), /This is your last device and your organisation requires two-factor authentication, so it cannot be removed/);
+    assert.match(
+      textOf(confirm.body),
+      /This is your last device and your organisation requires two-factor authentication, so it cannot be removed/,
+    );
     const refused = await client.post(`/2fa/devices/${device.id}/remove`, {});
     assert.equal(refused.status, 303);
     assert.equal(refused.location, '/2fa');
-    assert.match(flashOn(await client.get('/2fa')) ?? '', /your last device cannot be removed\. Add another device first\./);
+    assert.match(
+      flashOn(await client.get('/2fa')) ?? '',
+      /your last device cannot be removed\. Add another device first\./,
+    );
     assert.equal((await devicesOf(world, org, user.id)).length, 1);
   });
 }
@@ -213,7 +242,10 @@ test('the last device can be removed when 2FA is not required, which turns it of
   const [device] = await devicesOf(world, org, user.id);
   assert.ok(device);
   const confirm = await client.get(`/2fa/devices/${device.id}/remove`);
-  assert.match(textOf(confirm.body), /This is your last device: removing it turns two-factor authentication off for your account\./);
+  assert.match(
+    textOf(confirm.body),
+    /This is your last device: removing it turns two-factor authentication off for your account\./,
+  );
   const removed = await client.post(`/2fa/devices/${device.id}/remove`, {});
   assert.equal(removed.location, '/2fa');
   const page = await client.get('/2fa');

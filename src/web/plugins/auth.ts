@@ -59,7 +59,8 @@ async function authOf(request: FastifyRequest, reply: FastifyReply): Promise<Aut
   if (token === undefined || token === '') return null;
   const session = await findSessionByToken(deps.db, token);
   const now = deps.now();
-  const idleLimit = session && session.stage === 'signed_in' ? addMinutes(session.lastSeenAt, deps.sessionLimits.idleMinutes) : null;
+  const idleLimit =
+    session && session.stage === 'signed_in' ? addMinutes(session.lastSeenAt, deps.sessionLimits.idleMinutes) : null;
   if (!session || session.expiresAt <= now || (idleLimit !== null && idleLimit <= now)) {
     if (session) await deleteSessionById(deps.db, session.id);
     clearSessionCookie(reply, request.server.twofold.cookies);
@@ -124,9 +125,13 @@ async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void
   if (admits(access, found)) return;
   const signedIn = found?.stage === 'signed_in';
   if (signedIn && (access === 'admin' || access === 'super_admin')) {
-    return renderError(request, reply, 403, 'Not allowed', access === 'admin'
-      ? 'Only administrators can open this page.'
-      : 'Only super admins can open this page.');
+    return renderError(
+      request,
+      reply,
+      403,
+      'Not allowed',
+      access === 'admin' ? 'Only administrators can open this page.' : 'Only super admins can open this page.',
+    );
   }
   // Anyone else goes to where their login stands; a POST is never carried out.
   return reply.redirect(homeOf(found?.stage ?? null), 303);

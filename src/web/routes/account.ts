@@ -11,7 +11,8 @@ import { html, type Html } from '../views/html.js';
 import type { PageContext } from '../views/layout.js';
 
 const LINK_PROBLEMS: Record<Exclude<LinkState, { ok: true }>['reason'], string> = {
-  unknown: 'This set-password link is not valid. Check you copied the whole link, or ask your administrator for a new one.',
+  unknown:
+    'This set-password link is not valid. Check you copied the whole link, or ask your administrator for a new one.',
   used: 'This set-password link has already been used. Ask your administrator for a new one if you need to set your password again.',
   expired: 'This set-password link has expired. Ask your administrator for a new one.',
   inactive: 'This account has been deactivated. Contact your administrator.',
@@ -26,22 +27,22 @@ function newPasswordFields(problem: string | undefined): Html {
 
 function setPasswordForm(ctx: PageContext, token: string, email: string, problem: string | undefined): Html {
   return html`<p>Choose the password for <strong>${email}</strong>.</p>
-  <form method="post" action="/set-password/${token}" class="card narrow">
-    ${csrfField(ctx.csrfToken)}
-    <input type="text" name="username" value="${email}" autocomplete="username" hidden>
-    ${newPasswordFields(problem)}
-    <button type="submit">Set password</button>
-  </form>`;
+    <form method="post" action="/set-password/${token}" class="card narrow">
+      ${csrfField(ctx.csrfToken)}
+      <input type="text" name="username" value="${email}" autocomplete="username" hidden />
+      ${newPasswordFields(problem)}
+      <button type="submit">Set password</button>
+    </form>`;
 }
 
 function changePasswordForm(ctx: PageContext, problems: { current?: string; password?: string }): Html {
   return html`<p>Your two-factor authentication stays as it is. Your other sessions end.</p>
-  <form method="post" action="/account/password" class="card narrow">
-    ${csrfField(ctx.csrfToken)}
-    ${field({ label: 'Current password', name: 'current', type: 'password', autocomplete: 'current-password', required: true, error: problems.current })}
-    ${newPasswordFields(problems.password)}
-    <button type="submit">Change password</button>
-  </form>`;
+    <form method="post" action="/account/password" class="card narrow">
+      ${csrfField(ctx.csrfToken)}
+      ${field({ label: 'Current password', name: 'current', type: 'password', autocomplete: 'current-password', required: true, error: problems.current })}
+      ${newPasswordFields(problems.password)}
+      <button type="submit">Change password</button>
+    </form>`;
 }
 
 export async function accountRoutes(app: FastifyInstance): Promise<void> {
@@ -49,16 +50,24 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/account', async (request, reply) => {
     const auth = authOrThrow(request);
-    return renderPage(request, reply, `Welcome, ${auth.user.name}`, () => html`
-      <dl class="facts">
-        <dt>Email</dt><dd>${auth.user.email}</dd>
-        <dt>Organisation</dt><dd>${auth.organisation.name}</dd>
-        <dt>Role</dt><dd>${ROLE_LABELS[auth.user.role]}</dd>
-      </dl>
-      <ul class="links">
-        <li><a href="/2fa">Two-Factor Authentication (2FA)</a>: your authenticator devices</li>
-        <li><a href="/account/password">Change your password</a></li>
-      </ul>`);
+    return renderPage(
+      request,
+      reply,
+      `Welcome, ${auth.user.name}`,
+      () =>
+        html` <dl class="facts">
+            <dt>Email</dt>
+            <dd>${auth.user.email}</dd>
+            <dt>Organisation</dt>
+            <dd>${auth.organisation.name}</dd>
+            <dt>Role</dt>
+            <dd>${ROLE_LABELS[auth.user.role]}</dd>
+          </dl>
+          <ul class="links">
+            <li><a href="/2fa">Two-Factor Authentication (2FA)</a>: your authenticator devices</li>
+            <li><a href="/account/password">Change your password</a></li>
+          </ul>`,
+    );
   });
 
   app.get('/account/password', async (request, reply) =>
@@ -72,28 +81,53 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
       const auth = authOrThrow(request);
       const result = await changeOwnPassword(deps, auth.tenant, auth.user, auth.session.id, request.body);
       if (!result.ok) {
-        return renderPage(request, reply, 'Change your password', (ctx) => changePasswordForm(ctx, { [result.field]: result.problem }), 400);
+        return renderPage(
+          request,
+          reply,
+          'Change your password',
+          (ctx) => changePasswordForm(ctx, { [result.field]: result.problem }),
+          400,
+        );
       }
       return redirectWithFlash(reply, '/account', 'Your password is changed.');
     },
   );
 
-  app.get<{ Params: { token: string } }>('/set-password/:token', { config: { access: 'public' } }, async (request, reply) => {
-    const state = await passwordLinkState(deps, request.params.token);
-    if (!state.ok) return renderPage(request, reply, 'Set your password', () => alert(LINK_PROBLEMS[state.reason]), 410);
-    return renderPage(request, reply, 'Set your password', (ctx) => setPasswordForm(ctx, request.params.token, state.user.email, undefined));
-  });
+  app.get<{ Params: { token: string } }>(
+    '/set-password/:token',
+    { config: { access: 'public' } },
+    async (request, reply) => {
+      const state = await passwordLinkState(deps, request.params.token);
+      if (!state.ok)
+        return renderPage(request, reply, 'Set your password', () => alert(LINK_PROBLEMS[state.reason]), 410);
+      return renderPage(request, reply, 'Set your password', (ctx) =>
+        setPasswordForm(ctx, request.params.token, state.user.email, undefined),
+      );
+    },
+  );
 
   app.post<{ Params: { token: string }; Body: { password: string; confirmation: string } }>(
     '/set-password/:token',
     { config: { access: 'public' }, schema: formSchema({ password: 1000, confirmation: 1000 }) },
     async (request, reply) => {
-      const result = await setPasswordWithLink(deps, request.params.token, request.body.password, request.body.confirmation);
+      const result = await setPasswordWithLink(
+        deps,
+        request.params.token,
+        request.body.password,
+        request.body.confirmation,
+      );
       if (result.ok) return redirectWithFlash(reply, '/login', 'Your password is set. Sign in with it now.');
-      if ('link' in result) return renderPage(request, reply, 'Set your password', () => alert(LINK_PROBLEMS[result.link]), 410);
+      if ('link' in result)
+        return renderPage(request, reply, 'Set your password', () => alert(LINK_PROBLEMS[result.link]), 410);
       const state = await passwordLinkState(deps, request.params.token);
       const email = state.ok ? state.user.email : '';
-      return renderPage(request, reply, 'Set your password', (ctx) => setPasswordForm(ctx, request.params.token, email, result.problem), 400);
+      return renderPage(
+        request,
+        reply,
+        'Set your password',
+        (ctx) => setPasswordForm(ctx, request.params.token, email, result.problem),
+        400,
+      );
     },
   );
 }

@@ -16,17 +16,35 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
   const { deps } = app.twofold;
   const config = { access: 'super_admin' } as const;
 
-  function show(request: FastifyRequest, reply: FastifyReply, problem: string | null, startValue: string | null, status = 200) {
+  function show(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    problem: string | null,
+    startValue: string | null,
+    status = 200,
+  ) {
     const { organisation } = authOrThrow(request);
     const { policy, timeZone } = organisation;
-    return renderPage(request, reply, 'Manage 2FA', (ctx) => policyPage(ctx, {
-      phase: policyPhase(policy, deps.now()),
-      start: policy.requireAllFrom,
-      afterDeadline: policy.afterDeadline,
-      timeZone,
-      startValue: startValue ?? (policy.requireAllFrom === null ? '' : toLocalInputValue(policy.requireAllFrom, timeZone)),
-      problem,
-    }, (at) => when(request, at)), status);
+    return renderPage(
+      request,
+      reply,
+      'Manage 2FA',
+      (ctx) =>
+        policyPage(
+          ctx,
+          {
+            phase: policyPhase(policy, deps.now()),
+            start: policy.requireAllFrom,
+            afterDeadline: policy.afterDeadline,
+            timeZone,
+            startValue:
+              startValue ?? (policy.requireAllFrom === null ? '' : toLocalInputValue(policy.requireAllFrom, timeZone)),
+            problem,
+          },
+          (at) => when(request, at),
+        ),
+      status,
+    );
   }
 
   app.get('/admin/2fa', { config }, (request, reply) => show(request, reply, null, null));
@@ -37,20 +55,39 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const auth = authOrThrow(request);
       const { start, date = '', understood } = request.body;
-      if (understood !== 'yes') return show(request, reply, 'Tick the box to confirm you understand the requirement cannot be turned off once it starts.', date, 400);
+      if (understood !== 'yes')
+        return show(
+          request,
+          reply,
+          'Tick the box to confirm you understand the requirement cannot be turned off once it starts.',
+          date,
+          400,
+        );
       let change: RequirementChange;
       if (start === 'now') change = { kind: 'require_now' };
       else {
         const at = parseLocalDateTime(date, auth.organisation.timeZone);
-        if (at === null) return show(request, reply, 'Enter the start as a date and time, or choose "Starting now".', date, 400);
+        if (at === null)
+          return show(request, reply, 'Enter the start as a date and time, or choose "Starting now".', date, 400);
         change = { kind: 'require_from', start: at };
       }
       const result = await changeOrganisationRequirement(deps, auth.tenant, auth.organisation, change);
       if (!result.ok && result.reason === 'locked') return show(request, reply, LOCKED, null, 409);
-      if (!result.ok) return show(request, reply, 'The start must be in the future. To require it at once, choose "Starting now".', date, 400);
-      return redirectWithFlash(reply, '/admin/2fa', change.kind === 'require_now'
-        ? 'Two-factor authentication is now required for everyone.'
-        : `Two-factor authentication will be required for everyone from ${when(request, change.start)}.`);
+      if (!result.ok)
+        return show(
+          request,
+          reply,
+          'The start must be in the future. To require it at once, choose "Starting now".',
+          date,
+          400,
+        );
+      return redirectWithFlash(
+        reply,
+        '/admin/2fa',
+        change.kind === 'require_now'
+          ? 'Two-factor authentication is now required for everyone.'
+          : `Two-factor authentication will be required for everyone from ${when(request, change.start)}.`,
+      );
     },
   );
 
@@ -61,19 +98,35 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
     return redirectWithFlash(reply, '/admin/2fa', 'The requirement for everyone is cancelled.');
   });
 
-  app.post<{ Body: { afterDeadline: string } }>('/admin/2fa/after-deadline', { config, schema: formSchema({ afterDeadline: 30 }) }, async (request, reply) => {
-    const auth = authOrThrow(request);
-    if (!isAfterDeadline(request.body.afterDeadline)) return show(request, reply, 'Choose what happens after a deadline.', null, 400);
-    await setAfterDeadline(auth.tenant, request.body.afterDeadline);
-    return redirectWithFlash(reply, '/admin/2fa', 'Saved what happens after a deadline.');
-  });
+  app.post<{ Body: { afterDeadline: string } }>(
+    '/admin/2fa/after-deadline',
+    { config, schema: formSchema({ afterDeadline: 30 }) },
+    async (request, reply) => {
+      const auth = authOrThrow(request);
+      if (!isAfterDeadline(request.body.afterDeadline))
+        return show(request, reply, 'Choose what happens after a deadline.', null, 400);
+      await setAfterDeadline(auth.tenant, request.body.afterDeadline);
+      return redirectWithFlash(reply, '/admin/2fa', 'Saved what happens after a deadline.');
+    },
+  );
 
-  app.post<{ Body: { timeZone: string } }>('/admin/2fa/time-zone', { config, schema: formSchema({ timeZone: 100 }) }, async (request, reply) => {
-    const auth = authOrThrow(request);
-    const typed = request.body.timeZone.trim();
-    const zone = canonicalTimeZone(typed);
-    if (zone === null) return show(request, reply, `"${typed}" is not a time zone name. Use one like Europe/Amsterdam or UTC.`, null, 400);
-    await setTimeZone(auth.tenant, zone);
-    return redirectWithFlash(reply, '/admin/2fa', `Dates are now shown in ${zone}.`);
-  });
+  app.post<{ Body: { timeZone: string } }>(
+    '/admin/2fa/time-zone',
+    { config, schema: formSchema({ timeZone: 100 }) },
+    async (request, reply) => {
+      const auth = authOrThrow(request);
+      const typed = request.body.timeZone.trim();
+      const zone = canonicalTimeZone(typed);
+      if (zone === null)
+        return show(
+          request,
+          reply,
+          `"${typed}" is not a time zone name. Use one like Europe/Amsterdam or UTC.`,
+          null,
+          400,
+        );
+      await setTimeZone(auth.tenant, zone);
+      return redirectWithFlash(reply, '/admin/2fa', `Dates are now shown in ${zone}.`);
+    },
+  );
 }

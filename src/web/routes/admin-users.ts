@@ -44,26 +44,53 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     return { auth, target };
   }
 
-  async function showUser(request: IdRequest, reply: FastifyReply, auth: Auth, target: User, values: ProfileValues | null, problems: FieldProblems, deadlineValue: string | null) {
+  async function showUser(
+    request: IdRequest,
+    reply: FastifyReply,
+    auth: Auth,
+    target: User,
+    values: ProfileValues | null,
+    problems: FieldProblems,
+    deadlineValue: string | null,
+  ) {
     const devices = (await auth.tenant.devices.listForUser(target.id)).filter((d) => d.confirmedAt !== null);
     const tz = auth.organisation.timeZone;
     const overview = overviewOf(auth.organisation, target, devices.length, deps.now());
     const deadline = target.twoFactor.personalDeadline;
-    return renderPage(request, reply, target.name, (ctx) => userPage(ctx, {
-      actor: auth.user,
-      overview,
-      devices,
-      values: values ?? { name: target.name, email: target.email, role: target.role, status: target.status },
-      problems,
-      deadlineValue: deadlineValue ?? (deadline === null ? '' : toLocalInputValue(deadline, tz)),
-      timeZone: tz,
-      organisationRequires: auth.organisation.policy.requireAllFrom !== null,
-    }, (at) => when(request, at)), Object.keys(problems).length > 0 ? 400 : 200);
+    return renderPage(
+      request,
+      reply,
+      target.name,
+      (ctx) =>
+        userPage(
+          ctx,
+          {
+            actor: auth.user,
+            overview,
+            devices,
+            values: values ?? { name: target.name, email: target.email, role: target.role, status: target.status },
+            problems,
+            deadlineValue: deadlineValue ?? (deadline === null ? '' : toLocalInputValue(deadline, tz)),
+            timeZone: tz,
+            organisationRequires: auth.organisation.policy.requireAllFrom !== null,
+          },
+          (at) => when(request, at),
+        ),
+      Object.keys(problems).length > 0 ? 400 : 200,
+    );
   }
 
   app.get<{ Querystring: { q?: string; page?: string } }>(
     '/admin/users',
-    { config: admin, schema: { querystring: { type: 'object', properties: { q: { type: 'string', maxLength: 200 }, page: { type: 'string', maxLength: 9 } } } } },
+    {
+      config: admin,
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { q: { type: 'string', maxLength: 200 }, page: { type: 'string', maxLength: 9 } },
+        },
+      },
+    },
     async (request, reply) => {
       const auth = authOrThrow(request);
       const search = request.query.q ?? '';
@@ -71,13 +98,17 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
       const page = Number.isFinite(requested) && requested > 0 ? requested : 1;
       const { users, total } = await listUsers(deps, auth.tenant, auth.organisation, search, page);
       const pages = Math.max(1, Math.ceil(total / USERS_PAGE_SIZE));
-      return renderPage(request, reply, 'Users', (ctx) => usersList(ctx, users, search, page, pages, total, (at) => when(request, at)));
+      return renderPage(request, reply, 'Users', (ctx) =>
+        usersList(ctx, users, search, page, pages, total, (at) => when(request, at)),
+      );
     },
   );
 
   app.get('/admin/users/new', { config: admin }, async (request, reply) => {
     const auth = authOrThrow(request);
-    return renderPage(request, reply, 'Add a user', (ctx) => newUserForm(ctx, auth.user.role, { name: '', email: '', role: 'user', status: 'active' }, {}));
+    return renderPage(request, reply, 'Add a user', (ctx) =>
+      newUserForm(ctx, auth.user.role, { name: '', email: '', role: 'user', status: 'active' }, {}),
+    );
   });
 
   app.post<{ Body: { name: string; email: string; role: string } }>(
@@ -87,20 +118,36 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
       const auth = authOrThrow(request);
       const result = await createUser(deps, auth.tenant, auth.user, request.body);
       if (!result.ok) {
-        return renderPage(request, reply, 'Add a user', (ctx) => newUserForm(ctx, auth.user.role, { ...request.body, status: 'active' }, result.problems), 400);
+        return renderPage(
+          request,
+          reply,
+          'Add a user',
+          (ctx) => newUserForm(ctx, auth.user.role, { ...request.body, status: 'active' }, result.problems),
+          400,
+        );
       }
       const user = await auth.tenant.users.findById(result.userId);
       if (user === null) throw new Error('created user not found');
       const validUntil = when(request, addMinutes(deps.now(), INVITE_LINK_DAYS * 24 * 60));
-      return renderPage(request, reply, `${user.name} is added`, () => linkIssued(user, `${publicUrl}/set-password/${result.linkToken}`, validUntil, 'invite'), 201);
+      return renderPage(
+        request,
+        reply,
+        `${user.name} is added`,
+        () => linkIssued(user, `${publicUrl}/set-password/${result.linkToken}`, validUntil, 'invite'),
+        201,
+      );
     },
   );
 
-  app.get<{ Params: { id: string } }>('/admin/users/:id', { config: admin, schema: idParams }, async (request, reply) => {
-    const found = await targetOf(request, reply);
-    if (found === null) return reply;
-    return showUser(request, reply, found.auth, found.target, null, {}, null);
-  });
+  app.get<{ Params: { id: string } }>(
+    '/admin/users/:id',
+    { config: admin, schema: idParams },
+    async (request, reply) => {
+      const found = await targetOf(request, reply);
+      if (found === null) return reply;
+      return showUser(request, reply, found.auth, found.target, null, {}, null);
+    },
+  );
 
   app.post<{ Params: { id: string }; Body: { name: string; email: string; role: string; status: string } }>(
     '/admin/users/:id',
@@ -124,33 +171,62 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
       const text = request.body.deadline.trim();
       const deadline = text === '' ? null : parseLocalDateTime(text, tz);
       if (text !== '' && deadline === null) {
-        return showUser(request, reply, found.auth, found.target, null, { deadline: 'Enter the deadline as a date and time.' }, text);
+        return showUser(
+          request,
+          reply,
+          found.auth,
+          found.target,
+          null,
+          { deadline: 'Enter the deadline as a date and time.' },
+          text,
+        );
       }
-      const result = await setUserRequirement(deps, found.auth.tenant, found.target, { required: request.body.required === 'yes', personalDeadline: deadline });
+      const result = await setUserRequirement(deps, found.auth.tenant, found.target, {
+        required: request.body.required === 'yes',
+        personalDeadline: deadline,
+      });
       if (!result.ok) return showUser(request, reply, found.auth, found.target, null, result.problems, text);
       return redirectWithFlash(reply, `/admin/users/${found.target.id}`, 'The two-factor settings are saved.');
     },
   );
 
-  app.get<{ Params: { id: string } }>('/admin/users/:id/reset-2fa', { config: superAdmin, schema: idParams }, async (request, reply) => {
-    const found = await targetOf(request, reply);
-    if (found === null) return reply;
-    const count = await found.auth.tenant.devices.countConfirmed(found.target.id);
-    return renderPage(request, reply, 'Reset 2FA', (ctx) => resetConfirmation(ctx, found.target, count));
-  });
+  app.get<{ Params: { id: string } }>(
+    '/admin/users/:id/reset-2fa',
+    { config: superAdmin, schema: idParams },
+    async (request, reply) => {
+      const found = await targetOf(request, reply);
+      if (found === null) return reply;
+      const count = await found.auth.tenant.devices.countConfirmed(found.target.id);
+      return renderPage(request, reply, 'Reset 2FA', (ctx) => resetConfirmation(ctx, found.target, count));
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/admin/users/:id/reset-2fa', { config: superAdmin, schema: { ...idParams, ...formSchema({}) } }, async (request, reply) => {
-    const found = await targetOf(request, reply);
-    if (found === null) return reply;
-    await resetTwoFactor(deps, found.auth.tenant, found.target);
-    return redirectWithFlash(reply, `/admin/users/${found.target.id}`, `Two-factor authentication is reset for ${found.target.name}. They link a device again at their next sign-in.`);
-  });
+  app.post<{ Params: { id: string } }>(
+    '/admin/users/:id/reset-2fa',
+    { config: superAdmin, schema: { ...idParams, ...formSchema({}) } },
+    async (request, reply) => {
+      const found = await targetOf(request, reply);
+      if (found === null) return reply;
+      await resetTwoFactor(deps, found.auth.tenant, found.target);
+      return redirectWithFlash(
+        reply,
+        `/admin/users/${found.target.id}`,
+        `Two-factor authentication is reset for ${found.target.name}. They link a device again at their next sign-in.`,
+      );
+    },
+  );
 
-  app.post<{ Params: { id: string } }>('/admin/users/:id/password-link', { config: admin, schema: { ...idParams, ...formSchema({}) } }, async (request, reply) => {
-    const found = await targetOf(request, reply);
-    if (found === null) return reply;
-    const token = await issueResetLink(deps, found.auth.tenant, found.target);
-    const validUntil = when(request, addMinutes(deps.now(), RESET_LINK_HOURS * 60));
-    return renderPage(request, reply, 'Set-password link', () => linkIssued(found.target, `${publicUrl}/set-password/${token}`, validUntil, 'reset'));
-  });
+  app.post<{ Params: { id: string } }>(
+    '/admin/users/:id/password-link',
+    { config: admin, schema: { ...idParams, ...formSchema({}) } },
+    async (request, reply) => {
+      const found = await targetOf(request, reply);
+      if (found === null) return reply;
+      const token = await issueResetLink(deps, found.auth.tenant, found.target);
+      const validUntil = when(request, addMinutes(deps.now(), RESET_LINK_HOURS * 60));
+      return renderPage(request, reply, 'Set-password link', () =>
+        linkIssued(found.target, `${publicUrl}/set-password/${token}`, validUntil, 'reset'),
+      );
+    },
+  );
 }

@@ -20,7 +20,9 @@ function showLogin(request: FastifyRequest, reply: FastifyReply, email: string, 
 export async function loginRoutes(app: FastifyInstance): Promise<void> {
   const { deps, cookies } = app.twofold;
 
-  app.get('/', { config: { access: 'public' } }, async (request, reply) => reply.redirect(homeOf(request.auth?.stage ?? null), 303));
+  app.get('/', { config: { access: 'public' } }, async (request, reply) =>
+    reply.redirect(homeOf(request.auth?.stage ?? null), 303),
+  );
 
   app.get('/login', { config: { access: 'public' } }, async (request, reply) => {
     if (request.auth !== null) return reply.redirect(homeOf(request.auth.stage), 303);
@@ -60,9 +62,19 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
           return reply.redirect('/account', 303);
         case 'start_over':
           clearSessionCookie(reply, cookies);
-          return redirectWithFlash(reply, '/login', 'Too many wrong codes. Sign in again with your password to get new tries.');
+          return redirectWithFlash(
+            reply,
+            '/login',
+            'Too many wrong codes. Sign in again with your password to get new tries.',
+          );
         case 'retry':
-          return renderPage(request, reply, 'Enter your code', (ctx) => codeForm(ctx, describeCodeProblem(result.reason), result.attemptsLeft), 400);
+          return renderPage(
+            request,
+            reply,
+            'Enter your code',
+            (ctx) => codeForm(ctx, describeCodeProblem(result.reason), result.attemptsLeft),
+            400,
+          );
       }
     },
   );

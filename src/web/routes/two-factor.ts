@@ -9,12 +9,20 @@ import { authOrThrow, type Access } from '../plugins/auth.js';
 import { formSchema, idParams } from '../form-schema.js';
 import { redirectWithFlash, renderError, renderPage, setSessionCookie, when } from '../respond.js';
 import { html } from '../views/html.js';
-import { addDeviceForm, APPS_SENTENCE, confirmDeviceSteps, devicesTable, removeDeviceConfirmation } from '../views/two-factor.js';
+import {
+  addDeviceForm,
+  APPS_SENTENCE,
+  confirmDeviceSteps,
+  devicesTable,
+  removeDeviceConfirmation,
+} from '../views/two-factor.js';
 
 const SETUP_REASONS: Record<MustSetUpReason, string> = {
   reset: 'Your administrator has reset your two-factor authentication. Link an authenticator app again to continue.',
-  due_now: 'Your organisation requires two-factor authentication for your account. Link an authenticator app to continue.',
-  deadline_passed: 'Your deadline for setting up two-factor authentication has passed. Link an authenticator app to continue.',
+  due_now:
+    'Your organisation requires two-factor authentication for your account. Link an authenticator app to continue.',
+  deadline_passed:
+    'Your deadline for setting up two-factor authentication has passed. Link an authenticator app to continue.',
   joined_after_start: 'Your organisation requires two-factor authentication. Link an authenticator app to continue.',
 };
 
@@ -36,29 +44,62 @@ function statusSentence(request: FastifyRequest, status: TwoFactorStatus): strin
 }
 
 /** The add / confirm steps, mounted under /setup (during login) and /2fa (signed in). */
-function enrolmentSteps(app: FastifyInstance, base: '/setup' | '/2fa', access: Access, onConfirmed: (request: FastifyRequest, reply: FastifyReply, deviceName: string) => Promise<FastifyReply>) {
+function enrolmentSteps(
+  app: FastifyInstance,
+  base: '/setup' | '/2fa',
+  access: Access,
+  onConfirmed: (request: FastifyRequest, reply: FastifyReply, deviceName: string) => Promise<FastifyReply>,
+) {
   const { deps } = app.twofold;
   const title = base === '/setup' ? 'Set up two-factor authentication' : 'Add a device';
 
-  app.post<{ Body: { name: string } }>(`${base}/devices`, { config: { access }, schema: formSchema({ name: 200 }) }, async (request, reply) => {
-    const auth = authOrThrow(request);
-    const result = await startLinkingDevice(deps, auth.tenant, auth.user, request.body.name);
-    if (!result.ok) {
-      return renderPage(request, reply, title, (ctx) => addDeviceForm(ctx, `${base}/devices`, request.body.name, result.problem), 400);
-    }
-    return reply.redirect(`${base}/devices/${result.deviceId}`, 303);
-  });
+  app.post<{ Body: { name: string } }>(
+    `${base}/devices`,
+    { config: { access }, schema: formSchema({ name: 200 }) },
+    async (request, reply) => {
+      const auth = authOrThrow(request);
+      const result = await startLinkingDevice(deps, auth.tenant, auth.user, request.body.name);
+      if (!result.ok) {
+        return renderPage(
+          request,
+          reply,
+          title,
+          (ctx) => addDeviceForm(ctx, `${base}/devices`, request.body.name, result.problem),
+          400,
+        );
+      }
+      return reply.redirect(`${base}/devices/${result.deviceId}`, 303);
+    },
+  );
 
-  const showConfirm = async (request: FastifyRequest<{ Params: { id: string } }>, reply: FastifyReply, problem?: string) => {
+  const showConfirm = async (
+    request: FastifyRequest<{ Params: { id: string } }>,
+    reply: FastifyReply,
+    problem?: string,
+  ) => {
     const auth = authOrThrow(request);
     const pending = await pendingDevice(deps, auth.tenant, auth.organisation, auth.user, request.params.id);
     if (pending === null) {
-      return redirectWithFlash(reply, base, 'That set-up is finished or no longer exists. Start again by naming the device.');
+      return redirectWithFlash(
+        reply,
+        base,
+        'That set-up is finished or no longer exists. Start again by naming the device.',
+      );
     }
-    return renderPage(request, reply, `Link ${pending.device.name}`, (ctx) => confirmDeviceSteps(ctx, `${base}/devices/${pending.device.id}`, pending, problem, base), problem ? 400 : 200);
+    return renderPage(
+      request,
+      reply,
+      `Link ${pending.device.name}`,
+      (ctx) => confirmDeviceSteps(ctx, `${base}/devices/${pending.device.id}`, pending, problem, base),
+      problem ? 400 : 200,
+    );
   };
 
-  app.get<{ Params: { id: string } }>(`${base}/devices/:id`, { config: { access }, schema: idParams }, (request, reply) => showConfirm(request, reply));
+  app.get<{ Params: { id: string } }>(
+    `${base}/devices/:id`,
+    { config: { access }, schema: idParams },
+    (request, reply) => showConfirm(request, reply),
+  );
 
   app.post<{ Params: { id: string }; Body: { code: string } }>(
     `${base}/devices/:id`,
@@ -81,32 +122,55 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/setup', { config: { access: 'setup' } }, async (request, reply) => {
     const auth = authOrThrow(request);
-    return renderPage(request, reply, 'Set up two-factor authentication', (ctx) => html`
-      <p class="lead">${statusSentence(request, auth.status)}</p>
-      <ol class="steps">
-        <li>Install an authenticator app on your phone if you do not have one. ${APPS_SENTENCE}</li>
-        <li>Name the device you will use, and press Add. You will see a QR code to scan with the app, and a key to type if you cannot scan.</li>
-        <li>Enter the 6-digit code the app shows to confirm. Then you are signed in, and from now on you give a code at every sign-in.</li>
-      </ol>
-      ${addDeviceForm(ctx, '/setup/devices', '', undefined)}`);
+    return renderPage(
+      request,
+      reply,
+      'Set up two-factor authentication',
+      (ctx) =>
+        html` <p class="lead">${statusSentence(request, auth.status)}</p>
+          <ol class="steps">
+            <li>Install an authenticator app on your phone if you do not have one. ${APPS_SENTENCE}</li>
+            <li>
+              Name the device you will use, and press Add. You will see a QR code to scan with the app, and a key to
+              type if you cannot scan.
+            </li>
+            <li>
+              Enter the 6-digit code the app shows to confirm. Then you are signed in, and from now on you give a code
+              at every sign-in.
+            </li>
+          </ol>
+          ${addDeviceForm(ctx, '/setup/devices', '', undefined)}`,
+    );
   });
 
   enrolmentSteps(app, '/setup', 'setup', async (request, reply, deviceName) => {
     const auth = authOrThrow(request);
     const token = await completeLogin(deps, auth.session, auth.user);
     setSessionCookie(reply, cookies, token);
-    return redirectWithFlash(reply, '/account', `${deviceName} is linked and you are signed in. From now on you give a code from your authenticator app at every sign-in.`);
+    return redirectWithFlash(
+      reply,
+      '/account',
+      `${deviceName} is linked and you are signed in. From now on you give a code from your authenticator app at every sign-in.`,
+    );
   });
 
   app.get('/2fa', async (request, reply) => {
     const auth = authOrThrow(request);
     const devices = (await auth.tenant.devices.listForUser(auth.user.id)).filter((d) => d.confirmedAt !== null);
-    return renderPage(request, reply, 'Two-Factor Authentication (2FA)', (ctx) => html`
-      <p class="lead">${statusSentence(request, auth.status)}</p>
-      ${devicesTable(ctx, devices, (at) => when(request, at))}
-      <h2>Add a device</h2>
-      <p>Link an authenticator app on your phone or computer. ${APPS_SENTENCE} You can link several devices, and sign in with a code from any of them.</p>
-      ${addDeviceForm(ctx, '/2fa/devices', '', undefined)}`);
+    return renderPage(
+      request,
+      reply,
+      'Two-Factor Authentication (2FA)',
+      (ctx) =>
+        html` <p class="lead">${statusSentence(request, auth.status)}</p>
+          ${devicesTable(ctx, devices, (at) => when(request, at))}
+          <h2>Add a device</h2>
+          <p>
+            Link an authenticator app on your phone or computer. ${APPS_SENTENCE} You can link several devices, and sign
+            in with a code from any of them.
+          </p>
+          ${addDeviceForm(ctx, '/2fa/devices', '', undefined)}`,
+    );
   });
 
   enrolmentSteps(app, '/2fa', 'signed_in', async (_request, reply, deviceName) =>
@@ -116,7 +180,8 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Params: { id: string } }>('/2fa/devices/:id/remove', { schema: idParams }, async (request, reply) => {
     const auth = authOrThrow(request);
     const found = await auth.tenant.devices.findForUser(auth.user.id, request.params.id);
-    if (!found) return renderError(request, reply, 404, 'Device not found', 'This device is not linked to your account.');
+    if (!found)
+      return renderError(request, reply, 404, 'Device not found', 'This device is not linked to your account.');
     const confirmed = await auth.tenant.devices.countConfirmed(auth.user.id);
     const isLast = found.device.confirmedAt !== null && confirmed <= 1;
     const required = auth.status.kind === 'enrolled' && auth.status.required;
@@ -125,20 +190,36 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
       : required
         ? 'This is your last device and your organisation requires two-factor authentication, so it cannot be removed. Add another device first.'
         : 'This is your last device: removing it turns two-factor authentication off for your account.';
-    return renderPage(request, reply, `Remove ${found.device.name}`, (ctx) => removeDeviceConfirmation(ctx, found.device, warning));
+    return renderPage(request, reply, `Remove ${found.device.name}`, (ctx) =>
+      removeDeviceConfirmation(ctx, found.device, warning),
+    );
   });
 
-  app.post<{ Params: { id: string } }>('/2fa/devices/:id/remove', { schema: { ...idParams, ...formSchema({}) } }, async (request, reply) => {
-    const auth = authOrThrow(request);
-    const found = await auth.tenant.devices.findForUser(auth.user.id, request.params.id);
-    const result = await removeDevice(deps, auth.organisation, auth.user, request.params.id);
-    if (!result.ok && result.reason === 'not_found') {
-      return renderError(request, reply, 404, 'Device not found', 'This device is not linked to your account.');
-    }
-    if (!result.ok) {
-      return redirectWithFlash(reply, '/2fa', 'Your organisation requires two-factor authentication, so your last device cannot be removed. Add another device first.');
-    }
-    const name = found?.device.name ?? 'The device';
-    return redirectWithFlash(reply, '/2fa', result.turnedOffTwoFactor ? `${name} is removed. Two-factor authentication is now off for your account.` : `${name} is removed.`);
-  });
+  app.post<{ Params: { id: string } }>(
+    '/2fa/devices/:id/remove',
+    { schema: { ...idParams, ...formSchema({}) } },
+    async (request, reply) => {
+      const auth = authOrThrow(request);
+      const found = await auth.tenant.devices.findForUser(auth.user.id, request.params.id);
+      const result = await removeDevice(deps, auth.organisation, auth.user, request.params.id);
+      if (!result.ok && result.reason === 'not_found') {
+        return renderError(request, reply, 404, 'Device not found', 'This device is not linked to your account.');
+      }
+      if (!result.ok) {
+        return redirectWithFlash(
+          reply,
+          '/2fa',
+          'Your organisation requires two-factor authentication, so your last device cannot be removed. Add another device first.',
+        );
+      }
+      const name = found?.device.name ?? 'The device';
+      return redirectWithFlash(
+        reply,
+        '/2fa',
+        result.turnedOffTwoFactor
+          ? `${name} is removed. Two-factor authentication is now off for your account.`
+          : `${name} is removed.`,
+      );
+    },
+  );
 }

@@ -2,7 +2,7 @@
 import { html, type Html } from './html.js';
 
 export function csrfField(token: string): Html {
-  return html`<input type="hidden" name="_csrf" value="${token}">`;
+  return html`<input type="hidden" name="_csrf" value="${token}" />`;
 }
 
 export interface FieldOptions {
@@ -27,7 +27,11 @@ export function field(o: FieldOptions): Html {
     <label for="${id}">${o.label}</label>
     ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}
     ${o.error ? html`<p class="error" id="${id}-error">${o.error}</p>` : ''}
-    <input id="${id}" name="${o.name}" type="${o.type ?? 'text'}" value="${o.value ?? ''}"
+    <input
+      id="${id}"
+      name="${o.name}"
+      type="${o.type ?? 'text'}"
+      value="${o.value ?? ''}"
       ${o.autocomplete ? html`autocomplete="${o.autocomplete}"` : ''}
       ${o.required ? html`required` : ''}
       ${o.inputmode ? html`inputmode="${o.inputmode}"` : ''}
@@ -35,7 +39,8 @@ export function field(o: FieldOptions): Html {
       ${o.pattern ? html`pattern="${o.pattern}"` : ''}
       ${o.autofocus ? html`autofocus` : ''}
       ${described ? html`aria-describedby="${described}"` : ''}
-      ${o.error ? html`aria-invalid="true"` : ''}>
+      ${o.error ? html`aria-invalid="true"` : ''}
+    />
   </div>`;
 }
 
@@ -58,7 +63,9 @@ export function errorSummary(problems: Record<string, string | undefined>): Html
   if (messages.length === 0) return '';
   return html`<div class="error-summary" role="alert">
     <h2>There is a problem</h2>
-    <ul>${messages.map((m) => html`<li>${m}</li>`)}</ul>
+    <ul>
+      ${messages.map((m) => html`<li>${m}</li>`)}
+    </ul>
   </div>`;
 }
 

@@ -27,7 +27,7 @@ function navLink(ctx: PageContext, href: string, label: string): Html {
 
 function signOutForm(ctx: PageContext, label = 'Sign out'): Html {
   return html`<form method="post" action="/logout" class="inline">
-    <input type="hidden" name="_csrf" value="${ctx.csrfToken}">
+    <input type="hidden" name="_csrf" value="${ctx.csrfToken}" />
     <button type="submit" class="link-button">${label}</button>
   </form>`;
 }
@@ -35,15 +35,16 @@ function signOutForm(ctx: PageContext, label = 'Sign out'): Html {
 function header(ctx: PageContext): Html {
   const viewer = ctx.viewer;
   if (viewer === null) {
-    return html`<header class="top"><span class="brand">Twofold</span>${ctx.pending ? signOutForm(ctx, 'Cancel and sign out') : ''}</header>`;
+    return html`<header class="top">
+      <span class="brand">Twofold</span>${ctx.pending ? signOutForm(ctx, 'Cancel and sign out') : ''}
+    </header>`;
   }
   const isAdmin = viewer.role === 'admin' || viewer.role === 'super_admin';
   return html`<header class="top">
     <span class="brand">Twofold <span class="org">${viewer.organisationName}</span></span>
     <nav aria-label="Main">
       <ul>
-        ${navLink(ctx, '/account', 'Account')}
-        ${navLink(ctx, '/2fa', 'Two-Factor Authentication (2FA)')}
+        ${navLink(ctx, '/account', 'Account')} ${navLink(ctx, '/2fa', 'Two-Factor Authentication (2FA)')}
         ${isAdmin ? navLink(ctx, '/admin/users', 'Users') : ''}
         ${viewer.role === 'super_admin' ? navLink(ctx, '/admin/2fa', 'Manage 2FA') : ''}
       </ul>
@@ -65,22 +66,21 @@ function reminderBanner(ctx: PageContext): Html | '' {
 
 export function page(ctx: PageContext, title: string, body: Html): string {
   return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · Twofold</title>
-<link rel="stylesheet" href="/static/app.css">
-</head>
-<body>
-<a class="skip" href="#main">Skip to content</a>
-${header(ctx)}
-${reminderBanner(ctx)}
-<main id="main">
-${ctx.flash === null ? '' : html`<div class="flash" role="status">${ctx.flash}</div>`}
-<h1>${title}</h1>
-${body}
-</main>
-</body>
-</html>`.text;
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <title>${title} · Twofold</title>
+        <link rel="stylesheet" href="/static/app.css" />
+      </head>
+      <body>
+        <a class="skip" href="#main">Skip to content</a>
+        ${header(ctx)} ${reminderBanner(ctx)}
+        <main id="main">
+          ${ctx.flash === null ? '' : html`<div class="flash" role="status">${ctx.flash}</div>`}
+          <h1>${title}</h1>
+          ${body}
+        </main>
+      </body>
+    </html>`.text;
 }

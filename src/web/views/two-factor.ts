@@ -25,26 +25,47 @@ export function addDeviceForm(ctx: PageContext, action: string, name: string, pr
   </form>`;
 }
 
-export function confirmDeviceSteps(ctx: PageContext, action: string, pending: PendingDevice, problem: string | undefined, cancelHref: string): Html {
+export function confirmDeviceSteps(
+  ctx: PageContext,
+  action: string,
+  pending: PendingDevice,
+  problem: string | undefined,
+  cancelHref: string,
+): Html {
   return html`<ol class="steps">
-    <li>
-      <p>Open your authenticator app, add an account, and scan this QR code.</p>
-      <img class="qr" src="${pending.qrSvgDataUri}" width="240" height="240" alt="QR code to add ${pending.device.name} to your authenticator app">
-    </li>
-    <li>
-      <p>Cannot scan it? Choose to enter a key by hand in the app, and type this key. Spaces do not matter; the code is time-based.</p>
-      <p class="secret"><code id="secret" aria-label="Secret key">${pending.secretForTyping.split(' ').map((group, i) => html`${i > 0 ? ' ' : ''}<span class="group">${group}</span>`)}</code></p>
-    </li>
-    <li>
-      <p>Enter the 6-digit code the app now shows, and press Verify. The code changes every 30 seconds; if it expires before you press Verify, enter the new one.</p>
-      <form method="post" action="${action}" class="card narrow">
-        ${csrfField(ctx.csrfToken)}
-        ${codeField(problem)}
-        <button type="submit">Verify</button>
-      </form>
-    </li>
-  </ol>
-  <p><a href="${cancelHref}">Cancel</a> (nothing is linked until you verify a code)</p>`;
+      <li>
+        <p>Open your authenticator app, add an account, and scan this QR code.</p>
+        <img
+          class="qr"
+          src="${pending.qrSvgDataUri}"
+          width="240"
+          height="240"
+          alt="QR code to add ${pending.device.name} to your authenticator app"
+        />
+      </li>
+      <li>
+        <p>
+          Cannot scan it? Choose to enter a key by hand in the app, and type this key. Spaces do not matter; the code is
+          time-based.
+        </p>
+        <p class="secret">
+          <code id="secret" aria-label="Secret key"
+            >${pending.secretForTyping.split(' ').map((group, i) => html`${i > 0 ? ' ' : ''}<span class="group">${group}</span>`)}</code
+          >
+        </p>
+      </li>
+      <li>
+        <p>
+          Enter the 6-digit code the app now shows, and press Verify. The code changes every 30 seconds; if it expires
+          before you press Verify, enter the new one.
+        </p>
+        <form method="post" action="${action}" class="card narrow">
+          ${csrfField(ctx.csrfToken)} ${codeField(problem)}
+          <button type="submit">Verify</button>
+        </form>
+      </li>
+    </ol>
+    <p><a href="${cancelHref}">Cancel</a> (nothing is linked until you verify a code)</p>`;
 }
 
 function deviceRow(ctx: PageContext, device: Device, when: (at: Date) => string): Html {
@@ -58,19 +79,34 @@ function deviceRow(ctx: PageContext, device: Device, when: (at: Date) => string)
 
 export function devicesTable(ctx: PageContext, devices: Device[], when: (at: Date) => string): Html {
   if (devices.length === 0) return html`<p>You have no linked devices.</p>`;
-  return html`<div class="table-scroll"><table class="stack">
-    <caption>Your linked devices</caption>
-    <thead><tr><th scope="col">Device</th><th scope="col">Added</th><th scope="col">Last used</th><th scope="col"><span class="visually-hidden">Actions</span></th></tr></thead>
-    <tbody>${devices.map((d) => deviceRow(ctx, d, when))}</tbody>
-  </table></div>`;
+  return html`<div class="table-scroll">
+    <table class="stack">
+      <caption>
+        Your linked devices
+      </caption>
+      <thead>
+        <tr>
+          <th scope="col">Device</th>
+          <th scope="col">Added</th>
+          <th scope="col">Last used</th>
+          <th scope="col"><span class="visually-hidden">Actions</span></th>
+        </tr>
+      </thead>
+      <tbody>
+        ${devices.map((d) => deviceRow(ctx, d, when))}
+      </tbody>
+    </table>
+  </div>`;
 }
 
 export function removeDeviceConfirmation(ctx: PageContext, device: Device, warning: string | null): Html {
-  return html`<p>Remove <strong>${device.name}</strong>? It will no longer give codes for signing in to your account.</p>
-  ${warning === null ? '' : html`<p class="warning">${warning}</p>`}
-  <form method="post" action="/2fa/devices/${device.id}/remove" class="actions">
-    ${csrfField(ctx.csrfToken)}
-    <button type="submit" class="danger">Remove ${device.name}</button>
-    <a href="/2fa">Cancel</a>
-  </form>`;
+  return html`<p>
+      Remove <strong>${device.name}</strong>? It will no longer give codes for signing in to your account.
+    </p>
+    ${warning === null ? '' : html`<p class="warning">${warning}</p>`}
+    <form method="post" action="/2fa/devices/${device.id}/remove" class="actions">
+      ${csrfField(ctx.csrfToken)}
+      <button type="submit" class="danger">Remove ${device.name}</button>
+      <a href="/2fa">Cancel</a>
+    </form>`;
 }
