@@ -1,15 +1,16 @@
 // Configuration, read from the environment and validated once at start-up.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { databaseLocationOf, type DatabaseLocation } from './store/db.js';
-import { newSecretKeyText, parseSecretKey } from './domain/secret-box.js';
+import { databaseLocationOf, DEFAULT_POOL_SIZE, type DatabaseLocation } from './store/db.js';
+import { keyringOf, newSecretKeyText, parseSecretKey, type SecretKeyring } from './domain/secret-box.js';
 
 export interface Config {
   host: string;
   port: number;
   dataDir: string;
   database: DatabaseLocation;
-  secretKey: Buffer;
+  /** TWOFOLD_SECRET_KEY seals; TWOFOLD_PREVIOUS_SECRET_KEYS still open, during a key rotation. */
+  secretKey: SecretKeyring;
   /** Where people reach Twofold; set-password links use it, and https makes cookies Secure. */
   publicUrl: string;
   secureCookies: boolean;
@@ -18,6 +19,8 @@ export interface Config {
   sessionAbsoluteHours: number;
   pendingLoginMinutes: number;
   logLevel: string;
+  /** Serve Prometheus metrics at /metrics, on the same port: never to be reachable publicly. */
+  metrics: boolean;
 }
 
 export class ConfigError extends Error {
@@ -34,6 +37,13 @@ function integerIn(env: Env, name: string, fallback: number, min: number, max: n
     throw new ConfigError(`${name} must be a whole number from ${min} to ${max}, not "${text}"`);
   }
   return value;
+}
+
+function yesOrNo(env: Env, name: string): boolean {
+  const text = env[name];
+  if (text === undefined || text === '' || text === 'false') return false;
+  if (text === 'true') return true;
+  throw new ConfigError(`${name} must be true or false, not "${text}"`);
 }
 
 export interface KeyNotice {
@@ -65,12 +75,37 @@ function secretKeyFrom(env: Env, dataDir: string, database: DatabaseLocation, no
   return key;
 }
 
+/** Keys retired from sealing, comma-separated. */
+function previousKeysFrom(env: Env): Buffer[] {
+  const text = env.TWOFOLD_PREVIOUS_SECRET_KEYS;
+  if (text === undefined || text.trim() === '') return [];
+  return text.split(',').map((part, index) => {
+    const key = parseSecretKey(part);
+    // Its position only: a key never goes into a message.
+    if (key === null) {
+      throw new ConfigError(
+        `TWOFOLD_PREVIOUS_SECRET_KEYS: key ${index + 1} must be 32 bytes, as 64 hex digits or base64 (keys separated by commas)`,
+      );
+    }
+    return key;
+  });
+}
+
+/** The previous keys are read first, so that a refused setting generates no key file. */
+function keyringFrom(env: Env, dataDir: string, database: DatabaseLocation, notice: KeyNotice): SecretKeyring {
+  const previous = previousKeysFrom(env);
+  const current = secretKeyFrom(env, dataDir, database, notice);
+  const retired = previous.filter((key, i) => !key.equals(current) && previous.findIndex((k) => k.equals(key)) === i);
+  return keyringOf(current, retired);
+}
+
 export function loadConfig(env: Env, notice: KeyNotice = { generatedAt: null }): Config {
   const host = env.HOST || '127.0.0.1';
   const port = integerIn(env, 'PORT', 3000, 0, 65535);
   const dataDir = resolve(env.TWOFOLD_DATA_DIR || './data');
   const databaseUrl = env.DATABASE_URL || join(dataDir, 'twofold.sqlite');
-  const database = databaseLocationOf(databaseUrl);
+  const poolSize = integerIn(env, 'TWOFOLD_DATABASE_POOL_SIZE', DEFAULT_POOL_SIZE, 1, 100);
+  const database = databaseLocationOf(databaseUrl, poolSize);
   const publicUrl = (env.TWOFOLD_PUBLIC_URL || `http://${host.includes(':') ? `[${host}]` : host}:${port}`).replace(
     /\/+$/,
     '',
@@ -90,7 +125,7 @@ export function loadConfig(env: Env, notice: KeyNotice = { generatedAt: null }):
     port,
     dataDir,
     database,
-    secretKey: secretKeyFrom(env, dataDir, database, notice),
+    secretKey: keyringFrom(env, dataDir, database, notice),
     publicUrl,
     secureCookies: parsedUrl.protocol === 'https:',
     trustProxy,
@@ -98,5 +133,6 @@ export function loadConfig(env: Env, notice: KeyNotice = { generatedAt: null }):
     sessionAbsoluteHours: integerIn(env, 'TWOFOLD_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),
     pendingLoginMinutes: 10,
     logLevel: env.TWOFOLD_LOG_LEVEL || 'info',
+    metrics: yesOrNo(env, 'TWOFOLD_METRICS'),
   };
 }

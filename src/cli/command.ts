@@ -13,7 +13,9 @@ export interface Io {
 export type Outcome =
   | { ok: true; lines: string[] }
   /** usage: the arguments (or the password) were refused before anything was written. */
-  | { ok: false; reason: 'usage' | 'cancelled'; problem: string };
+  | { ok: false; reason: 'usage' | 'cancelled'; problem: string }
+  /** failed: the work ran but could not finish; `lines` report what it did. */
+  | { ok: false; reason: 'failed'; problem: string; lines: string[] };
 
 export function done(...lines: string[]): Outcome {
   return { ok: true, lines };
@@ -21,6 +23,10 @@ export function done(...lines: string[]): Outcome {
 
 export function refused(problem: string): Outcome {
   return { ok: false, reason: 'usage', problem };
+}
+
+export function failed(problem: string, ...lines: string[]): Outcome {
+  return { ok: false, reason: 'failed', problem, lines };
 }
 
 export interface Command {

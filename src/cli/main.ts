@@ -2,6 +2,7 @@
 // outcome into output and an exit code (0 done, 1 failed, 2 refused arguments).
 import { listing } from './args.js';
 import type { Command, Io, Outcome } from './command.js';
+import { keyCommands } from './key.js';
 import { orgCommands } from './org.js';
 import { serve } from './serve.js';
 import { userCommands } from './user.js';
@@ -9,6 +10,7 @@ import { userCommands } from './user.js';
 const GROUPS: Readonly<Record<string, { summary: string; commands: Command[] }>> = {
   org: orgCommands,
   user: userCommands,
+  key: keyCommands,
 };
 
 const ENVIRONMENT: [string, string][] = [
@@ -16,12 +18,14 @@ const ENVIRONMENT: [string, string][] = [
   ['DATABASE_URL', 'A postgres:// URL, or a SQLite file (default: DATA_DIR/twofold.sqlite).'],
   ['TWOFOLD_SECRET_KEY', 'Encrypts authenticator secrets: 32 bytes as hex or base64. Required'],
   ['', 'with PostgreSQL; otherwise generated in DATA_DIR/secret.key on first use.'],
+  ['TWOFOLD_PREVIOUS_SECRET_KEYS', 'Old keys, comma-separated, still read during a key rotation.'],
   ['TWOFOLD_PUBLIC_URL', 'Where people reach Twofold (default: http://HOST:PORT).'],
   ['HOST, PORT', 'Where the server listens (default: 127.0.0.1 and 3000).'],
   ['TWOFOLD_TRUST_PROXY', 'true behind a reverse proxy that sets X-Forwarded-For.'],
   ['TWOFOLD_SESSION_IDLE_MINUTES', 'Sign out after this long without activity (default: 30).'],
   ['TWOFOLD_SESSION_ABSOLUTE_HOURS', 'Sign out after this long in any case (default: 12).'],
   ['TWOFOLD_LOG_LEVEL', 'The server log level (default: info).'],
+  ['TWOFOLD_METRICS', 'true to serve Prometheus metrics at /metrics; keep it private.'],
 ];
 
 const HELP = [
@@ -108,6 +112,10 @@ async function main(argv: readonly string[], io: Io & { stdout: NodeJS.WritableS
     case 'cancelled':
       io.stderr.write(`twofold: ${outcome.problem}\n`);
       return 130;
+    case 'failed':
+      if (outcome.lines.length > 0) io.stdout.write(`${outcome.lines.join('\n')}\n`);
+      io.stderr.write(`twofold: ${outcome.problem}\n`);
+      return 1;
   }
 }
 

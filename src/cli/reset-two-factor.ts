@@ -14,12 +14,16 @@ export function resetTwoFactorOf(io: Io, email: string): Promise<Outcome> {
     const { user } = found;
     const tenant = tenantFor(deps.db, user.organisationId);
     const organisation = await tenant.organisation.get();
-    // Counted for the report only; the reset itself removes whatever is there.
-    const devices = await tenant.devices.listForUser(user.id);
-    await resetTwoFactor(deps, tenant, user);
+    // The audit log shows no actor and "the twofold command" as the client.
+    const removed = await resetTwoFactor(
+      deps,
+      tenant,
+      { actor: null, client: { ip: 'local', userAgent: 'twofold command' } },
+      user,
+    );
     return done(
       `Reset two-factor authentication for ${user.email} in ${organisation.name}:`,
-      `  removed ${devices.length === 1 ? '1 authenticator device' : `${devices.length} authenticator devices`} and ended all their sessions.`,
+      `  removed ${removed === 1 ? '1 authenticator device' : `${removed} authenticator devices`} and ended all their sessions.`,
       '  They will set up a new device the next time they sign in.',
     );
   });

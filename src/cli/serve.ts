@@ -1,4 +1,5 @@
-// `twofold serve`: the web server, until SIGINT or SIGTERM.
+// `twofold serve`: the web server, until SIGINT or SIGTERM; then it shuts down gracefully
+// (see RunningServer.close). A second signal during the shutdown ends the process at once.
 import type { KeyNotice } from '../config.js';
 import { defineCommand, done, type Command } from './command.js';
 
@@ -27,8 +28,10 @@ export const serve: Command = defineCommand({
     const config = loadConfig(io.env, notice);
     const { startServer } = await import('../server.js');
     const server = await startServer(config, notice);
-    await untilStopped();
+    const signal = await untilStopped();
+    server.app.log.info({ signal }, 'shutting down: finishing the requests in flight');
     await server.close();
+    server.app.log.info('stopped');
     return done();
   },
 });

@@ -22,7 +22,13 @@ import {
 import type { Executor } from '../store/db.js';
 import { atomically, type Tenant } from '../store/tenant.js';
 import { isEmailTaken } from '../store/users.js';
+import { audit, type AuditContext } from './audit.js';
 import { addMinutes, type Deps } from './deps.js';
+
+/** An admin acting from a browser. */
+export interface AdminContext extends AuditContext {
+  actor: User;
+}
 
 export const INVITE_LINK_DAYS = 7;
 export const RESET_LINK_HOURS = 24;
@@ -55,8 +61,13 @@ async function profileProblems(
 
 export type CreateUser = { ok: true; userId: string; linkToken: string } | { ok: false; problems: FieldProblems };
 
-export async function createUser(deps: Deps, tenant: Tenant, actor: User, input: UserInput): Promise<CreateUser> {
-  const problems = await profileProblems(deps.db, actor, input, null);
+export async function createUser(
+  deps: Deps,
+  tenant: Tenant,
+  context: AdminContext,
+  input: UserInput,
+): Promise<CreateUser> {
+  const problems = await profileProblems(deps.db, context.actor, input, null);
   if (Object.keys(problems).length > 0 || !isRole(input.role)) return { ok: false, problems };
   const role: Role = input.role;
   const now = deps.now();
@@ -71,6 +82,8 @@ export async function createUser(deps: Deps, tenant: Tenant, actor: User, input:
       passwordHash: null,
       now,
     });
+    const created = await trx.users.findById(userId);
+    await audit(trx, now, context, 'user_created', created, { role });
     return trx.passwordLinks.issue(userId, 'invite', now, addMinutes(now, INVITE_LINK_DAYS * 24 * 60));
   });
   return { ok: true, userId, linkToken };
@@ -86,10 +99,11 @@ export type UpdateUser = { ok: true } | { ok: false; problems: FieldProblems };
 export async function updateUser(
   deps: Deps,
   organisation: Organisation,
-  actor: User,
+  context: AdminContext,
   target: User,
   input: UserInput & { status: string },
 ): Promise<UpdateUser> {
+  const { actor } = context;
   const problems = await profileProblems(deps.db, actor, input, target.id);
   if (!isStatus(input.status)) problems.status = 'Choose a status.';
   if (actor.id === target.id && input.role !== target.role) problems.role = 'You cannot change your own role.';
@@ -105,8 +119,15 @@ export async function updateUser(
       { name: input.name.trim(), email: input.email.trim(), emailKey: emailKey(input.email), role, status },
       now,
     );
-    if (status === 'inactive' && target.status === 'active') await trx.sessions.deleteAllForUser(target.id);
+    const changed = (['name', 'email', 'role'] as const).filter((field) => input[field].trim() !== target[field]);
+    if (changed.length > 0)
+      await audit(trx, now, context, 'user_updated', target, { changed: changed.join(', '), role });
+    if (status === 'inactive' && target.status === 'active') {
+      await trx.sessions.deleteAllForUser(target.id);
+      await audit(trx, now, context, 'user_deactivated', target);
+    }
     if (status === 'active' && target.status === 'inactive') {
+      await audit(trx, now, context, 'user_reactivated', target);
       // Back from inactive: whatever was linked before is cleared, and set up anew.
       const removed = await trx.devices.removeAllForUser(target.id);
       const mustSetUp =
@@ -124,6 +145,7 @@ export type SetRequirement = { ok: true } | { ok: false; problems: FieldProblems
 export async function setUserRequirement(
   deps: Deps,
   tenant: Tenant,
+  context: AdminContext,
   target: User,
   input: TwoFactorRequirementInput,
 ): Promise<SetRequirement> {
@@ -136,23 +158,47 @@ export async function setUserRequirement(
     await trx.users.setTwoFactorRequirement(target.id, input.required, input.personalDeadline, now);
     // A new date from an admin is the extra time it says: it lifts a pending "set up now".
     if (input.personalDeadline !== null && !unchanged) await trx.users.setSetUpAtNextLogin(target.id, false, now);
+    await audit(trx, now, context, 'user_requirement_changed', target, {
+      required: input.required,
+      personal_deadline: input.personalDeadline?.toISOString() ?? null,
+    });
   });
   return { ok: true };
 }
 
 /** Removes every device, ends every session; the user links anew at the next login. */
-export async function resetTwoFactor(deps: Deps, tenant: Tenant, target: User): Promise<void> {
+/**
+ * Removes every device, ends every session, clears a lock; the user links anew at the
+ * next login. Returns how many devices were removed.
+ */
+export async function resetTwoFactor(deps: Deps, tenant: Tenant, context: AuditContext, target: User): Promise<number> {
   const now = deps.now();
-  await atomically(deps.db, tenant.organisationId, async (trx) => {
-    await trx.devices.removeAllForUser(target.id);
+  return atomically(deps.db, tenant.organisationId, async (trx) => {
+    const removed = await trx.devices.removeAllForUser(target.id);
     await trx.users.setSetUpAtNextLogin(target.id, true, now);
+    await trx.users.clearCodeFailures(target.id);
     await trx.sessions.deleteAllForUser(target.id);
+    await audit(trx, now, context, 'two_factor_reset', target, { devices_removed: removed });
+    return removed;
   });
 }
 
-export function issueResetLink(deps: Deps, tenant: Tenant, target: User): Promise<string> {
+/** Lifts a second-factor lock and forgets the wrong codes that led to it. */
+export async function unlockSecondFactor(
+  deps: Deps,
+  tenant: Tenant,
+  context: AdminContext,
+  target: User,
+): Promise<void> {
+  await tenant.users.clearCodeFailures(target.id);
+  await audit(tenant, deps.now(), context, 'second_factor_unlocked', target);
+}
+
+export async function issueResetLink(deps: Deps, tenant: Tenant, context: AdminContext, target: User): Promise<string> {
   const now = deps.now();
-  return tenant.passwordLinks.issue(target.id, 'reset', now, addMinutes(now, RESET_LINK_HOURS * 60));
+  const token = await tenant.passwordLinks.issue(target.id, 'reset', now, addMinutes(now, RESET_LINK_HOURS * 60));
+  await audit(tenant, now, context, 'password_link_issued', target);
+  return token;
 }
 
 export interface UserOverview {

@@ -1,4 +1,6 @@
+import type { SecretKeyring } from '../domain/secret-box.js';
 import type { Db } from '../store/db.js';
+import type { CodePath } from './codes.js';
 
 export type Clock = () => Date;
 
@@ -6,14 +8,39 @@ export type Clock = () => Date;
 export interface Deps {
   db: Db;
   now: Clock;
-  secretKey: Buffer;
+  /** Seals with the current key; opens with it or a previous one, during a key rotation. */
+  secretKey: SecretKeyring;
   sessionLimits: SessionLimits;
+  /** Told what happened, for the metrics; without it nobody is told. */
+  events?: ServiceEvents;
 }
 
 export interface SessionLimits {
   idleMinutes: number;
   absoluteHours: number;
   pendingMinutes: number;
+}
+
+/** How a step of signing in ended. */
+export const LOGIN_OUTCOMES = [
+  'signed_in',
+  'refused_password',
+  'refused_inactive',
+  'refused_blocked',
+  'throttled',
+  'code_needed',
+  'setup_needed',
+  'completed_with_code',
+  'completed_with_new_device',
+] as const;
+export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];
+
+/** What the services report as it happens; whoever listens (the metrics) decides what it means. */
+export interface ServiceEvents {
+  loginOutcome(outcome: LoginOutcome): void;
+  /** A wrong (or expired) code, counted against the user. */
+  codeFailure(path: CodePath): void;
+  secondFactorLocked(): void;
 }
 
 const MINUTE_MS = 60_000;

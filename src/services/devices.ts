@@ -8,6 +8,8 @@ import { openSecret, sealSecret } from '../domain/secret-box.js';
 import { newTotpSecret, otpauthUri, secretForTyping } from '../domain/totp.js';
 import type { User } from '../domain/users.js';
 import { atomically, type Tenant } from '../store/tenant.js';
+import type { ClientInfo } from '../domain/audit.js';
+import { audit, type AuditContext } from './audit.js';
 import { checkCode, type CodeCheck } from './codes.js';
 import { addMinutes, type Deps } from './deps.js';
 
@@ -26,7 +28,7 @@ export async function startLinkingDevice(deps: Deps, tenant: Tenant, user: User,
     id: deviceId,
     userId: user.id,
     name: name.trim(),
-    sealedSecret: sealSecret(deps.secretKey, newTotpSecret(), deviceId),
+    sealedSecret: sealSecret(deps.secretKey.current, newTotpSecret(), deviceId),
     now,
   });
   return { ok: true, deviceId };
@@ -66,22 +68,32 @@ export async function confirmDevice(
   user: User,
   deviceId: string,
   code: string,
+  client: ClientInfo,
 ): Promise<CodeCheck | { ok: false; reason: 'gone' }> {
   const found = await tenant.devices.findForUser(user.id, deviceId);
   if (!found || found.device.confirmedAt !== null) return { ok: false, reason: 'gone' };
-  const result = await checkCode(tenant, deps.secretKey, user.id, [found], code, deps.now());
-  if (result.ok) await tenant.users.setSetUpAtNextLogin(user.id, false, deps.now());
+  const result = await checkCode(deps, tenant, user, [found], code, 'device_confirmation', client);
+  if (result.ok) {
+    const now = deps.now();
+    await tenant.users.setSetUpAtNextLogin(user.id, false, now);
+    await audit(tenant, now, { actor: user, client }, 'device_added', user, { device: found.device.name });
+  }
   return result;
 }
 
 export type RemoveDevice =
   { ok: true; turnedOffTwoFactor: boolean } | { ok: false; reason: 'not_found' | 'last_device_required' };
 
+/**
+ * The user removes one of their devices, or an admin does it for them (`context.actor`
+ * is then the admin). An admin's removal ends the user's sessions.
+ */
 export function removeDevice(
   deps: Deps,
   organisation: Organisation,
   user: User,
   deviceId: string,
+  context: AuditContext,
 ): Promise<RemoveDevice> {
   return atomically(deps.db, organisation.id, async (tenant) => {
     const found = await tenant.devices.findForUser(user.id, deviceId);
@@ -90,6 +102,14 @@ export function removeDevice(
     const decision = mayRemoveDevice(organisation.policy, user.twoFactor, confirmed, found.device.confirmedAt !== null);
     if (!decision.ok) return decision;
     await tenant.devices.remove(user.id, deviceId);
+    const byAdmin = context.actor !== null && context.actor.id !== user.id;
+    if (byAdmin) await tenant.sessions.deleteAllForUser(user.id);
+    if (found.device.confirmedAt !== null) {
+      await audit(tenant, deps.now(), context, 'device_removed', user, {
+        device: found.device.name,
+        by_admin: byAdmin,
+      });
+    }
     return { ok: true, turnedOffTwoFactor: decision.turnsOffTwoFactor };
   });
 }

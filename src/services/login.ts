@@ -1,11 +1,14 @@
-// Signing in: the password step, then the code or the setup the user's 2FA state asks for.
+// Signing in: the password step (throttled), then the code or the setup the user's 2FA
+// state asks for.
+import type { ClientInfo } from '../domain/audit.js';
 import { afterPasswordStep } from '../domain/enforcement.js';
-import { verifyPassword } from '../domain/passwords.js';
 import { emailKey, type User } from '../domain/users.js';
-import { findLoginByEmail } from '../store/users.js';
-import { tenantFor } from '../store/tenant.js';
+import { verifyPasswordThrottled } from './password-throttle.js';
 import type { Session, SessionStage } from '../store/sessions.js';
-import { checkCode } from './codes.js';
+import { tenantFor } from '../store/tenant.js';
+import { findLoginByEmail } from '../store/users.js';
+import { audit } from './audit.js';
+import { checkCode, type CodeProblem } from './codes.js';
 import { addMinutes, type Deps } from './deps.js';
 import { twoFactorStatusFor } from './two-factor-state.js';
 
@@ -14,73 +17,135 @@ export const MAX_CODE_FAILURES_PER_LOGIN = 5;
 
 export type PasswordStep =
   | { kind: 'refused'; reason: 'wrong_credentials' | 'inactive' | 'blocked' }
+  | { kind: 'throttled'; until: Date }
   | { kind: 'pending'; token: string; stage: Exclude<SessionStage, 'signed_in'> }
   | { kind: 'signed_in'; token: string };
 
-export async function signInWithPassword(deps: Deps, email: string, password: string): Promise<PasswordStep> {
-  const found = await findLoginByEmail(deps.db, emailKey(email));
-  // The hash is verified (or a decoy one) whether or not the email exists: same answer, same time.
-  const passwordOk = await verifyPassword(found?.passwordHash ?? null, password);
-  if (!found || !passwordOk) return { kind: 'refused', reason: 'wrong_credentials' };
-  const { user } = found;
-  if (user.status !== 'active') return { kind: 'refused', reason: 'inactive' };
-
-  const tenant = tenantFor(deps.db, user.organisationId);
-  const organisation = await tenant.organisation.get();
+/**
+ * Known and unknown emails take the same path, the same queries and (with the decoy
+ * hash) the same time, and get the same answer.
+ */
+export async function signInWithPassword(
+  deps: Deps,
+  email: string,
+  password: string,
+  client: ClientInfo,
+): Promise<PasswordStep> {
   const now = deps.now();
+  const found = await findLoginByEmail(deps.db, emailKey(email));
+  const check = await verifyPasswordThrottled(deps, email, client.ip, found?.passwordHash ?? null, password);
+  if (!check.ok) {
+    const reason = check.reason === 'throttled' ? 'throttled' : 'wrong_password';
+    if (found)
+      await audit(
+        tenantFor(deps.db, found.user.organisationId),
+        now,
+        { actor: null, client },
+        'login_failed',
+        found.user,
+        { reason },
+      );
+    deps.events?.loginOutcome(check.reason === 'throttled' ? 'throttled' : 'refused_password');
+    return check.reason === 'throttled'
+      ? { kind: 'throttled', until: check.until }
+      : { kind: 'refused', reason: 'wrong_credentials' };
+  }
+  if (!found) throw new Error('a password matched no account');
+  const { user } = found;
+  const tenant = tenantFor(deps.db, user.organisationId);
+  const context = { actor: null, client };
+  if (user.status !== 'active') {
+    await audit(tenant, now, context, 'login_failed', user, { reason: 'inactive' });
+    deps.events?.loginOutcome('refused_inactive');
+    return { kind: 'refused', reason: 'inactive' };
+  }
+  const organisation = await tenant.organisation.get();
   const status = await twoFactorStatusFor(tenant, organisation, user, now);
   switch (afterPasswordStep(status)) {
     case 'refuse':
+      await audit(tenant, now, context, 'login_failed', user, { reason: 'missed_2fa_deadline' });
+      deps.events?.loginOutcome('refused_blocked');
       return { kind: 'refused', reason: 'blocked' };
     case 'ask_for_code':
-      return pending(deps, user, 'code', now);
+      return pending(deps, user, 'code', now, client);
     case 'require_setup':
-      return pending(deps, user, 'setup', now);
+      return pending(deps, user, 'setup', now, client);
     case 'sign_in':
     case 'sign_in_with_reminder':
-      return { kind: 'signed_in', token: await startSignedInSession(deps, user, now) };
+      await audit(tenant, now, { actor: user, client }, 'login_succeeded', user, { factors: 'password' });
+      deps.events?.loginOutcome('signed_in');
+      return { kind: 'signed_in', token: await startSignedInSession(deps, user, now, client) };
   }
 }
 
-async function pending(deps: Deps, user: User, stage: 'code' | 'setup', now: Date): Promise<PasswordStep> {
+async function pending(
+  deps: Deps,
+  user: User,
+  stage: 'code' | 'setup',
+  now: Date,
+  client: ClientInfo,
+): Promise<PasswordStep> {
   const tenant = tenantFor(deps.db, user.organisationId);
-  const token = await tenant.sessions.create(user.id, stage, now, addMinutes(now, deps.sessionLimits.pendingMinutes));
+  const token = await tenant.sessions.create(
+    user.id,
+    stage,
+    now,
+    addMinutes(now, deps.sessionLimits.pendingMinutes),
+    client,
+    null,
+  );
+  deps.events?.loginOutcome(stage === 'code' ? 'code_needed' : 'setup_needed');
   return { kind: 'pending', token, stage };
 }
 
-export function startSignedInSession(deps: Deps, user: User, now: Date): Promise<string> {
+/** A signed-in session; its sign-in counts as a confirmation of identity for step-up. */
+function startSignedInSession(deps: Deps, user: User, now: Date, client: ClientInfo): Promise<string> {
   const tenant = tenantFor(deps.db, user.organisationId);
-  return tenant.sessions.create(user.id, 'signed_in', now, addMinutes(now, deps.sessionLimits.absoluteHours * 60));
+  const expiresAt = addMinutes(now, deps.sessionLimits.absoluteHours * 60);
+  return tenant.sessions.create(user.id, 'signed_in', now, expiresAt, client, now);
 }
 
 /** Ends the pending session and starts a signed-in one under a new id. */
-export async function completeLogin(deps: Deps, session: Session, user: User): Promise<string> {
+export async function completeLogin(
+  deps: Deps,
+  session: Session,
+  user: User,
+  client: ClientInfo,
+  factors: 'password_and_code' | 'password_and_new_device',
+): Promise<string> {
   const tenant = tenantFor(deps.db, session.organisationId);
+  const now = deps.now();
   await tenant.sessions.delete(session.id);
-  return startSignedInSession(deps, user, deps.now());
+  await audit(tenant, now, { actor: user, client }, 'login_succeeded', user, { factors });
+  deps.events?.loginOutcome(factors === 'password_and_code' ? 'completed_with_code' : 'completed_with_new_device');
+  return startSignedInSession(deps, user, now, client);
 }
 
 export type CodeStep =
   | { kind: 'signed_in'; token: string }
-  | { kind: 'retry'; reason: 'malformed' | 'wrong' | 'expired' | 'replayed'; attemptsLeft: number }
+  | { kind: 'retry'; problem: CodeProblem; attemptsLeft: number }
   | { kind: 'start_over' };
 
-export async function submitLoginCode(deps: Deps, session: Session, user: User, input: string): Promise<CodeStep> {
+export async function submitLoginCode(
+  deps: Deps,
+  session: Session,
+  user: User,
+  input: string,
+  client: ClientInfo,
+): Promise<CodeStep> {
   const tenant = tenantFor(deps.db, session.organisationId);
-  const now = deps.now();
   const candidates = await tenant.devices.confirmedWithSecrets(user.id);
-  const result = await checkCode(tenant, deps.secretKey, user.id, candidates, input, now);
-  if (result.ok) return { kind: 'signed_in', token: await completeLogin(deps, session, user) };
-  if (result.reason === 'malformed') {
-    return { kind: 'retry', reason: 'malformed', attemptsLeft: MAX_CODE_FAILURES_PER_LOGIN - session.codeFailures };
-  }
-  await tenant.devices.recordWrongCode(user.id);
+  const result = await checkCode(deps, tenant, user, candidates, input, 'login', client);
+  if (result.ok)
+    return { kind: 'signed_in', token: await completeLogin(deps, session, user, client, 'password_and_code') };
+  const attemptsLeft = MAX_CODE_FAILURES_PER_LOGIN - session.codeFailures;
+  if (result.reason !== 'wrong' && result.reason !== 'expired') return { kind: 'retry', problem: result, attemptsLeft };
   const failures = await tenant.sessions.recordCodeFailure(session.id);
   if (failures >= MAX_CODE_FAILURES_PER_LOGIN) {
     await tenant.sessions.delete(session.id);
     return { kind: 'start_over' };
   }
-  return { kind: 'retry', reason: result.reason, attemptsLeft: MAX_CODE_FAILURES_PER_LOGIN - failures };
+  return { kind: 'retry', problem: result, attemptsLeft: MAX_CODE_FAILURES_PER_LOGIN - failures };
 }
 
 export async function signOut(deps: Deps, session: Session): Promise<void> {

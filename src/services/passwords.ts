@@ -1,33 +1,46 @@
 // Changing one's own password, and setting one through a one-time link.
-import { hashPassword, passwordProblem, verifyPassword, describePasswordProblem } from '../domain/passwords.js';
+import { hashPassword, passwordProblem, describePasswordProblem } from '../domain/passwords.js';
+import { verifyPasswordThrottled } from './password-throttle.js';
 import type { User } from '../domain/users.js';
 import { findPasswordLink, type LinkPurpose } from '../store/password-links.js';
 import { atomically, tenantFor, type Tenant } from '../store/tenant.js';
+import type { ClientInfo } from '../domain/audit.js';
+import type { Session } from '../store/sessions.js';
+import { audit } from './audit.js';
 import type { Deps } from './deps.js';
 
-export type PasswordChange = { ok: true } | { ok: false; field: 'current' | 'password'; problem: string };
+export type PasswordChange =
+  { ok: true; token: string } | { ok: false; field: 'current' | 'password'; problem: string };
 
-/** Keeps the session it is called from and ends the user's others. 2FA stays as it is. */
+/**
+ * Ends every session of the user, this one included, and carries on in a new one (its
+ * token is returned) with the same limits. 2FA stays as it is.
+ */
 export async function changeOwnPassword(
   deps: Deps,
   tenant: Tenant,
   user: User,
-  keepSessionId: string,
+  session: Session,
+  client: ClientInfo,
   input: { current: string; password: string; confirmation: string },
 ): Promise<PasswordChange> {
   const currentHash = await tenant.users.passwordHashOf(user.id);
-  if (!(await verifyPassword(currentHash, input.current))) {
-    return { ok: false, field: 'current', problem: 'Your current password is not right.' };
+  const check = await verifyPasswordThrottled(deps, user.email, client.ip, currentHash, input.current);
+  if (!check.ok && check.reason === 'throttled') {
+    return { ok: false, field: 'current', problem: 'Too many wrong passwords. Wait a while and try again.' };
   }
+  if (!check.ok) return { ok: false, field: 'current', problem: 'Your current password is not right.' };
   const problem = passwordProblem(input.password, input.confirmation);
   if (problem !== null) return { ok: false, field: 'password', problem: describePasswordProblem(problem) };
   const hash = await hashPassword(input.password);
   const now = deps.now();
-  await atomically(deps.db, tenant.organisationId, async (trx) => {
+  const token = await atomically(deps.db, tenant.organisationId, async (trx) => {
     await trx.users.setPasswordHash(user.id, hash, now);
-    await trx.sessions.deleteAllForUser(user.id, keepSessionId);
+    await trx.sessions.deleteAllForUser(user.id);
+    await audit(trx, now, { actor: user, client }, 'password_changed', user);
+    return trx.sessions.create(user.id, 'signed_in', now, session.expiresAt, client, session.verifiedAt);
   });
-  return { ok: true };
+  return { ok: true, token };
 }
 
 export type LinkState =
@@ -55,6 +68,7 @@ export async function setPasswordWithLink(
   token: string,
   password: string,
   confirmation: string,
+  client: ClientInfo,
 ): Promise<SetPassword> {
   const state = await passwordLinkState(deps, token);
   if (!state.ok) return { ok: false, link: state.reason };
@@ -66,6 +80,9 @@ export async function setPasswordWithLink(
     if (!(await trx.passwordLinks.consume(token, now))) return false;
     await trx.users.setPasswordHash(state.user.id, hash, now);
     await trx.sessions.deleteAllForUser(state.user.id);
+    await audit(trx, now, { actor: state.user, client }, 'password_set_with_link', state.user, {
+      purpose: state.purpose,
+    });
     return true;
   });
   return spent ? { ok: true, user: state.user } : { ok: false, link: 'used' };

@@ -2,6 +2,7 @@
 import { changeRequirement, type AfterDeadline, type RequirementChange } from '../domain/enforcement.js';
 import type { Organisation } from '../domain/organisations.js';
 import type { Tenant } from '../store/tenant.js';
+import { audit, type AuditContext } from './audit.js';
 import type { Deps } from './deps.js';
 
 export type ChangeRequirement = { ok: true } | { ok: false; reason: 'locked' | 'start_in_past' };
@@ -10,6 +11,7 @@ export async function changeOrganisationRequirement(
   deps: Deps,
   tenant: Tenant,
   organisation: Organisation,
+  context: AuditContext,
   change: RequirementChange,
 ): Promise<ChangeRequirement> {
   const now = deps.now();
@@ -17,13 +19,25 @@ export async function changeOrganisationRequirement(
   if (!decision.ok) return decision;
   // The store re-checks "not yet active" in the same statement, against a race with the start.
   const written = await tenant.organisation.setRequireAllFrom(decision.requireAllFrom, now);
-  return written ? { ok: true } : { ok: false, reason: 'locked' };
+  if (!written) return { ok: false, reason: 'locked' };
+  await audit(tenant, now, context, 'organisation_requirement_changed', null, {
+    from: organisation.policy.requireAllFrom?.toISOString() ?? null,
+    to: decision.requireAllFrom?.toISOString() ?? null,
+  });
+  return { ok: true };
 }
 
-export async function setAfterDeadline(tenant: Tenant, choice: AfterDeadline): Promise<void> {
+export async function setAfterDeadline(
+  deps: Deps,
+  tenant: Tenant,
+  context: AuditContext,
+  choice: AfterDeadline,
+): Promise<void> {
   await tenant.organisation.setAfterDeadline(choice);
+  await audit(tenant, deps.now(), context, 'after_deadline_changed', null, { to: choice });
 }
 
-export async function setTimeZone(tenant: Tenant, timeZone: string): Promise<void> {
+export async function setTimeZone(deps: Deps, tenant: Tenant, context: AuditContext, timeZone: string): Promise<void> {
   await tenant.organisation.setTimeZone(timeZone);
+  await audit(tenant, deps.now(), context, 'time_zone_changed', null, { to: timeZone });
 }

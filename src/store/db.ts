@@ -2,26 +2,135 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Migration, type Transaction } from 'kysely';
+import {
+  DEFAULT_MIGRATION_LOCK_TABLE,
+  DEFAULT_MIGRATION_TABLE,
+  Kysely,
+  Migrator,
+  PostgresDialect,
+  SqliteDialect,
+  sql,
+  type DatabaseIntrospector,
+  type DatabaseMetadata,
+  type Migration,
+  type SchemaMetadata,
+  type TableMetadata,
+  type Transaction,
+} from 'kysely';
 import pg from 'pg';
 import * as initial from './migrations/001-initial.js';
+import * as security from './migrations/002-security.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
 export type Executor = Kysely<Database> | Transaction<Database>;
 
-export type DatabaseLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string };
+export const DEFAULT_POOL_SIZE = 10;
 
-export function databaseLocationOf(url: string): DatabaseLocation {
-  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url };
+/** `poolSize`: the most connections one instance opens to PostgreSQL. */
+export type DatabaseLocation = { kind: 'sqlite'; path: string } | { kind: 'postgres'; url: string; poolSize?: number };
+
+export function databaseLocationOf(url: string, poolSize = DEFAULT_POOL_SIZE): DatabaseLocation {
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url, poolSize };
   return { kind: 'sqlite', path: url.replace(/^sqlite:/, '') };
+}
+
+interface ColumnRow {
+  table: string;
+  kind: string;
+  schema: string;
+  column: string;
+  type: string;
+  type_schema: string;
+  not_null: boolean;
+  has_default: boolean;
+  auto_incrementing: boolean;
+}
+
+/**
+ * Kysely's PostgreSQL introspection, which its Migrator uses to see whether its own tables
+ * exist, reads every schema of the database and calls functions on their names: slow on a
+ * shared database, and failing when another schema is dropped meanwhile. Twofold's looks
+ * at its own schema only.
+ */
+class OwnSchemaIntrospector implements DatabaseIntrospector {
+  constructor(private readonly db: Kysely<unknown>) {}
+
+  async getSchemas(): Promise<SchemaMetadata[]> {
+    const { rows } = await sql<SchemaMetadata>`select nspname as name from pg_catalog.pg_namespace`.execute(this.db);
+    return rows;
+  }
+
+  async getTables(options = { withInternalKyselyTables: false }): Promise<TableMetadata[]> {
+    const { rows } = await sql<ColumnRow>`
+      select c.relname as table, c.relkind as kind, ns.nspname as schema, a.attname as column,
+        t.typname as type, tns.nspname as type_schema, a.attnotnull as not_null, a.atthasdef as has_default,
+        (a.attidentity <> '' or coalesce(pg_get_expr(d.adbin, d.adrelid) like 'nextval(%', false)) as auto_incrementing
+      from pg_catalog.pg_class c
+        join pg_catalog.pg_namespace ns on ns.oid = c.relnamespace
+        join pg_catalog.pg_attribute a on a.attrelid = c.oid
+        join pg_catalog.pg_type t on t.oid = a.atttypid
+        join pg_catalog.pg_namespace tns on tns.oid = t.typnamespace
+        left join pg_catalog.pg_attrdef d on d.adrelid = c.oid and d.adnum = a.attnum
+      where ns.nspname = current_schema() and c.relkind in ('r', 'v', 'p') and a.attnum > 0 and not a.attisdropped
+      order by c.relname, a.attnum`.execute(this.db);
+    const internal = [DEFAULT_MIGRATION_TABLE, DEFAULT_MIGRATION_LOCK_TABLE];
+    const tables = new Map<string, TableMetadata>();
+    for (const row of rows) {
+      if (!options.withInternalKyselyTables && internal.includes(row.table)) continue;
+      let table = tables.get(row.table);
+      if (table === undefined) {
+        table = { name: row.table, isView: row.kind === 'v', schema: row.schema, columns: [] };
+        tables.set(row.table, table);
+      }
+      table.columns.push({
+        name: row.column,
+        dataType: row.type,
+        dataTypeSchema: row.type_schema,
+        isNullable: !row.not_null,
+        hasDefaultValue: row.has_default,
+        isAutoIncrementing: row.auto_incrementing,
+      });
+    }
+    return [...tables.values()];
+  }
+
+  async getMetadata(options?: { withInternalKyselyTables: boolean }): Promise<DatabaseMetadata> {
+    return { tables: await this.getTables(options) };
+  }
+}
+
+class PostgresInOneSchemaDialect extends PostgresDialect {
+  override createIntrospector(db: Kysely<unknown>): DatabaseIntrospector {
+    return new OwnSchemaIntrospector(db);
+  }
+}
+
+/** The databases openDatabase opened on PostgreSQL, which migrate in their own schema. */
+const onPostgres = new WeakSet<Db>();
+/** Their pools, for the metrics. */
+const pools = new WeakMap<Db, pg.Pool>();
+
+/** How a database's connections are used: a PostgreSQL pool's counts, or SQLite's one connection. */
+export type ConnectionUse =
+  { kind: 'postgres'; open: number; idle: number; waiting: number } | { kind: 'sqlite'; open: 1 };
+
+export function connectionUseOf(db: Db): ConnectionUse {
+  const pool = pools.get(db);
+  if (pool === undefined) return { kind: 'sqlite', open: 1 };
+  return { kind: 'postgres', open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }
 
 export function openDatabase(location: DatabaseLocation): Db {
   if (location.kind === 'postgres') {
-    return new Kysely<Database>({
-      dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: location.url, max: 10 }) }),
-    });
+    const pool = new pg.Pool({ connectionString: location.url, max: location.poolSize ?? DEFAULT_POOL_SIZE });
+    // A connection lost while idle (a server restart, a network cut) is dropped by the pool
+    // and the next query opens another; unheard, the event would end the process.
+    pool.on('error', () => {});
+    const db = new Kysely<Database>({ dialect: new PostgresInOneSchemaDialect({ pool }) });
+    onPostgres.add(db);
+    pools.set(db, pool);
+    return db;
   }
   if (location.path !== ':memory:') mkdirSync(dirname(location.path), { recursive: true });
   const sqlite = new SQLite(location.path);
@@ -32,10 +141,60 @@ export function openDatabase(location: DatabaseLocation): Db {
   return new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
 
-const MIGRATIONS: Record<string, Migration> = { '001-initial': initial };
+const MIGRATIONS: Record<string, Migration> = { '001-initial': initial, '002-security': security };
 
+/** PostgreSQL aborted a transaction that conflicted with a concurrent one: running it again is the remedy. */
+function isSerializationFailure(error: unknown): boolean {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+  return code === '40001' || code === '40P01';
+}
+
+const TRANSACTION_ATTEMPTS = 10;
+
+/**
+ * Runs `work` in a transaction that behaves as on SQLite, where transactions run one at a
+ * time: on PostgreSQL it is SERIALIZABLE (READ COMMITTED would let two transactions each
+ * check a rule, such as "not the last device", and both act on it), and run again when
+ * PostgreSQL aborts it for a conflict with a concurrent one. `work` may therefore run more
+ * than once: it must only use the database and return what it found.
+ */
+export async function inTransaction<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  if (!onPostgres.has(db)) return db.transaction().execute(work);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.transaction().setIsolationLevel('serializable').execute(work);
+    } catch (error) {
+      if (attempt >= TRANSACTION_ATTEMPTS || !isSerializationFailure(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
+    }
+  }
+}
+
+/**
+ * On PostgreSQL, the schema Twofold's tables go in: the first existing one of the
+ * connection's search_path ("public" unless the URL sets `options=-c search_path=...`).
+ */
+async function postgresSchemaOf(db: Db): Promise<string> {
+  const { rows } = await sql<{ schema: string | null }>`select current_schema() as schema`.execute(db);
+  const schema = rows[0]?.schema ?? null;
+  if (schema === null) {
+    throw new Error('no schema of the PostgreSQL search_path exists: create the schema the database URL names first');
+  }
+  return schema;
+}
+
+/**
+ * Runs the migrations not yet run. On PostgreSQL, instances starting at once take turns
+ * under an advisory lock, and the pending migrations run in one transaction.
+ */
 export async function migrateToLatest(db: Db): Promise<void> {
-  const migrator = new Migrator({ db, provider: { getMigrations: () => Promise.resolve(MIGRATIONS) } });
+  // Unless told its schema, Kysely's Migrator takes a kysely_migration table in ANY schema
+  // of the database for its own, and then fails to find it in the current one.
+  const migrator = new Migrator({
+    db,
+    provider: { getMigrations: () => Promise.resolve(MIGRATIONS) },
+    migrationTableSchema: onPostgres.has(db) ? await postgresSchemaOf(db) : undefined,
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');
   if (error !== undefined || failed !== undefined) {

@@ -29,6 +29,13 @@ export interface UsersTable {
   set_up_at_next_login: number;
   created_at: string;
   updated_at: string;
+  /** Wrong codes in a row on any path (login, device confirmation, step-up). */
+  code_failures: number;
+  code_failed_at: string | null;
+  code_locked_until: string | null;
+  /** Before this moment no code is checked (the growing wait after wrong codes). */
+  code_next_try_at: string | null;
+  notices_seen_at: string | null;
 }
 
 export interface DevicesTable {
@@ -53,6 +60,31 @@ export interface SessionsTable {
   last_seen_at: string;
   expires_at: string;
   code_failures: number;
+  ip: string | null;
+  user_agent: string | null;
+  /** When a password and (for enrolled users) a code were last given in this session. */
+  verified_at: string | null;
+}
+
+export interface LoginThrottlesTable {
+  key: string;
+  failures: number;
+  last_failure_at: string;
+  blocked_until: string;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  organisation_id: string;
+  at: string;
+  action: string;
+  actor_id: string | null;
+  actor_email: string | null;
+  subject_id: string | null;
+  subject_email: string | null;
+  ip: string | null;
+  user_agent: string | null;
+  detail: string;
 }
 
 export interface PasswordLinksTable {
@@ -77,6 +109,8 @@ export interface Database {
   sessions: SessionsTable;
   password_links: PasswordLinksTable;
   twofold_meta: MetaTable;
+  login_throttles: LoginThrottlesTable;
+  audit_events: AuditEventsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

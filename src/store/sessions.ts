@@ -1,8 +1,10 @@
 // Sessions. The cookie carries a random token; the table keeps only its SHA-256, so a
 // copy of the database opens no session.
 import { createHash, randomBytes } from 'node:crypto';
+import type { ClientInfo } from '../domain/audit.js';
 import type { Executor } from './db.js';
-import { iso } from './rows.js';
+import { dateOrNull, iso } from './rows.js';
+import type { SessionRow } from './schema.js';
 
 /** code: password given, code awaited. setup: password given, must link a device. */
 export type SessionStage = 'code' | 'setup' | 'signed_in';
@@ -16,6 +18,9 @@ export interface Session {
   lastSeenAt: Date;
   expiresAt: Date;
   codeFailures: number;
+  client: ClientInfo;
+  /** When a password and (for enrolled users) a code were last given in this session. */
+  verifiedAt: Date | null;
 }
 
 export function newSessionToken(): string {
@@ -31,9 +36,8 @@ function isStage(value: string): value is SessionStage {
 }
 
 /** Instance-wide: a request's cookie is all there is before the organisation is known. */
-export async function findSessionByToken(db: Executor, token: string): Promise<Session | null> {
-  const row = await db.selectFrom('sessions').selectAll().where('id', '=', hashToken(token)).executeTakeFirst();
-  if (!row || !isStage(row.stage)) return null;
+function sessionFromRow(row: SessionRow): Session | null {
+  if (!isStage(row.stage)) return null;
   return {
     id: row.id,
     organisationId: row.organisation_id,
@@ -43,7 +47,14 @@ export async function findSessionByToken(db: Executor, token: string): Promise<S
     lastSeenAt: new Date(row.last_seen_at),
     expiresAt: new Date(row.expires_at),
     codeFailures: row.code_failures,
+    client: { ip: row.ip ?? '', userAgent: row.user_agent ?? '' },
+    verifiedAt: dateOrNull(row.verified_at),
   };
+}
+
+export async function findSessionByToken(db: Executor, token: string): Promise<Session | null> {
+  const row = await db.selectFrom('sessions').selectAll().where('id', '=', hashToken(token)).executeTakeFirst();
+  return row ? sessionFromRow(row) : null;
 }
 
 export async function deleteSessionById(db: Executor, id: string): Promise<void> {
@@ -53,7 +64,14 @@ export async function deleteSessionById(db: Executor, id: string): Promise<void>
 export function sessionsRepository(db: Executor, organisationId: string) {
   return {
     /** Returns the token for the cookie. */
-    async create(userId: string, stage: SessionStage, now: Date, expiresAt: Date): Promise<string> {
+    async create(
+      userId: string,
+      stage: SessionStage,
+      now: Date,
+      expiresAt: Date,
+      client: ClientInfo,
+      verifiedAt: Date | null,
+    ): Promise<string> {
       const token = newSessionToken();
       await db
         .insertInto('sessions')
@@ -66,9 +84,34 @@ export function sessionsRepository(db: Executor, organisationId: string) {
           last_seen_at: iso(now),
           expires_at: iso(expiresAt),
           code_failures: 0,
+          ip: client.ip,
+          user_agent: client.userAgent.slice(0, 300),
+          verified_at: verifiedAt === null ? null : iso(verifiedAt),
         })
         .execute();
       return token;
+    },
+
+    async markVerified(sessionId: string, now: Date): Promise<void> {
+      await db
+        .updateTable('sessions')
+        .set({ verified_at: iso(now) })
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', sessionId)
+        .execute();
+    },
+
+    /** Signed-in sessions of a user, newest first. */
+    async signedInOf(userId: string): Promise<Session[]> {
+      const rows = await db
+        .selectFrom('sessions')
+        .selectAll()
+        .where('organisation_id', '=', organisationId)
+        .where('user_id', '=', userId)
+        .where('stage', '=', 'signed_in')
+        .orderBy('created_at', 'desc')
+        .execute();
+      return rows.map(sessionFromRow).filter((s): s is Session => s !== null);
     },
 
     async touch(sessionId: string, now: Date): Promise<void> {
@@ -82,17 +125,13 @@ export function sessionsRepository(db: Executor, organisationId: string) {
 
     /** Counts a wrong code against a pending login; returns the new count. */
     async recordCodeFailure(sessionId: string): Promise<number> {
-      await db
+      // One statement: a count read separately could include a concurrent failure's.
+      const row = await db
         .updateTable('sessions')
         .set((eb) => ({ code_failures: eb('code_failures', '+', 1) }))
         .where('organisation_id', '=', organisationId)
         .where('id', '=', sessionId)
-        .execute();
-      const row = await db
-        .selectFrom('sessions')
-        .select('code_failures')
-        .where('organisation_id', '=', organisationId)
-        .where('id', '=', sessionId)
+        .returning('code_failures')
         .executeTakeFirst();
       return row?.code_failures ?? Number.POSITIVE_INFINITY;
     },

@@ -2,7 +2,8 @@
 import { sql } from 'kysely';
 import type { Role, Status, User } from '../domain/users.js';
 import type { Executor } from './db.js';
-import { iso, isoOrNull, searchKeyOf, userFromRow } from './rows.js';
+import type { CodeAttempts } from '../domain/code-attempts.js';
+import { dateOrNull, iso, isoOrNull, searchKeyOf, userFromRow } from './rows.js';
 
 export interface NewUser {
   id: string;
@@ -21,6 +22,10 @@ export interface UserListing {
 
 export const USERS_PAGE_SIZE = 25;
 
+/**
+ * For `like ... escape ?`: the escape character goes as a parameter, since a '\\' literal in
+ * the SQL breaks on PostgreSQL when standard_conforming_strings is off.
+ */
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
@@ -52,6 +57,11 @@ export function usersRepository(db: Executor, organisationId: string) {
           set_up_at_next_login: 0,
           created_at: iso(user.now),
           updated_at: iso(user.now),
+          code_failures: 0,
+          code_failed_at: null,
+          code_locked_until: null,
+          code_next_try_at: null,
+          notices_seen_at: null,
         })
         .execute();
     },
@@ -109,6 +119,100 @@ export function usersRepository(db: Executor, organisationId: string) {
         .execute();
     },
 
+    async codeAttemptsOf(id: string): Promise<CodeAttempts> {
+      const row = await inOrganisation()
+        .select(['code_failures', 'code_failed_at', 'code_locked_until', 'code_next_try_at'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      return {
+        failures: row.code_failures,
+        lastFailureAt: dateOrNull(row.code_failed_at),
+        lockedUntil: dateOrNull(row.code_locked_until),
+        nextTryAt: dateOrNull(row.code_next_try_at),
+      };
+    },
+
+    /**
+     * Counts a code attempt before it is checked, in one statement, unless the second
+     * factor is locked. Returns the attempt's number in the run of wrong codes, or null
+     * when locked.
+     */
+    async countCodeAttempt(id: string, now: Date): Promise<number | null> {
+      const row = await db
+        .updateTable('users')
+        .set((eb) => ({ code_failures: eb('code_failures', '+', 1) }))
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', id)
+        .where((eb) => eb.or([eb('code_locked_until', 'is', null), eb('code_locked_until', '<=', iso(now))]))
+        .returning('code_failures')
+        .executeTakeFirst();
+      return row?.code_failures ?? null;
+    },
+
+    /** Takes back an attempt refused unchecked, or a replayed code (no guess). */
+    async uncountCodeAttempt(id: string): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({ code_failures: sql<number>`case when code_failures > 0 then code_failures - 1 else 0 end` })
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', id)
+        .execute();
+    },
+
+    /** Claims the one try allowed once the wait is over: true for exactly one caller. */
+    async claimCodeTry(id: string, now: Date, nextTryAt: Date): Promise<boolean> {
+      const result = await db
+        .updateTable('users')
+        .set({ code_next_try_at: iso(nextTryAt) })
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', id)
+        .where((eb) => eb.or([eb('code_next_try_at', 'is', null), eb('code_next_try_at', '<=', iso(now))]))
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+
+    async recordCodeFailureTime(id: string, now: Date): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({ code_failed_at: iso(now) })
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async lockSecondFactor(id: string, until: Date): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({ code_locked_until: iso(until) })
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', id)
+        .execute();
+    },
+
+    /** After an accepted code or an admin's unlock. */
+    async clearCodeFailures(id: string): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({ code_failures: 0, code_failed_at: null, code_locked_until: null, code_next_try_at: null })
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', id)
+        .execute();
+    },
+
+    async noticesSeenAt(id: string): Promise<Date | null> {
+      const row = await inOrganisation().select('notices_seen_at').where('id', '=', id).executeTakeFirst();
+      return dateOrNull(row?.notices_seen_at ?? null);
+    },
+
+    async markNoticesSeen(id: string, at: Date): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({ notices_seen_at: iso(at) })
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', id)
+        .execute();
+    },
+
     async passwordHashOf(id: string): Promise<string | null> {
       const row = await inOrganisation().select('password_hash').where('id', '=', id).executeTakeFirst();
       return row?.password_hash ?? null;
@@ -117,7 +221,7 @@ export function usersRepository(db: Executor, organisationId: string) {
     /** One page of users matching `search` (name or email), with their confirmed device counts. */
     async list(search: string, page: number): Promise<{ rows: UserListing[]; total: number }> {
       const pattern = `%${escapeLike(search.trim().toLowerCase())}%`;
-      const matching = inOrganisation().where(sql<boolean>`search_key like ${pattern} escape '\\'`);
+      const matching = inOrganisation().where(sql<boolean>`search_key like ${pattern} escape ${'\\'}`);
       const counted = await matching
         .select((eb) => eb.fn.countAll<number | string>().as('total'))
         .executeTakeFirstOrThrow();

@@ -5,15 +5,19 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
 import fastifyHelmet from '@fastify/helmet';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { WrongSecretKeyError } from '../domain/secret-box.js';
 import type { Deps } from '../services/deps.js';
-import { authPlugin } from './plugins/auth.js';
+import { createMetrics } from './metrics.js';
+import { authPlugin, type Access } from './plugins/auth.js';
+import { operationsPlugin, requestIdOf } from './plugins/operations.js';
 import { cookieNamesFor, renderError, type CookieNames } from './respond.js';
 import { accountRoutes } from './routes/account.js';
+import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminPolicyRoutes } from './routes/admin-policy.js';
 import { adminUserRoutes } from './routes/admin-users.js';
 import { loginRoutes } from './routes/login.js';
+import { sessionRoutes } from './routes/sessions.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
 
 export interface AppOptions {
@@ -21,13 +25,40 @@ export interface AppOptions {
   publicUrl: string;
   secureCookies: boolean;
   trustProxy: boolean;
-  logger: FastifyServerOptions['logger'];
+  /** false for none, or pino options; set-password tokens are always kept out of it. */
+  logger: false | { level: string; stream?: { write(line: string): void } };
+  /** Serve Prometheus metrics at /metrics (TWOFOLD_METRICS); without it /metrics is not found. */
+  metrics?: boolean;
+}
+
+/** Set-password tokens travel in the path: the log never sees them. */
+function requestForLog(request: { method: string; url: string; id?: string }) {
+  return { method: request.method, url: request.url.replace(/\/set-password\/[^/?#]+/, '/set-password/[redacted]') };
+}
+
+/** Every route and who it admits, for the authorization matrix test. */
+export interface RouteInfo {
+  method: string;
+  url: string;
+  access: Access;
+  stepUp: boolean;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    twofold: { deps: Deps; cookies: CookieNames; publicUrl: string };
+    twofold: { deps: Deps; cookies: CookieNames; publicUrl: string; routes: RouteInfo[] };
   }
+}
+
+const PLAIN_BAD_REQUEST =
+  '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Bad request · Twofold</title></head>' +
+  '<body><main><h1>Bad request</h1><p>This address cannot be understood. <a href="/">Go to the start page</a></p></main></body></html>';
+
+function holdsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(holdsNul);
+  if (value !== null && typeof value === 'object') return Object.values(value).some(holdsNul);
+  return false;
 }
 
 /** Form posts are small; anything larger is refused with 413 before it is parsed. */
@@ -40,15 +71,38 @@ function keyFor(secretKey: Buffer, purpose: string): string {
 
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: options.logger,
+    logger: options.logger === false ? false : { ...options.logger, serializers: { req: requestForLog } },
+    genReqId: requestIdOf,
     trustProxy: options.trustProxy,
     bodyLimit: BODY_LIMIT_BYTES,
-    routerOptions: { ignoreTrailingSlash: true },
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
+    // A path Fastify cannot route (bad percent-encoding, an overlong parameter) gets a plain
+    // HTML answer like every other error, never Fastify's JSON.
+    frameworkErrors: (error, _request, reply: FastifyReply) => {
+      const status =
+        error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
+      void reply.code(status).type('text/html; charset=utf-8').send(PLAIN_BAD_REQUEST);
+    },
   });
   const cookies = cookieNamesFor(options.secureCookies);
-  app.decorate('twofold', { deps: options.deps, cookies, publicUrl: options.publicUrl });
+  const routes: RouteInfo[] = [];
+  const metrics = options.metrics === true ? createMetrics(options.deps.db, options.deps.events) : null;
+  const deps = metrics === null ? options.deps : { ...options.deps, events: metrics.events };
+  app.decorate('twofold', { deps, cookies, publicUrl: options.publicUrl, routes });
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) {
+      routes.push({
+        method,
+        url: route.url,
+        access: route.config?.access ?? 'signed_in',
+        stepUp: route.config?.stepUp !== undefined,
+      });
+    }
+  });
 
-  await app.register(fastifyCookie, { secret: keyFor(options.deps.secretKey, 'cookie signing') });
+  // The first secret signs, every one verifies: signed cookies survive a key rotation.
+  const { current, previous } = options.deps.secretKey;
+  await app.register(fastifyCookie, { secret: [current, ...previous].map((key) => keyFor(key, 'cookie signing')) });
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
   await app.register(fastifyHelmet, {
     contentSecurityPolicy: {
@@ -69,6 +123,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(authPlugin);
 
   // Every form post carries the CSRF token; the check needs the parsed body.
+  // No form field, query or path parameter may carry a NUL: PostgreSQL refuses it in text.
+  app.addHook('preValidation', (request, _reply, done) => {
+    if ([request.body, request.query, request.params].some(holdsNul)) {
+      done(Object.assign(new Error('a NUL character in the request'), { statusCode: 400, validation: [] }));
+    } else done();
+  });
+
   app.addHook('preHandler', (request, reply, done) => {
     if (request.method === 'POST') app.csrfProtection(request, reply, done);
     else done();
@@ -82,7 +143,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get('/static/app.css', { config: { access: 'asset' } }, async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
   );
-  app.get('/healthz', { config: { access: 'asset' } }, async () => ({ status: 'ok' }));
 
   // Set before the routes are registered, so every route's context inherits them.
   app.setNotFoundHandler((request, reply) =>
@@ -114,11 +174,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         : 'Something went wrong on our side. Try again in a moment.';
     return renderError(request, reply, 500, 'Something went wrong', message);
   });
+  await app.register(operationsPlugin, { metrics });
   await app.register(loginRoutes);
   await app.register(twoFactorRoutes);
   await app.register(accountRoutes);
+  await app.register(sessionRoutes);
   await app.register(adminUserRoutes);
   await app.register(adminPolicyRoutes);
+  await app.register(adminAuditRoutes);
 
   return app;
 }

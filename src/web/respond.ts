@@ -1,5 +1,7 @@
 // Rendering pages and carrying a message across a redirect.
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { ClientInfo } from '../domain/audit.js';
+import type { User } from '../domain/users.js';
 import { daysLeft } from '../domain/enforcement.js';
 import { formatDateTime } from '../domain/time-zones.js';
 import { html, type Html } from './views/html.js';
@@ -45,6 +47,17 @@ function takeFlash(request: FastifyRequest, reply: FastifyReply): string | null 
   reply.clearCookie(names.flash, cookieOptions(names));
   const unsigned = request.unsignCookie(raw);
   return unsigned.valid ? unsigned.value : null;
+}
+
+export function clientOf(request: FastifyRequest): ClientInfo {
+  return { ip: request.ip, userAgent: String(request.headers['user-agent'] ?? '').slice(0, 300) };
+}
+
+/** Who acts, from where: for the audit log of an admin's change. */
+export function contextOf(request: FastifyRequest): { actor: User; client: ClientInfo } {
+  const actor = request.auth?.user;
+  if (actor === undefined) throw new Error(`route ${request.routeOptions.url ?? ''} needs a signed-in actor`);
+  return { actor, client: clientOf(request) };
 }
 
 export function timeZoneOf(request: FastifyRequest): string {

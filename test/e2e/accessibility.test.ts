@@ -229,6 +229,8 @@ describe('accessibility and layout of every page', () => {
     await signInWithCode(admin, world, ada.email, ada.password, adaSecret);
     await follow(admin, 'Users');
     await check(admin, 'users-list-overdue', '/admin/users');
+    await follow(admin, 'Audit log');
+    await check(admin, 'audit-log', '/admin/audit');
     await follow(admin, 'Manage 2FA');
     await check(admin, 'manage-2fa-active', '/admin/2fa');
     await visit(admin, '/no-such-page');

@@ -6,6 +6,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Secret } from 'otpauth';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
+import { keyringOf } from '../../src/domain/secret-box.js';
 import { codeAt, timeStepAt } from '../../src/domain/totp.js';
 import type { Deps } from '../../src/services/deps.js';
 import { migrateToLatest, openDatabase } from '../../src/store/db.js';
@@ -41,7 +42,7 @@ export async function serveWorld(): Promise<ServedWorld> {
   const deps: Deps = {
     db,
     now: clock.now,
-    secretKey: TEST_KEY,
+    secretKey: keyringOf(TEST_KEY),
     sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
   };
   const port = await freePort();

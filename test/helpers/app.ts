@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { hashPassword } from '../../src/domain/passwords.js';
-import { sealSecret } from '../../src/domain/secret-box.js';
+import { keyringOf, sealSecret } from '../../src/domain/secret-box.js';
 import { newTotpSecret, timeStepAt } from '../../src/domain/totp.js';
 import { emailKey, type Role } from '../../src/domain/users.js';
 import type { Deps } from '../../src/services/deps.js';
@@ -11,6 +11,7 @@ import { migrateToLatest, openDatabase, type DatabaseLocation, type Db } from '.
 import { insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { buildApp } from '../../src/web/app.js';
+import { openTestDatabase } from './databases.js';
 
 export const TEST_KEY = Buffer.alloc(32, 7);
 export const START = new Date('2026-11-22T12:00:00.000Z');
@@ -41,19 +42,18 @@ export interface TestWorld {
   clock: TestClock;
 }
 
-/** The databases the suites run against: SQLite always, PostgreSQL when configured. */
-export function testDatabase(): DatabaseLocation {
-  return { kind: 'sqlite', path: ':memory:' };
-}
-
-export async function buildWorld(t: TestContext, location: DatabaseLocation = testDatabase()): Promise<TestWorld> {
-  const db = openDatabase(location);
-  await migrateToLatest(db);
+/**
+ * The app on a database of its own: SQLite in memory, or in the PostgreSQL pass of
+ * `npm test` a new schema (see databases.ts); or on `location` when given.
+ */
+export async function buildWorld(t: TestContext, location?: DatabaseLocation): Promise<TestWorld> {
+  const database = location === undefined ? await openTestDatabase() : await openMigrated(location);
+  const { db } = database;
   const clock = frozenClock();
   const deps: Deps = {
     db,
     now: clock.now,
-    secretKey: TEST_KEY,
+    secretKey: keyringOf(TEST_KEY),
     sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
   };
   const app = await buildApp({
@@ -65,9 +65,15 @@ export async function buildWorld(t: TestContext, location: DatabaseLocation = te
   });
   t.after(async () => {
     await app.close();
-    await db.destroy();
+    await database.close();
   });
   return { app, db, deps, clock };
+}
+
+async function openMigrated(location: DatabaseLocation): Promise<{ db: Db; close(): Promise<void> }> {
+  const db = openDatabase(location);
+  await migrateToLatest(db);
+  return { db, close: () => db.destroy() };
 }
 
 export async function makeOrganisation(

@@ -93,7 +93,7 @@ test('changing the password needs the current one, a long enough new one, typed 
   assert.equal(await tenantOf(world, org).users.passwordHashOf(user.id), hashBefore);
 });
 
-test('a changed password ends the other sessions, keeps this one and leaves the devices alone', async (t) => {
+test('a changed password ends every session, carries on in a new one and leaves the devices alone', async (t) => {
   const world = await buildWorld(t);
   const { org, user, secret, client } = await userSignedIn(world, { withDevice: true });
   assert.ok(secret);
@@ -102,6 +102,8 @@ test('a changed password ends the other sessions, keeps this one and leaves the 
   await pending.signIn(user.email, user.password);
   assert.equal((await sessionsOf(world, user.id)).length, 3);
   const devicesBefore = await devicesOf(world, org, user.id);
+  const oldToken = client.cookie(SESSION_COOKIE);
+  assert.ok(oldToken);
 
   await client.get('/account/password');
   const done = await client.post('/account/password', {
@@ -111,10 +113,15 @@ test('a changed password ends the other sessions, keeps this one and leaves the 
   });
   assert.equal(done.status, 303);
   assert.equal(done.location, '/account');
+  const newToken = client.cookie(SESSION_COOKIE);
+  assert.ok(newToken);
+  assert.notEqual(newToken, oldToken);
   const account = await client.get('/account');
   assert.equal(account.status, 200);
-  assert.equal(flashOn(account), 'Your password is changed.');
+  assert.equal(flashOn(account), 'Your password is changed. You are signed out everywhere else.');
 
+  // This browser's old session ended too: a copy of its cookie opens nothing.
+  assert.equal((await getWithSession(world, '/account', oldToken)).headers.location, '/login');
   assert.equal((await elsewhere.get('/account')).location, '/login');
   assert.equal((await pending.get('/login/code')).location, '/login');
   assert.equal((await sessionsOf(world, user.id)).length, 1);

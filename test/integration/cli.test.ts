@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import { verifyPassword } from '../../src/domain/passwords.js';
-import { newSecretKeyText, parseSecretKey } from '../../src/domain/secret-box.js';
+import { keyringOf, newSecretKeyText, parseSecretKey } from '../../src/domain/secret-box.js';
 import { ensureSecretKeyMatches } from '../../src/services/secret-key.js';
 import type { Role } from '../../src/domain/users.js';
 import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
@@ -373,8 +373,22 @@ test('user reset-2fa removes the devices, ends the sessions and asks for a new s
     await aConfirmedDevice(db, organisationId, aliceId);
     await aConfirmedDevice(db, organisationId, aliceId);
     await aConfirmedDevice(db, organisationId, bobId);
-    await tenant.sessions.create(aliceId, 'signed_in', NOW, new Date(NOW.getTime() + 3_600_000));
-    await tenant.sessions.create(bobId, 'signed_in', NOW, new Date(NOW.getTime() + 3_600_000));
+    await tenant.sessions.create(
+      aliceId,
+      'signed_in',
+      NOW,
+      new Date(NOW.getTime() + 3_600_000),
+      { ip: '127.0.0.1', userAgent: '' },
+      NOW,
+    );
+    await tenant.sessions.create(
+      bobId,
+      'signed_in',
+      NOW,
+      new Date(NOW.getTime() + 3_600_000),
+      { ip: '127.0.0.1', userAgent: '' },
+      NOW,
+    );
     return { organisationId, aliceId, bobId };
   });
 
@@ -423,7 +437,7 @@ test('a key other than the one the stored secrets were sealed with is refused, a
   const sealedWith = parseSecretKey(newSecretKeyText());
   assert.ok(sealedWith);
   const organisationId = await inDatabase(dataDir, async (db) => {
-    await ensureSecretKeyMatches(db, sealedWith);
+    await ensureSecretKeyMatches(db, keyringOf(sealedWith));
     const organisationId = await anOrganisation(db, 'Acme');
     await aConfirmedDevice(db, organisationId, await aUser(db, organisationId, 'alice@example.com', 'super_admin'));
     return organisationId;

@@ -6,6 +6,7 @@ import { buildWorld, linkDevice, makeOrganisation, makeUser, type TestWorld } fr
 import { Client, textOf } from '../helpers/client.js';
 import {
   devicesOf,
+  elementOn,
   flashOn,
   getWithSession,
   nextCode,
@@ -32,13 +33,23 @@ async function atCodeStep(world: TestWorld) {
 
 const NOT_RIGHT = 'The email address or password is not right.';
 
+/**
+ * Posts a wrong code, then lets a minute pass: from the third wrong code in a row the
+ * user must wait before the next code is even checked, and a minute covers that wait.
+ */
+async function wrongCode(world: TestWorld, client: Client) {
+  const page = await client.post('/login/code', { code: '000000' });
+  world.clock.advanceMinutes(1);
+  return page;
+}
+
 test('the sign-in page asks for email and password', async (t) => {
   const world = await buildWorld(t);
   const page = await new Client(world.app).get('/login');
   assert.equal(page.status, 200);
   assert.match(textOf(page.body), /Sign in/);
-  assert.match(page.body, /name="email"/);
-  assert.match(page.body, /name="password" type="password"/);
+  assert.equal(elementOn(page, 'input', { name: 'email' }).type, 'email');
+  assert.equal(elementOn(page, 'input', { name: 'password' }).type, 'password');
 });
 
 test('an unknown email and a wrong password get the same answer', async (t) => {
@@ -155,12 +166,12 @@ test('five wrong codes end the pending login: sign in again with the password', 
   const world = await buildWorld(t);
   const { org, user, client } = await atCodeStep(world);
   for (let tries = 1; tries <= 4; tries++) {
-    const page = await client.post('/login/code', { code: '000000' });
-    assert.equal(page.status, 400);
+    const page = await wrongCode(world, client);
+    assert.equal(page.status, 400, problemOn(page));
     const left = 5 - tries;
     assert.match(problemOn(page), new RegExp(`not right.*You have ${left} ${left === 1 ? 'try' : 'tries'} left`));
   }
-  const fifth = await client.post('/login/code', { code: '000000' });
+  const fifth = await wrongCode(world, client);
   assert.equal(fifth.status, 303);
   assert.equal(fifth.location, '/login');
   assert.equal(client.cookie(SESSION_COOKIE), undefined);
@@ -183,7 +194,7 @@ test("a device's wrong-code count keeps counting across a restarted login, and a
   const first = new Client(world.app);
   await first.signIn(user.email, user.password);
   await first.get('/login/code');
-  for (let i = 0; i < 5; i++) await first.post('/login/code', { code: '000000' });
+  for (let i = 0; i < 5; i++) await wrongCode(world, first);
   assert.deepEqual(await failed(), [
     ['Phone', 5],
     ['Tablet', 5],
@@ -192,11 +203,11 @@ test("a device's wrong-code count keeps counting across a restarted login, and a
   const second = new Client(world.app);
   await second.signIn(user.email, user.password);
   await second.get('/login/code');
-  const page = await second.post('/login/code', { code: '000000' });
+  const page = await wrongCode(world, second);
   assert.equal(page.status, 400);
   // A new login has its own five tries; the device remembers all of them.
   assert.match(problemOn(page), /You have 4 tries left/);
-  await second.post('/login/code', { code: '000000' });
+  await wrongCode(world, second);
   assert.deepEqual(await failed(), [
     ['Phone', 7],
     ['Tablet', 7],

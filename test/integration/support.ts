@@ -45,6 +45,28 @@ export async function signedIn(
   return client;
 }
 
+/**
+ * Gives the password again, and a code when a secret is given, on the confirm-identity
+ * step: adding or removing a device and changing the password ask for it once the sign-in
+ * (or the last confirmation) is more than ten minutes old. Ends at `next`.
+ */
+export async function confirmIdentity(
+  world: TestWorld,
+  client: Client,
+  next: string,
+  secret?: Uint8Array,
+  password = PASSWORD,
+): Promise<void> {
+  const form = await client.get(`/confirm-identity?${new URLSearchParams({ next }).toString()}`);
+  assert.equal(form.status, 200, textOf(form.body));
+  const done = await client.post(
+    '/confirm-identity',
+    secret === undefined ? { next, password } : { next, password, code: nextCode(world, secret) },
+  );
+  assert.equal(done.status, 303, textOf(done.body));
+  assert.equal(done.location, next);
+}
+
 /** The text of the page's alert or field error, where forms say what is wrong. */
 export function problemOn(page: Page): string {
   const parts = [...page.body.matchAll(/<(?:div|p) class="(?:error-summary|error)"[^>]*>([\s\S]*?)<\/(?:div|p)>/g)];
@@ -75,9 +97,51 @@ export function rowClassWith(page: Page, needle: string): string | null {
   return null;
 }
 
+/** An element's attributes as a browser reads them: values unescaped, a bare attribute as ''. */
+export type Attributes = Record<string, string>;
+
+function unescapeAttribute(value: string): string {
+  return value
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+}
+
+/** The attributes of every `<tag>` on the page, whatever their order and line breaks. */
+export function elementsOn(page: Page, tag: string): Attributes[] {
+  return [...page.body.matchAll(new RegExp(`<${tag}\\b([^>]*)>`, 'gi'))].map((element) => {
+    const attributes: Attributes = {};
+    for (const [, name, value] of (element[1] ?? '').matchAll(/([^\s"'=/>]+)(?:\s*=\s*"([^"]*)")?/g)) {
+      if (name !== undefined) attributes[name.toLowerCase()] = unescapeAttribute(value ?? '');
+    }
+    return attributes;
+  });
+}
+
+/** The one `<tag>` whose attributes include all of `having`; fails unless there is exactly one. */
+export function elementOn(page: Page, tag: string, having: Attributes): Attributes {
+  const all = elementsOn(page, tag);
+  const found = all.filter((attributes) => Object.entries(having).every(([name, value]) => attributes[name] === value));
+  const [only] = found;
+  assert.ok(
+    only !== undefined && found.length === 1,
+    `expected one <${tag}> with ${JSON.stringify(having)}, found ${found.length} among ${JSON.stringify(all)}`,
+  );
+  return only;
+}
+
+/** The values of the ticked radio buttons or checkboxes called `name`. */
+export function checkedValues(page: Page, name: string): string[] {
+  return elementsOn(page, 'input')
+    .filter((input) => input.name === name && 'checked' in input)
+    .map((input) => input.value ?? '');
+}
+
 /** The secret the confirmation step shows for typing, as the bytes an app would keep. */
 export function secretShownOn(page: Page): { typed: string; bytes: Uint8Array } {
-  const m = /<code id="secret"[^>]*>([\s\S]*?)<\/code>/.exec(page.body);
+  const m = /<code\b[^>]*\bid="secret"[^>]*>([\s\S]*?)<\/code\s*>/.exec(page.body);
   assert.ok(m?.[1], 'the page shows no secret');
   const typed = textOf(m[1]);
   return { typed, bytes: Secret.fromBase32(typed.replace(/ /g, '')).bytes };

@@ -6,6 +6,7 @@ import { buildWorld, linkDevice, makeOrganisation, makeUser, type TestWorld } fr
 import { Client, textOf, type Page } from '../helpers/client.js';
 import {
   devicesOf,
+  elementOn,
   flashOn,
   minutesFromNow,
   nextCode,
@@ -92,7 +93,9 @@ test('naming a device shows its QR code and its key in groups of four; it signs 
   const { org, user, client } = await enrolledAndSignedIn(world);
   const { url, page } = await startLinking(client, 'Tablet');
   assert.equal(page.status, 200);
-  assert.match(page.body, /<img class="qr" src="data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+"/);
+  const qr = elementOn(page, 'img', { class: 'qr' });
+  assert.match(qr.src ?? '', /^data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+$/);
+  assert.equal(qr.alt, 'QR code to add Tablet to your authenticator app');
   const shown = secretShownOn(page);
   assert.match(shown.typed, /^[A-Z2-7]{4}( [A-Z2-7]{4}){7}$/);
   const id = url.split('/').pop();

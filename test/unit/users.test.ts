@@ -64,9 +64,9 @@ describe('emailProblem', () => {
 });
 
 describe('nameProblem', () => {
-  test('an empty name asks for one, using the word the form uses', () => {
+  test('an empty name asks for one, using the word the form uses with its article', () => {
     assert.equal(nameProblem('  '), 'Enter a name.');
-    assert.equal(nameProblem('', 'organisation name'), 'Enter a organisation name.');
+    assert.equal(nameProblem('', 'organisation name'), 'Enter an organisation name.');
   });
 
   test('a name of the maximum length is fine, one character more is too long', () => {

@@ -6,6 +6,7 @@ import type { TwoFactorStatus } from '../../domain/enforcement.js';
 import type { Organisation } from '../../domain/organisations.js';
 import { canManageTwoFactor, canManageUsers, type User } from '../../domain/users.js';
 import { addMinutes } from '../../services/deps.js';
+import { isRecentlyVerified } from '../../services/step-up.js';
 import { twoFactorStatusFor } from '../../services/two-factor-state.js';
 import { deleteSessionById, findSessionByToken, type Session } from '../../store/sessions.js';
 import { tenantFor, type Tenant } from '../../store/tenant.js';
@@ -29,9 +30,19 @@ export interface Auth {
   stage: Stage;
 }
 
+/**
+ * A route that changes how the account is protected asks for the password (and a code)
+ * again when they were last given more than 10 minutes ago. `returnTo` is the page to come
+ * back to afterwards (a GET route returns to itself).
+ */
+export interface StepUpConfig {
+  returnTo?: string;
+}
+
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    stepUp?: StepUpConfig;
   }
   interface FastifyRequest {
     auth: Auth | null;
@@ -122,7 +133,18 @@ async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void
     return;
   }
   request.auth = found;
-  if (admits(access, found)) return;
+  if (admits(access, found)) {
+    const stepUp = request.routeOptions.config.stepUp;
+    if (
+      stepUp &&
+      found?.stage === 'signed_in' &&
+      !isRecentlyVerified(found.session, request.server.twofold.deps.now())
+    ) {
+      const next = stepUp.returnTo ?? request.url;
+      return reply.redirect(`/confirm-identity?${new URLSearchParams({ next }).toString()}`, 303);
+    }
+    return;
+  }
   const signedIn = found?.stage === 'signed_in';
   if (signedIn && (access === 'admin' || access === 'super_admin')) {
     return renderError(

@@ -2,11 +2,13 @@
 import type { FastifyInstance } from 'fastify';
 import { PASSWORD_MIN_LENGTH } from '../../domain/passwords.js';
 import { ROLE_LABELS } from '../../domain/users.js';
+import { takeNotices } from '../../services/notices.js';
 import { changeOwnPassword, passwordLinkState, setPasswordWithLink, type LinkState } from '../../services/passwords.js';
 import { authOrThrow } from '../plugins/auth.js';
 import { formSchema } from '../form-schema.js';
-import { redirectWithFlash, renderPage } from '../respond.js';
+import { clientOf, redirectWithFlash, renderPage, setSessionCookie, when } from '../respond.js';
 import { alert, csrfField, field } from '../views/forms.js';
+import { noticesPanel } from '../views/account.js';
 import { html, type Html } from '../views/html.js';
 import type { PageContext } from '../views/layout.js';
 
@@ -46,16 +48,18 @@ function changePasswordForm(ctx: PageContext, problems: { current?: string; pass
 }
 
 export async function accountRoutes(app: FastifyInstance): Promise<void> {
-  const { deps } = app.twofold;
+  const { deps, cookies } = app.twofold;
 
   app.get('/account', async (request, reply) => {
     const auth = authOrThrow(request);
+    const notices = await takeNotices(deps, auth.tenant, auth.user);
     return renderPage(
       request,
       reply,
       `Welcome, ${auth.user.name}`,
       () =>
-        html` <dl class="facts">
+        html`${noticesPanel(notices, (at) => when(request, at))}
+          <dl class="facts">
             <dt>Email</dt>
             <dd>${auth.user.email}</dd>
             <dt>Organisation</dt>
@@ -66,20 +70,28 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
           <ul class="links">
             <li><a href="/2fa">Two-Factor Authentication (2FA)</a>: your authenticator devices</li>
             <li><a href="/account/password">Change your password</a></li>
+            <li><a href="/account/sessions">Your sessions</a>: where you are signed in</li>
           </ul>`,
     );
   });
 
-  app.get('/account/password', async (request, reply) =>
+  app.get('/account/password', { config: { stepUp: {} } }, async (request, reply) =>
     renderPage(request, reply, 'Change your password', (ctx) => changePasswordForm(ctx, {})),
   );
 
   app.post<{ Body: { current: string; password: string; confirmation: string } }>(
     '/account/password',
-    { schema: formSchema({ current: 1000, password: 1000, confirmation: 1000 }) },
+    { config: { stepUp: {} }, schema: formSchema({ current: 1000, password: 1000, confirmation: 1000 }) },
     async (request, reply) => {
       const auth = authOrThrow(request);
-      const result = await changeOwnPassword(deps, auth.tenant, auth.user, auth.session.id, request.body);
+      const result = await changeOwnPassword(
+        deps,
+        auth.tenant,
+        auth.user,
+        auth.session,
+        clientOf(request),
+        request.body,
+      );
       if (!result.ok) {
         return renderPage(
           request,
@@ -89,7 +101,8 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
           400,
         );
       }
-      return redirectWithFlash(reply, '/account', 'Your password is changed.');
+      setSessionCookie(reply, cookies, result.token);
+      return redirectWithFlash(reply, '/account', 'Your password is changed. You are signed out everywhere else.');
     },
   );
 
@@ -115,6 +128,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
         request.params.token,
         request.body.password,
         request.body.confirmation,
+        clientOf(request),
       );
       if (result.ok) return redirectWithFlash(reply, '/login', 'Your password is set. Sign in with it now.');
       if ('link' in result)

@@ -7,7 +7,7 @@ import { canonicalTimeZone, parseLocalDateTime, toLocalInputValue } from '../../
 import { changeOrganisationRequirement, setAfterDeadline, setTimeZone } from '../../services/policy.js';
 import { authOrThrow } from '../plugins/auth.js';
 import { formSchema } from '../form-schema.js';
-import { redirectWithFlash, renderPage, when } from '../respond.js';
+import { contextOf, redirectWithFlash, renderPage, when } from '../respond.js';
 import { policyPage } from '../views/admin.js';
 
 const LOCKED = 'Two-factor authentication is already required for everyone, and that cannot be turned off.';
@@ -71,7 +71,13 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
           return show(request, reply, 'Enter the start as a date and time, or choose "Starting now".', date, 400);
         change = { kind: 'require_from', start: at };
       }
-      const result = await changeOrganisationRequirement(deps, auth.tenant, auth.organisation, change);
+      const result = await changeOrganisationRequirement(
+        deps,
+        auth.tenant,
+        auth.organisation,
+        contextOf(request),
+        change,
+      );
       if (!result.ok && result.reason === 'locked') return show(request, reply, LOCKED, null, 409);
       if (!result.ok)
         return show(
@@ -93,7 +99,9 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
 
   app.post('/admin/2fa/cancel', { config, schema: formSchema({}) }, async (request, reply) => {
     const auth = authOrThrow(request);
-    const result = await changeOrganisationRequirement(deps, auth.tenant, auth.organisation, { kind: 'cancel' });
+    const result = await changeOrganisationRequirement(deps, auth.tenant, auth.organisation, contextOf(request), {
+      kind: 'cancel',
+    });
     if (!result.ok) return show(request, reply, LOCKED, null, 409);
     return redirectWithFlash(reply, '/admin/2fa', 'The requirement for everyone is cancelled.');
   });
@@ -105,7 +113,7 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
       const auth = authOrThrow(request);
       if (!isAfterDeadline(request.body.afterDeadline))
         return show(request, reply, 'Choose what happens after a deadline.', null, 400);
-      await setAfterDeadline(auth.tenant, request.body.afterDeadline);
+      await setAfterDeadline(deps, auth.tenant, contextOf(request), request.body.afterDeadline);
       return redirectWithFlash(reply, '/admin/2fa', 'Saved what happens after a deadline.');
     },
   );
@@ -125,7 +133,7 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
           null,
           400,
         );
-      await setTimeZone(auth.tenant, zone);
+      await setTimeZone(deps, auth.tenant, contextOf(request), zone);
       return redirectWithFlash(reply, '/admin/2fa', `Dates are now shown in ${zone}.`);
     },
   );

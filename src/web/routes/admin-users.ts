@@ -11,6 +11,7 @@ import {
   overviewOf,
   RESET_LINK_HOURS,
   resetTwoFactor,
+  unlockSecondFactor,
   setUserRequirement,
   updateUser,
   type FieldProblems,
@@ -19,8 +20,17 @@ import { addMinutes } from '../../services/deps.js';
 import { USERS_PAGE_SIZE } from '../../store/users.js';
 import { authOrThrow, type Auth } from '../plugins/auth.js';
 import { formSchema, idParams } from '../form-schema.js';
-import { redirectWithFlash, renderError, renderPage, when } from '../respond.js';
-import { linkIssued, newUserForm, resetConfirmation, usersList, userPage, type ProfileValues } from '../views/admin.js';
+import { contextOf, redirectWithFlash, renderError, renderPage, when } from '../respond.js';
+import { removeDevice } from '../../services/devices.js';
+import {
+  linkIssued,
+  newUserForm,
+  removeUserDeviceConfirmation,
+  resetConfirmation,
+  usersList,
+  userPage,
+  type ProfileValues,
+} from '../views/admin.js';
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 
@@ -57,6 +67,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     const tz = auth.organisation.timeZone;
     const overview = overviewOf(auth.organisation, target, devices.length, deps.now());
     const deadline = target.twoFactor.personalDeadline;
+    const codeAttempts = await auth.tenant.users.codeAttemptsOf(target.id);
     return renderPage(
       request,
       reply,
@@ -68,6 +79,8 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
             actor: auth.user,
             overview,
             devices,
+            codeAttempts,
+            now: deps.now(),
             values: values ?? { name: target.name, email: target.email, role: target.role, status: target.status },
             problems,
             deadlineValue: deadlineValue ?? (deadline === null ? '' : toLocalInputValue(deadline, tz)),
@@ -116,7 +129,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     { config: admin, schema: formSchema({ name: 300, email: 300, role: 20 }) },
     async (request, reply) => {
       const auth = authOrThrow(request);
-      const result = await createUser(deps, auth.tenant, auth.user, request.body);
+      const result = await createUser(deps, auth.tenant, contextOf(request), request.body);
       if (!result.ok) {
         return renderPage(
           request,
@@ -155,7 +168,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const found = await targetOf(request, reply);
       if (found === null) return reply;
-      const result = await updateUser(deps, found.auth.organisation, found.auth.user, found.target, request.body);
+      const result = await updateUser(deps, found.auth.organisation, contextOf(request), found.target, request.body);
       if (!result.ok) return showUser(request, reply, found.auth, found.target, request.body, result.problems, null);
       return redirectWithFlash(reply, `/admin/users/${found.target.id}`, 'The profile is saved.');
     },
@@ -181,7 +194,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
           text,
         );
       }
-      const result = await setUserRequirement(deps, found.auth.tenant, found.target, {
+      const result = await setUserRequirement(deps, found.auth.tenant, contextOf(request), found.target, {
         required: request.body.required === 'yes',
         personalDeadline: deadline,
       });
@@ -207,7 +220,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const found = await targetOf(request, reply);
       if (found === null) return reply;
-      await resetTwoFactor(deps, found.auth.tenant, found.target);
+      await resetTwoFactor(deps, found.auth.tenant, contextOf(request), found.target);
       return redirectWithFlash(
         reply,
         `/admin/users/${found.target.id}`,
@@ -222,10 +235,86 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const found = await targetOf(request, reply);
       if (found === null) return reply;
-      const token = await issueResetLink(deps, found.auth.tenant, found.target);
+      const token = await issueResetLink(deps, found.auth.tenant, contextOf(request), found.target);
       const validUntil = when(request, addMinutes(deps.now(), RESET_LINK_HOURS * 60));
       return renderPage(request, reply, 'Set-password link', () =>
         linkIssued(found.target, `${publicUrl}/set-password/${token}`, validUntil, 'reset'),
+      );
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/admin/users/:id/unlock-2fa',
+    { config: admin, schema: { ...idParams, ...formSchema({}) } },
+    async (request, reply) => {
+      const found = await targetOf(request, reply);
+      if (found === null) return reply;
+      await unlockSecondFactor(deps, found.auth.tenant, contextOf(request), found.target);
+      return redirectWithFlash(
+        reply,
+        `/admin/users/${found.target.id}`,
+        `${found.target.name} can sign in with a code again; their count of wrong codes is cleared.`,
+      );
+    },
+  );
+
+  type DeviceRequest = FastifyRequest<{ Params: { id: string; deviceId: string } }>;
+  const deviceParams = {
+    params: {
+      type: 'object',
+      properties: { id: { type: 'string', maxLength: 64 }, deviceId: { type: 'string', maxLength: 64 } },
+      required: ['id', 'deviceId'],
+    },
+  } as const;
+
+  async function deviceOf(request: DeviceRequest, reply: FastifyReply) {
+    const found = await targetOf(request, reply);
+    if (found === null) return null;
+    const device = await found.auth.tenant.devices.findForUser(found.target.id, request.params.deviceId);
+    if (device === null || device.device.confirmedAt === null) {
+      await renderError(request, reply, 404, 'Device not found', 'This device is not linked to this user.');
+      return null;
+    }
+    return { ...found, device: device.device };
+  }
+
+  app.get<{ Params: { id: string; deviceId: string } }>(
+    '/admin/users/:id/devices/:deviceId/remove',
+    { config: superAdmin, schema: deviceParams },
+    async (request, reply) => {
+      const found = await deviceOf(request, reply);
+      if (found === null) return reply;
+      return renderPage(request, reply, `Remove ${found.device.name}`, (ctx) =>
+        removeUserDeviceConfirmation(ctx, found.target, found.device),
+      );
+    },
+  );
+
+  app.post<{ Params: { id: string; deviceId: string } }>(
+    '/admin/users/:id/devices/:deviceId/remove',
+    { config: superAdmin, schema: { ...deviceParams, ...formSchema({}) } },
+    async (request, reply) => {
+      const found = await deviceOf(request, reply);
+      if (found === null) return reply;
+      const result = await removeDevice(
+        deps,
+        found.auth.organisation,
+        found.target,
+        found.device.id,
+        contextOf(request),
+      );
+      const back = `/admin/users/${found.target.id}`;
+      if (!result.ok) {
+        return redirectWithFlash(
+          reply,
+          back,
+          `${found.device.name} is ${found.target.name}'s last device and 2FA is required of them, so it cannot be removed on its own. Use Reset 2FA to make them link a new one.`,
+        );
+      }
+      return redirectWithFlash(
+        reply,
+        back,
+        `${found.device.name} is removed and ${found.target.name}'s sessions are ended.`,
       );
     },
   );

@@ -4,7 +4,7 @@ import { describeCodeProblem } from '../../services/codes.js';
 import { signInWithPassword, signOut, submitLoginCode } from '../../services/login.js';
 import { authOrThrow, BLOCKED_MESSAGE, homeOf } from '../plugins/auth.js';
 import { formSchema } from '../form-schema.js';
-import { clearSessionCookie, redirectWithFlash, renderPage, setSessionCookie } from '../respond.js';
+import { clearSessionCookie, clientOf, redirectWithFlash, renderPage, setSessionCookie, when } from '../respond.js';
 import { codeForm, loginForm } from '../views/login.js';
 
 const REFUSALS = {
@@ -35,7 +35,14 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       // Signing in from a browser that holds another session replaces it.
       if (request.auth !== null) await signOut(deps, request.auth.session);
-      const result = await signInWithPassword(deps, request.body.email, request.body.password);
+      const result = await signInWithPassword(deps, request.body.email, request.body.password, clientOf(request));
+      if (result.kind === 'throttled') {
+        clearSessionCookie(reply, cookies);
+        const seconds = Math.ceil((result.until.getTime() - deps.now().getTime()) / 1000);
+        reply.header('retry-after', String(seconds));
+        const message = `Too many failed sign-ins. Wait ${seconds === 1 ? '1 second' : `${seconds} seconds`} and try again.`;
+        return showLogin(request, reply, request.body.email, message, 429);
+      }
       if (result.kind === 'refused') {
         clearSessionCookie(reply, cookies);
         return showLogin(request, reply, request.body.email, REFUSALS[result.reason], 401);
@@ -55,7 +62,7 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     { config: { access: 'code' }, schema: formSchema({ code: 100 }) },
     async (request, reply) => {
       const auth = authOrThrow(request);
-      const result = await submitLoginCode(deps, auth.session, auth.user, request.body.code);
+      const result = await submitLoginCode(deps, auth.session, auth.user, request.body.code, clientOf(request));
       switch (result.kind) {
         case 'signed_in':
           setSessionCookie(reply, cookies, result.token);
@@ -72,8 +79,13 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
             request,
             reply,
             'Enter your code',
-            (ctx) => codeForm(ctx, describeCodeProblem(result.reason), result.attemptsLeft),
-            400,
+            (ctx) =>
+              codeForm(
+                ctx,
+                describeCodeProblem(result.problem, (at) => when(request, at)),
+                result.attemptsLeft,
+              ),
+            result.problem.reason === 'locked' || result.problem.reason === 'slow_down' ? 429 : 400,
           );
       }
     },

@@ -7,7 +7,7 @@ import { confirmDevice, pendingDevice, removeDevice, startLinkingDevice } from '
 import { completeLogin } from '../../services/login.js';
 import { authOrThrow, type Access } from '../plugins/auth.js';
 import { formSchema, idParams } from '../form-schema.js';
-import { redirectWithFlash, renderError, renderPage, setSessionCookie, when } from '../respond.js';
+import { clientOf, redirectWithFlash, renderError, renderPage, setSessionCookie, when } from '../respond.js';
 import { html } from '../views/html.js';
 import {
   addDeviceForm,
@@ -51,11 +51,15 @@ function enrolmentSteps(
   onConfirmed: (request: FastifyRequest, reply: FastifyReply, deviceName: string) => Promise<FastifyReply>,
 ) {
   const { deps } = app.twofold;
+  // Adding a device to a signed-in account asks who you are again; the first device of a
+  // login held at the setup screen does not (the password was just given).
+  const stepUpFor = (returnTo?: string) =>
+    base === '/2fa' ? { stepUp: returnTo === undefined ? {} : { returnTo } } : {};
   const title = base === '/setup' ? 'Set up two-factor authentication' : 'Add a device';
 
   app.post<{ Body: { name: string } }>(
     `${base}/devices`,
-    { config: { access }, schema: formSchema({ name: 200 }) },
+    { config: { access, ...stepUpFor('/2fa') }, schema: formSchema({ name: 200 }) },
     async (request, reply) => {
       const auth = authOrThrow(request);
       const result = await startLinkingDevice(deps, auth.tenant, auth.user, request.body.name);
@@ -97,22 +101,33 @@ function enrolmentSteps(
 
   app.get<{ Params: { id: string } }>(
     `${base}/devices/:id`,
-    { config: { access }, schema: idParams },
+    { config: { access, ...stepUpFor() }, schema: idParams },
     (request, reply) => showConfirm(request, reply),
   );
 
   app.post<{ Params: { id: string }; Body: { code: string } }>(
     `${base}/devices/:id`,
-    { config: { access }, schema: { ...idParams, ...formSchema({ code: 100 }) } },
+    { config: { access, ...stepUpFor() }, schema: { ...idParams, ...formSchema({ code: 100 }) } },
     async (request, reply) => {
       const auth = authOrThrow(request);
-      const result = await confirmDevice(deps, auth.tenant, auth.user, request.params.id, request.body.code);
+      const result = await confirmDevice(
+        deps,
+        auth.tenant,
+        auth.user,
+        request.params.id,
+        request.body.code,
+        clientOf(request),
+      );
       if (result.ok) {
         const found = await auth.tenant.devices.findForUser(auth.user.id, request.params.id);
         return onConfirmed(request, reply, found?.device.name ?? 'The device');
       }
       if (result.reason === 'gone') return showConfirm(request, reply);
-      return showConfirm(request, reply, describeCodeProblem(result.reason));
+      return showConfirm(
+        request,
+        reply,
+        describeCodeProblem(result, (at) => when(request, at)),
+      );
     },
   );
 }
@@ -145,7 +160,7 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
 
   enrolmentSteps(app, '/setup', 'setup', async (request, reply, deviceName) => {
     const auth = authOrThrow(request);
-    const token = await completeLogin(deps, auth.session, auth.user);
+    const token = await completeLogin(deps, auth.session, auth.user, clientOf(request), 'password_and_new_device');
     setSessionCookie(reply, cookies, token);
     return redirectWithFlash(
       reply,
@@ -177,7 +192,8 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
     redirectWithFlash(reply, '/2fa', `${deviceName} is linked. You can sign in with a code from it.`),
   );
 
-  app.get<{ Params: { id: string } }>('/2fa/devices/:id/remove', { schema: idParams }, async (request, reply) => {
+  const removal = { config: { stepUp: {} }, schema: idParams };
+  app.get<{ Params: { id: string } }>('/2fa/devices/:id/remove', removal, async (request, reply) => {
     const auth = authOrThrow(request);
     const found = await auth.tenant.devices.findForUser(auth.user.id, request.params.id);
     if (!found)
@@ -197,11 +213,12 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: { id: string } }>(
     '/2fa/devices/:id/remove',
-    { schema: { ...idParams, ...formSchema({}) } },
+    { config: { stepUp: {} }, schema: { ...idParams, ...formSchema({}) } },
     async (request, reply) => {
       const auth = authOrThrow(request);
       const found = await auth.tenant.devices.findForUser(auth.user.id, request.params.id);
-      const result = await removeDevice(deps, auth.organisation, auth.user, request.params.id);
+      const context = { actor: auth.user, client: clientOf(request) };
+      const result = await removeDevice(deps, auth.organisation, auth.user, request.params.id, context);
       if (!result.ok && result.reason === 'not_found') {
         return renderError(request, reply, 404, 'Device not found', 'This device is not linked to your account.');
       }

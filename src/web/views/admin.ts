@@ -2,6 +2,7 @@
 import type { Device } from '../../domain/devices.js';
 import type { AfterDeadline, MustSetUpReason, PolicyPhase, TwoFactorStatus } from '../../domain/enforcement.js';
 import { ROLE_LABELS, ROLES, type Role, type User } from '../../domain/users.js';
+import type { CodeAttempts } from '../../domain/code-attempts.js';
 import type { FieldProblems, UserOverview } from '../../services/administration.js';
 import { csrfField, errorSummary, field } from './forms.js';
 import { html, type Html } from './html.js';
@@ -155,6 +156,8 @@ export interface UserPageData {
   actor: User;
   overview: UserOverview;
   devices: Device[];
+  codeAttempts: CodeAttempts;
+  now: Date;
   values: ProfileValues;
   problems: FieldProblems;
   deadlineValue: string;
@@ -210,6 +213,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
     <section aria-labelledby="twofa-heading">
       <h2 id="twofa-heading">Two-factor authentication</h2>
       <p><strong>${twoFactorSummary(d.overview.status, when)}</strong>${d.overview.overdue ? ' (overdue)' : ''}.</p>
+      ${lockSection(ctx, user, d.codeAttempts, d.now, when)}
       ${
         d.devices.length === 0
           ? html`<p>No linked devices.</p>`
@@ -224,6 +228,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
                     <th scope="col">Added</th>
                     <th scope="col">Last used</th>
                     <th scope="col">Wrong codes in a row</th>
+                    ${superAdmin ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : ''}
                   </tr>
                 </thead>
                 <tbody>
@@ -234,6 +239,15 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
                         <td>${when(dev.createdAt)}</td>
                         <td>${dev.lastUsedAt ? when(dev.lastUsedAt) : 'Not yet'}</td>
                         <td>${dev.failedAttempts}</td>
+                        ${
+                          superAdmin
+                            ? html`<td>
+                              <a href="/admin/users/${user.id}/devices/${dev.id}/remove" aria-label="Remove ${dev.name}"
+                                >Remove</a
+                              >
+                            </td>`
+                            : ''
+                        }
                       </tr>`,
                   )}
                 </tbody>
@@ -280,6 +294,37 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
         <button type="submit">Create a set-password link</button>
       </form>
     </section>`;
+}
+
+function lockSection(ctx: PageContext, user: User, attempts: CodeAttempts, now: Date, when: When): Html | '' {
+  const locked = attempts.lockedUntil !== null && attempts.lockedUntil.getTime() > now.getTime();
+  if (!locked && attempts.failures === 0) return '';
+  return html`<div class="${locked ? 'warning' : 'hint'}" role="note">
+    <p>
+      ${
+        locked && attempts.lockedUntil !== null
+          ? html`<strong>Second factor locked</strong> until ${when(attempts.lockedUntil)}, after ${attempts.failures} wrong
+            codes in a row. ${user.name} cannot sign in with a code until then.`
+          : html`${attempts.failures} wrong ${attempts.failures === 1 ? 'code' : 'codes'} in a row since the last right one.`
+      }
+    </p>
+    <form method="post" action="/admin/users/${user.id}/unlock-2fa">
+      ${csrfField(ctx.csrfToken)}
+      <button type="submit" class="secondary">${locked ? 'Unlock now' : 'Clear the count'}</button>
+    </form>
+  </div>`;
+}
+
+export function removeUserDeviceConfirmation(ctx: PageContext, user: User, device: Device): Html {
+  return html`<p>
+      Remove <strong>${device.name}</strong> from ${user.name}'s two-factor authentication? Their sessions end now, and
+      the device no longer gives codes for their account.
+    </p>
+    <form method="post" action="/admin/users/${user.id}/devices/${device.id}/remove" class="actions">
+      ${csrfField(ctx.csrfToken)}
+      <button type="submit" class="danger">Remove ${device.name}</button>
+      <a href="/admin/users/${user.id}">Cancel</a>
+    </form>`;
 }
 
 export function resetConfirmation(ctx: PageContext, user: User, deviceCount: number): Html {

@@ -46,6 +46,7 @@ function header(ctx: PageContext): Html {
       <ul>
         ${navLink(ctx, '/account', 'Account')} ${navLink(ctx, '/2fa', 'Two-Factor Authentication (2FA)')}
         ${isAdmin ? navLink(ctx, '/admin/users', 'Users') : ''}
+        ${isAdmin ? navLink(ctx, '/admin/audit', 'Audit log') : ''}
         ${viewer.role === 'super_admin' ? navLink(ctx, '/admin/2fa', 'Manage 2FA') : ''}
       </ul>
     </nav>

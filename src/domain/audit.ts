@@ -1,0 +1,88 @@
+// What the audit log records. Details never hold a code, a secret or a password.
+
+export const AUDIT_ACTIONS = [
+  'login_succeeded',
+  'login_failed',
+  'code_failed',
+  'second_factor_locked',
+  'second_factor_unlocked',
+  'device_added',
+  'device_removed',
+  'two_factor_reset',
+  'organisation_requirement_changed',
+  'after_deadline_changed',
+  'time_zone_changed',
+  'user_requirement_changed',
+  'user_created',
+  'user_updated',
+  'user_deactivated',
+  'user_reactivated',
+  'password_changed',
+  'password_set_with_link',
+  'password_link_issued',
+  'session_ended',
+  'identity_confirmed',
+] as const;
+
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export function isAuditAction(value: string): value is AuditAction {
+  return (AUDIT_ACTIONS as readonly string[]).includes(value);
+}
+
+export const AUDIT_LABELS: Record<AuditAction, string> = {
+  login_succeeded: 'Signed in',
+  login_failed: 'Sign-in refused',
+  code_failed: 'Wrong code',
+  second_factor_locked: 'Second factor locked',
+  second_factor_unlocked: 'Second factor unlocked',
+  device_added: 'Device added',
+  device_removed: 'Device removed',
+  two_factor_reset: '2FA reset',
+  organisation_requirement_changed: 'Organisation requirement changed',
+  after_deadline_changed: 'After-deadline rule changed',
+  time_zone_changed: 'Time zone changed',
+  user_requirement_changed: 'User requirement or deadline changed',
+  user_created: 'User created',
+  user_updated: 'User changed',
+  user_deactivated: 'User deactivated',
+  user_reactivated: 'User reactivated',
+  password_changed: 'Password changed',
+  password_set_with_link: 'Password set with a link',
+  password_link_issued: 'Set-password link created',
+  session_ended: 'Session ended',
+  identity_confirmed: 'Identity confirmed',
+};
+
+/** Events a user is told about at their next sign-in. */
+export const NOTICE_ACTIONS: readonly AuditAction[] = [
+  'device_added',
+  'device_removed',
+  'two_factor_reset',
+  'second_factor_locked',
+];
+
+export type AuditDetail = Record<string, string | number | boolean | null>;
+
+export interface AuditPerson {
+  id: string;
+  email: string;
+}
+
+export interface ClientInfo {
+  ip: string;
+  userAgent: string;
+}
+
+export interface AuditEvent {
+  action: AuditAction;
+  actor: AuditPerson | null;
+  subject: AuditPerson | null;
+  client: ClientInfo | null;
+  detail: AuditDetail;
+}
+
+export interface RecordedAuditEvent extends AuditEvent {
+  id: string;
+  at: Date;
+}

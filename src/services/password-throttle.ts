@@ -1,0 +1,85 @@
+// Password attempts, slowed per account and address, per address, and per account (see
+// domain/throttle.ts), in the database so every instance and every restart sees them.
+//
+// An attempt is counted before its password is checked, so simultaneous attempts are all
+// seen; beyond a scope's free allowance only one attempt at a time may claim the next try,
+// and only once the wait has passed. Attempts refused unchecked are taken back.
+import { createHash } from 'node:crypto';
+import { verifyPassword } from '../domain/passwords.js';
+import { throttleDelay, THROTTLE_MEMORY_MS, THROTTLE_RULES, type ThrottleScope } from '../domain/throttle.js';
+import { emailKey } from '../domain/users.js';
+import {
+  claimThrottleSlot,
+  clearThrottles,
+  countThrottleAttempt,
+  releaseThrottleSlot,
+  throttleBlockedUntil,
+  uncountThrottleAttempt,
+} from '../store/throttles.js';
+import type { Deps } from './deps.js';
+
+export type ThrottleKeys = Record<ThrottleScope, string>;
+
+const SCOPES: readonly ThrottleScope[] = ['account_and_address', 'address', 'account'];
+
+export function passwordThrottleKeys(email: string, ip: string): ThrottleKeys {
+  const hash = (text: string) => createHash('sha256').update(text).digest('hex');
+  const account = emailKey(email);
+  return {
+    account_and_address: `pair:${hash(`${account}\n${ip}`)}`,
+    address: `ip:${hash(ip)}`,
+    account: `account:${hash(account)}`,
+  };
+}
+
+type Admission = { admitted: true; claimed: ThrottleScope[] } | { admitted: false; until: Date };
+
+async function admitAttempt(deps: Deps, keys: ThrottleKeys, now: Date): Promise<Admission> {
+  const forgetBefore = new Date(now.getTime() - THROTTLE_MEMORY_MS);
+  const counted: ThrottleScope[] = [];
+  const claimed: ThrottleScope[] = [];
+  for (const scope of SCOPES) {
+    const rule = THROTTLE_RULES[scope];
+    const attempts = await countThrottleAttempt(deps.db, keys[scope], now, forgetBefore);
+    counted.push(scope);
+    if (attempts <= rule.freeFailures) continue;
+    const next = new Date(now.getTime() + throttleDelay(rule, attempts));
+    if (await claimThrottleSlot(deps.db, keys[scope], now, next)) {
+      claimed.push(scope);
+      continue;
+    }
+    const until = (await throttleBlockedUntil(deps.db, keys[scope])) ?? now;
+    for (const done of counted) await uncountThrottleAttempt(deps.db, keys[done]);
+    for (const done of claimed) await releaseThrottleSlot(deps.db, keys[done], now);
+    return { admitted: false, until };
+  }
+  return { admitted: true, claimed };
+}
+
+export type ThrottledPasswordCheck =
+  { ok: true } | { ok: false; reason: 'wrong' } | { ok: false; reason: 'throttled'; until: Date };
+
+/**
+ * Every password check goes through here: sign-in, step-up and the current password on a
+ * change. A throttled attempt is refused before the hash is looked at. A right password
+ * clears the account's counters and takes back its attempt from the address's (which keep
+ * counting failures, against spraying). `storedHash` null (an unknown email) is checked
+ * against a decoy hash and always fails, in the same time.
+ */
+export async function verifyPasswordThrottled(
+  deps: Deps,
+  email: string,
+  ip: string,
+  storedHash: string | null,
+  password: string,
+): Promise<ThrottledPasswordCheck> {
+  const now = deps.now();
+  const keys = passwordThrottleKeys(email, ip);
+  const admission = await admitAttempt(deps, keys, now);
+  if (!admission.admitted) return { ok: false, reason: 'throttled', until: admission.until };
+  if (!(await verifyPassword(storedHash, password))) return { ok: false, reason: 'wrong' };
+  await clearThrottles(deps.db, [keys.account_and_address, keys.account]);
+  await uncountThrottleAttempt(deps.db, keys.address);
+  if (admission.claimed.includes('address')) await releaseThrottleSlot(deps.db, keys.address, now);
+  return { ok: true };
+}

@@ -1,0 +1,111 @@
+// "Your sessions": where the user is signed in, and signing out the others; and the
+// confirm-identity step that sensitive changes ask for.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { describeCodeProblem } from '../../services/codes.js';
+import { confirmIdentity } from '../../services/step-up.js';
+import { audit } from '../../services/audit.js';
+import { authOrThrow } from '../plugins/auth.js';
+import { formSchema, idParams } from '../form-schema.js';
+import { clientOf, redirectWithFlash, renderPage, when } from '../respond.js';
+import { confirmIdentityForm, sessionsTable } from '../views/account.js';
+
+/** Only a path of this site, never another host ("//evil.example" or "https://..."). */
+export function safeNext(next: string | undefined): string {
+  return next !== undefined && /^\/(?![/\\])[\w\-/.%?=&]*$/.test(next) ? next : '/account';
+}
+
+export async function sessionRoutes(app: FastifyInstance): Promise<void> {
+  const { deps } = app.twofold;
+
+  app.get('/account/sessions', async (request, reply) => {
+    const auth = authOrThrow(request);
+    const sessions = await auth.tenant.sessions.signedInOf(auth.user.id);
+    return renderPage(request, reply, 'Your sessions', (ctx) =>
+      sessionsTable(ctx, sessions, auth.session.id, (at) => when(request, at)),
+    );
+  });
+
+  app.post<{ Params: { id: string } }>(
+    '/account/sessions/:id/end',
+    { schema: { ...idParams, ...formSchema({}) } },
+    async (request, reply) => {
+      const auth = authOrThrow(request);
+      const own = (await auth.tenant.sessions.signedInOf(auth.user.id)).find((s) => s.id === request.params.id);
+      if (own === undefined || own.id === auth.session.id) {
+        return redirectWithFlash(reply, '/account/sessions', 'That session has already ended.');
+      }
+      await auth.tenant.sessions.delete(own.id);
+      await audit(
+        auth.tenant,
+        deps.now(),
+        { actor: auth.user, client: clientOf(request) },
+        'session_ended',
+        auth.user,
+        {
+          ended: 'one other session',
+        },
+      );
+      return redirectWithFlash(reply, '/account/sessions', 'That session is signed out.');
+    },
+  );
+
+  app.post('/account/sessions/end-others', { schema: formSchema({}) }, async (request, reply) => {
+    const auth = authOrThrow(request);
+    await auth.tenant.sessions.deleteAllForUser(auth.user.id, auth.session.id);
+    await audit(auth.tenant, deps.now(), { actor: auth.user, client: clientOf(request) }, 'session_ended', auth.user, {
+      ended: 'all other sessions',
+    });
+    return redirectWithFlash(reply, '/account/sessions', 'You are signed out everywhere else.');
+  });
+
+  async function showConfirm(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    next: string,
+    problems: { password?: string; code?: string },
+    status = 200,
+  ) {
+    const auth = authOrThrow(request);
+    const needsCode = (await auth.tenant.devices.countConfirmed(auth.user.id)) > 0;
+    return renderPage(
+      request,
+      reply,
+      'Confirm it is you',
+      (ctx) => confirmIdentityForm(ctx, next, needsCode, problems),
+      status,
+    );
+  }
+
+  app.get<{ Querystring: { next?: string } }>(
+    '/confirm-identity',
+    { schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 300 } } } } },
+    (request, reply) => showConfirm(request, reply, safeNext(request.query.next), {}),
+  );
+
+  app.post<{ Body: { next?: string; password: string; code?: string } }>(
+    '/confirm-identity',
+    { schema: formSchema({ next: 300, password: 1000, code: 100 }, ['next', 'code']) },
+    async (request, reply) => {
+      const auth = authOrThrow(request);
+      const next = safeNext(request.body.next);
+      const input = { password: request.body.password, code: request.body.code ?? '' };
+      const result = await confirmIdentity(deps, auth.tenant, auth.user, auth.session, input, clientOf(request));
+      if (result.ok) return reply.redirect(next, 303);
+      if (result.field === 'code') {
+        const problem = describeCodeProblem(result.problem, (at) => when(request, at));
+        const status = result.problem.reason === 'locked' || result.problem.reason === 'slow_down' ? 429 : 400;
+        return showConfirm(request, reply, next, { code: problem }, status);
+      }
+      if (result.problem === 'throttled' && result.until !== undefined) {
+        return showConfirm(
+          request,
+          reply,
+          next,
+          { password: `Too many wrong passwords. Try again after ${when(request, result.until)}.` },
+          429,
+        );
+      }
+      return showConfirm(request, reply, next, { password: 'That password is not right.' }, 400);
+    },
+  );
+}

@@ -1,0 +1,138 @@
+// Parts of the account pages: security notices, sessions, the confirm-identity form.
+import type { RecordedAuditEvent } from '../../domain/audit.js';
+import type { Session } from '../../store/sessions.js';
+import { codeField, csrfField, field } from './forms.js';
+import { html, type Html } from './html.js';
+import type { PageContext } from './layout.js';
+
+type When = (at: Date) => string;
+
+function noticeText(event: RecordedAuditEvent, when: When): string {
+  const at = when(event.at);
+  const device = typeof event.detail.device === 'string' ? `“${event.detail.device}”` : 'A device';
+  switch (event.action) {
+    case 'device_added':
+      return `${device} was added to your two-factor authentication on ${at}.`;
+    case 'device_removed':
+      return event.detail.by_admin === true
+        ? `${device} was removed from your account by an administrator on ${at}.`
+        : `${device} was removed from your two-factor authentication on ${at}.`;
+    case 'two_factor_reset':
+      return `An administrator reset your two-factor authentication on ${at}.`;
+    case 'second_factor_locked':
+      return `Your second factor was locked on ${at} after too many wrong codes.`;
+    default:
+      return `${event.action.replace(/_/g, ' ')} on ${at}.`;
+  }
+}
+
+export function noticesPanel(events: RecordedAuditEvent[], when: When): Html | '' {
+  if (events.length === 0) return '';
+  return html`<section class="notices" aria-labelledby="notices-heading">
+    <h2 id="notices-heading">Security notices since you last signed in</h2>
+    <ul>
+      ${events.map((e) => html`<li>${noticeText(e, when)}</li>`)}
+    </ul>
+    <p>If you did not expect this, change your password and tell your administrator.</p>
+  </section>`;
+}
+
+const BROWSERS: [RegExp, string][] = [
+  [/Edg\//, 'Edge'],
+  [/Firefox\//, 'Firefox'],
+  [/Chrom(e|ium)\//, 'Chrome'],
+  [/Safari\//, 'Safari'],
+];
+const SYSTEMS: [RegExp, string][] = [
+  [/Android/, 'Android'],
+  [/iPhone|iPad/, 'iOS'],
+  [/Windows/, 'Windows'],
+  [/Mac OS X/, 'macOS'],
+  [/Linux/, 'Linux'],
+];
+
+/** "Firefox on Linux" from a user agent, or the start of its text when nothing is recognised. */
+export function browserOf(userAgent: string): string {
+  const browser = BROWSERS.find(([pattern]) => pattern.test(userAgent))?.[1];
+  const system = SYSTEMS.find(([pattern]) => pattern.test(userAgent))?.[1];
+  if (browser === undefined && system === undefined)
+    return userAgent === '' ? 'Unknown browser' : userAgent.slice(0, 60);
+  return system === undefined ? (browser ?? 'A browser') : `${browser ?? 'A browser'} on ${system}`;
+}
+
+export function sessionsTable(ctx: PageContext, sessions: Session[], currentId: string, when: When): Html {
+  return html`<div class="table-scroll">
+      <table class="stack">
+        <caption>
+          Where you are signed in
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Browser</th>
+            <th scope="col">Address</th>
+            <th scope="col">Signed in</th>
+            <th scope="col">Last active</th>
+            <th scope="col"><span class="visually-hidden">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${sessions.map(
+            (s) =>
+              html`<tr>
+                <td data-label="Browser">${browserOf(s.client.userAgent)}</td>
+                <td data-label="Address">${s.client.ip}</td>
+                <td data-label="Signed in">${when(s.createdAt)}</td>
+                <td data-label="Last active">${when(s.lastSeenAt)}</td>
+                <td>
+                  ${
+                    s.id === currentId
+                      ? html`<strong>This session</strong>`
+                      : html`<form method="post" action="/account/sessions/${s.id}/end" class="inline">
+                        ${csrfField(ctx.csrfToken)}
+                        <button type="submit" class="secondary">Sign out this session</button>
+                      </form>`
+                  }
+                </td>
+              </tr>`,
+          )}
+        </tbody>
+      </table>
+    </div>
+    ${
+      sessions.length > 1
+        ? html`<form method="post" action="/account/sessions/end-others">
+          ${csrfField(ctx.csrfToken)}
+          <button type="submit">Sign out everywhere else</button>
+        </form>`
+        : ''
+    }`;
+}
+
+export function confirmIdentityForm(
+  ctx: PageContext,
+  next: string,
+  needsCode: boolean,
+  problems: { password?: string; code?: string },
+): Html {
+  return html`<p>
+      To change how your account is protected, confirm it is you: enter your password${
+        needsCode ? ' and a code from your authenticator app' : ''
+      }. You will not be asked again for 10 minutes.
+    </p>
+    <form method="post" action="/confirm-identity" class="card narrow">
+      ${csrfField(ctx.csrfToken)}
+      <input type="hidden" name="next" value="${next}" />
+      ${field({
+        label: 'Password',
+        name: 'password',
+        type: 'password',
+        autocomplete: 'current-password',
+        required: true,
+        autofocus: true,
+        error: problems.password,
+      })}
+      ${needsCode ? codeField(problems.code) : ''}
+      <button type="submit">Confirm</button>
+    </form>
+    <p><a href="${next}">Cancel</a></p>`;
+}

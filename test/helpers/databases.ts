@@ -1,0 +1,112 @@
+// The database a test runs against. `npm test` runs the suites on SQLite in memory, then,
+// when TWOFOLD_TEST_POSTGRES_URL is set, again with TWOFOLD_TEST_DATABASE=postgres: there
+// every test database is a schema of its own, made and migrated for it and dropped after.
+import { randomBytes } from 'node:crypto';
+import { sql } from 'kysely';
+import { migrateToLatest, openDatabase, type DatabaseLocation, type Db } from '../../src/store/db.js';
+
+export type TestDatabaseKind = 'sqlite' | 'postgres';
+
+/** Which database this run of the suites uses. */
+export function testDatabaseKind(env: NodeJS.ProcessEnv = process.env): TestDatabaseKind {
+  const kind = env.TWOFOLD_TEST_DATABASE || 'sqlite';
+  if (kind === 'sqlite') return 'sqlite';
+  if (kind !== 'postgres') throw new Error(`TWOFOLD_TEST_DATABASE must be sqlite or postgres, not "${kind}"`);
+  if (!env.TWOFOLD_TEST_POSTGRES_URL) throw new Error('TWOFOLD_TEST_DATABASE=postgres needs TWOFOLD_TEST_POSTGRES_URL');
+  return 'postgres';
+}
+
+/** The PostgreSQL server the suites may use, or null when none is configured. */
+export function postgresTestUrl(env: NodeJS.ProcessEnv = process.env): string | null {
+  return env.TWOFOLD_TEST_POSTGRES_URL || null;
+}
+
+/**
+ * A new schema name. It starts with the run's prefix so that `npm test` can drop, at the
+ * end, whatever a crashed test of that run left behind.
+ */
+export function newSchemaName(env: NodeJS.ProcessEnv = process.env): string {
+  const run = (env.TWOFOLD_TEST_RUN_ID ?? `p${process.pid}`).replace(/[^a-z0-9]/gi, '').toLowerCase();
+  return `${SCHEMA_PREFIX}${run}_${randomBytes(6).toString('hex')}`;
+}
+
+export const SCHEMA_PREFIX = 'twofold_test_';
+
+/** The URL with its connections' search_path set to `schema`, as an operator pins Twofold to one schema. */
+export function urlWithSearchPath(url: string, schema: string): string {
+  const parsed = new URL(url);
+  const options = [parsed.searchParams.get('options'), `-c search_path=${schema}`].filter(Boolean).join(' ');
+  parsed.searchParams.delete('options');
+  const rest = parsed.searchParams.toString();
+  parsed.search = `${rest === '' ? '' : `${rest}&`}options=${encodeURIComponent(options)}`;
+  return parsed.toString();
+}
+
+/** Creates a schema on the server at `url`; returns its URL and a way to drop it. */
+export async function createPostgresSchema(
+  url: string,
+  schema = newSchemaName(),
+): Promise<{ schema: string; url: string; drop(): Promise<void> }> {
+  const admin = openDatabase({ kind: 'postgres', url, poolSize: 1 });
+  try {
+    await sql`create schema ${sql.id(schema)}`.execute(admin);
+  } finally {
+    await admin.destroy();
+  }
+  return {
+    schema,
+    url: urlWithSearchPath(url, schema),
+    drop: async () => {
+      const again = openDatabase({ kind: 'postgres', url, poolSize: 1 });
+      try {
+        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(again);
+      } finally {
+        await again.destroy();
+      }
+    },
+  };
+}
+
+export interface TestDatabase {
+  db: Db;
+  location: DatabaseLocation;
+  /** Closes the connections and, on PostgreSQL, drops the schema. Closing twice does nothing. */
+  close(): Promise<void>;
+}
+
+/** A migrated, empty database of this run's kind, of its own. */
+export async function openTestDatabase(kind: TestDatabaseKind = testDatabaseKind()): Promise<TestDatabase> {
+  if (kind === 'sqlite') {
+    const location: DatabaseLocation = { kind: 'sqlite', path: ':memory:' };
+    const db = openDatabase(location);
+    await migrateToLatest(db);
+    return { db, location, close: once(() => db.destroy()) };
+  }
+  const server = postgresTestUrl();
+  if (server === null) throw new Error('a PostgreSQL test database needs TWOFOLD_TEST_POSTGRES_URL');
+  const schema = newSchemaName();
+  const location: DatabaseLocation = { kind: 'postgres', url: urlWithSearchPath(server, schema) };
+  const db = openDatabase(location);
+  // The schema is made and dropped over the test's own connections: the search_path may
+  // name a schema that does not exist yet.
+  const close = once(async () => {
+    try {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
+    } finally {
+      await db.destroy();
+    }
+  });
+  try {
+    await sql`create schema ${sql.id(schema)}`.execute(db);
+    await migrateToLatest(db);
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return { db, location, close };
+}
+
+function once(work: () => Promise<void>): () => Promise<void> {
+  let done: Promise<void> | null = null;
+  return () => (done ??= work());
+}
