@@ -9,9 +9,9 @@ import { PNG } from 'pngjs';
 import { keyringOf } from '../../src/domain/secret-box.js';
 import { codeAt, timeStepAt } from '../../src/domain/totp.js';
 import type { Deps } from '../../src/services/deps.js';
-import { migrateToLatest, openDatabase } from '../../src/store/db.js';
 import { buildApp } from '../../src/web/app.js';
 import { frozenClock, TEST_KEY, type TestWorld } from '../helpers/app.js';
+import { openTestDatabase } from '../helpers/databases.js';
 
 // jsqr is CommonJS whose types declare a default export: TypeScript (NodeNext) would type
 // the import as the module object, while Node hands over the function itself.
@@ -36,8 +36,9 @@ async function freePort(): Promise<number> {
 
 /** Like buildWorld, but listening, with links that point at where it listens. */
 export async function serveWorld(): Promise<ServedWorld> {
-  const db = openDatabase({ kind: 'sqlite', path: ':memory:' });
-  await migrateToLatest(db);
+  // The run's database: SQLite, or PostgreSQL in the second pass of `npm test`.
+  const database = await openTestDatabase();
+  const db = database.db;
   const clock = frozenClock();
   const deps: Deps = {
     db,
@@ -63,7 +64,7 @@ export async function serveWorld(): Promise<ServedWorld> {
     baseUrl,
     close: async () => {
       await app.close();
-      await db.destroy();
+      await database.close();
     },
   };
 }
