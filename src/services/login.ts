@@ -3,7 +3,7 @@
 import type { ClientInfo } from '../domain/audit.js';
 import { afterPasswordStep } from '../domain/enforcement.js';
 import { emailKey, type User } from '../domain/users.js';
-import { verifyPasswordThrottled } from './password-throttle.js';
+import { noteUnknownAccountAttempt, verifyPasswordThrottled } from './password-throttle.js';
 import type { Session, SessionStage } from '../store/sessions.js';
 import { tenantFor } from '../store/tenant.js';
 import { findLoginByEmail } from '../store/users.js';
@@ -36,15 +36,12 @@ export async function signInWithPassword(
   const check = await verifyPasswordThrottled(deps, email, client.ip, found?.passwordHash ?? null, password);
   if (!check.ok) {
     const reason = check.reason === 'throttled' ? 'throttled' : 'wrong_password';
-    if (found)
-      await audit(
-        tenantFor(deps.db, found.user.organisationId),
-        now,
-        { actor: null, client },
-        'login_failed',
-        found.user,
-        { reason },
-      );
+    // One write either way (the audit row, or its stand-in), so that the answer for an
+    // unknown email takes as long as for a known one, on a database that flushes commits.
+    if (found) {
+      const tenant = tenantFor(deps.db, found.user.organisationId);
+      await audit(tenant, now, { actor: null, client }, 'login_failed', found.user, { reason });
+    } else await noteUnknownAccountAttempt(deps, email, client.ip, now);
     deps.events?.loginOutcome(check.reason === 'throttled' ? 'throttled' : 'refused_password');
     return check.reason === 'throttled'
       ? { kind: 'throttled', until: check.until }

@@ -14,6 +14,7 @@ import {
   countThrottleAttempt,
   releaseThrottleSlot,
   throttleBlockedUntil,
+  touchThrottle,
   uncountThrottleAttempt,
 } from '../store/throttles.js';
 import type { Deps } from './deps.js';
@@ -82,4 +83,12 @@ export async function verifyPasswordThrottled(
   await uncountThrottleAttempt(deps.db, keys.address);
   if (admission.claimed.includes('address')) await releaseThrottleSlot(deps.db, keys.address, now);
   return { ok: true };
+}
+
+/**
+ * The write an unknown email's refusal makes in place of the audit row a known account's
+ * gets: it touches the account's counter, which exists (the attempt was counted).
+ */
+export async function noteUnknownAccountAttempt(deps: Deps, email: string, ip: string, now: Date): Promise<void> {
+  await touchThrottle(deps.db, passwordThrottleKeys(email, ip).account, now);
 }

@@ -63,3 +63,11 @@ export async function throttleBlockedUntil(db: Executor, key: string): Promise<D
 export async function clearThrottles(db: Executor, keys: string[]): Promise<void> {
   await db.deleteFrom('login_throttles').where('key', 'in', keys).execute();
 }
+
+export async function touchThrottle(db: Executor, key: string, now: Date): Promise<void> {
+  await db
+    .updateTable('login_throttles')
+    .set({ last_failure_at: iso(now) })
+    .where('key', '=', key)
+    .execute();
+}

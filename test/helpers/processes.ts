@@ -1,0 +1,151 @@
+// Real `twofold serve` processes on free ports, and a browser-like client over HTTP that
+// keeps its cookies across them (as a browser does for one host behind a load balancer).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/twofold.js', import.meta.url));
+
+/** A port nothing listens on right now, on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
+    });
+  });
+}
+
+/** The environment of a child: only what the test sets, never the developer's own TWOFOLD_* or DATABASE_URL. */
+export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('TWOFOLD_') && name !== 'DATABASE_URL'),
+  );
+  return { ...base, TWOFOLD_DATA_DIR: '/nonexistent/twofold-must-not-use-this', ...env };
+}
+
+export interface RunningServer {
+  /** http://127.0.0.1:PORT */
+  url: string;
+  child: ChildProcess;
+  /** What the process wrote so far, for failure messages. */
+  output(): string;
+  /** SIGTERM, then SIGKILL when it has not exited after `graceMs`. Resolves once it has exited. */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `twofold serve` on a free port of 127.0.0.1; resolves once /readyz answers 200. */
+export async function startServer(env: Record<string, string>, readyWithinMs = 30_000): Promise<RunningServer> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const child = spawn(process.execPath, [BIN, 'serve'], {
+    env: childEnv({ HOST: '127.0.0.1', PORT: String(port), ...env }),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-20_000)));
+  child.stderr.on('data', (chunk: Buffer) => (output = (output + chunk.toString('utf8')).slice(-20_000)));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const server: RunningServer = {
+    url,
+    child,
+    output: () => output,
+    stop: async (graceMs = 5_000) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+        try {
+          return await exited;
+        } finally {
+          clearTimeout(timer);
+        }
+      }
+      return exited;
+    },
+  };
+  const deadline = Date.now() + readyWithinMs;
+  while (true) {
+    if (child.exitCode !== null || child.signalCode !== null) {
+      throw new Error(`twofold serve on port ${port} exited before it was ready: ${output}`);
+    }
+    try {
+      if ((await fetch(`${url}/readyz`)).status === 200) return server;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) {
+      await server.stop(1_000);
+      throw new Error(`twofold serve on port ${port} was not ready within ${readyWithinMs} ms: ${output}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+export interface HttpPage {
+  status: number;
+  location: string | null;
+  body: string;
+  headers: Headers;
+}
+
+/**
+ * A browser over real HTTP: keeps cookies (one jar for every instance, as for one site),
+ * follows no redirect by itself, and sends the CSRF token of the last page it read with
+ * every form.
+ */
+export class HttpBrowser {
+  private readonly cookies = new Map<string, string>();
+  private csrf: string | null = null;
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  private remember(headers: Headers): void {
+    for (const line of headers.getSetCookie()) {
+      const [pair] = line.split(';');
+      const eq = pair?.indexOf('=') ?? -1;
+      if (!pair || eq < 0) continue;
+      const name = pair.slice(0, eq).trim();
+      const value = pair.slice(eq + 1);
+      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line) || /max-age=0(;|$)/i.test(line)) {
+        this.cookies.delete(name);
+      } else this.cookies.set(name, value);
+    }
+  }
+
+  private async read(response: Response): Promise<HttpPage> {
+    this.remember(response.headers);
+    const body = await response.text();
+    const token = /name="_csrf" value="([^"]+)"/.exec(body);
+    if (token?.[1]) this.csrf = token[1];
+    return { status: response.status, location: response.headers.get('location'), body, headers: response.headers };
+  }
+
+  private cookieHeader(): Record<string, string> {
+    const header = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    return header === '' ? {} : { cookie: header };
+  }
+
+  async get(base: string, path: string): Promise<HttpPage> {
+    return this.read(await fetch(`${base}${path}`, { redirect: 'manual', headers: this.cookieHeader() }));
+  }
+
+  async post(base: string, path: string, form: Record<string, string>): Promise<HttpPage> {
+    const body = new URLSearchParams(this.csrf === null ? form : { _csrf: this.csrf, ...form }).toString();
+    return this.read(
+      await fetch(`${base}${path}`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { ...this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      }),
+    );
+  }
+}
