@@ -1,4 +1,5 @@
 // Starts Twofold: configuration in, a listening server out.
+import { depsFrom } from './services/deps.js';
 import type { FastifyInstance } from 'fastify';
 import type { Config, KeyNotice } from './config.js';
 import { ensureSecretKeyMatches } from './services/secret-key.js';
@@ -40,16 +41,7 @@ export async function startServer(config: Config, keyNotice: KeyNotice): Promise
     throw error;
   }
   const app = await buildApp({
-    deps: {
-      db,
-      now: () => new Date(),
-      secretKey: config.secretKey,
-      sessionLimits: {
-        idleMinutes: config.sessionIdleMinutes,
-        absoluteHours: config.sessionAbsoluteHours,
-        pendingMinutes: config.pendingLoginMinutes,
-      },
-    },
+    deps: depsFrom(config, db),
     publicUrl: config.publicUrl,
     secureCookies: config.secureCookies,
     trustProxy: config.trustProxy,

@@ -1,7 +1,7 @@
 // The configured instance a command works on: configuration, a migrated database and the
 // services' dependencies. Opened only after the arguments were accepted.
 import { loadConfig, type Config, type KeyNotice } from '../config.js';
-import type { Deps } from '../services/deps.js';
+import { depsFrom, type Deps } from '../services/deps.js';
 import { ensureSecretKeyMatches } from '../services/secret-key.js';
 import { migrateToLatest, openDatabase } from '../store/db.js';
 import type { Io } from './command.js';
@@ -34,17 +34,7 @@ export async function withInstance<T>(io: Io, work: (instance: Instance) => Prom
     // As the server does: a key other than the one the secrets were sealed with is refused
     // here too, and on a fresh database this key becomes the one.
     await ensureSecretKeyMatches(db, config.secretKey);
-    const deps: Deps = {
-      db,
-      now: () => new Date(),
-      secretKey: config.secretKey,
-      sessionLimits: {
-        idleMinutes: config.sessionIdleMinutes,
-        absoluteHours: config.sessionAbsoluteHours,
-        pendingMinutes: config.pendingLoginMinutes,
-      },
-    };
-    return await work({ config, deps });
+    return await work({ config, deps: depsFrom(config, db) });
   } finally {
     await db.destroy();
   }
