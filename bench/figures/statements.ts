@@ -1,0 +1,15 @@
+// 3: SQL statements per complete login.
+import { statementsPerLogin } from '../phases/statements.js';
+import { judged } from '../report.js';
+import { SECRET_KEY, say, type Run } from '../settings.js';
+
+export async function measureStatements(run: Run): Promise<void> {
+  say('\n[3] SQL statements per complete login (in-process, counted by Kysely)');
+  const statements = await statementsPerLogin(run.dir, SECRET_KEY);
+  run.raw.statements = statements;
+  const steps = Object.entries(statements.perStep)
+    .map(([step, n]) => `${step} ${n}`)
+    .join(', ');
+  run.rows.push(judged('SQL statements per complete login', statements.total, '', { atMost: 8 }, steps));
+  say(`    ${statements.total}: ${steps}`);
+}

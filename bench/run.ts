@@ -1,0 +1,151 @@
+// `npm run bench`: Twofold's performance targets, measured side by side in one run on this
+// machine against a real `twofold serve` process, printed as a table and written to
+// bench/results/<timestamp>.json. `npm run bench -- --profile` restarts the server for each
+// phase under `--cpu-prof` and summarises where its main thread spent its time.
+//
+// Each ratio alternates its two sides in short rounds (A B A B ... A), so that a burst of
+// other work on a shared machine weighs on both sides alike. See docs/benchmarks.md.
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { migrateToLatest, openDatabase } from '../src/store/db.js';
+import { cleanUp, cleanUpOnSignals, onCleanup, removeDirOnCleanup } from './cleanup.js';
+import { measureCodeStep } from './figures/code-step.js';
+import { measureLogins } from './figures/logins.js';
+import { measureStatements } from './figures/statements.js';
+import { measurePostgres, measureUsersPage, seedBigOrganisation } from './figures/users-page.js';
+import { describeMachine } from './machine.js';
+import { REPO_ROOT } from './processes.js';
+import { describeSummary, profilesIn, summariseProfile, type ProfileSummary } from './profile-summary.js';
+import { judged, machineLines, markdownTable, writeResults } from './report.js';
+import { benchPasswordHash, createOrganisation, seedUsers } from './seed.js';
+import { phaseServers } from './servers.js';
+import { CODE_STEP_USERS, LOGIN_USERS, SECRET_KEY, say, serverOptionsOf, whatIfOf, type Run } from './settings.js';
+import { round, secondsSince } from './stats.js';
+
+const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
+
+function commandLine(): string {
+  const extra = process.argv.slice(2).join(' ');
+  if (process.env.npm_lifecycle_event === 'bench') return `npm run bench${extra === '' ? '' : ` -- ${extra}`}`;
+  return ['node', ...process.execArgv, ...process.argv.slice(1)].join(' ');
+}
+
+async function main(): Promise<void> {
+  cleanUpOnSignals();
+  const startedAt = new Date();
+  const stamp = startedAt.toISOString().replace(/[:.]/g, '-');
+  const machine = describeMachine();
+  const command = commandLine();
+  for (const line of machineLines(machine, command, startedAt)) say(line);
+  const dir = mkdtempSync(join(tmpdir(), 'twofold-bench-'));
+  removeDirOnCleanup(dir);
+  const profileRoot = process.argv.includes('--profile') ? join(RESULTS_DIR, `${stamp}-profiles`) : null;
+  if (profileRoot !== null) mkdirSync(profileRoot, { recursive: true });
+  const whatIf = whatIfOf(process.argv.slice(2));
+  if (whatIf.serverThreadpool !== null || whatIf.reniceWorkerThreads) {
+    say(`What-if run, the server is not as deployed: ${JSON.stringify(whatIf)}`);
+  }
+  const run: Run = {
+    whatIf,
+    dir,
+    passwordHash: await benchPasswordHash(),
+    now: new Date(),
+    profileRoot,
+    rows: [],
+    raw: {},
+  };
+
+  await measureStatements(run);
+
+  say('\nSeeding the SQLite database');
+  const dataDir = join(dir, 'data');
+  const db = openDatabase({ kind: 'sqlite', path: join(dataDir, 'twofold.sqlite') });
+  onCleanup('close the bench connection', () => db.destroy());
+  await migrateToLatest(db);
+  const started = performance.now();
+  const loginOrganisation = await createOrganisation(db, 'Bench logins', run.now);
+  const withDevices = await seedUsers(
+    db,
+    SECRET_KEY,
+    run.passwordHash,
+    {
+      organisationId: loginOrganisation,
+      count: LOGIN_USERS + CODE_STEP_USERS,
+      prefix: 'login',
+      withDevice: () => true,
+    },
+    run.now,
+  );
+  const big = await seedBigOrganisation(db, run);
+  say(
+    `    ${withDevices.length} users with a device, and ${big.users.length + 1} in another organisation, in ${secondsSince(started)} s`,
+  );
+
+  const servers = phaseServers(
+    { dataDir, secretKeyHex: SECRET_KEY.toString('hex'), ...serverOptionsOf(whatIf) },
+    profileRoot,
+  );
+  const rss: { after: string; rssMib: number }[] = [];
+  const loginServer = await servers.forPhase('logins');
+  rss.push({ after: 'start', rssMib: round(loginServer.rssMib(), 1) });
+  await measureLogins(run, loginServer, withDevices.slice(0, LOGIN_USERS));
+  rss.push({ after: 'logins', rssMib: round(loginServer.rssMib(), 1) });
+  const codeServer = await servers.forPhase('code-step');
+  await measureCodeStep(run, codeServer, db, loginOrganisation, withDevices.slice(LOGIN_USERS));
+  rss.push({ after: 'code step', rssMib: round(codeServer.rssMib(), 1) });
+  say('\n[5] Users page of 100,000 users, SQLite');
+  const pagesServer = await servers.forPhase('users-page');
+  await measureUsersPage(run, 'SQLite', pagesServer, big);
+  rss.push({ after: 'users page', rssMib: round(pagesServer.rssMib(), 1) });
+  run.raw.rssTimeline = rss;
+
+  const peaks = await servers.finish();
+  run.raw.peakRss = peaks;
+  run.rows.push(
+    judged(
+      'Peak RSS of the server (VmHWM)',
+      Math.max(...peaks.map((p) => p.peakRssMib)),
+      ' MiB',
+      { below: 200 },
+      `${peaks.map((p) => `${p.peakRssMib} MiB over ${p.phases.join(', ')}`).join('; ')}; resident after ${rss.map((r) => `${r.after} ${r.rssMib}`).join(', ')} MiB`,
+    ),
+  );
+
+  await measurePostgres(run);
+
+  const profiles: ProfileSummary[] = [];
+  if (profileRoot !== null) {
+    say('\nCPU profiles of the server processes (main thread, self time)');
+    // CPU.<date>.<time>.<pid>.<thread>.<n>.cpuprofile: thread 0 is the main thread; the others are tsx's loader.
+    for (const file of profilesIn(profileRoot).filter((name) => /\.\d+\.0\.\d+\.cpuprofile$/.test(name))) {
+      const summary = summariseProfile(file);
+      profiles.push(summary);
+      say(describeSummary(summary));
+    }
+  }
+
+  say('');
+  for (const line of machineLines(machine, command, startedAt)) say(line);
+  say('');
+  say(markdownTable(run.rows));
+  const file = writeResults(RESULTS_DIR, stamp, {
+    date: startedAt.toISOString(),
+    command,
+    whatIf,
+    machine,
+    rows: run.rows,
+    raw: run.raw,
+    profiles,
+  });
+  say(`\nWritten to ${file}`);
+}
+
+try {
+  await main();
+} catch (error) {
+  process.stderr.write(`bench: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}

@@ -1,0 +1,62 @@
+// What every figure shares: the sizes and durations of the run, the fixed key, and the
+// run's context (its temporary directory, the rows of the table, the raw numbers).
+import type { Row } from './report.js';
+
+export const CONCURRENCY = 16;
+/** Each ratio alternates its two sides this many times (A B A B ... A). */
+export const ROUNDS = 3;
+/** Per round: argon2id alone, then logins (after a warm-up that fills every virtual user's pipeline). */
+export const ARGON2 = { warmUpMs: 500, seconds: 3 };
+export const LOGINS = { warmUpMs: 1500, seconds: 4, probeEveryMs: 25 };
+/** GET /healthz on the idle server first: what the machine alone does to latency. */
+export const IDLE_PROBE_SECONDS = 3;
+/** Per round: the code step, then the bare route. */
+export const CODE_STEP = { warmUpMs: 500, seconds: 2 };
+export const LOGIN_USERS = 4000;
+export const CODE_STEP_USERS = 8000;
+export const BIG_ORGANISATION = 100_000;
+export const PAGE_BOUNDS = { requests: 200, seconds: 8 };
+/** Fixed, so that the bench's sealed secrets open in the server. Never a real key. */
+export const SECRET_KEY = Buffer.alloc(32, 0x5a);
+
+/**
+ * What-if switches, to measure a proposed fix before it is made: the server's libuv pool
+ * size (`--server-threadpool=2`), and its worker threads at a lower priority than the
+ * event loop (`--renice-worker-threads`, Linux).
+ */
+export interface WhatIf {
+  serverThreadpool: number | null;
+  reniceWorkerThreads: boolean;
+}
+
+export function whatIfOf(argv: readonly string[]): WhatIf {
+  const pool = argv.find((arg) => arg.startsWith('--server-threadpool='))?.split('=')[1];
+  const size = pool === undefined ? null : Number(pool);
+  if (size !== null && (!Number.isInteger(size) || size < 1 || size > 1024)) {
+    throw new Error('--server-threadpool must be a whole number from 1 to 1024');
+  }
+  return { serverThreadpool: size, reniceWorkerThreads: argv.includes('--renice-worker-threads') };
+}
+
+/** The server options a what-if asks for. */
+export function serverOptionsOf(whatIf: WhatIf): { env: Record<string, string>; reniceWorkerThreads: boolean } {
+  return {
+    env: whatIf.serverThreadpool === null ? {} : { UV_THREADPOOL_SIZE: String(whatIf.serverThreadpool) },
+    reniceWorkerThreads: whatIf.reniceWorkerThreads,
+  };
+}
+
+export interface Run {
+  whatIf: WhatIf;
+  dir: string;
+  passwordHash: string;
+  now: Date;
+  /** Where the servers write their CPU profiles, with --profile. */
+  profileRoot: string | null;
+  rows: Row[];
+  raw: Record<string, unknown>;
+}
+
+export function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
