@@ -24,3 +24,9 @@ export const idParams = {
 export function bodyOf<T>(body: unknown): T {
   return body as T;
 }
+
+/** The page a listing asks for: a whole number from 1, else the first page. */
+export function pageNumberOf(text: string | undefined): number {
+  const requested = Number.parseInt(text ?? '1', 10);
+  return Number.isFinite(requested) && requested > 0 ? requested : 1;
+}

@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import { isAuditAction, type AuditAction, type RecordedAuditEvent } from '../../domain/audit.js';
 import { parseLocalDateTime, toLocalInputValue } from '../../domain/time-zones.js';
 import { AUDIT_PAGE_SIZE, type AuditFilter } from '../../store/audit.js';
+import { pageNumberOf } from '../form-schema.js';
 import { authOrThrow } from '../plugins/auth.js';
 import { renderPage, when } from '../respond.js';
 import {
@@ -95,8 +96,7 @@ export async function adminAuditRoutes(app: FastifyInstance): Promise<void> {
       const timeZone = auth.organisation.timeZone;
       const values = valuesOf(request.query);
       const read = filterOf(values, timeZone);
-      const requested = Number.parseInt(request.query.page ?? '1', 10);
-      const page = Number.isFinite(requested) && requested > 0 ? requested : 1;
+      const page = pageNumberOf(request.query.page);
       const { events, total } = read.ok ? await auth.tenant.audit.list(read.filter, page) : { events: [], total: 0 };
       const pages = Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE));
       const problems = read.ok ? {} : read.problems;

@@ -19,7 +19,7 @@ import {
 import { addMinutes } from '../../services/deps.js';
 import { USERS_PAGE_SIZE } from '../../store/users.js';
 import { authOrThrow, type Auth } from '../plugins/auth.js';
-import { formSchema, idParams } from '../form-schema.js';
+import { formSchema, idParams, pageNumberOf } from '../form-schema.js';
 import { contextOf, redirectWithFlash, renderError, renderPage, when } from '../respond.js';
 import { removeDevice } from '../../services/devices.js';
 import {
@@ -107,8 +107,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const auth = authOrThrow(request);
       const search = request.query.q ?? '';
-      const requested = Number.parseInt(request.query.page ?? '1', 10);
-      const page = Number.isFinite(requested) && requested > 0 ? requested : 1;
+      const page = pageNumberOf(request.query.page);
       const { users, total } = await listUsers(deps, auth.tenant, auth.organisation, search, page);
       const pages = Math.max(1, Math.ceil(total / USERS_PAGE_SIZE));
       return renderPage(request, reply, 'Users', (ctx) =>
