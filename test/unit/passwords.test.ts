@@ -1,6 +1,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  atMostAtOnce,
   describePasswordProblem,
   hashPassword,
   passwordProblem,
@@ -93,5 +94,39 @@ describe('passwordProblem', () => {
     assert.equal(describePasswordProblem('too_short'), 'The password must have at least 10 characters.');
     assert.equal(describePasswordProblem('too_long'), 'The password must have at most 256 characters.');
     assert.equal(describePasswordProblem('mismatch'), 'The two passwords do not match.');
+  });
+});
+
+describe('atMostAtOnce', () => {
+  test('runs no more than its limit at once, the others in the order they came, through failures', async () => {
+    const limited = atMostAtOnce(2);
+    let running = 0;
+    let most = 0;
+    const started: number[] = [];
+    const releases: (() => void)[] = [];
+    const calls = Array.from({ length: 6 }, (_, index) =>
+      limited(async () => {
+        started.push(index);
+        running += 1;
+        most = Math.max(most, running);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running -= 1;
+        if (index === 1) throw new Error('call 1 fails');
+        return index;
+      }),
+    );
+    const outcomes = Promise.allSettled(calls);
+    while (started.length < 6) {
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.ok(running <= 2, `${running} ran at once`);
+      releases.shift()?.();
+    }
+    releases.forEach((release) => release());
+    assert.equal(most, 2);
+    assert.deepEqual(started, [0, 1, 2, 3, 4, 5]);
+    assert.deepEqual(
+      (await outcomes).map((outcome) => (outcome.status === 'fulfilled' ? outcome.value : 'failed')),
+      [0, 'failed', 2, 3, 4, 5],
+    );
   });
 });
