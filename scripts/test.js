@@ -1,4 +1,4 @@
-// `npm test`: typecheck, then the suites on SQLite (unit, integration, and end-to-end in
+// `npm test`: typecheck and build, then the suites on SQLite (unit, integration, and end-to-end in
 // Chromium when one is found), then the integration and end-to-end suites again on
 // PostgreSQL when TWOFOLD_TEST_POSTGRES_URL is set. Says plainly what it skips, prints
 // each pass's outcome and the combined one, and fails if any pass failed.
@@ -126,6 +126,12 @@ if (
     .status !== 0
 ) {
   console.log('FAILED: typecheck.');
+  process.exit(1);
+}
+// The servers the tests start run what `npm start` runs: the compiled dist/.
+console.log('Building dist/...');
+if (spawnSync(process.execPath, ['scripts/build.js'], { stdio: 'inherit' }).status !== 0) {
+  console.log('FAILED: build.');
   process.exit(1);
 }
 
