@@ -9,6 +9,8 @@ import type { Io } from './command.js';
 export interface Instance {
   config: Config;
   deps: Deps;
+  /** The migrations that ran as the database was opened, usually none. */
+  migrated: string[];
 }
 
 function warnIfKeyGenerated(notice: KeyNotice, io: Io): void {
@@ -30,11 +32,11 @@ export async function withInstance<T>(io: Io, work: (instance: Instance) => Prom
   warnIfKeyGenerated(notice, io);
   const db = openDatabase(config.database);
   try {
-    await migrateToLatest(db);
+    const migrated = await migrateToLatest(db);
     // As the server does: a key other than the one the secrets were sealed with is refused
     // here too, and on a fresh database this key becomes the one.
     await ensureSecretKeyMatches(db, config.secretKey);
-    return await work({ config, deps: depsFrom(config, db) });
+    return await work({ config, deps: depsFrom(config, db), migrated });
   } finally {
     await db.destroy();
   }

@@ -3,6 +3,7 @@
 import { listing } from './args.js';
 import type { Command, Io, Outcome } from './command.js';
 import { keyCommands } from './key.js';
+import { migrate } from './migrate.js';
 import { orgCommands } from './org.js';
 import { serve } from './serve.js';
 import { userCommands } from './user.js';
@@ -35,6 +36,7 @@ const HELP = [
   '',
   ...listing('Commands:', [
     [serve.path, serve.summary],
+    [migrate.path, migrate.summary],
     ...Object.values(GROUPS).flatMap((group) => group.commands.map((c): [string, string] => [c.path, c.summary])),
   ]),
   '',
@@ -67,7 +69,9 @@ function route(
   const [first, second, ...rest] = argv;
   if (first === undefined) return { problem: 'missing command', helpPath: '' };
   if (isHelp(first)) return { help: HELP };
-  if (first === serve.path) return { command: serve, rest: argv.slice(1) };
+  for (const command of [serve, migrate]) {
+    if (first === command.path) return { command, rest: argv.slice(1) };
+  }
   const group = GROUPS[first];
   if (group === undefined) return { problem: `unknown command "${first}"`, helpPath: '' };
   if (isHelp(second)) return { help: groupHelp(first, group) };

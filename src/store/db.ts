@@ -209,10 +209,11 @@ async function postgresSchemaOf(db: Db): Promise<string> {
 }
 
 /**
- * Runs the migrations not yet run. On PostgreSQL, instances starting at once take turns
- * under an advisory lock, and the pending migrations run in one transaction.
+ * Runs the migrations not yet run, and gives their names. On PostgreSQL, instances
+ * starting at once take turns under an advisory lock, and the pending migrations run in
+ * one transaction.
  */
-export async function migrateToLatest(db: Db): Promise<void> {
+export async function migrateToLatest(db: Db): Promise<string[]> {
   // Unless told its schema, Kysely's Migrator takes a kysely_migration table in ANY schema
   // of the database for its own, and then fails to find it in the current one.
   const migrator = new Migrator({
@@ -225,4 +226,5 @@ export async function migrateToLatest(db: Db): Promise<void> {
   if (error !== undefined || failed !== undefined) {
     throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${String(error)}`);
   }
+  return (results ?? []).map((result) => result.migrationName);
 }

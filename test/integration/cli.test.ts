@@ -124,12 +124,35 @@ async function aConfirmedDevice(db: Db, organisationId: string, userId: string):
   assert.ok(await devices.acceptTimeStep(userId, id, 1, NOW));
 }
 
+test('twofold migrate creates the tables once, then has nothing to run', async (t) => {
+  const dataDir = freshDataDir(t);
+  const first = await twofold(['migrate'], { dataDir });
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /^Ran \d+ migration\(s\): 001-initial, 002-security/);
+  assert.equal(await countRows(dataDir, 'organisations'), 0);
+  const again = await twofold(['migrate'], { dataDir });
+  assert.equal(again.code, 0, again.stderr);
+  assert.equal(again.stdout, 'The database is up to date: no migration to run.\n');
+});
+
 test('every command and group has help, and help touches no data', async (t) => {
   const dataDir = freshDataDir(t);
   const expectations: [string[], string[]][] = [
     [
       ['--help'],
-      ['Usage: twofold <command>', 'serve', 'org create', 'user create', 'user reset-2fa', 'TWOFOLD_SECRET_KEY'],
+      [
+        'Usage: twofold <command>',
+        'serve',
+        'migrate',
+        'org create',
+        'user create',
+        'user reset-2fa',
+        'TWOFOLD_SECRET_KEY',
+      ],
+    ],
+    [
+      ['migrate', '--help'],
+      ['Usage: twofold migrate', 'Running it again changes nothing'],
     ],
     [
       ['org', '--help'],
