@@ -361,6 +361,15 @@ test('twofold creates an organisation and serves it on a PostgreSQL URL', { skip
   assert.equal(withoutKey.code, 1, withoutKey.stderr);
   assert.match(withoutKey.stderr, /TWOFOLD_SECRET_KEY is required with PostgreSQL/);
 
+  // Two releases' worth of `twofold migrate` at once: one runs the migrations, the other waits its turn and finds none.
+  const migrations = await Promise.all([twofold(['migrate'], env), twofold(['migrate'], env)]);
+  for (const run of migrations) assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual(migrations.map((run) => (run.stdout.startsWith('Ran ') ? 'ran' : run.stdout.trim())).sort(), [
+    'The database is up to date: no migration to run.',
+    'ran',
+  ]);
+  assert.match(migrations.find((run) => run.stdout.startsWith('Ran '))?.stdout ?? '', /: 001-initial, 002-security/);
+
   const badPool = await twofold(['org', 'create', '--name', 'Acme', '--admin-email', 'ada@example.com'], {
     ...env,
     TWOFOLD_DATABASE_POOL_SIZE: '0',
