@@ -21,6 +21,7 @@ import {
 import pg from 'pg';
 import * as initial from './migrations/001-initial.js';
 import * as security from './migrations/002-security.js';
+import * as usersPage from './migrations/003-users-page.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -166,7 +167,11 @@ export function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
-const MIGRATIONS: Record<string, Migration> = { '001-initial': initial, '002-security': security };
+const MIGRATIONS: Record<string, Migration> = {
+  '001-initial': initial,
+  '002-security': security,
+  '003-users-page': usersPage,
+};
 
 /** PostgreSQL aborted a transaction that conflicted with a concurrent one: running it again is the remedy. */
 function isSerializationFailure(error: unknown): boolean {

@@ -86,12 +86,12 @@ test(
     t.after(() => sqlite.destroy());
     await migrateToLatest(sqlite);
     assert.deepEqual(onPostgres, await shapeOf(sqlite, 'sqlite'));
-    assert.deepEqual(await migrationsRun(db, schema), ['001-initial', '002-security']);
+    assert.deepEqual(await migrationsRun(db, schema), ['001-initial', '002-security', '003-users-page']);
 
     await migrateToLatest(db);
     await migrateToLatest(opened(t, url));
     assert.deepEqual(await shapeOf(db, 'postgres'), onPostgres);
-    assert.deepEqual(await migrationsRun(db, schema), ['001-initial', '002-security']);
+    assert.deepEqual(await migrationsRun(db, schema), ['001-initial', '002-security', '003-users-page']);
   },
 );
 
@@ -99,7 +99,7 @@ test('instances starting at once on the same empty schema migrate it once', { sk
   const { schema, url } = await freshSchema(t);
   const instances = Array.from({ length: 4 }, () => opened(t, url));
   await Promise.all(instances.map((db) => migrateToLatest(db)));
-  assert.deepEqual(await migrationsRun(instances[0] as Db, schema), ['001-initial', '002-security']);
+  assert.deepEqual(await migrationsRun(instances[0] as Db, schema), ['001-initial', '002-security', '003-users-page']);
 });
 
 test('each schema of one database has its own tables and its own migration record', { skip }, async (t) => {
@@ -110,7 +110,7 @@ test('each schema of one database has its own tables and its own migration recor
   await migrateToLatest(opened(t, first.url));
   const db = opened(t, second.url);
   await migrateToLatest(db);
-  assert.deepEqual(await migrationsRun(db, second.schema), ['001-initial', '002-security']);
+  assert.deepEqual(await migrationsRun(db, second.schema), ['001-initial', '002-security', '003-users-page']);
 
   await insertOrganisation(db, { id: randomUUID(), name: 'Only in the second', timeZone: 'UTC', now: NOW });
   assert.notEqual(await findOrganisation(db, 'Only in the second'), null);
