@@ -2,10 +2,11 @@
 // device, accepting each time step once; wrong codes counted and logged.
 import { codeGate, lockAfter, needsItsTurn, nextTryAfter } from '../domain/code-attempts.js';
 import type { ClientInfo } from '../domain/audit.js';
-import { openSecret, type SecretKeyring } from '../domain/secret-box.js';
+import { openSecret } from '../domain/secret-box.js';
 import { isExpiredCode, matchingTimeStep, parseCode } from '../domain/totp.js';
 import type { User } from '../domain/users.js';
-import type { Tenant } from '../store/tenant.js';
+import { inOneCommit } from '../store/logins.js';
+import { tenantFor, type Tenant } from '../store/tenant.js';
 import { audit } from './audit.js';
 import type { Deps } from './deps.js';
 
@@ -21,25 +22,41 @@ export interface CodeCandidate {
   sealedSecret: string;
 }
 
-/** Only checks the code against the devices; the caller guards and counts. */
+/**
+ * What an accepted code leads to (a login completed, an identity confirmed), written in
+ * the same commit as the acceptance.
+ */
+export type WhenAccepted = (tenant: Tenant) => Promise<void>;
+
+/**
+ * Checks the code against the devices; the caller guards and counts. A code that matches
+ * is accepted in one conditional statement, which also refuses it if replayed; then the
+ * run of wrong codes ends, and `whenAccepted` follows, all in one commit.
+ */
 async function matchCode(
+  deps: Deps,
   tenant: Tenant,
-  key: SecretKeyring,
   userId: string,
   candidates: CodeCandidate[],
   code: string,
   now: Date,
+  whenAccepted: WhenAccepted | undefined,
 ): Promise<CodeCheck> {
   let expired = false;
   for (const { device, sealedSecret } of candidates) {
-    const secret = openSecret(key, sealedSecret, device.id);
+    const secret = openSecret(deps.secretKey, sealedSecret, device.id);
     const step = matchingTimeStep(secret, code, now);
     if (step === null) {
       expired ||= isExpiredCode(secret, code, now);
       continue;
     }
-    if (await tenant.devices.acceptTimeStep(userId, device.id, step, now)) return { ok: true, deviceId: device.id };
-    return { ok: false, reason: 'replayed' };
+    return inOneCommit(deps.db, async (executor): Promise<CodeCheck> => {
+      const trx = tenantFor(executor, tenant.organisationId);
+      if (!(await trx.devices.acceptTimeStep(userId, device.id, step, now))) return { ok: false, reason: 'replayed' };
+      await trx.users.clearCodeFailures(userId);
+      await whenAccepted?.(trx);
+      return { ok: true, deviceId: device.id };
+    });
   }
   return { ok: false, reason: expired ? 'expired' : 'wrong' };
 }
@@ -57,6 +74,7 @@ export async function checkCode(
   input: string,
   path: CodePath,
   client: ClientInfo,
+  whenAccepted?: WhenAccepted,
 ): Promise<CodeCheck> {
   const parsed = parseCode(input);
   if (!parsed.ok) return { ok: false, reason: 'malformed' };
@@ -74,11 +92,8 @@ export async function checkCode(
     return { ok: false, reason: 'slow_down', until: gate.open ? now : gate.until };
   }
 
-  const result = await matchCode(tenant, deps.secretKey, user.id, candidates, parsed.code, now);
-  if (result.ok) {
-    await tenant.users.clearCodeFailures(user.id);
-    return result;
-  }
+  const result = await matchCode(deps, tenant, user.id, candidates, parsed.code, now, whenAccepted);
+  if (result.ok) return result;
   if (result.reason === 'replayed') {
     await tenant.users.uncountCodeAttempt(user.id);
     return result;

@@ -72,13 +72,14 @@ export async function confirmDevice(
 ): Promise<CodeCheck | { ok: false; reason: 'gone' }> {
   const found = await tenant.devices.findForUser(user.id, deviceId);
   if (!found || found.device.confirmedAt !== null) return { ok: false, reason: 'gone' };
-  const result = await checkCode(deps, tenant, user, [found], code, 'device_confirmation', client);
-  if (result.ok) {
+  // The end of a reset and the audit entry are written in the commit that confirms the
+  // device: a crash or a failing database between them must not leave a device that signs
+  // in with no entry in the audit log, or a person still asked to set one up.
+  return checkCode(deps, tenant, user, [found], code, 'device_confirmation', client, async (trx) => {
     const now = deps.now();
-    await tenant.users.setSetUpAtNextLogin(user.id, false, now);
-    await audit(tenant, now, { actor: user, client }, 'device_added', user, { device: found.device.name });
-  }
-  return result;
+    await trx.users.setSetUpAtNextLogin(user.id, false, now);
+    await audit(trx, now, { actor: user, client }, 'device_added', user, { device: found.device.name });
+  });
 }
 
 export type RemoveDevice =

@@ -1,16 +1,16 @@
 // Signing in: the password step (throttled), then the code or the setup the user's 2FA
 // state asks for.
 import type { ClientInfo } from '../domain/audit.js';
-import { afterPasswordStep } from '../domain/enforcement.js';
+import { afterPasswordStep, twoFactorStatusOf } from '../domain/enforcement.js';
 import { emailKey, type User } from '../domain/users.js';
 import { noteUnknownAccountAttempt, verifyPasswordThrottled } from './password-throttle.js';
+import type { Executor } from '../store/db.js';
+import { findAccountByEmail, inOneCommit, type Account } from '../store/logins.js';
 import type { Session, SessionStage } from '../store/sessions.js';
-import { tenantFor } from '../store/tenant.js';
-import { findLoginByEmail } from '../store/users.js';
+import { tenantFor, type Tenant } from '../store/tenant.js';
 import { audit } from './audit.js';
 import { checkCode, type CodeProblem } from './codes.js';
-import { addMinutes, type Deps } from './deps.js';
-import { twoFactorStatusFor } from './two-factor-state.js';
+import { addMinutes, type Deps, type LoginOutcome } from './deps.js';
 
 /** Wrong codes one pending login may take before it must start over. */
 export const MAX_CODE_FAILURES_PER_LOGIN = 5;
@@ -32,8 +32,22 @@ export async function signInWithPassword(
   client: ClientInfo,
 ): Promise<PasswordStep> {
   const now = deps.now();
-  const found = await findLoginByEmail(deps.db, emailKey(email));
-  const check = await verifyPasswordThrottled(deps, email, client.ip, found?.passwordHash ?? null, password);
+  const found = await findAccountByEmail(deps.db, emailKey(email));
+  // What a right password leads to is written in the same commit as its throttles' clearing.
+  const step: { result?: PasswordStep } = {};
+  const whenRight =
+    found === null
+      ? undefined
+      : async (executor: Executor) => {
+          step.result = await afterRightPassword(
+            deps,
+            tenantFor(executor, found.user.organisationId),
+            found,
+            now,
+            client,
+          );
+        };
+  const check = await verifyPasswordThrottled(deps, email, client.ip, found?.passwordHash ?? null, password, whenRight);
   if (!check.ok) {
     const reason = check.reason === 'throttled' ? 'throttled' : 'wrong_password';
     // One write either way (the audit row, or its stand-in), so that the answer for an
@@ -47,62 +61,99 @@ export async function signInWithPassword(
       ? { kind: 'throttled', until: check.until }
       : { kind: 'refused', reason: 'wrong_credentials' };
   }
-  if (!found) throw new Error('a password matched no account');
-  const { user } = found;
-  const tenant = tenantFor(deps.db, user.organisationId);
+  if (step.result === undefined) throw new Error('a password matched no account');
+  deps.events?.loginOutcome(outcomeOf(step.result));
+  return step.result;
+}
+
+async function afterRightPassword(
+  deps: Deps,
+  tenant: Tenant,
+  { user, organisation, confirmedDevices }: Account,
+  now: Date,
+  client: ClientInfo,
+): Promise<PasswordStep> {
   const context = { actor: null, client };
   if (user.status !== 'active') {
     await audit(tenant, now, context, 'login_failed', user, { reason: 'inactive' });
-    deps.events?.loginOutcome('refused_inactive');
     return { kind: 'refused', reason: 'inactive' };
   }
-  const organisation = await tenant.organisation.get();
-  const status = await twoFactorStatusFor(tenant, organisation, user, now);
+  const status = twoFactorStatusOf(organisation.policy, user.twoFactor, confirmedDevices, now);
   switch (afterPasswordStep(status)) {
     case 'refuse':
       await audit(tenant, now, context, 'login_failed', user, { reason: 'missed_2fa_deadline' });
-      deps.events?.loginOutcome('refused_blocked');
       return { kind: 'refused', reason: 'blocked' };
     case 'ask_for_code':
-      return pending(deps, user, 'code', now, client);
+      return pending(deps, tenant, user, 'code', now, client);
     case 'require_setup':
-      return pending(deps, user, 'setup', now, client);
+      return pending(deps, tenant, user, 'setup', now, client);
     case 'sign_in':
-    case 'sign_in_with_reminder':
+    case 'sign_in_with_reminder': {
       await audit(tenant, now, { actor: user, client }, 'login_succeeded', user, { factors: 'password' });
-      deps.events?.loginOutcome('signed_in');
-      return { kind: 'signed_in', token: await startSignedInSession(deps, user, now, client) };
+      // Its sign-in counts as a confirmation of identity for step-up.
+      const token = await tenant.sessions.create(user.id, 'signed_in', now, signedInUntil(deps, now), client, now);
+      return { kind: 'signed_in', token };
+    }
+  }
+}
+
+function outcomeOf(step: PasswordStep): LoginOutcome {
+  switch (step.kind) {
+    case 'refused':
+      return step.reason === 'inactive'
+        ? 'refused_inactive'
+        : step.reason === 'blocked'
+          ? 'refused_blocked'
+          : 'refused_password';
+    case 'throttled':
+      return 'throttled';
+    case 'pending':
+      return step.stage === 'code' ? 'code_needed' : 'setup_needed';
+    case 'signed_in':
+      return 'signed_in';
   }
 }
 
 async function pending(
   deps: Deps,
+  tenant: Tenant,
   user: User,
   stage: 'code' | 'setup',
   now: Date,
   client: ClientInfo,
 ): Promise<PasswordStep> {
-  const tenant = tenantFor(deps.db, user.organisationId);
-  const token = await tenant.sessions.create(
-    user.id,
-    stage,
-    now,
-    addMinutes(now, deps.sessionLimits.pendingMinutes),
-    client,
-    null,
-  );
-  deps.events?.loginOutcome(stage === 'code' ? 'code_needed' : 'setup_needed');
+  const expiresAt = addMinutes(now, deps.sessionLimits.pendingMinutes);
+  const token = await tenant.sessions.create(user.id, stage, now, expiresAt, client, null);
   return { kind: 'pending', token, stage };
 }
 
-/** A signed-in session; its sign-in counts as a confirmation of identity for step-up. */
-function startSignedInSession(deps: Deps, user: User, now: Date, client: ClientInfo): Promise<string> {
-  const tenant = tenantFor(deps.db, user.organisationId);
-  const expiresAt = addMinutes(now, deps.sessionLimits.absoluteHours * 60);
-  return tenant.sessions.create(user.id, 'signed_in', now, expiresAt, client, now);
+function signedInUntil(deps: Deps, now: Date): Date {
+  return addMinutes(now, deps.sessionLimits.absoluteHours * 60);
 }
 
-/** Ends the pending session and starts a signed-in one under a new id. */
+/**
+ * Ends the pending session and carries on in a signed-in one under a new id: one statement
+ * gives the session its new id and stage, so the old cookie stops working. When the
+ * pending session has ended meanwhile, the login completes in a new one, as it always has.
+ */
+async function signInPendingSession(
+  deps: Deps,
+  tenant: Tenant,
+  session: Session,
+  user: User,
+  client: ClientInfo,
+  factors: 'password_and_code' | 'password_and_new_device',
+): Promise<string> {
+  const now = deps.now();
+  const expiresAt = signedInUntil(deps, now);
+  const token =
+    (await tenant.sessions.signIn(session.id, now, expiresAt, client, now)) ??
+    (await tenant.sessions.create(user.id, 'signed_in', now, expiresAt, client, now));
+  await audit(tenant, now, { actor: user, client }, 'login_succeeded', user, { factors });
+  return token;
+}
+
+/** Completes a pending login once its second factor is given (a code, or a new device). */
 export async function completeLogin(
   deps: Deps,
   session: Session,
@@ -110,12 +161,11 @@ export async function completeLogin(
   client: ClientInfo,
   factors: 'password_and_code' | 'password_and_new_device',
 ): Promise<string> {
-  const tenant = tenantFor(deps.db, session.organisationId);
-  const now = deps.now();
-  await tenant.sessions.delete(session.id);
-  await audit(tenant, now, { actor: user, client }, 'login_succeeded', user, { factors });
+  const token = await inOneCommit(deps.db, (executor) =>
+    signInPendingSession(deps, tenantFor(executor, session.organisationId), session, user, client, factors),
+  );
   deps.events?.loginOutcome(factors === 'password_and_code' ? 'completed_with_code' : 'completed_with_new_device');
-  return startSignedInSession(deps, user, now, client);
+  return token;
 }
 
 export type CodeStep =
@@ -132,9 +182,16 @@ export async function submitLoginCode(
 ): Promise<CodeStep> {
   const tenant = tenantFor(deps.db, session.organisationId);
   const candidates = await tenant.devices.confirmedWithSecrets(user.id);
-  const result = await checkCode(deps, tenant, user, candidates, input, 'login', client);
-  if (result.ok)
-    return { kind: 'signed_in', token: await completeLogin(deps, session, user, client, 'password_and_code') };
+  // The login completes in the same commit as the code's acceptance.
+  const signedIn: { token?: string } = {};
+  const result = await checkCode(deps, tenant, user, candidates, input, 'login', client, async (trx) => {
+    signedIn.token = await signInPendingSession(deps, trx, session, user, client, 'password_and_code');
+  });
+  if (result.ok) {
+    if (signedIn.token === undefined) throw new Error('an accepted code signed no one in');
+    deps.events?.loginOutcome('completed_with_code');
+    return { kind: 'signed_in', token: signedIn.token };
+  }
   const attemptsLeft = MAX_CODE_FAILURES_PER_LOGIN - session.codeFailures;
   if (result.reason !== 'wrong' && result.reason !== 'expired') return { kind: 'retry', problem: result, attemptsLeft };
   const failures = await tenant.sessions.recordCodeFailure(session.id);

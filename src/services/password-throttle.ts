@@ -10,13 +10,15 @@ import { throttleDelay, THROTTLE_MEMORY_MS, THROTTLE_RULES, type ThrottleScope }
 import { emailKey } from '../domain/users.js';
 import {
   claimThrottleSlot,
-  clearThrottles,
-  countThrottleAttempt,
+  clearThrottlesTakingBackOne,
+  countThrottleAttempts,
   releaseThrottleSlot,
   throttleBlockedUntil,
   touchThrottle,
-  uncountThrottleAttempt,
+  uncountThrottleAttempts,
 } from '../store/throttles.js';
+import type { Executor } from '../store/db.js';
+import { inOneCommit } from '../store/logins.js';
 import type { Deps } from './deps.js';
 
 export type ThrottleKeys = Record<ThrottleScope, string>;
@@ -37,20 +39,23 @@ type Admission = { admitted: true; claimed: ThrottleScope[] } | { admitted: fals
 
 async function admitAttempt(deps: Deps, keys: ThrottleKeys, now: Date): Promise<Admission> {
   const forgetBefore = new Date(now.getTime() - THROTTLE_MEMORY_MS);
-  const counted: ThrottleScope[] = [];
+  const all = SCOPES.map((scope) => keys[scope]);
+  const counts = await countThrottleAttempts(deps.db, all, now, forgetBefore);
   const claimed: ThrottleScope[] = [];
   for (const scope of SCOPES) {
     const rule = THROTTLE_RULES[scope];
-    const attempts = await countThrottleAttempt(deps.db, keys[scope], now, forgetBefore);
-    counted.push(scope);
-    if (attempts <= rule.freeFailures) continue;
-    const next = new Date(now.getTime() + throttleDelay(rule, attempts));
-    if (await claimThrottleSlot(deps.db, keys[scope], now, next)) {
+    const count = counts.get(keys[scope]);
+    if (count === undefined) throw new Error(`the ${scope} throttle was not counted`);
+    if (count.failures <= rule.freeFailures) continue;
+    // A wait still running when the attempt was counted refuses it without a claim.
+    const waiting = count.blockedUntil > now;
+    const next = new Date(now.getTime() + throttleDelay(rule, count.failures));
+    if (!waiting && (await claimThrottleSlot(deps.db, keys[scope], now, next))) {
       claimed.push(scope);
       continue;
     }
-    const until = (await throttleBlockedUntil(deps.db, keys[scope])) ?? now;
-    for (const done of counted) await uncountThrottleAttempt(deps.db, keys[done]);
+    const until = waiting ? count.blockedUntil : ((await throttleBlockedUntil(deps.db, keys[scope])) ?? now);
+    await uncountThrottleAttempts(deps.db, all, now);
     for (const done of claimed) await releaseThrottleSlot(deps.db, keys[done], now);
     return { admitted: false, until };
   }
@@ -64,8 +69,9 @@ export type ThrottledPasswordCheck =
  * Every password check goes through here: sign-in, step-up and the current password on a
  * change. A throttled attempt is refused before the hash is looked at. A right password
  * clears the account's counters and takes back its attempt from the address's (which keep
- * counting failures, against spraying). `storedHash` null (an unknown email) is checked
- * against a decoy hash and always fails, in the same time.
+ * counting failures, against spraying), in one commit with `whenRight`'s writes.
+ * `storedHash` null (an unknown email) is checked against a decoy hash and always fails,
+ * in the same time.
  */
 export async function verifyPasswordThrottled(
   deps: Deps,
@@ -73,15 +79,27 @@ export async function verifyPasswordThrottled(
   ip: string,
   storedHash: string | null,
   password: string,
+  whenRight?: (executor: Executor) => Promise<void>,
 ): Promise<ThrottledPasswordCheck> {
   const now = deps.now();
   const keys = passwordThrottleKeys(email, ip);
   const admission = await admitAttempt(deps, keys, now);
   if (!admission.admitted) return { ok: false, reason: 'throttled', until: admission.until };
   if (!(await verifyPassword(storedHash, password))) return { ok: false, reason: 'wrong' };
-  await clearThrottles(deps.db, [keys.account_and_address, keys.account]);
-  await uncountThrottleAttempt(deps.db, keys.address);
-  if (admission.claimed.includes('address')) await releaseThrottleSlot(deps.db, keys.address, now);
+  const clear = (executor: Executor) =>
+    clearThrottlesTakingBackOne(
+      executor,
+      [keys.account_and_address, keys.account],
+      { key: keys.address, endItsWait: admission.claimed.includes('address') },
+      now,
+    );
+  if (whenRight === undefined) await clear(deps.db);
+  else {
+    await inOneCommit(deps.db, async (executor) => {
+      await clear(executor);
+      await whenRight(executor);
+    });
+  }
   return { ok: true };
 }
 

@@ -3,7 +3,8 @@
 import type { ClientInfo } from '../domain/audit.js';
 import type { User } from '../domain/users.js';
 import type { Session } from '../store/sessions.js';
-import type { Tenant } from '../store/tenant.js';
+import { inOneCommit } from '../store/logins.js';
+import { tenantFor, type Tenant } from '../store/tenant.js';
 import { audit } from './audit.js';
 import { checkCode, type CodeProblem } from './codes.js';
 import { addMinutes, type Deps } from './deps.js';
@@ -41,13 +42,17 @@ export async function confirmIdentity(
     return { ok: false, field: 'password', problem: 'wrong' };
   }
   const candidates = await tenant.devices.confirmedWithSecrets(user.id);
-  if (candidates.length > 0) {
-    const result = await checkCode(deps, tenant, user, candidates, input.code, 'step_up', client);
-    if (!result.ok) return { ok: false, field: 'code', problem: result };
+  const confirm = async (trx: Tenant) => {
+    await trx.sessions.markVerified(session.id, now);
+    await audit(trx, now, { actor: user, client }, 'identity_confirmed', user, {
+      factors: candidates.length > 0 ? 'password_and_code' : 'password',
+    });
+  };
+  if (candidates.length === 0) {
+    await inOneCommit(deps.db, (executor) => confirm(tenantFor(executor, tenant.organisationId)));
+    return { ok: true };
   }
-  await tenant.sessions.markVerified(session.id, now);
-  await audit(tenant, now, { actor: user, client }, 'identity_confirmed', user, {
-    factors: candidates.length > 0 ? 'password_and_code' : 'password',
-  });
-  return { ok: true };
+  // Confirmed in the same commit as the code's acceptance, as is the audit entry.
+  const result = await checkCode(deps, tenant, user, candidates, input.code, 'step_up', client, confirm);
+  return result.ok ? { ok: true } : { ok: false, field: 'code', problem: result };
 }

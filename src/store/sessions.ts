@@ -3,6 +3,13 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ClientInfo } from '../domain/audit.js';
 import type { Executor } from './db.js';
+import {
+  accountFromRow,
+  confirmedDevicesOfUser,
+  ORGANISATION_COLUMNS,
+  usersWithOrganisation,
+  type Account,
+} from './logins.js';
 import { dateOrNull, iso } from './rows.js';
 import type { SessionRow } from './schema.js';
 
@@ -52,9 +59,49 @@ function sessionFromRow(row: SessionRow): Session | null {
   };
 }
 
-export async function findSessionByToken(db: Executor, token: string): Promise<Session | null> {
-  const row = await db.selectFrom('sessions').selectAll().where('id', '=', hashToken(token)).executeTakeFirst();
-  return row ? sessionFromRow(row) : null;
+/**
+ * The session behind a cookie with its user, organisation and confirmed-device count: what
+ * every request's guard needs, in one query.
+ */
+export async function findSessionWithAccount(
+  db: Executor,
+  token: string,
+): Promise<(Account & { session: Session }) | null> {
+  const row = await usersWithOrganisation(db)
+    .innerJoin('sessions', (join) =>
+      join.onRef('sessions.user_id', '=', 'users.id').onRef('sessions.organisation_id', '=', 'users.organisation_id'),
+    )
+    .selectAll('users')
+    .select(ORGANISATION_COLUMNS)
+    .select(confirmedDevicesOfUser)
+    .select([
+      'sessions.id as session_id',
+      'sessions.stage as session_stage',
+      'sessions.created_at as session_created_at',
+      'sessions.last_seen_at as session_last_seen_at',
+      'sessions.expires_at as session_expires_at',
+      'sessions.code_failures as session_code_failures',
+      'sessions.ip as session_ip',
+      'sessions.user_agent as session_user_agent',
+      'sessions.verified_at as session_verified_at',
+    ])
+    .where('sessions.id', '=', hashToken(token))
+    .executeTakeFirst();
+  if (row === undefined) return null;
+  const session = sessionFromRow({
+    id: row.session_id,
+    organisation_id: row.organisation_id,
+    user_id: row.id,
+    stage: row.session_stage,
+    created_at: row.session_created_at,
+    last_seen_at: row.session_last_seen_at,
+    expires_at: row.session_expires_at,
+    code_failures: row.session_code_failures,
+    ip: row.session_ip,
+    user_agent: row.session_user_agent,
+    verified_at: row.session_verified_at,
+  });
+  return session === null ? null : { ...accountFromRow(row), session };
 }
 
 export async function deleteSessionById(db: Executor, id: string): Promise<void> {
@@ -90,6 +137,38 @@ export function sessionsRepository(db: Executor, organisationId: string) {
         })
         .execute();
       return token;
+    },
+
+    /**
+     * Turns a pending login into a signed-in session under a new id, as if ended and started
+     * anew: the old cookie stops working. Returns the new token, or null when the session
+     * had already ended.
+     */
+    async signIn(
+      sessionId: string,
+      now: Date,
+      expiresAt: Date,
+      client: ClientInfo,
+      verifiedAt: Date,
+    ): Promise<string | null> {
+      const token = newSessionToken();
+      const result = await db
+        .updateTable('sessions')
+        .set({
+          id: hashToken(token),
+          stage: 'signed_in',
+          created_at: iso(now),
+          last_seen_at: iso(now),
+          expires_at: iso(expiresAt),
+          code_failures: 0,
+          ip: client.ip,
+          user_agent: client.userAgent.slice(0, 300),
+          verified_at: iso(verifiedAt),
+        })
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', sessionId)
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n ? token : null;
     },
 
     async markVerified(sessionId: string, now: Date): Promise<void> {

@@ -5,31 +5,97 @@ import { sql } from 'kysely';
 import type { Executor } from './db.js';
 import { iso } from './rows.js';
 
+export interface ThrottleCount {
+  failures: number;
+  /** Until when the key's wait runs (no later than now when there is none). */
+  blockedUntil: Date;
+}
+
 /**
- * Counts an attempt before it is checked (starting again from one when the last is older
- * than `forgetBefore`). Returns the new count.
+ * The rows of several keys are written in one order, the keys': PostgreSQL locks them one
+ * after another as a statement goes, so two statements taking shared rows in opposite
+ * orders could each wait for the other.
  */
-export async function countThrottleAttempt(db: Executor, key: string, now: Date, forgetBefore: Date): Promise<number> {
-  const row = await db
+function inKeyOrder(keys: readonly string[]): string[] {
+  return [...new Set(keys)].sort();
+}
+
+/**
+ * Counts an attempt against each key before it is checked (starting again from one where
+ * the last is older than `forgetBefore`), in one statement. Returns each key's new count.
+ */
+export async function countThrottleAttempts(
+  db: Executor,
+  keys: readonly string[],
+  now: Date,
+  forgetBefore: Date,
+): Promise<Map<string, ThrottleCount>> {
+  const rows = await db
     .insertInto('login_throttles')
-    .values({ key, failures: 1, last_failure_at: iso(now), blocked_until: iso(now) })
+    .values(inKeyOrder(keys).map((key) => ({ key, failures: 1, last_failure_at: iso(now), blocked_until: iso(now) })))
     .onConflict((oc) =>
       oc.column('key').doUpdateSet({
         failures: sql<number>`case when login_throttles.last_failure_at < ${iso(forgetBefore)} then 1 else login_throttles.failures + 1 end`,
         last_failure_at: iso(now),
       }),
     )
-    .returning('failures')
-    .executeTakeFirstOrThrow();
-  return row.failures;
+    .returning(['key', 'failures', 'blocked_until'])
+    .execute();
+  return new Map(rows.map((row) => [row.key, { failures: row.failures, blockedUntil: new Date(row.blocked_until) }]));
 }
 
-/** Takes back an attempt that was refused unchecked, or that turned out right. */
-export async function uncountThrottleAttempt(db: Executor, key: string): Promise<void> {
+/** countThrottleAttempts for one key; returns its new count. */
+export async function countThrottleAttempt(db: Executor, key: string, now: Date, forgetBefore: Date): Promise<number> {
+  const count = (await countThrottleAttempts(db, [key], now, forgetBefore)).get(key);
+  if (count === undefined) throw new Error('a counted throttle returned no row');
+  return count.failures;
+}
+
+const TAKEN_BACK = sql<number>`case when login_throttles.failures > 0 then login_throttles.failures - 1 else 0 end`;
+
+/**
+ * Takes back the attempt counted against each key, refused unchecked. One statement,
+ * written as an upsert so that its rows are taken in key order (see inKeyOrder); the rows
+ * exist, as the attempt was counted.
+ */
+export async function uncountThrottleAttempts(db: Executor, keys: readonly string[], now: Date): Promise<void> {
   await db
-    .updateTable('login_throttles')
-    .set({ failures: sql<number>`case when failures > 0 then failures - 1 else 0 end` })
-    .where('key', '=', key)
+    .insertInto('login_throttles')
+    .values(inKeyOrder(keys).map((key) => ({ key, failures: 0, last_failure_at: iso(now), blocked_until: iso(now) })))
+    .onConflict((oc) => oc.column('key').doUpdateSet({ failures: TAKEN_BACK }))
+    .execute();
+}
+
+/**
+ * After a right password, in one statement: the `clear` keys start again from nothing and
+ * their waits end; `takeBack` has the attempt taken back, and its wait ended when
+ * `endItsWait` (this attempt had claimed it). An upsert, for the key order of inKeyOrder.
+ */
+export async function clearThrottlesTakingBackOne(
+  db: Executor,
+  clear: readonly string[],
+  takeBack: { key: string; endItsWait: boolean },
+  now: Date,
+): Promise<void> {
+  const isTakenBack = sql<boolean>`login_throttles.key = ${takeBack.key}`;
+  await db
+    .insertInto('login_throttles')
+    .values(
+      inKeyOrder([...clear, takeBack.key]).map((key) => ({
+        key,
+        failures: 0,
+        last_failure_at: iso(now),
+        blocked_until: iso(now),
+      })),
+    )
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet({
+        failures: sql<number>`case when ${isTakenBack} then ${TAKEN_BACK} else 0 end`,
+        blocked_until: takeBack.endItsWait
+          ? sql<string>`excluded.blocked_until`
+          : sql<string>`case when ${isTakenBack} then login_throttles.blocked_until else excluded.blocked_until end`,
+      }),
+    )
     .execute();
 }
 
@@ -58,10 +124,6 @@ export async function releaseThrottleSlot(db: Executor, key: string, now: Date):
 export async function throttleBlockedUntil(db: Executor, key: string): Promise<Date | null> {
   const row = await db.selectFrom('login_throttles').select('blocked_until').where('key', '=', key).executeTakeFirst();
   return row === undefined ? null : new Date(row.blocked_until);
-}
-
-export async function clearThrottles(db: Executor, keys: string[]): Promise<void> {
-  await db.deleteFrom('login_throttles').where('key', 'in', keys).execute();
 }
 
 export async function touchThrottle(db: Executor, key: string, now: Date): Promise<void> {

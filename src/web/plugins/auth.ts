@@ -2,13 +2,12 @@
 // state, and the guard that lets each route's declared audience in and no one else.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
-import type { TwoFactorStatus } from '../../domain/enforcement.js';
+import { twoFactorStatusOf, type TwoFactorStatus } from '../../domain/enforcement.js';
 import type { Organisation } from '../../domain/organisations.js';
 import { canManageTwoFactor, canManageUsers, type User } from '../../domain/users.js';
 import { addMinutes } from '../../services/deps.js';
 import { isRecentlyVerified } from '../../services/step-up.js';
-import { twoFactorStatusFor } from '../../services/two-factor-state.js';
-import { deleteSessionById, findSessionByToken, type Session } from '../../store/sessions.js';
+import { deleteSessionById, findSessionWithAccount, type Session } from '../../store/sessions.js';
 import { tenantFor, type Tenant } from '../../store/tenant.js';
 import { clearSessionCookie, redirectWithFlash, renderError } from '../respond.js';
 
@@ -68,28 +67,32 @@ async function authOf(request: FastifyRequest, reply: FastifyReply): Promise<Aut
   const { deps, cookies } = request.server.twofold;
   const token = request.cookies[cookies.session];
   if (token === undefined || token === '') return null;
-  const session = await findSessionByToken(deps.db, token);
+  // One query: the session, its user and organisation, and the user's confirmed devices.
+  const found = await findSessionWithAccount(deps.db, token);
+  if (found === null) {
+    clearSessionCookie(reply, cookies);
+    return null;
+  }
+  const { session, user, organisation, confirmedDevices } = found;
   const now = deps.now();
   const idleLimit =
-    session && session.stage === 'signed_in' ? addMinutes(session.lastSeenAt, deps.sessionLimits.idleMinutes) : null;
-  if (!session || session.expiresAt <= now || (idleLimit !== null && idleLimit <= now)) {
-    if (session) await deleteSessionById(deps.db, session.id);
-    clearSessionCookie(reply, request.server.twofold.cookies);
+    session.stage === 'signed_in' ? addMinutes(session.lastSeenAt, deps.sessionLimits.idleMinutes) : null;
+  if (session.expiresAt <= now || (idleLimit !== null && idleLimit <= now)) {
+    await deleteSessionById(deps.db, session.id);
+    clearSessionCookie(reply, cookies);
     return null;
   }
   const tenant = tenantFor(deps.db, session.organisationId);
-  const user = await tenant.users.findById(session.userId);
-  if (!user || user.status !== 'active') {
+  if (user.status !== 'active') {
     await tenant.sessions.delete(session.id);
-    clearSessionCookie(reply, request.server.twofold.cookies);
+    clearSessionCookie(reply, cookies);
     return null;
   }
-  const organisation = await tenant.organisation.get();
-  const status = await twoFactorStatusFor(tenant, organisation, user, now);
+  const status = twoFactorStatusOf(organisation.policy, user.twoFactor, confirmedDevices, now);
   if (status.kind === 'blocked') {
     // The deadline passed during this session: it ends, as the next login would be refused.
     await tenant.sessions.delete(session.id);
-    clearSessionCookie(reply, request.server.twofold.cookies);
+    clearSessionCookie(reply, cookies);
     return 'blocked';
   }
   // A signed-in user whose deadline passed is held at the setup screen, as at login.

@@ -1,0 +1,127 @@
+// What signing in and every signed-in request need to know of a user, in one query: the
+// user, their organisation and how many devices they have confirmed, which is all the 2FA
+// rules look at. Instance-wide, as a login starts from an email alone. And the one commit
+// the writes of a sign-in step share.
+import { sql, type ExpressionBuilder } from 'kysely';
+import type { Organisation } from '../domain/organisations.js';
+import type { User } from '../domain/users.js';
+import { connectionUseOf, type Db, type Executor } from './db.js';
+import { organisationFromRow, userFromRow } from './rows.js';
+import type { Database, UserRow } from './schema.js';
+
+export interface Account {
+  user: User;
+  organisation: Organisation;
+  confirmedDevices: number;
+}
+
+/** The organisation's columns beside the user's, renamed where both tables have one. */
+export const ORGANISATION_COLUMNS = [
+  'organisations.name as organisation_name',
+  'organisations.name_key as organisation_name_key',
+  'organisations.time_zone as organisation_time_zone',
+  'organisations.require_all_from as organisation_require_all_from',
+  'organisations.require_all_announced_at as organisation_require_all_announced_at',
+  'organisations.after_deadline as organisation_after_deadline',
+  'organisations.created_at as organisation_created_at',
+] as const;
+
+export interface AccountRow extends UserRow {
+  organisation_name: string;
+  organisation_name_key: string;
+  organisation_time_zone: string;
+  organisation_require_all_from: string | null;
+  organisation_require_all_announced_at: string | null;
+  organisation_after_deadline: string;
+  organisation_created_at: string;
+  /** A count: PostgreSQL returns it as text. */
+  confirmed_devices: number | string | null;
+}
+
+/** Users joined to their organisations; select `users.*`, ORGANISATION_COLUMNS and confirmedDevicesOfUser. */
+export function usersWithOrganisation(db: Executor) {
+  return db.selectFrom('users').innerJoin('organisations', 'organisations.id', 'users.organisation_id');
+}
+
+/** The number of confirmed devices of the row's user, as `confirmed_devices`. */
+export function confirmedDevicesOfUser(eb: ExpressionBuilder<Database, 'users'>) {
+  return eb
+    .selectFrom('devices')
+    .whereRef('devices.organisation_id', '=', 'users.organisation_id')
+    .whereRef('devices.user_id', '=', 'users.id')
+    .where('devices.confirmed_at', 'is not', null)
+    .select((inner) => inner.fn.countAll<number | string>().as('n'))
+    .as('confirmed_devices');
+}
+
+export function accountFromRow(row: AccountRow): Account {
+  return {
+    user: userFromRow(row),
+    organisation: organisationFromRow({
+      id: row.organisation_id,
+      name: row.organisation_name,
+      name_key: row.organisation_name_key,
+      time_zone: row.organisation_time_zone,
+      require_all_from: row.organisation_require_all_from,
+      require_all_announced_at: row.organisation_require_all_announced_at,
+      after_deadline: row.organisation_after_deadline,
+      created_at: row.organisation_created_at,
+    }),
+    confirmedDevices: Number(row.confirmed_devices ?? 0),
+  };
+}
+
+/**
+ * The password step's one lookup. An unknown email runs the same query and finds nothing,
+ * so it costs the same.
+ */
+export async function findAccountByEmail(
+  db: Executor,
+  emailKey: string,
+): Promise<(Account & { passwordHash: string | null }) | null> {
+  const row = await usersWithOrganisation(db)
+    .selectAll('users')
+    .select(ORGANISATION_COLUMNS)
+    .select(confirmedDevicesOfUser)
+    .where('users.email_key', '=', emailKey)
+    .executeTakeFirst();
+  return row ? { ...accountFromRow(row), passwordHash: row.password_hash } : null;
+}
+
+/**
+ * Runs the writes of one step, made once what they depend on has been checked, in one
+ * commit: all of them or, after a crash or a failing write, none (a device confirmed
+ * with its audit entry). On PostgreSQL, where each commit waits for its WAL flush, that
+ * is also one flush. READ COMMITTED: each write that guards something (a code's time step
+ * accepted once) is one conditional statement that holds by itself, and concurrent
+ * sign-ins then wait for a row instead of being aborted and run again. SQLite runs one
+ * transaction at a time; with WAL and synchronous=NORMAL its commit costs next to nothing.
+ */
+export function inOneCommit<T>(db: Db, work: (executor: Executor) => Promise<T>): Promise<T> {
+  if (connectionUseOf(db).kind === 'sqlite') return inOneSqliteCommit(db, work);
+  return db.transaction().setIsolationLevel('read committed').execute(work);
+}
+
+/** SQLite's answer to a ROLLBACK when the transaction is already over. */
+const NO_TRANSACTION = /no transaction is active/;
+
+/**
+ * Not Kysely's transaction: after some errors (a full disk, an I/O error) SQLite has
+ * already rolled back by itself, and Kysely's ROLLBACK would then fail in its turn and
+ * hide the error that says what happened.
+ */
+function inOneSqliteCommit<T>(db: Db, work: (executor: Executor) => Promise<T>): Promise<T> {
+  return db.connection().execute(async (connection) => {
+    await sql`begin`.execute(connection);
+    try {
+      const result = await work(connection);
+      await sql`commit`.execute(connection);
+      return result;
+    } catch (error) {
+      await sql`rollback`.execute(connection).catch((failed: unknown) => {
+        if (!(failed instanceof Error && NO_TRANSACTION.test(failed.message))) throw failed;
+      });
+      throw error;
+    }
+  });
+}
