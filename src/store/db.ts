@@ -125,10 +125,22 @@ export function connectionUseOf(db: Db): ConnectionUse {
 
 export function openDatabase(location: DatabaseLocation): Db {
   if (location.kind === 'postgres') {
-    const pool = new pg.Pool({ connectionString: location.url, max: location.poolSize ?? DEFAULT_POOL_SIZE });
+    const pool = new pg.Pool({
+      connectionString: location.url,
+      max: location.poolSize ?? DEFAULT_POOL_SIZE,
+      // How long a query waits for a connection, new or from the pool, before it fails (the
+      // page then says the database cannot be reached). Without it a server that hangs, or
+      // that drops packets, would hold every request forever. No query_timeout: it gives up
+      // on a query the server may still run, on a connection that goes back to the pool.
+      connectionTimeoutMillis: 5_000,
+    });
     // A connection lost while idle (a server restart, a network cut) is dropped by the pool
     // and the next query opens another; unheard, the event would end the process.
     pool.on('error', () => {});
+    // Lost while a request holds it, the connection also tells its client, which the pool
+    // no longer listens to then; the request's query fails, and the pool drops the
+    // connection when it comes back.
+    pool.on('connect', (client) => client.on('error', () => {}));
     const db = new Kysely<Database>({ dialect: new PostgresInOneSchemaDialect({ pool }) });
     onPostgres.add(db);
     pools.set(db, pool);

@@ -8,6 +8,7 @@ import fastifyHelmet from '@fastify/helmet';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { WrongSecretKeyError } from '../domain/secret-box.js';
 import type { Deps } from '../services/deps.js';
+import { databaseFaultOf, FAULT_ANSWERS, faultDetailOf } from './database-faults.js';
 import { createMetrics } from './metrics.js';
 import { authPlugin, type Access } from './plugins/auth.js';
 import { operationsPlugin, requestIdOf } from './plugins/operations.js';
@@ -166,6 +167,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
       return renderError(request, reply, error.statusCode, 'Bad request', 'The request could not be understood.');
+    }
+    const fault = databaseFaultOf(error);
+    if (fault !== null) {
+      const answer = FAULT_ANSWERS[fault];
+      request.log.error({ fault, ...faultDetailOf(error) }, answer.log);
+      if (answer.retryAfterSeconds !== null) reply.header('retry-after', String(answer.retryAfterSeconds));
+      return renderError(request, reply, 503, answer.title, answer.message);
     }
     request.log.error({ err: error }, 'request failed');
     const message =

@@ -39,10 +39,24 @@ export interface RunningServer {
 }
 
 /** Starts `twofold serve` on a free port of 127.0.0.1; resolves once /readyz answers 200. */
-export async function startServer(env: Record<string, string>, readyWithinMs = 30_000): Promise<RunningServer> {
+export function startServer(env: Record<string, string>, readyWithinMs = 30_000): Promise<RunningServer> {
+  return startServerUnder([], env, readyWithinMs);
+}
+
+/**
+ * Like startServer, with `twofold serve` run by a command that then executes it in its
+ * place (`nsenter -t PID -m --`, into another process's mount namespace): the child is
+ * then the server itself, and signals reach it.
+ */
+export async function startServerUnder(
+  prefix: string[],
+  env: Record<string, string>,
+  readyWithinMs = 30_000,
+): Promise<RunningServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [BIN, 'serve'], {
+  const [command, ...args] = [...prefix, process.execPath, BIN, 'serve'];
+  const child = spawn(command ?? process.execPath, args, {
     env: childEnv({ HOST: '127.0.0.1', PORT: String(port), ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
