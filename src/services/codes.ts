@@ -5,7 +5,7 @@ import type { ClientInfo } from '../domain/audit.js';
 import { openSecret } from '../domain/secret-box.js';
 import { isExpiredCode, matchingTimeStep, parseCode } from '../domain/totp.js';
 import type { User } from '../domain/users.js';
-import { inOneCommit } from '../store/logins.js';
+import { inOneCommit } from '../store/db.js';
 import { tenantFor, type Tenant } from '../store/tenant.js';
 import { audit } from './audit.js';
 import type { Deps } from './deps.js';

@@ -17,8 +17,7 @@ import {
   touchThrottle,
   uncountThrottleAttempts,
 } from '../store/throttles.js';
-import type { Executor } from '../store/db.js';
-import { inOneCommit } from '../store/logins.js';
+import { inOneCommit, type Executor } from '../store/db.js';
 import type { Deps } from './deps.js';
 
 export type ThrottleKeys = Record<ThrottleScope, string>;

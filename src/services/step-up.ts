@@ -3,7 +3,7 @@
 import type { ClientInfo } from '../domain/audit.js';
 import type { User } from '../domain/users.js';
 import type { Session } from '../store/sessions.js';
-import { inOneCommit } from '../store/logins.js';
+import { inOneCommit } from '../store/db.js';
 import { tenantFor, type Tenant } from '../store/tenant.js';
 import { audit } from './audit.js';
 import { checkCode, type CodeProblem } from './codes.js';

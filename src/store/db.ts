@@ -9,8 +9,11 @@ import {
   Migrator,
   PostgresDialect,
   SqliteDialect,
+  SqliteDriver,
   sql,
+  type DatabaseConnection,
   type DatabaseIntrospector,
+  type Driver,
   type DatabaseMetadata,
   type Migration,
   type SchemaMetadata,
@@ -152,7 +155,33 @@ export function openDatabase(location: DatabaseLocation): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  return new Kysely<Database>({ dialect: new SqliteWithItsOwnRollbacks(sqlite) });
+}
+
+/**
+ * After some errors (a full disk, an I/O error, an interrupt) SQLite rolls the whole
+ * transaction back by itself. Kysely's ROLLBACK would then fail in its turn ("no
+ * transaction is active") and its error would replace the one that says what happened:
+ * so a rollback is sent only while a transaction is open.
+ */
+class SqliteDriverForItsOwnRollbacks extends SqliteDriver {
+  constructor(private readonly sqlite: SQLite.Database) {
+    super({ database: withStatementCache(sqlite) });
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    if (this.sqlite.inTransaction) await super.rollbackTransaction(connection);
+  }
+}
+
+class SqliteWithItsOwnRollbacks extends SqliteDialect {
+  constructor(private readonly sqlite: SQLite.Database) {
+    super({ database: sqlite });
+  }
+
+  override createDriver(): Driver {
+    return new SqliteDriverForItsOwnRollbacks(this.sqlite);
+  }
 }
 
 /** More distinct statements than Twofold has; past it the cache starts again. */
@@ -210,6 +239,20 @@ export async function inTransaction<T>(db: Db, work: (trx: Transaction<Database>
       await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * attempt));
     }
   }
+}
+
+/**
+ * Runs the writes of one step, made once what they depend on has been checked, in one
+ * commit: all of them or, after a crash or a failing write, none (a device confirmed
+ * with its audit entry). On PostgreSQL, where each commit waits for its WAL flush, that
+ * is also one flush. READ COMMITTED: each write that guards something (a code's time step
+ * accepted once) is one conditional statement that holds by itself, and concurrent
+ * sign-ins then wait for a row instead of being aborted and run again. SQLite runs one
+ * transaction at a time; with WAL and synchronous=NORMAL its commit costs next to nothing.
+ */
+export function inOneCommit<T>(db: Db, work: (trx: Transaction<Database>) => Promise<T>): Promise<T> {
+  const transaction = db.transaction();
+  return (onPostgres.has(db) ? transaction.setIsolationLevel('read committed') : transaction).execute(work);
 }
 
 /**

@@ -1,11 +1,10 @@
 // What signing in and every signed-in request need to know of a user, in one query: the
 // user, their organisation and how many devices they have confirmed, which is all the 2FA
-// rules look at. Instance-wide, as a login starts from an email alone. And the one commit
-// the writes of a sign-in step share.
-import { sql, type ExpressionBuilder } from 'kysely';
+// rules look at. Instance-wide, as a login starts from an email alone.
+import type { ExpressionBuilder } from 'kysely';
 import type { Organisation } from '../domain/organisations.js';
 import type { User } from '../domain/users.js';
-import { connectionUseOf, type Db, type Executor } from './db.js';
+import type { Executor } from './db.js';
 import { organisationFromRow, userFromRow } from './rows.js';
 import type { Database, UserRow } from './schema.js';
 
@@ -86,42 +85,4 @@ export async function findAccountByEmail(
     .where('users.email_key', '=', emailKey)
     .executeTakeFirst();
   return row ? { ...accountFromRow(row), passwordHash: row.password_hash } : null;
-}
-
-/**
- * Runs the writes of one step, made once what they depend on has been checked, in one
- * commit: all of them or, after a crash or a failing write, none (a device confirmed
- * with its audit entry). On PostgreSQL, where each commit waits for its WAL flush, that
- * is also one flush. READ COMMITTED: each write that guards something (a code's time step
- * accepted once) is one conditional statement that holds by itself, and concurrent
- * sign-ins then wait for a row instead of being aborted and run again. SQLite runs one
- * transaction at a time; with WAL and synchronous=NORMAL its commit costs next to nothing.
- */
-export function inOneCommit<T>(db: Db, work: (executor: Executor) => Promise<T>): Promise<T> {
-  if (connectionUseOf(db).kind === 'sqlite') return inOneSqliteCommit(db, work);
-  return db.transaction().setIsolationLevel('read committed').execute(work);
-}
-
-/** SQLite's answer to a ROLLBACK when the transaction is already over. */
-const NO_TRANSACTION = /no transaction is active/;
-
-/**
- * Not Kysely's transaction: after some errors (a full disk, an I/O error) SQLite has
- * already rolled back by itself, and Kysely's ROLLBACK would then fail in its turn and
- * hide the error that says what happened.
- */
-function inOneSqliteCommit<T>(db: Db, work: (executor: Executor) => Promise<T>): Promise<T> {
-  return db.connection().execute(async (connection) => {
-    await sql`begin`.execute(connection);
-    try {
-      const result = await work(connection);
-      await sql`commit`.execute(connection);
-      return result;
-    } catch (error) {
-      await sql`rollback`.execute(connection).catch((failed: unknown) => {
-        if (!(failed instanceof Error && NO_TRANSACTION.test(failed.message))) throw failed;
-      });
-      throw error;
-    }
-  });
 }

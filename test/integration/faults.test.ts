@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
 import { keyringOf, newSecretKeyText, parseSecretKey } from '../../src/domain/secret-box.js';
-import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
+import { inTransaction, migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
 import { buildApp } from '../../src/web/app.js';
-import { FAULT_ANSWERS } from '../../src/web/database-faults.js';
+import { databaseFaultOf, FAULT_ANSWERS } from '../../src/web/database-faults.js';
 import {
   frozenClock,
   linkDevice,
@@ -275,6 +275,30 @@ test('a full database: a write gets a clear 503 page, reads go on, and writes wo
     const check = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(world.db);
     assert.deepEqual(check.rows, [{ integrity_check: 'ok' }]);
   }
+});
+
+test('a transaction that meets a full disk fails with the error of the disk, and leaves nothing behind', async (t) => {
+  const database = await testDatabase(t);
+  const world = await observedWorld(t, database.db);
+  const org = await makeOrganisation(world);
+  await fillUpDatabase(world.db, org);
+  const failure = await inTransaction(world.db, async (trx) => {
+    await trx.updateTable('organisations').set({ name: 'Renamed' }).where('id', '=', org).execute();
+    // More than the room left in any page the table has.
+    for (let row = 0; row < 50; row += 1) {
+      await trx
+        .insertInto('login_throttles')
+        .values({ key: `${row}-${'x'.repeat(500)}`, failures: 1, last_failure_at: '', blocked_until: '' })
+        .execute();
+    }
+  }).then(
+    () => assert.fail('the transaction went through on a full disk'),
+    (error: unknown) => error,
+  );
+  // Not "cannot rollback - no transaction is active": SQLite may have rolled back by itself.
+  assert.equal(databaseFaultOf(failure), 'disk_full', String(failure));
+  const kept = await world.db.selectFrom('organisations').select('name').where('id', '=', org).executeTakeFirst();
+  assert.notEqual(kept?.name, 'Renamed');
 });
 
 /** Resolves with the promise's value, or fails the test when it takes longer than `ms`. */
