@@ -2,6 +2,7 @@
 import { sql } from 'kysely';
 import type { Role, Status, User } from '../domain/users.js';
 import type { Executor } from './db.js';
+import { confirmedDevicesOfUser } from './logins.js';
 import type { CodeAttempts } from '../domain/code-attempts.js';
 import { dateOrNull, iso, isoOrNull, searchKeyOf, userFromRow } from './rows.js';
 
@@ -248,14 +249,7 @@ export function usersRepository(db: Executor, organisationId: string) {
           .innerJoin('users', 'users.id', 'listed.id')
           .where('users.organisation_id', '=', organisationId)
           .selectAll('users')
-          .select((eb) =>
-            eb
-              .selectFrom('devices')
-              .whereRef('devices.user_id', '=', 'users.id')
-              .where('devices.confirmed_at', 'is not', null)
-              .select((inner) => inner.fn.countAll<number | string>().as('n'))
-              .as('confirmed_devices'),
-          )
+          .select(confirmedDevicesOfUser)
           // By the page's own order: ordered by users.email_key, SQLite would walk the organisation's users instead.
           .orderBy('listed.email_key')
           .execute(),
