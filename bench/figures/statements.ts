@@ -10,6 +10,8 @@ export async function measureStatements(run: Run): Promise<void> {
   const steps = Object.entries(statements.perStep)
     .map(([step, n]) => `${step} ${n}`)
     .join(', ');
-  run.rows.push(judged('SQL statements per complete login', statements.total, '', { atMost: 8 }, steps));
-  say(`    ${statements.total}: ${steps}`);
+  const control = statements.statements.filter(({ sql }) => /^\s*(begin|commit|rollback)\b/i.test(sql)).length;
+  const detail = `${steps}; of them ${control} BEGIN/COMMIT, ${statements.total - control} reading or writing data`;
+  run.rows.push(judged('SQL statements per complete login', statements.total, '', { atMost: 8 }, detail));
+  say(`    ${statements.total}: ${detail}`);
 }
