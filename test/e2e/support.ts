@@ -6,11 +6,8 @@ import { createServer, type AddressInfo } from 'node:net';
 import { Secret } from 'otpauth';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
-import { keyringOf } from '../../src/domain/secret-box.js';
 import { codeAt, timeStepAt } from '../../src/domain/totp.js';
-import type { Deps } from '../../src/services/deps.js';
-import { buildApp } from '../../src/web/app.js';
-import { frozenClock, TEST_KEY, type TestWorld } from '../helpers/app.js';
+import { type TestWorld, testAppOn } from '../helpers/app.js';
 import { openTestDatabase } from '../helpers/databases.js';
 
 // jsqr is CommonJS whose types declare a default export: TypeScript (NodeNext) would type
@@ -39,22 +36,9 @@ export async function serveWorld(): Promise<ServedWorld> {
   // The run's database: SQLite, or PostgreSQL in the second pass of `npm test`.
   const database = await openTestDatabase();
   const db = database.db;
-  const clock = frozenClock();
-  const deps: Deps = {
-    db,
-    now: clock.now,
-    secretKey: keyringOf(TEST_KEY),
-    sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
-  };
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
-  const app = await buildApp({
-    deps,
-    publicUrl: baseUrl,
-    secureCookies: false,
-    trustProxy: false,
-    logger: false,
-  });
+  const { app, deps, clock } = await testAppOn(db, { publicUrl: baseUrl });
   await app.listen({ host: '127.0.0.1', port });
   return {
     app,

@@ -3,14 +3,14 @@ import { randomUUID } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
 import { hashPassword } from '../../src/domain/passwords.js';
-import { keyringOf, sealSecret } from '../../src/domain/secret-box.js';
+import { keyringOf, sealSecret, type SecretKeyring } from '../../src/domain/secret-box.js';
 import { newTotpSecret, timeStepAt } from '../../src/domain/totp.js';
 import { emailKey, type Role } from '../../src/domain/users.js';
 import type { Deps } from '../../src/services/deps.js';
 import { migrateToLatest, openDatabase, type DatabaseLocation, type Db } from '../../src/store/db.js';
 import { insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
-import { buildApp } from '../../src/web/app.js';
+import { buildApp, type AppOptions } from '../../src/web/app.js';
 import { openTestDatabase } from './databases.js';
 
 export const TEST_KEY = Buffer.alloc(32, 7);
@@ -49,25 +49,48 @@ export interface TestWorld {
 export async function buildWorld(t: TestContext, location?: DatabaseLocation): Promise<TestWorld> {
   const database = location === undefined ? await openTestDatabase() : await openMigrated(location);
   const { db } = database;
-  const clock = frozenClock();
-  const deps: Deps = {
-    db,
-    now: clock.now,
-    secretKey: keyringOf(TEST_KEY),
-    sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
-  };
-  const app = await buildApp({
-    deps,
-    publicUrl: 'http://127.0.0.1:3000',
-    secureCookies: false,
-    trustProxy: false,
-    logger: false,
-  });
+  const { app, deps, clock } = await testAppOn(db);
   t.after(async () => {
     await app.close();
     await database.close();
   });
   return { app, db, deps, clock };
+}
+
+/** What tests vary in the app they build; the rest is as every test world has it. */
+export interface TestAppOptions {
+  clock?: TestClock;
+  secretKey?: SecretKeyring;
+  publicUrl?: string;
+  secureCookies?: boolean;
+  logger?: AppOptions['logger'];
+  metrics?: boolean;
+}
+
+/**
+ * The real app on `db`, which the caller closes, with the test key, the default session
+ * limits and a frozen clock unless told otherwise. The caller closes the app too.
+ */
+export async function testAppOn(
+  db: Db,
+  options: TestAppOptions = {},
+): Promise<{ app: FastifyInstance; deps: Deps; clock: TestClock }> {
+  const clock = options.clock ?? frozenClock();
+  const deps: Deps = {
+    db,
+    now: clock.now,
+    secretKey: options.secretKey ?? keyringOf(TEST_KEY),
+    sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
+  };
+  const app = await buildApp({
+    deps,
+    publicUrl: options.publicUrl ?? 'http://127.0.0.1:3000',
+    secureCookies: options.secureCookies ?? false,
+    trustProxy: false,
+    logger: options.logger ?? false,
+    metrics: options.metrics,
+  });
+  return { app, deps, clock };
 }
 
 async function openMigrated(location: DatabaseLocation): Promise<{ db: Db; close(): Promise<void> }> {

@@ -8,14 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
-import { keyringOf, sealSecret } from '../../src/domain/secret-box.js';
+import { sealSecret } from '../../src/domain/secret-box.js';
 import { newTotpSecret, timeStepAt } from '../../src/domain/totp.js';
-import type { Deps } from '../../src/services/deps.js';
 import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
 import { hashToken, type SessionStage } from '../../src/store/sessions.js';
 import { tenantFor } from '../../src/store/tenant.js';
-import { buildApp } from '../../src/web/app.js';
-import { frozenClock, TEST_KEY, type TestClock, type TestWorld } from './app.js';
+import { TEST_KEY, type TestClock, type TestWorld, testAppOn } from './app.js';
 import { openTestDatabase } from './databases.js';
 
 export interface WorldOptions {
@@ -37,20 +35,7 @@ export interface OpenWorld extends TestWorld {
 export async function openWorld(options: WorldOptions = {}): Promise<OpenWorld> {
   const database = options.path === undefined ? await openTestDatabase() : await openSqliteFile(options.path);
   const { db } = database;
-  const clock = options.clock ?? frozenClock();
-  const deps: Deps = {
-    db,
-    now: clock.now,
-    secretKey: keyringOf(TEST_KEY),
-    sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
-  };
-  const app = await buildApp({
-    deps,
-    publicUrl: 'http://127.0.0.1:3000',
-    secureCookies: options.secureCookies ?? false,
-    trustProxy: false,
-    logger: false,
-  });
+  const { app, deps, clock } = await testAppOn(db, { clock: options.clock, secureCookies: options.secureCookies });
   let closed = false;
   return {
     app,

@@ -6,9 +6,17 @@ import { test, type TestContext } from 'node:test';
 import { base32Of, codeAt, timeStepAt } from '../../src/domain/totp.js';
 import type { Role } from '../../src/domain/users.js';
 import { AUDIT_PAGE_SIZE } from '../../src/store/audit.js';
-import { buildApp } from '../../src/web/app.js';
 import { csvField } from '../../src/web/views/audit.js';
-import { buildWorld, linkDevice, makeOrganisation, makeUser, PASSWORD, START, type TestWorld } from '../helpers/app.js';
+import {
+  buildWorld,
+  linkDevice,
+  makeOrganisation,
+  makeUser,
+  PASSWORD,
+  START,
+  type TestWorld,
+  testAppOn,
+} from '../helpers/app.js';
 import { Client, textOf, type Page } from '../helpers/client.js';
 import { nextCode, problemOn, secretShownOn, signedIn, tenantOf } from './support.js';
 
@@ -508,13 +516,7 @@ async function worldWithLog(t: TestContext): Promise<{ world: TestWorld; log: ()
       done();
     },
   });
-  const app = await buildApp({
-    deps: base.deps,
-    publicUrl: 'http://127.0.0.1:3000',
-    secureCookies: false,
-    trustProxy: false,
-    logger: { level: 'trace', stream },
-  });
+  const { app } = await testAppOn(base.db, { clock: base.clock, logger: { level: 'trace', stream } });
   t.after(() => app.close());
   return { world: { ...base, app }, log: () => chunks.join('') };
 }

@@ -12,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
-import { keyringOf, newSecretKeyText, parseSecretKey } from '../../src/domain/secret-box.js';
+import { newSecretKeyText, parseSecretKey } from '../../src/domain/secret-box.js';
 import { inTransaction, migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
-import { buildApp } from '../../src/web/app.js';
 import { databaseFaultOf, FAULT_ANSWERS } from '../../src/web/database-faults.js';
 import {
   frozenClock,
@@ -22,9 +21,9 @@ import {
   makeOrganisation,
   makeUser,
   PASSWORD,
-  TEST_KEY,
   type TestClock,
   type TestWorld,
+  testAppOn,
 } from '../helpers/app.js';
 import { Client, textOf, type Page } from '../helpers/client.js';
 import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../helpers/databases.js';
@@ -49,18 +48,9 @@ interface ObservedWorld extends TestWorld {
 
 /** The app on `db` (which the caller closes), with its log kept. */
 async function observedWorld(t: TestContext, db: Db, clock: TestClock = frozenClock()): Promise<ObservedWorld> {
-  const deps = {
-    db,
-    now: clock.now,
-    secretKey: keyringOf(TEST_KEY),
-    sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
-  };
   const lines: string[] = [];
-  const app = await buildApp({
-    deps,
-    publicUrl: 'http://127.0.0.1:3000',
-    secureCookies: false,
-    trustProxy: false,
+  const { app, deps } = await testAppOn(db, {
+    clock,
     logger: { level: 'warn', stream: { write: (line) => void lines.push(line) } },
   });
   t.after(() => app.close());

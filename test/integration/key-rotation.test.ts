@@ -25,7 +25,6 @@ import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
 import { writeMeta } from '../../src/store/meta.js';
 import { listSealedSecretsAfter, replaceSealedSecretIfUnchanged } from '../../src/store/sealed-secrets.js';
 import { tenantFor } from '../../src/store/tenant.js';
-import { buildApp } from '../../src/web/app.js';
 import {
   frozenClock,
   linkDevice,
@@ -34,6 +33,7 @@ import {
   TEST_KEY,
   type TestClock,
   type TestWorld,
+  testAppOn,
 } from '../helpers/app.js';
 import { textOf } from '../helpers/client.js';
 import { sealedAsV1 } from '../helpers/sealed-v1.js';
@@ -77,19 +77,7 @@ async function startInstance(t: TestContext, path: string, keys: SecretKeyring, 
     await db.destroy();
     throw error;
   }
-  const deps = {
-    db,
-    now: clock.now,
-    secretKey: keys,
-    sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
-  };
-  const app = await buildApp({
-    deps,
-    publicUrl: 'http://127.0.0.1:3000',
-    secureCookies: false,
-    trustProxy: false,
-    logger: false,
-  });
+  const { app, deps } = await testAppOn(db, { clock, secretKey: keys });
   let closed = false;
   const close = async () => {
     if (closed) return;

@@ -5,10 +5,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, RootOperationNode } from 'kysely';
-import { keyringOf } from '../../src/domain/secret-box.js';
-import type { Deps } from '../../src/services/deps.js';
-import { buildApp } from '../../src/web/app.js';
-import { frozenClock, linkDevice, makeOrganisation, makeUser, TEST_KEY, type TestWorld } from '../helpers/app.js';
+import { linkDevice, makeOrganisation, makeUser, type TestWorld, testAppOn } from '../helpers/app.js';
 import { Client } from '../helpers/client.js';
 import { openTestDatabase } from '../helpers/databases.js';
 import { nextCode } from './support.js';
@@ -63,20 +60,7 @@ class StatementCounter implements KyselyPlugin {
 async function countingWorld(t: TestContext): Promise<{ world: TestWorld; counter: StatementCounter }> {
   const database = await openTestDatabase();
   const counter = new StatementCounter();
-  const clock = frozenClock();
-  const deps: Deps = {
-    db: database.db.withPlugin(counter),
-    now: clock.now,
-    secretKey: keyringOf(TEST_KEY),
-    sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
-  };
-  const app = await buildApp({
-    deps,
-    publicUrl: 'http://127.0.0.1:3000',
-    secureCookies: false,
-    trustProxy: false,
-    logger: false,
-  });
+  const { app, deps, clock } = await testAppOn(database.db.withPlugin(counter));
   t.after(async () => {
     await app.close();
     await database.close();

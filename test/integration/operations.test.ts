@@ -19,22 +19,19 @@ import {
   type Driver,
 } from 'kysely';
 import { ConfigError, loadConfig } from '../../src/config.js';
-import { keyringOf, newSecretKeyText } from '../../src/domain/secret-box.js';
+import { newSecretKeyText } from '../../src/domain/secret-box.js';
 import { isExpiredCode, matchingTimeStep } from '../../src/domain/totp.js';
-import type { Deps } from '../../src/services/deps.js';
 import type { Database } from '../../src/store/schema.js';
 import { connectionUseOf, openDatabase } from '../../src/store/db.js';
 import { databaseAnswers } from '../../src/store/health.js';
-import { buildApp } from '../../src/web/app.js';
 import {
   buildWorld,
-  frozenClock,
   linkDevice,
   makeOrganisation,
   makeUser,
   PASSWORD,
-  TEST_KEY,
   type TestWorld,
+  testAppOn,
 } from '../helpers/app.js';
 import { Client } from '../helpers/client.js';
 import { openTestDatabase } from '../helpers/databases.js';
@@ -50,19 +47,8 @@ interface ObservedWorld extends TestWorld {
 async function buildObservedWorld(t: TestContext, options: { metrics: boolean }): Promise<ObservedWorld> {
   const database = await openTestDatabase();
   const { db } = database;
-  const clock = frozenClock();
-  const deps: Deps = {
-    db,
-    now: clock.now,
-    secretKey: keyringOf(TEST_KEY),
-    sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
-  };
   const lines: string[] = [];
-  const app = await buildApp({
-    deps,
-    publicUrl: 'http://127.0.0.1:3000',
-    secureCookies: false,
-    trustProxy: false,
+  const { app, deps, clock } = await testAppOn(db, {
     logger: { level: 'info', stream: { write: (line) => void lines.push(line) } },
     metrics: options.metrics,
   });
@@ -117,18 +103,7 @@ test('/healthz and /readyz answer without a session, and /readyz says 503 once t
   t.after(() => database.close());
   // A connection pool of the app's own on the run's database, to close under it.
   const db = openDatabase(database.location);
-  const app = await buildApp({
-    deps: {
-      db,
-      now: () => new Date(),
-      secretKey: keyringOf(TEST_KEY),
-      sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
-    },
-    publicUrl: 'http://127.0.0.1:3000',
-    secureCookies: false,
-    trustProxy: false,
-    logger: false,
-  });
+  const { app } = await testAppOn(db);
   t.after(() => app.close());
 
   const health = await app.inject({ url: '/healthz' });
