@@ -108,6 +108,28 @@ export async function deleteSessionById(db: Executor, id: string): Promise<void>
   await db.deleteFrom('sessions').where('id', '=', id).execute();
 }
 
+/** The columns of a session that starts now under `token`, whether inserted or renamed. */
+function freshSession(
+  token: string,
+  stage: SessionStage,
+  now: Date,
+  expiresAt: Date,
+  client: ClientInfo,
+  verifiedAt: Date | null,
+) {
+  return {
+    id: hashToken(token),
+    stage,
+    created_at: iso(now),
+    last_seen_at: iso(now),
+    expires_at: iso(expiresAt),
+    code_failures: 0,
+    ip: client.ip,
+    user_agent: client.userAgent.slice(0, 300),
+    verified_at: verifiedAt === null ? null : iso(verifiedAt),
+  };
+}
+
 export function sessionsRepository(db: Executor, organisationId: string) {
   return {
     /** Returns the token for the cookie. */
@@ -123,17 +145,9 @@ export function sessionsRepository(db: Executor, organisationId: string) {
       await db
         .insertInto('sessions')
         .values({
-          id: hashToken(token),
           organisation_id: organisationId,
           user_id: userId,
-          stage,
-          created_at: iso(now),
-          last_seen_at: iso(now),
-          expires_at: iso(expiresAt),
-          code_failures: 0,
-          ip: client.ip,
-          user_agent: client.userAgent.slice(0, 300),
-          verified_at: verifiedAt === null ? null : iso(verifiedAt),
+          ...freshSession(token, stage, now, expiresAt, client, verifiedAt),
         })
         .execute();
       return token;
@@ -154,17 +168,7 @@ export function sessionsRepository(db: Executor, organisationId: string) {
       const token = newSessionToken();
       const result = await db
         .updateTable('sessions')
-        .set({
-          id: hashToken(token),
-          stage: 'signed_in',
-          created_at: iso(now),
-          last_seen_at: iso(now),
-          expires_at: iso(expiresAt),
-          code_failures: 0,
-          ip: client.ip,
-          user_agent: client.userAgent.slice(0, 300),
-          verified_at: iso(verifiedAt),
-        })
+        .set(freshSession(token, 'signed_in', now, expiresAt, client, verifiedAt))
         .where('organisation_id', '=', organisationId)
         .where('id', '=', sessionId)
         .executeTakeFirst();
