@@ -2,7 +2,8 @@
 import { readdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { setPriority } from 'node:os';
-import { depsFrom } from './services/deps.js';
+import { depsFrom, type Deps } from './services/deps.js';
+import { keepHouse } from './services/housekeeping.js';
 import type { FastifyInstance } from 'fastify';
 import type { Config, KeyNotice } from './config.js';
 import { ensureSecretKeyMatches } from './services/secret-key.js';
@@ -64,6 +65,16 @@ async function yieldWorkerThreadsToTheEventLoop(): Promise<void> {
   }
 }
 
+/** How often each instance deletes the rows nothing reads any more (see keepHouse). */
+const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
+
+function keepHouseLogged(app: FastifyInstance, deps: Deps): void {
+  keepHouse(deps).then(
+    (deleted) => app.log.debug({ deleted }, 'deleted ended sessions and forgotten throttle rows'),
+    (error: unknown) => app.log.warn({ err: error }, 'housekeeping failed; it runs again within the hour'),
+  );
+}
+
 export async function startServer(config: Config, keyNotice: KeyNotice): Promise<RunningServer> {
   await yieldWorkerThreadsToTheEventLoop();
   const db = openDatabase(config.database);
@@ -74,16 +85,22 @@ export async function startServer(config: Config, keyNotice: KeyNotice): Promise
     await db.destroy();
     throw error;
   }
+  const deps = depsFrom(config, db);
   const app = await buildApp({
-    deps: depsFrom(config, db),
+    deps,
     publicUrl: config.publicUrl,
     secureCookies: config.secureCookies,
     trustProxy: config.trustProxy,
     logger: { level: config.logLevel },
     metrics: config.metrics,
   });
+  keepHouseLogged(app, deps);
+  const housekeeping = setInterval(() => keepHouseLogged(app, deps), HOUSEKEEPING_INTERVAL_MS).unref();
   // onClose hooks run once the server has closed, after the last request in flight.
-  app.addHook('onClose', async () => db.destroy());
+  app.addHook('onClose', async () => {
+    clearInterval(housekeeping);
+    await db.destroy();
+  });
   if (keyNotice.generatedAt !== null) {
     app.log.warn(
       `Generated a new secret key in ${keyNotice.generatedAt}. Back it up: without it the linked authenticators cannot be read.`,

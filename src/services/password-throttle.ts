@@ -12,6 +12,7 @@ import {
   claimThrottleSlot,
   clearThrottlesTakingBackOne,
   countThrottleAttempts,
+  deleteForgottenThrottles,
   releaseThrottleSlot,
   throttleBlockedUntil,
   touchThrottle,
@@ -108,4 +109,15 @@ export async function verifyPasswordThrottled(
  */
 export async function noteUnknownAccountAttempt(deps: Deps, email: string, ip: string, now: Date): Promise<void> {
   await touchThrottle(deps.db, passwordThrottleKeys(email, ip).account, now);
+}
+
+/**
+ * Housekeeping: a right password leaves its throttle rows at zero rather than deleting
+ * them, so rows accumulate, one per account and address that signed in. Those whose last
+ * attempt is older than the throttles remember, with no wait running, change nothing and
+ * are deleted. Returns how many.
+ */
+export function forgetOldThrottles(deps: Deps): Promise<number> {
+  const now = deps.now();
+  return deleteForgottenThrottles(deps.db, new Date(now.getTime() - THROTTLE_MEMORY_MS), now);
 }

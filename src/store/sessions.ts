@@ -184,14 +184,19 @@ export function sessionsRepository(db: Executor, organisationId: string) {
         .execute();
     },
 
-    /** Signed-in sessions of a user, newest first. */
-    async signedInOf(userId: string): Promise<Session[]> {
+    /**
+     * The signed-in sessions of a user that have not ended, newest first: not past their
+     * expiry, and used after `idleSince`.
+     */
+    async signedInOf(userId: string, now: Date, idleSince: Date): Promise<Session[]> {
       const rows = await db
         .selectFrom('sessions')
         .selectAll()
         .where('organisation_id', '=', organisationId)
         .where('user_id', '=', userId)
         .where('stage', '=', 'signed_in')
+        .where('expires_at', '>', iso(now))
+        .where('last_seen_at', '>', iso(idleSince))
         .orderBy('created_at', 'desc')
         .execute();
       return rows.map(sessionFromRow).filter((s): s is Session => s !== null);
@@ -236,3 +241,20 @@ export function sessionsRepository(db: Executor, organisationId: string) {
 }
 
 export type SessionsRepository = ReturnType<typeof sessionsRepository>;
+
+/**
+ * Deletes every session that has ended without being presented again, in any organisation:
+ * past its expiry, or signed in and unused since `idleSince`. Returns how many.
+ */
+export async function deleteEndedSessions(db: Executor, now: Date, idleSince: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('sessions')
+    .where((eb) =>
+      eb.or([
+        eb('expires_at', '<=', iso(now)),
+        eb.and([eb('stage', '=', 'signed_in'), eb('last_seen_at', '<=', iso(idleSince))]),
+      ]),
+    )
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

@@ -133,3 +133,16 @@ export async function touchThrottle(db: Executor, key: string, now: Date): Promi
     .where('key', '=', key)
     .execute();
 }
+
+/**
+ * Deletes the rows no rule can still use: no failure since `forgetBefore` (counting would
+ * start again from one) and no wait still running. Returns how many.
+ */
+export async function deleteForgottenThrottles(db: Executor, forgetBefore: Date, now: Date): Promise<number> {
+  const result = await db
+    .deleteFrom('login_throttles')
+    .where('last_failure_at', '<', iso(forgetBefore))
+    .where('blocked_until', '<=', iso(now))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}

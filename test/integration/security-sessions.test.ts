@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { codeAt } from '../../src/domain/totp.js';
+import { keepHouse } from '../../src/services/housekeeping.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { linkDevice, makeOrganisation, makeUser, PASSWORD, type TestWorld } from '../helpers/app.js';
 import { textOf } from '../helpers/client.js';
@@ -281,6 +282,37 @@ test('the sessions page lists where one is signed in, and ends one or all the ot
   assert.equal((await third.get('/account')).location, '/login');
   assert.equal((await mine.get('/account')).status, 200);
   t.diagnostic('sessions page: 3 sessions listed; ending one ended 1, ending the others ended 1 more, this one stayed');
+});
+
+test('the sessions page leaves out sessions that have ended, and housekeeping deletes them', async (t) => {
+  const world = await buildSecurityWorld(t);
+  const org = await makeOrganisation(world);
+  const user = await makeUser(world, org);
+  const signIn = async (address: string) => {
+    const browser = new Browser(world.app, address);
+    await browser.get('/login');
+    assert.equal((await browser.post('/login', { email: user.email, password: PASSWORD })).location, '/account');
+    return browser;
+  };
+  const forgotten = await signIn('192.0.2.20');
+  world.clock.advanceMinutes(20);
+  const mine = await signIn('192.0.2.21');
+  world.clock.advanceMinutes(20);
+  // 40 minutes after its last use the first session is over, though nobody presented it since.
+  const page = await mine.get('/account/sessions');
+  assert.equal(page.status, 200);
+  assert.doesNotMatch(page.body, /192\.0\.2\.20/, 'an idle session is not listed as signed in');
+  assert.match(page.body, /192\.0\.2\.21/);
+
+  const deleted = await keepHouse(world.deps);
+  assert.deepEqual(deleted, { sessions: 1, throttles: 0 });
+  const left = await world.db.selectFrom('sessions').select('ip').execute();
+  assert.deepEqual(
+    left.map((row) => row.ip),
+    ['192.0.2.21'],
+  );
+  assert.equal((await forgotten.get('/account')).location, '/login');
+  assert.equal((await mine.get('/account')).status, 200);
 });
 
 test("every session of a user ends on a password change, an admin's reset, device removal or deactivation, and a set-password link", async (t) => {

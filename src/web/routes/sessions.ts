@@ -2,6 +2,7 @@
 // confirm-identity step that sensitive changes ask for.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { describeCodeProblem } from '../../services/codes.js';
+import { liveSessionsOf } from '../../services/sessions.js';
 import { confirmIdentity } from '../../services/step-up.js';
 import { audit } from '../../services/audit.js';
 import { authOrThrow } from '../plugins/auth.js';
@@ -19,7 +20,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/account/sessions', async (request, reply) => {
     const auth = authOrThrow(request);
-    const sessions = await auth.tenant.sessions.signedInOf(auth.user.id);
+    const sessions = await liveSessionsOf(deps, auth.tenant, auth.user.id);
     return renderPage(request, reply, 'Your sessions', (ctx) =>
       sessionsTable(ctx, sessions, auth.session.id, (at) => when(request, at)),
     );
@@ -30,7 +31,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     { schema: { ...idParams, ...formSchema({}) } },
     async (request, reply) => {
       const auth = authOrThrow(request);
-      const own = (await auth.tenant.sessions.signedInOf(auth.user.id)).find((s) => s.id === request.params.id);
+      const own = (await liveSessionsOf(deps, auth.tenant, auth.user.id)).find((s) => s.id === request.params.id);
       if (own === undefined || own.id === auth.session.id) {
         return redirectWithFlash(reply, '/account/sessions', 'That session has already ended.');
       }

@@ -1,0 +1,17 @@
+// What each instance deletes from time to time: rows no rule reads any more.
+import { deleteEndedSessions } from '../store/sessions.js';
+import type { Deps } from './deps.js';
+import { forgetOldThrottles } from './password-throttle.js';
+import { idleSinceAt } from './sessions.js';
+
+/**
+ * Deletes the sessions that ended without being presented again (expired, or idle too
+ * long) and the throttle rows nothing can use. Both are already treated as absent: this
+ * only keeps the tables from growing. Returns how many of each.
+ */
+export async function keepHouse(deps: Deps): Promise<{ sessions: number; throttles: number }> {
+  const now = deps.now();
+  const sessions = await deleteEndedSessions(deps.db, now, idleSinceAt(deps, now));
+  const throttles = await forgetOldThrottles(deps);
+  return { sessions, throttles };
+}
