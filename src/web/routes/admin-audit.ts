@@ -1,6 +1,6 @@
 // Admins' audit log of their organisation: a filtered, paged page, and the same as a CSV file.
 import { Readable } from 'node:stream';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isAuditAction, type AuditAction, type RecordedAuditEvent } from '../../domain/audit.js';
 import { parseLocalDateTime, toLocalInputValue } from '../../domain/time-zones.js';
 import { AUDIT_PAGE_SIZE, type AuditFilter } from '../../store/audit.js';
@@ -84,6 +84,14 @@ async function* csvOf(events: AsyncGenerator<RecordedAuditEvent>): AsyncGenerato
   for await (const event of events) yield auditCsvLine(event);
 }
 
+/** The admin, and the filter their query asks for, read in the organisation's time zone. */
+function filterAsked(request: FastifyRequest<{ Querystring: FilterQuery }>) {
+  const auth = authOrThrow(request);
+  const timeZone = auth.organisation.timeZone;
+  const values = valuesOf(request.query);
+  return { auth, timeZone, values, read: filterOf(values, timeZone) };
+}
+
 export async function adminAuditRoutes(app: FastifyInstance): Promise<void> {
   const { deps } = app.twofold;
   const admin = { access: 'admin' } as const;
@@ -92,10 +100,7 @@ export async function adminAuditRoutes(app: FastifyInstance): Promise<void> {
     '/admin/audit',
     { config: admin, schema: filterSchema },
     async (request, reply) => {
-      const auth = authOrThrow(request);
-      const timeZone = auth.organisation.timeZone;
-      const values = valuesOf(request.query);
-      const read = filterOf(values, timeZone);
+      const { auth, timeZone, values, read } = filterAsked(request);
       const page = pageNumberOf(request.query.page);
       const { events, total } = read.ok ? await auth.tenant.audit.list(read.filter, page) : { events: [], total: 0 };
       const pages = Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE));
@@ -114,10 +119,7 @@ export async function adminAuditRoutes(app: FastifyInstance): Promise<void> {
     '/admin/audit.csv',
     { config: admin, schema: filterSchema },
     async (request, reply) => {
-      const auth = authOrThrow(request);
-      const timeZone = auth.organisation.timeZone;
-      const values = valuesOf(request.query);
-      const read = filterOf(values, timeZone);
+      const { auth, timeZone, values, read } = filterAsked(request);
       if (!read.ok) {
         return renderPage(
           request,
