@@ -28,6 +28,29 @@ export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
   return { ...base, TWOFOLD_DATA_DIR: '/nonexistent/twofold-must-not-use-this', ...env };
 }
 
+export interface CommandRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `twofold ARGS` to its end, with only `env` of the developer's TWOFOLD_* settings
+ * (see childEnv) and `stdin` as its standard input. Killed after 30 s, it ends with code null.
+ */
+export function runTwofold(args: string[], env: Record<string, string>, stdin = ''): Promise<CommandRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env), timeout: 30_000 });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
+
 export interface RunningServer {
   /** http://127.0.0.1:PORT */
   url: string;

@@ -2,12 +2,10 @@
 // {current: B, previous: [A]}, `twofold key rotate` (in-process and as a real command) while
 // the app keeps signing people in, and then B alone. On a real SQLite file, read back raw.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import {
   keyIdOf,
@@ -35,11 +33,11 @@ import {
   type TestWorld,
   testAppOn,
 } from '../helpers/app.js';
+import { runTwofold } from '../helpers/processes.js';
 import { textOf } from '../helpers/client.js';
 import { sealedAsV1 } from '../helpers/sealed-v1.js';
 import { signedIn } from './support.js';
 
-const BIN = fileURLToPath(new URL('../../bin/twofold.js', import.meta.url));
 /** linkDevice seals with the test key: it is the old key here. */
 const KEY_A = TEST_KEY;
 const KEY_B = Buffer.alloc(32, 0x0b);
@@ -146,33 +144,6 @@ function assertNoSecretInTheClear(path: string, people: Enrolled[]): void {
   }
 }
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function twofold(args: string[], env: Record<string, string>): Promise<Run> {
-  // Only what the test sets: a developer's own TWOFOLD_* or DATABASE_URL must not leak in.
-  const childEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('TWOFOLD_') && name !== 'DATABASE_URL'),
-  );
-  Object.assign(childEnv, env);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: childEnv,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      timeout: 20_000,
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 test('rotation re-encrypts every secret under the new key, the same secrets, while people keep signing in', async (t) => {
   const path = databaseIn(freshDataDir(t));
   const clock = frozenClock();
@@ -264,7 +235,7 @@ test('twofold key rotate, run while the app serves, on a database written before
     TWOFOLD_PREVIOUS_SECRET_KEYS: ` ${KEY_C.toString('hex')}, ${KEY_A.toString('hex')} `,
   };
 
-  const first = await twofold(['key', 'rotate'], env);
+  const first = await runTwofold(['key', 'rotate'], env);
   assert.equal(first.code, 0, first.stderr);
   assert.equal(first.stderr, '');
   assert.match(first.stdout, /Re-encrypted 4 authenticator secrets under the current key; 0 already used it\./);
@@ -273,12 +244,12 @@ test('twofold key rotate, run while the app serves, on a database written before
   for (const person of people) await assertSignsIn(serving, person);
   for (const { sealed } of await storedSecrets(serving.db)) assert.ok(sealed.startsWith(`v2.${keyIdOf(KEY_B)}.`));
 
-  const second = await twofold(['key', 'rotate'], env);
+  const second = await runTwofold(['key', 'rotate'], env);
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /Re-encrypted 0 authenticator secrets under the current key; 4 already used it\./);
   await serving.close();
 
-  const onlyB = await twofold(['key', 'rotate'], {
+  const onlyB = await runTwofold(['key', 'rotate'], {
     TWOFOLD_DATA_DIR: dataDir,
     TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
     TWOFOLD_PREVIOUS_SECRET_KEYS: KEY_C.toString('hex'),
@@ -302,7 +273,7 @@ test('a secret no configured key opens is counted and left alone, and the old ke
   await before.db.updateTable('devices').set({ sealed_secret: stray }).where('id', '=', first.id).execute();
   await before.close();
 
-  const run = await twofold(['key', 'rotate'], {
+  const run = await runTwofold(['key', 'rotate'], {
     TWOFOLD_DATA_DIR: dataDir,
     TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
     TWOFOLD_PREVIOUS_SECRET_KEYS: KEY_A.toString('hex'),
@@ -336,7 +307,7 @@ test('started with only the new key on a database sealed with the old one, Twofo
   await enrolUnderKeyA(before);
   await before.close();
   const serve = (previous?: Buffer) =>
-    twofold(['serve'], {
+    runTwofold(['serve'], {
       TWOFOLD_DATA_DIR: dataDir,
       PORT: '0',
       TWOFOLD_SECRET_KEY: KEY_B.toString('base64'),
@@ -360,7 +331,7 @@ test('key rotate wants the old key, and a malformed one is a one-line configurat
   const parent = freshDataDir(t);
   const dataDir = join(parent, 'data');
 
-  const missing = await twofold(['key', 'rotate'], {
+  const missing = await runTwofold(['key', 'rotate'], {
     TWOFOLD_DATA_DIR: dataDir,
     TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
   });
@@ -370,7 +341,7 @@ test('key rotate wants the old key, and a malformed one is a one-line configurat
   assert.equal(existsSync(dataDir), false, 'the refusal touched no data');
 
   const bad = `${KEY_A.toString('hex')},not-a-key-${KEY_C.toString('hex').slice(0, 20)}`;
-  const malformed = await twofold(['key', 'rotate'], {
+  const malformed = await runTwofold(['key', 'rotate'], {
     TWOFOLD_DATA_DIR: dataDir,
     TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
     TWOFOLD_PREVIOUS_SECRET_KEYS: bad,
@@ -386,11 +357,11 @@ test('key rotate wants the old key, and a malformed one is a one-line configurat
 test('key help explains the procedure, and key generate prints a new key each time', async () => {
   const env = { TWOFOLD_DATA_DIR: join(tmpdir(), `twofold-never-${randomUUID()}`) };
   const [group, rotate, top, one, two] = await Promise.all([
-    twofold(['key', '--help'], env),
-    twofold(['key', 'rotate', '--help'], env),
-    twofold(['--help'], env),
-    twofold(['key', 'generate'], env),
-    twofold(['key', 'generate'], env),
+    runTwofold(['key', '--help'], env),
+    runTwofold(['key', 'rotate', '--help'], env),
+    runTwofold(['--help'], env),
+    runTwofold(['key', 'generate'], env),
+    runTwofold(['key', 'generate'], env),
   ]);
   assert.equal(group.code, 0);
   assert.match(group.stdout, /rotate/);

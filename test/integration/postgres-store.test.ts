@@ -15,6 +15,7 @@ import { atomically, tenantFor } from '../../src/store/tenant.js';
 import { countThrottleAttempt } from '../../src/store/throttles.js';
 import { findLoginByEmail } from '../../src/store/users.js';
 import { createPostgresSchema, postgresTestUrl, urlWithSearchPath } from '../helpers/databases.js';
+import { childEnv, runTwofold } from '../helpers/processes.js';
 
 const SERVER = postgresTestUrl();
 const skip = SERVER === null ? 'SKIPPED: PostgreSQL runs: TWOFOLD_TEST_POSTGRES_URL is not set' : false;
@@ -292,33 +293,6 @@ test(
   },
 );
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  // Only what the test sets: a developer's own TWOFOLD_* or DATABASE_URL must not leak in.
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('TWOFOLD_') && name !== 'DATABASE_URL'),
-  );
-  return { ...base, TWOFOLD_DATA_DIR: '/nonexistent/twofold-must-not-use-this', ...env };
-}
-
-function twofold(args: string[], env: Record<string, string>, stdin = ''): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env), timeout: 30_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-    child.stdin.end(stdin);
-  });
-}
-
 /** `twofold serve` on a free port; resolves with its URL once it listens. */
 function serve(
   t: TestContext,
@@ -355,14 +329,14 @@ test('twofold creates an organisation and serves it on a PostgreSQL URL', { skip
   const key = newSecretKeyText();
   const env = { DATABASE_URL: url, TWOFOLD_SECRET_KEY: key };
 
-  const withoutKey = await twofold(['org', 'create', '--name', 'Acme', '--admin-email', 'ada@example.com'], {
+  const withoutKey = await runTwofold(['org', 'create', '--name', 'Acme', '--admin-email', 'ada@example.com'], {
     DATABASE_URL: url,
   });
   assert.equal(withoutKey.code, 1, withoutKey.stderr);
   assert.match(withoutKey.stderr, /TWOFOLD_SECRET_KEY is required with PostgreSQL/);
 
   // Two releases' worth of `twofold migrate` at once: one runs the migrations, the other waits its turn and finds none.
-  const migrations = await Promise.all([twofold(['migrate'], env), twofold(['migrate'], env)]);
+  const migrations = await Promise.all([runTwofold(['migrate'], env), runTwofold(['migrate'], env)]);
   for (const run of migrations) assert.equal(run.code, 0, run.stderr);
   assert.deepEqual(migrations.map((run) => (run.stdout.startsWith('Ran ') ? 'ran' : run.stdout.trim())).sort(), [
     'The database is up to date: no migration to run.',
@@ -370,14 +344,14 @@ test('twofold creates an organisation and serves it on a PostgreSQL URL', { skip
   ]);
   assert.match(migrations.find((run) => run.stdout.startsWith('Ran '))?.stdout ?? '', /: 001-initial, 002-security/);
 
-  const badPool = await twofold(['org', 'create', '--name', 'Acme', '--admin-email', 'ada@example.com'], {
+  const badPool = await runTwofold(['org', 'create', '--name', 'Acme', '--admin-email', 'ada@example.com'], {
     ...env,
     TWOFOLD_DATABASE_POOL_SIZE: '0',
   });
   assert.equal(badPool.code, 1, badPool.stderr);
   assert.match(badPool.stderr, /TWOFOLD_DATABASE_POOL_SIZE must be a whole number from 1 to 100, not "0"/);
 
-  const created = await twofold(
+  const created = await runTwofold(
     ['org', 'create', '--name', 'Acme', '--admin-email', 'Ada@Example.com', '--admin-name', 'Ada'],
     env,
     `${PASSWORD}\n`,
@@ -390,7 +364,7 @@ test('twofold creates an organisation and serves it on a PostgreSQL URL', { skip
   assert.equal(organisation?.name, 'Acme');
   assert.equal((await findLoginByEmail(db, 'ada@example.com'))?.user.role, 'super_admin');
 
-  const again = await twofold(
+  const again = await runTwofold(
     ['org', 'create', '--name', 'ACME', '--admin-email', 'bob@example.com'],
     env,
     `${PASSWORD}\n`,
@@ -398,7 +372,7 @@ test('twofold creates an organisation and serves it on a PostgreSQL URL', { skip
   assert.notEqual(again.code, 0);
   assert.match(again.stderr, /already exists/);
 
-  const otherKey = await twofold(['user', 'reset-2fa', '--email', 'ada@example.com'], {
+  const otherKey = await runTwofold(['user', 'reset-2fa', '--email', 'ada@example.com'], {
     ...env,
     TWOFOLD_SECRET_KEY: newSecretKeyText(),
   });
