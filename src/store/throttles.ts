@@ -44,13 +44,6 @@ export async function countThrottleAttempts(
   return new Map(rows.map((row) => [row.key, { failures: row.failures, blockedUntil: new Date(row.blocked_until) }]));
 }
 
-/** countThrottleAttempts for one key; returns its new count. */
-export async function countThrottleAttempt(db: Executor, key: string, now: Date, forgetBefore: Date): Promise<number> {
-  const count = (await countThrottleAttempts(db, [key], now, forgetBefore)).get(key);
-  if (count === undefined) throw new Error('a counted throttle returned no row');
-  return count.failures;
-}
-
 const TAKEN_BACK = sql<number>`case when login_throttles.failures > 0 then login_throttles.failures - 1 else 0 end`;
 
 /**
