@@ -18,6 +18,7 @@ import {
   press,
   readSecretAndQr,
   SCENARIO_TIMEOUT_MS,
+  screenshotOf,
   serveWorld,
   signIn,
   signInWithCode,
@@ -73,10 +74,7 @@ async function checkPage(t: TestContext, page: Page, name: string): Promise<void
   const serious: string[] = [];
   for (const [viewport, size] of Object.entries(VIEWPORTS)) {
     await page.setViewportSize(size);
-    await page.screenshot({
-      path: `${SCREENSHOTS}${name}-${viewport}.png`,
-      fullPage: true,
-    });
+    await screenshotOf(page, page, { path: `${SCREENSHOTS}${name}-${viewport}.png`, fullPage: true });
     if (viewport === 'phone') {
       const { scrollWidth, innerWidth } = await page.evaluate(() => ({
         scrollWidth: document.documentElement.scrollWidth,

@@ -2,33 +2,24 @@
 // few things a person does in it (sign in, enter a code, link a device), written once.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { createServer, type AddressInfo } from 'node:net';
 import { Secret } from 'otpauth';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { codeAt, timeStepAt } from '../../src/domain/totp.js';
 import { type TestWorld, testAppOn } from '../helpers/app.js';
 import { openTestDatabase } from '../helpers/databases.js';
+import { reservePort } from '../helpers/ports.js';
 
 // jsqr is CommonJS whose types declare a default export: TypeScript (NodeNext) would type
 // the import as the module object, while Node hands over the function itself.
 const jsQR = createRequire(import.meta.url)('jsqr') as typeof import('jsqr').default;
 
-/** Generous: Chromium in a container, argon2 on every sign-in. */
-export const SCENARIO_TIMEOUT_MS = 120_000;
+/** Generous: Chromium in a container, argon2 on every sign-in, and maybe a busy machine. */
+export const SCENARIO_TIMEOUT_MS = 300_000;
 
 export interface ServedWorld extends TestWorld {
   baseUrl: string;
   close(): Promise<void>;
-}
-
-/** A port that was free a moment ago: the app prints links with its public URL, so it must know the port before it is built. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 /** Like buildWorld, but listening, with links that point at where it listens. */
@@ -36,7 +27,8 @@ export async function serveWorld(): Promise<ServedWorld> {
   // The run's database: SQLite, or PostgreSQL in the second pass of `npm test`.
   const database = await openTestDatabase();
   const db = database.db;
-  const port = await freePort();
+  // The app prints links with its public URL, so it must know its port before it is built.
+  const port = await reservePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const { app, deps, clock } = await testAppOn(db, { publicUrl: baseUrl });
   await app.listen({ host: '127.0.0.1', port });
@@ -178,10 +170,40 @@ export interface ShownSecret {
   otpauth: URL;
 }
 
+/**
+ * Waits until the page has laid out and painted what it shows now (after a load, or a new
+ * viewport size): two animation frames, the second starting after the first was painted.
+ */
+export async function settled(page: Page): Promise<void> {
+  await page.evaluate(
+    () => new Promise<void>((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => resolve()))),
+  );
+}
+
+/**
+ * A screenshot of the page or of one element. Chromium sometimes refuses one capture on a
+ * loaded machine ("Unable to capture screenshot": no frame was ready), and takes the very
+ * same picture when asked again after a painted frame; any other error is the test's.
+ */
+export async function screenshotOf(
+  page: Page,
+  target: Page | Locator,
+  options: { path?: string; fullPage?: boolean } = {},
+): Promise<Buffer> {
+  for (let attempt = 1; ; attempt += 1) {
+    await settled(page);
+    try {
+      return await target.screenshot(options);
+    } catch (error) {
+      if (attempt >= 5 || !/Unable to capture screenshot/.test(String(error))) throw error;
+    }
+  }
+}
+
 /** The secret as typed from the page, and the QR code decoded from what the screen shows. */
 export async function readSecretAndQr(page: Page): Promise<ShownSecret> {
   const typed = (await page.locator('#secret').innerText()).replace(/\s+/g, '');
-  const png = PNG.sync.read(await page.locator('img.qr').screenshot());
+  const png = PNG.sync.read(await screenshotOf(page, page.locator('img.qr')));
   const decoded = jsQR(Uint8ClampedArray.from(png.data), png.width, png.height);
   assert.ok(decoded !== null, 'the QR code on the page could not be read');
   return {

@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './processes.js';
+import { reservePort } from './ports.js';
 
 export interface CommandResult {
   code: number | null;
@@ -76,7 +76,7 @@ export class PrivateCluster {
       }
       chownSync(dir, uid, gid);
     }
-    const cluster = new PrivateCluster(bin, dir, await freePort());
+    const cluster = new PrivateCluster(bin, dir, await reservePort());
     const init = await cluster.run('initdb', ['-D', cluster.data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
     if (init.code !== 0) {
       await cluster.destroy();

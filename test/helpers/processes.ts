@@ -1,24 +1,10 @@
 // Real `twofold serve` processes on free ports, and a browser-like client over HTTP that
 // keeps its cookies across them (as a browser does for one host behind a load balancer).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { reservePort } from './ports.js';
 
 const BIN = fileURLToPath(new URL('../../bin/twofold.js', import.meta.url));
-
-/** A port nothing listens on right now, on 127.0.0.1. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** The environment of a child: only what the test sets, never the developer's own TWOFOLD_* or DATABASE_URL. */
 export function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
@@ -36,11 +22,11 @@ export interface CommandRun {
 
 /**
  * Runs `twofold ARGS` to its end, with only `env` of the developer's TWOFOLD_* settings
- * (see childEnv) and `stdin` as its standard input. Killed after 30 s, it ends with code null.
+ * (see childEnv) and `stdin` as its standard input. Killed after 60 s, it ends with code null.
  */
 export function runTwofold(args: string[], env: Record<string, string>, stdin = ''): Promise<CommandRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env), timeout: 30_000 });
+    const child = spawn(process.execPath, [BIN, ...args], { env: childEnv(env), timeout: 60_000 });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -61,8 +47,8 @@ export interface RunningServer {
   stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `twofold serve` on a free port of 127.0.0.1; resolves once /readyz answers 200. */
-export function startServer(env: Record<string, string>, readyWithinMs = 30_000): Promise<RunningServer> {
+/** Starts `twofold serve` on a port of 127.0.0.1 reserved for it (see ports.ts); resolves once /readyz answers 200. */
+export function startServer(env: Record<string, string>, readyWithinMs = 60_000): Promise<RunningServer> {
   return startServerUnder([], env, readyWithinMs);
 }
 
@@ -74,9 +60,9 @@ export function startServer(env: Record<string, string>, readyWithinMs = 30_000)
 export async function startServerUnder(
   prefix: string[],
   env: Record<string, string>,
-  readyWithinMs = 30_000,
+  readyWithinMs = 60_000,
 ): Promise<RunningServer> {
-  const port = await freePort();
+  const port = await reservePort();
   const url = `http://127.0.0.1:${port}`;
   const [command, ...args] = [...prefix, process.execPath, BIN, 'serve'];
   const child = spawn(command ?? process.execPath, args, {

@@ -29,7 +29,8 @@ import { Client, textOf, type Page } from '../helpers/client.js';
 import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../helpers/databases.js';
 import { SmallDisk } from '../helpers/fault-makers.js';
 import { crashRounds, seedPeople, signInWithCode, type People } from '../helpers/faults.js';
-import { freePort, HttpBrowser, startServerUnder, type HttpPage, type RunningServer } from '../helpers/processes.js';
+import { HttpBrowser, startServerUnder, type HttpPage, type RunningServer } from '../helpers/processes.js';
+import { reservePort } from '../helpers/ports.js';
 import { getWithSession, nextCode, secretShownOn, SESSION_COOKIE, signedIn, tenantOf } from './support.js';
 
 const KIND = testDatabaseKind();
@@ -307,7 +308,7 @@ async function within<T>(ms: number, what: string, promise: Promise<T>): Promise
 
 test(
   'PostgreSQL that refuses connections, or takes them and never answers: a 503 page soon, /readyz 503',
-  { skip: onlyInTheSqlitePass('PostgreSQL that cannot be reached'), timeout: 60_000 },
+  { skip: onlyInTheSqlitePass('PostgreSQL that cannot be reached'), timeout: 120_000 },
   async (t) => {
     // A listener that accepts and never answers: a hung server, or a network that drops packets.
     const held = new Set<Socket>();
@@ -318,7 +319,7 @@ test(
       silent.close();
     });
     const silentPort = (silent.address() as { port: number }).port;
-    const servers = { refusing: await freePort(), silent: silentPort };
+    const servers = { refusing: await reservePort(), silent: silentPort };
 
     for (const [how, port] of Object.entries(servers)) {
       // One connection: of the requests sent at once, the others wait for it in the pool's queue.
@@ -369,7 +370,7 @@ async function integrityOf(db: Db): Promise<string[]> {
 
 test(
   'twofold serve on SQLite killed (SIGKILL) during device confirmations and sign-ins: no half-written state, nothing confirmed lost',
-  { skip: onlyInTheSqlitePass('SIGKILL on SQLite'), timeout: 120_000 },
+  { skip: onlyInTheSqlitePass('SIGKILL on SQLite'), timeout: 240_000 },
   async (t) => {
     const { text, key } = newKey();
     const { path, people } = await seededFile(t, key, { enrolled: 150, toSetUp: 100 });
@@ -467,7 +468,7 @@ function enrolledOf(people: People, index: number) {
 
 test(
   'twofold serve on a full disk: a write gets a clear 503 page, reads go on, and writes work again once there is room',
-  { skip: onlyInTheSqlitePass('a full disk'), timeout: 90_000 },
+  { skip: onlyInTheSqlitePass('a full disk'), timeout: 180_000 },
   async (t) => {
     const { text, key } = newKey();
     const made = await smallDiskWith(t, key, { enrolled: 3, toSetUp: 0 });
@@ -515,7 +516,7 @@ test(
 
 test(
   'twofold serve on a read-only disk: it starts, reads go on, and a write gets a clear 503 page',
-  { skip: onlyInTheSqlitePass('a read-only disk'), timeout: 90_000 },
+  { skip: onlyInTheSqlitePass('a read-only disk'), timeout: 180_000 },
   async (t) => {
     const { text, key } = newKey();
     const made = await smallDiskWith(t, key, { enrolled: 3, toSetUp: 0 });

@@ -5,7 +5,6 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +34,7 @@ import {
 } from '../helpers/app.js';
 import { Client } from '../helpers/client.js';
 import { openTestDatabase } from '../helpers/databases.js';
+import { reservePort } from '../helpers/ports.js';
 import { nextCode } from './support.js';
 
 interface ObservedWorld extends TestWorld {
@@ -123,7 +123,7 @@ test('/healthz and /readyz answer without a session, and /readyz says 503 once t
   assert.equal((await app.inject({ url: '/healthz' })).statusCode, 200, 'the process itself is alive');
 });
 
-test('a database that does not answer in time counts as down', async () => {
+test('a database that does not answer in time counts as down', async (t) => {
   const hanging: Driver = {
     init: async () => {},
     acquireConnection: () => new Promise<DatabaseConnection>(() => {}),
@@ -142,11 +142,21 @@ test('a database that does not answer in time counts as down', async () => {
     },
   });
   const problems: unknown[] = [];
-  const started = Date.now();
-  assert.equal(await databaseAnswers(db, 100, (problem) => problems.push(problem)), false);
-  const took = Date.now() - started;
-  assert.ok(took >= 90 && took < 1000, `gave up after ${took} ms`);
+  // The clock is the test's: the answer must come exactly when the timeout is over, not
+  // before, and not never.
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  let answer: boolean | null = null;
+  void databaseAnswers(db, 100, (problem) => problems.push(problem)).then((answered) => (answer = answered));
+  const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
+  await settle();
+  t.mock.timers.tick(99);
+  await settle();
+  assert.equal(answer, null, 'gave up before its timeout');
+  t.mock.timers.tick(1);
+  await settle();
+  assert.equal(answer, false, 'still waiting after its timeout');
   assert.equal(problems.length, 1);
+  assert.match(String(problems[0]), /no answer within 100 ms/);
 });
 
 test('TWOFOLD_METRICS is off by default, and true or false', () => {
@@ -309,21 +319,10 @@ test('the request id comes from a safe x-request-id, is returned, and marks the 
 
 const BIN = fileURLToPath(new URL('../../bin/twofold.js', import.meta.url));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject()));
-    });
-  });
-}
-
 test('on SIGTERM the server finishes the requests in flight, turns away new ones and exits 0', async (t) => {
   const parent = mkdtempSync(join(tmpdir(), 'twofold-ops-'));
   t.after(() => rmSync(parent, { recursive: true, force: true }));
-  const port = await freePort();
+  const port = await reservePort();
   const base = `http://127.0.0.1:${port}`;
   // Only what the test sets: a developer's own TWOFOLD_* or DATABASE_URL must not leak in.
   const env = Object.fromEntries(
@@ -353,7 +352,7 @@ test('on SIGTERM the server finishes the requests in flight, turns away new ones
     child.once('exit', (code, signal) => resolve({ code, signal })),
   );
   const until = async (what: string, check: () => boolean | Promise<boolean>) => {
-    const deadline = Date.now() + 20_000;
+    const deadline = Date.now() + 60_000;
     while (!(await check())) {
       if (Date.now() > deadline || child.exitCode !== null) assert.fail(`${what}; stderr: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 10));
@@ -434,7 +433,8 @@ test('on SIGTERM the server finishes the requests in flight, turns away new ones
   t.diagnostic(
     `${completedAfter.length} of ${IN_FLIGHT + 1} requests finished after the signal, /readyz then: ${after}; exited ${shutdownMs} ms after it`,
   );
-  // Done when the last request is, not at the end of the grace period.
-  assert.ok(shutdownMs < 5000, `the shutdown took ${shutdownMs} ms`);
+  // Done when the last request is, not at the end of the grace period: had the grace
+  // period run out, the server would have said it closed their connections. (Read from the
+  // log, not the clock: a loaded machine may take seconds to finish the requests.)
   assert.ok(!lines.some((line) => String(line.msg).includes('closing their connections')));
 });

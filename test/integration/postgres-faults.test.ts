@@ -83,7 +83,7 @@ async function problemsIn(url: string, people: People, linked: readonly LinkedDe
 
 test(
   'PostgreSQL restarted under load, cleanly then by a crash: 503 at once while down, back by itself, nothing confirmed lost',
-  { skip, timeout: 120_000 },
+  { skip, timeout: 240_000 },
   async (t) => {
     assert.ok(cluster !== null);
     const { text, key } = newKey();
@@ -212,7 +212,7 @@ test(
 
 test(
   'twofold serve on PostgreSQL killed (SIGKILL) during device confirmations and sign-ins: no half-written state, nothing confirmed lost',
-  { skip, timeout: 120_000 },
+  { skip, timeout: 240_000 },
   async (t) => {
     const { text, key } = newKey();
     const { url, people } = await seededDatabase('crash', key, { enrolled: 150, toSetUp: 100 });

@@ -306,7 +306,7 @@ function serve(
   });
   return new Promise((resolve, reject) => {
     let output = '';
-    const timer = setTimeout(() => reject(new Error(`the server did not start: ${output}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`the server did not start: ${output}`)), 60_000);
     const read = (chunk: Buffer) => {
       output += chunk.toString('utf8');
       const listening = /Server listening at (http:\/\/127\.0\.0\.1:\d+)/.exec(output);
@@ -324,7 +324,7 @@ function serve(
   });
 }
 
-test('twofold creates an organisation and serves it on a PostgreSQL URL', { skip, timeout: 120_000 }, async (t) => {
+test('twofold creates an organisation and serves it on a PostgreSQL URL', { skip, timeout: 240_000 }, async (t) => {
   const { url } = await freshSchema(t);
   const key = newSecretKeyText();
   const env = { DATABASE_URL: url, TWOFOLD_SECRET_KEY: key };

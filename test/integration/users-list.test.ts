@@ -215,10 +215,20 @@ async function usersIndexes(db: Db): Promise<string[]> {
     }
     return described.sort();
   }
-  const { rows } = await sql<{ name: string; definition: string }>`
-    select indexname as name, indexdef as definition from pg_indexes
-    where schemaname = current_schema() and tablename = 'users' and indexdef not like 'CREATE UNIQUE %'`.execute(db);
-  return rows.map((row) => `${row.name} (${/\(([^)]*)\)$/.exec(row.definition)?.[1] ?? row.definition})`).sort();
+  // Plain catalog columns only, filtered to this schema before anything is read: a view
+  // such as pg_indexes calls pg_get_indexdef, which opens every index it meets, and fails
+  // when another test drops its schema at that moment.
+  const { rows } = await sql<{ name: string; columns: string }>`
+    select i.relname as name,
+      (select string_agg(a.attname, ', ' order by k.ordinality)
+         from unnest(x.indkey::int2[]) with ordinality as k(attnum, ordinality)
+         join pg_catalog.pg_attribute a on a.attrelid = t.oid and a.attnum = k.attnum) as columns
+    from pg_catalog.pg_index x
+      join pg_catalog.pg_class i on i.oid = x.indexrelid
+      join pg_catalog.pg_class t on t.oid = x.indrelid
+    where t.relnamespace = (select oid from pg_catalog.pg_namespace where nspname = current_schema())
+      and i.relnamespace = t.relnamespace and t.relname = 'users' and not x.indisunique`.execute(db);
+  return rows.map((row) => `${row.name} (${row.columns})`).sort();
 }
 
 test('the users page migration indexes a database already in use, and its down puts the old index back', async (t) => {
