@@ -105,9 +105,8 @@ export async function seedUsers(
         sealed_secret: sealSecret(key, secret, deviceId),
         created_at: linkedAt.toISOString(),
         confirmed_at: linkedAt.toISOString(),
-        last_used_at: linkedAt.toISOString(),
+        last_used_at: null,
         last_used_step: timeStepAt(linkedAt),
-        failed_attempts: 0,
       });
     }
     seeded.push({ id, email, secret, deviceId });

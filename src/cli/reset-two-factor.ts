@@ -2,18 +2,17 @@
 // service the admin pages use.
 import { emailKey } from '../domain/users.js';
 import { resetTwoFactor } from '../services/administration.js';
+import { findAccountByEmail } from '../store/logins.js';
 import { tenantFor } from '../store/tenant.js';
-import { findLoginByEmail } from '../store/users.js';
 import { done, refused, type Io, type Outcome } from './command.js';
 import { withInstance } from './instance.js';
 
 export function resetTwoFactorOf(io: Io, email: string): Promise<Outcome> {
   return withInstance(io, async ({ deps }) => {
-    const found = await findLoginByEmail(deps.db, emailKey(email));
+    const found = await findAccountByEmail(deps.db, emailKey(email));
     if (found === null) return refused(`no account has the email address ${email.trim()}`);
-    const { user } = found;
+    const { user, organisation } = found;
     const tenant = tenantFor(deps.db, user.organisationId);
-    const organisation = await tenant.organisation.get();
     // The audit log shows no actor and "the twofold command" as the client.
     const removed = await resetTwoFactor(
       deps,

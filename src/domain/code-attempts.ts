@@ -1,7 +1,9 @@
 // Brute-force protection for the second factor. Wrong codes are counted per user, on
 // every path that takes a code, across logins, sessions and addresses. Growing delays
-// slow guessing; every 10th failure in a row locks the second factor for a cool-down
-// that doubles each time (15 minutes up to a day), until a success or an admin unlock.
+// slow guessing (see attempt-gate.ts); every 10th failure in a row locks the second factor
+// for a cool-down that doubles each time (15 minutes up to a day), until a success or an
+// admin unlock. None of it knows which second factor is given.
+import type { AttemptRule } from './attempt-gate.js';
 
 export const LOCK_EVERY_FAILURES = 10;
 const FIRST_LOCK_MS = 15 * 60_000;
@@ -43,15 +45,8 @@ export function codeGate(attempts: CodeAttempts, now: Date): CodeGate {
   return { open: true };
 }
 
-/** Whether the `attempt`-th code in a row must wait its turn (claim the next try). */
-export function needsItsTurn(attempt: number): boolean {
-  return attempt > FREE_FAILURES;
-}
-
-/** When the try after the `attempt`-th code in a row may come, should this one be wrong. */
-export function nextTryAfter(attempt: number, now: Date): Date {
-  return new Date(now.getTime() + delayAfterFailures(attempt));
-}
+/** The gate's rule for second factors: two free wrong codes, then a wait of 2 s doubling to a minute. */
+export const SECOND_FACTOR_RULE: AttemptRule = { freeFailures: FREE_FAILURES, delayAfter: delayAfterFailures };
 
 /** The lock a new failure count brings, if it is a multiple of ten. */
 export function lockAfter(failures: number, now: Date): Date | null {

@@ -7,9 +7,8 @@ export interface Device {
   createdAt: Date;
   /** Null until the user confirms it with a code; only confirmed devices sign in. */
   confirmedAt: Date | null;
+  /** The last sign-in or confirmation of identity with it; null if never used since it was linked. */
   lastUsedAt: Date | null;
-  /** Wrong codes in a row since the last accepted one; kept across login attempts. */
-  failedAttempts: number;
 }
 
 export const DEVICE_NAME_MAX_LENGTH = 60;

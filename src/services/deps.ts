@@ -1,7 +1,7 @@
 import type { SecretKeyring } from '../domain/secret-box.js';
 import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
-import type { CodePath } from './codes.js';
+import type { SecondFactorPath } from './second-factor.js';
 
 export type Clock = () => Date;
 
@@ -40,7 +40,7 @@ export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];
 export interface ServiceEvents {
   loginOutcome(outcome: LoginOutcome): void;
   /** A wrong (or expired) code, counted against the user. */
-  codeFailure(path: CodePath): void;
+  codeFailure(path: SecondFactorPath): void;
   secondFactorLocked(): void;
 }
 

@@ -7,11 +7,21 @@ import type { Organisation } from '../domain/organisations.js';
 import { openSecret, sealSecret } from '../domain/secret-box.js';
 import { newTotpSecret, otpauthUri, secretForTyping } from '../domain/totp.js';
 import type { User } from '../domain/users.js';
-import { atomically, type Tenant } from '../store/tenant.js';
+import type { Session } from '../store/sessions.js';
+import { atomically, inOneCommitOf, type Tenant } from '../store/tenant.js';
 import type { ClientInfo } from '../domain/audit.js';
 import { audit, type AuditContext } from './audit.js';
-import { checkCode, type CodeCheck } from './codes.js';
 import { addMinutes, type Deps } from './deps.js';
+import { factorOf } from './factors/index.js';
+import { signInPendingSession } from './login.js';
+import {
+  acceptSecondFactor,
+  checkSecondFactor,
+  recordWrongSecondFactor,
+  reportWrongSecondFactor,
+  secondFactorReplayed,
+  type SecondFactorProblem,
+} from './second-factor.js';
 
 /** A set-up left unconfirmed this long is abandoned and cleared on the next one. */
 const ABANDONED_AFTER_MINUTES = 24 * 60;
@@ -62,24 +72,59 @@ export async function pendingDevice(
   };
 }
 
+export type ConfirmDevice =
+  | { ok: true; deviceName: string; signedInToken: string | null }
+  | { ok: false; reason: 'gone' }
+  | { ok: false; reason: 'problem'; problem: SecondFactorProblem };
+
+/**
+ * Enrolment: the person confirms a device they are linking with a code from it. In the
+ * commit that confirms it go the end of a reset, the audit entry and, for a sign-in held
+ * at the setup screen (`completesSignIn`), the sign-in itself: a crash or a failing
+ * database between them must not leave a device that signs in with no entry in the audit
+ * log, or a person still asked to set one up.
+ */
 export async function confirmDevice(
   deps: Deps,
   tenant: Tenant,
   user: User,
+  session: Session,
   deviceId: string,
   code: string,
   client: ClientInfo,
-): Promise<CodeCheck | { ok: false; reason: 'gone' }> {
-  const found = await tenant.devices.findForUser(user.id, deviceId);
-  if (!found || found.device.confirmedAt !== null) return { ok: false, reason: 'gone' };
-  // The end of a reset and the audit entry are written in the commit that confirms the
-  // device: a crash or a failing database between them must not leave a device that signs
-  // in with no entry in the audit log, or a person still asked to set one up.
-  return checkCode(deps, tenant, user, [found], code, 'device_confirmation', client, async (trx) => {
-    const now = deps.now();
-    await trx.users.setSetUpAtNextLogin(user.id, false, now);
-    await audit(trx, now, { actor: user, client }, 'device_added', user, { device: found.device.name });
-  });
+  completesSignIn: boolean,
+): Promise<ConfirmDevice> {
+  const factor = factorOf('totp');
+  const credential = await factor.enrollingCredential(deps, tenant, user.id, deviceId);
+  if (credential === null) return { ok: false, reason: 'gone' };
+  const check = await checkSecondFactor(deps, tenant, user, factor, [credential], code);
+  switch (check.kind) {
+    case 'refused':
+      return { ok: false, reason: 'problem', problem: check.problem };
+    case 'wrong': {
+      const recorded = await inOneCommitOf(deps.db, tenant.organisationId, (trx) =>
+        recordWrongSecondFactor(trx, user, check, 'device_confirmation', client),
+      );
+      reportWrongSecondFactor(deps, 'device_confirmation', recorded.locked);
+      return { ok: false, reason: 'problem', problem: recorded.problem };
+    }
+    case 'matched': {
+      const { now } = check.matched;
+      const confirmed = await inOneCommitOf(deps.db, tenant.organisationId, async (trx) => {
+        if (!(await acceptSecondFactor(trx, check.matched, 'enrolment'))) return null;
+        await trx.users.setSetUpAtNextLogin(user.id, false, now);
+        await audit(trx, now, { actor: user, client }, 'device_added', user, { device: credential.name });
+        const token = completesSignIn
+          ? await signInPendingSession(deps, trx, session, user, client, now, 'password_and_new_device')
+          : null;
+        return { token };
+      });
+      if (confirmed === null)
+        return { ok: false, reason: 'problem', problem: await secondFactorReplayed(tenant, check.matched) };
+      if (completesSignIn) deps.events?.loginOutcome('completed_with_new_device');
+      return { ok: true, deviceName: credential.name, signedInToken: confirmed.token };
+    }
+  }
 }
 
 export type RemoveDevice =

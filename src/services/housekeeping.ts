@@ -2,7 +2,7 @@
 import { deleteEndedSessions } from '../store/sessions.js';
 import type { Deps } from './deps.js';
 import { forgetOldThrottles } from './password-throttle.js';
-import { idleSinceAt } from './sessions.js';
+import { sessionCutOffs } from './sessions.js';
 
 /**
  * Deletes the sessions that ended without being presented again (expired, or idle too
@@ -11,7 +11,7 @@ import { idleSinceAt } from './sessions.js';
  */
 export async function keepHouse(deps: Deps): Promise<{ sessions: number; throttles: number }> {
   const now = deps.now();
-  const sessions = await deleteEndedSessions(deps.db, now, idleSinceAt(deps, now));
+  const sessions = await deleteEndedSessions(deps.db, sessionCutOffs(deps, now));
   const throttles = await forgetOldThrottles(deps);
   return { sessions, throttles };
 }

@@ -3,13 +3,28 @@
 import type { ClientInfo } from '../domain/audit.js';
 import { afterPasswordStep, twoFactorStatusOf } from '../domain/enforcement.js';
 import { emailKey, type User } from '../domain/users.js';
-import { noteUnknownAccountAttempt, verifyPasswordThrottled } from './password-throttle.js';
-import { inOneCommit, type Executor } from '../store/db.js';
+import { verifyPassword } from '../domain/passwords.js';
 import { findAccountByEmail, type Account } from '../store/logins.js';
 import type { Session, SessionStage } from '../store/sessions.js';
-import { tenantFor, type Tenant } from '../store/tenant.js';
+import { inOneCommit } from '../store/db.js';
+import { inOneCommitOf, tenantFor, tenantInTransaction, type TenantInTransaction } from '../store/tenant.js';
 import { audit } from './audit.js';
-import { checkCode, type CodeProblem } from './codes.js';
+import type { FactorKind } from './factors/factor.js';
+import { factorOf } from './factors/index.js';
+import {
+  admitPasswordAttempt,
+  noteUnknownAccountAttempt,
+  passwordWasRight,
+  passwordWasWrong,
+} from './password-throttle.js';
+import {
+  acceptSecondFactor,
+  checkSecondFactor,
+  recordWrongSecondFactor,
+  reportWrongSecondFactor,
+  secondFactorReplayed,
+  type SecondFactorProblem,
+} from './second-factor.js';
 import { addMinutes, type Deps, type LoginOutcome } from './deps.js';
 
 /** Wrong codes one pending login may take before it must start over. */
@@ -22,8 +37,9 @@ export type PasswordStep =
   | { kind: 'signed_in'; token: string };
 
 /**
- * Known and unknown emails take the same path, the same queries and (with the decoy
- * hash) the same time, and get the same answer.
+ * The password step, in one commit once the password is checked. Known and unknown emails
+ * take the same path, the same queries and (with the decoy hash) the same time, and get
+ * the same answer.
  */
 export async function signInWithPassword(
   deps: Deps,
@@ -31,44 +47,36 @@ export async function signInWithPassword(
   password: string,
   client: ClientInfo,
 ): Promise<PasswordStep> {
-  const now = deps.now();
   const found = await findAccountByEmail(deps.db, emailKey(email));
-  // What a right password leads to is written in the same commit as its throttles' clearing.
-  const step: { result?: PasswordStep } = {};
-  const whenRight =
-    found === null
-      ? undefined
-      : async (executor: Executor) => {
-          step.result = await afterRightPassword(
-            deps,
-            tenantFor(executor, found.user.organisationId),
-            found,
-            now,
-            client,
-          );
-        };
-  const check = await verifyPasswordThrottled(deps, email, client.ip, found?.passwordHash ?? null, password, whenRight);
-  if (!check.ok) {
-    const reason = check.reason === 'throttled' ? 'throttled' : 'wrong_password';
-    // One write either way (the audit row, or its stand-in), so that the answer for an
-    // unknown email takes as long as for a known one, on a database that flushes commits.
-    if (found) {
-      const tenant = tenantFor(deps.db, found.user.organisationId);
-      await audit(tenant, now, { actor: null, client }, 'login_failed', found.user, { reason });
-    } else await noteUnknownAccountAttempt(deps, email, client.ip, now);
-    deps.events?.loginOutcome(check.reason === 'throttled' ? 'throttled' : 'refused_password');
-    return check.reason === 'throttled'
-      ? { kind: 'throttled', until: check.until }
-      : { kind: 'refused', reason: 'wrong_credentials' };
+  const admitted = await admitPasswordAttempt(deps, email, client.ip);
+  if (!admitted.ok) {
+    deps.events?.loginOutcome('throttled');
+    return { kind: 'throttled', until: admitted.until };
   }
-  if (step.result === undefined) throw new Error('a password matched no account');
-  deps.events?.loginOutcome(outcomeOf(step.result));
-  return step.result;
+  const right = await verifyPassword(found?.passwordHash ?? null, password);
+  const now = deps.now();
+  const step = await inOneCommit(deps.db, async (trx): Promise<PasswordStep> => {
+    if (found === null || !right) {
+      await passwordWasWrong(trx, admitted.ticket, now);
+      // One write more either way (the audit row, or its stand-in), so that the answer for
+      // an unknown email takes as long as for a known one.
+      if (found === null) await noteUnknownAccountAttempt(trx, email, client.ip, now);
+      else {
+        const tenant = tenantInTransaction(trx, found.user.organisationId);
+        await audit(tenant, now, { actor: null, client }, 'login_failed', found.user, { reason: 'wrong_password' });
+      }
+      return { kind: 'refused', reason: 'wrong_credentials' };
+    }
+    await passwordWasRight(trx, admitted.ticket, now);
+    return afterRightPassword(deps, tenantInTransaction(trx, found.user.organisationId), found, now, client);
+  });
+  deps.events?.loginOutcome(outcomeOf(step));
+  return step;
 }
 
 async function afterRightPassword(
   deps: Deps,
-  tenant: Tenant,
+  tenant: TenantInTransaction,
   { user, organisation, confirmedDevices }: Account,
   now: Date,
   client: ClientInfo,
@@ -116,7 +124,7 @@ function outcomeOf(step: PasswordStep): LoginOutcome {
 
 async function pending(
   deps: Deps,
-  tenant: Tenant,
+  tenant: TenantInTransaction,
   user: User,
   stage: 'code' | 'setup',
   now: Date,
@@ -136,70 +144,75 @@ function signedInUntil(deps: Deps, now: Date): Date {
  * gives the session its new id and stage, so the old cookie stops working. When the
  * pending session has ended meanwhile, the login completes in a new one, as it always has.
  */
-async function signInPendingSession(
+export async function signInPendingSession(
   deps: Deps,
-  tenant: Tenant,
+  trx: TenantInTransaction,
   session: Session,
   user: User,
   client: ClientInfo,
+  now: Date,
   factors: 'password_and_code' | 'password_and_new_device',
 ): Promise<string> {
-  const now = deps.now();
   const expiresAt = signedInUntil(deps, now);
   const token =
-    (await tenant.sessions.signIn(session.id, now, expiresAt, client, now)) ??
-    (await tenant.sessions.create(user.id, 'signed_in', now, expiresAt, client, now));
-  await audit(tenant, now, { actor: user, client }, 'login_succeeded', user, { factors });
-  return token;
-}
-
-/** Completes a pending login once its second factor is given (a code, or a new device). */
-export async function completeLogin(
-  deps: Deps,
-  session: Session,
-  user: User,
-  client: ClientInfo,
-  factors: 'password_and_code' | 'password_and_new_device',
-): Promise<string> {
-  const token = await inOneCommit(deps.db, (executor) =>
-    signInPendingSession(deps, tenantFor(executor, session.organisationId), session, user, client, factors),
-  );
-  deps.events?.loginOutcome(factors === 'password_and_code' ? 'completed_with_code' : 'completed_with_new_device');
+    (await trx.sessions.signIn(session.id, now, expiresAt, client, now)) ??
+    (await trx.sessions.create(user.id, 'signed_in', now, expiresAt, client, now));
+  await audit(trx, now, { actor: user, client }, 'login_succeeded', user, { factors });
   return token;
 }
 
 export type CodeStep =
   | { kind: 'signed_in'; token: string }
-  | { kind: 'retry'; problem: CodeProblem; attemptsLeft: number }
+  | { kind: 'retry'; problem: SecondFactorProblem; attemptsLeft: number }
   | { kind: 'start_over' };
 
-export async function submitLoginCode(
+/**
+ * The second-factor step of a sign-in. A match is accepted and the person signed in, in
+ * one commit; a wrong one is counted against the person and against this pending sign-in,
+ * which must start over after MAX_CODE_FAILURES_PER_LOGIN, in one commit.
+ */
+export async function submitSecondFactor(
   deps: Deps,
   session: Session,
   user: User,
-  input: string,
+  factorKind: FactorKind,
+  given: string,
   client: ClientInfo,
 ): Promise<CodeStep> {
   const tenant = tenantFor(deps.db, session.organisationId);
-  const candidates = await tenant.devices.confirmedWithSecrets(user.id);
-  // The login completes in the same commit as the code's acceptance.
-  const signedIn: { token?: string } = {};
-  const result = await checkCode(deps, tenant, user, candidates, input, 'login', client, async (trx) => {
-    signedIn.token = await signInPendingSession(deps, trx, session, user, client, 'password_and_code');
-  });
-  if (result.ok) {
-    if (signedIn.token === undefined) throw new Error('an accepted code signed no one in');
-    deps.events?.loginOutcome('completed_with_code');
-    return { kind: 'signed_in', token: signedIn.token };
-  }
+  const factor = factorOf(factorKind);
+  const credentials = await factor.credentialsOf(deps, tenant, user.id);
+  const check = await checkSecondFactor(deps, tenant, user, factor, credentials, given);
   const attemptsLeft = MAX_CODE_FAILURES_PER_LOGIN - session.codeFailures;
-  if (result.reason !== 'wrong' && result.reason !== 'expired') return { kind: 'retry', problem: result, attemptsLeft };
-  const failures = await tenant.sessions.recordCodeFailure(session.id);
-  if (failures >= MAX_CODE_FAILURES_PER_LOGIN) {
-    await tenant.sessions.delete(session.id);
-    return { kind: 'start_over' };
+  switch (check.kind) {
+    case 'refused':
+      return { kind: 'retry', problem: check.problem, attemptsLeft };
+    case 'matched': {
+      const { now } = check.matched;
+      const token = await inOneCommitOf(deps.db, session.organisationId, async (trx) =>
+        (await acceptSecondFactor(trx, check.matched, 'use'))
+          ? signInPendingSession(deps, trx, session, user, client, now, 'password_and_code')
+          : null,
+      );
+      if (token === null)
+        return { kind: 'retry', problem: await secondFactorReplayed(tenant, check.matched), attemptsLeft };
+      deps.events?.loginOutcome('completed_with_code');
+      return { kind: 'signed_in', token };
+    }
+    case 'wrong': {
+      const outcome = await inOneCommitOf(deps.db, session.organisationId, async (trx) => {
+        const recorded = await recordWrongSecondFactor(trx, user, check, 'login', client);
+        // A code that locks the second factor is told so, whatever the sign-in's own tries.
+        if (recorded.locked) return { ...recorded, failures: session.codeFailures };
+        const failures = await trx.sessions.recordCodeFailure(session.id);
+        if (failures >= MAX_CODE_FAILURES_PER_LOGIN) await trx.sessions.delete(session.id);
+        return { ...recorded, failures };
+      });
+      reportWrongSecondFactor(deps, 'login', outcome.locked);
+      if (!outcome.locked && outcome.failures >= MAX_CODE_FAILURES_PER_LOGIN) return { kind: 'start_over' };
+      return { kind: 'retry', problem: outcome.problem, attemptsLeft: MAX_CODE_FAILURES_PER_LOGIN - outcome.failures };
+    }
   }
-  return { kind: 'retry', problem: result, attemptsLeft: MAX_CODE_FAILURES_PER_LOGIN - failures };
 }
 
 export async function signOut(deps: Deps, session: Session): Promise<void> {

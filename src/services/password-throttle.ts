@@ -1,29 +1,37 @@
 // Password attempts, slowed per account and address, per address, and per account (see
-// domain/throttle.ts), in the database so every instance and every restart sees them.
+// domain/throttle.ts and domain/attempt-gate.ts), in the database so every instance and
+// every restart sees them.
 //
-// An attempt is counted before its password is checked, so simultaneous attempts are all
-// seen; beyond a scope's free allowance only one attempt at a time may claim the next try,
-// and only once the wait has passed. Attempts refused unchecked are taken back.
+// An attempt is admitted before its password is checked: counted in flight, so that
+// simultaneous attempts all see each other; past a scope's free allowance only one attempt
+// at a time may claim the next try, once the wait has passed; and an attempt whose
+// allowance is taken only by attempts still in flight waits for their outcome. Its outcome
+// is then written by the use case that checked it, in that use case's own commit.
 import { createHash } from 'node:crypto';
-import { verifyPassword } from '../domain/passwords.js';
-import { throttleDelay, THROTTLE_MEMORY_MS, THROTTLE_RULES, type ThrottleScope } from '../domain/throttle.js';
+import {
+  IN_FLIGHT_FORGOTTEN_AFTER_MS,
+  LONGEST_WAIT_FOR_IN_FLIGHT_MS,
+  pauseBeforeLookingAgain,
+} from '../domain/attempt-gate.js';
+import {
+  passwordAdmissionOf,
+  THROTTLE_MEMORY_MS,
+  THROTTLE_RULES,
+  THROTTLE_SCOPES,
+  type ThrottleScope,
+} from '../domain/throttle.js';
 import { emailKey } from '../domain/users.js';
 import {
-  claimThrottleSlot,
-  clearThrottlesTakingBackOne,
-  countThrottleAttempts,
   deleteForgottenThrottles,
-  releaseThrottleSlot,
-  throttleBlockedUntil,
+  enterThrottles,
+  readThrottleCounts,
+  settleThrottleAttempt,
   touchThrottle,
-  uncountThrottleAttempts,
 } from '../store/throttles.js';
-import { inOneCommit, type Executor } from '../store/db.js';
+import type { Executor } from '../store/db.js';
 import type { Deps } from './deps.js';
 
 export type ThrottleKeys = Record<ThrottleScope, string>;
-
-const SCOPES: readonly ThrottleScope[] = ['account_and_address', 'address', 'account'];
 
 export function passwordThrottleKeys(email: string, ip: string): ThrottleKeys {
   const hash = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -35,89 +43,134 @@ export function passwordThrottleKeys(email: string, ip: string): ThrottleKeys {
   };
 }
 
-type Admission = { admitted: true; claimed: ThrottleScope[] } | { admitted: false; until: Date };
-
-async function admitAttempt(deps: Deps, keys: ThrottleKeys, now: Date): Promise<Admission> {
-  const forgetBefore = new Date(now.getTime() - THROTTLE_MEMORY_MS);
-  const all = SCOPES.map((scope) => keys[scope]);
-  const counts = await countThrottleAttempts(deps.db, all, now, forgetBefore);
-  const claimed: ThrottleScope[] = [];
-  for (const scope of SCOPES) {
-    const rule = THROTTLE_RULES[scope];
-    const count = counts.get(keys[scope]);
-    if (count === undefined) throw new Error(`the ${scope} throttle was not counted`);
-    if (count.failures <= rule.freeFailures) continue;
-    // A wait still running when the attempt was counted refuses it without a claim.
-    const waiting = count.blockedUntil > now;
-    const next = new Date(now.getTime() + throttleDelay(rule, count.failures));
-    if (!waiting && (await claimThrottleSlot(deps.db, keys[scope], now, next))) {
-      claimed.push(scope);
-      continue;
-    }
-    const until = waiting ? count.blockedUntil : ((await throttleBlockedUntil(deps.db, keys[scope])) ?? now);
-    await uncountThrottleAttempts(deps.db, all, now);
-    for (const done of claimed) await releaseThrottleSlot(deps.db, keys[done], now);
-    return { admitted: false, until };
-  }
-  return { admitted: true, claimed };
+/** An attempt admitted and in flight: settle it with passwordWasRight, passwordWasWrong or passwordNotChecked. */
+export interface PasswordTicket {
+  keys: ThrottleKeys;
+  /** The scopes whose one try this attempt claimed. */
+  claimed: ThrottleScope[];
 }
 
-export type ThrottledPasswordCheck =
-  { ok: true } | { ok: false; reason: 'wrong' } | { ok: false; reason: 'throttled'; until: Date };
+export type PasswordAdmitted = { ok: true; ticket: PasswordTicket } | { ok: false; until: Date };
+
+const allKeys = (keys: ThrottleKeys) => THROTTLE_SCOPES.map((scope) => keys[scope]);
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Every password check goes through here: sign-in, step-up and the current password on a
- * change. A throttled attempt is refused before the hash is looked at. A right password
- * clears the account's counters and takes back its attempt from the address's (which keep
- * counting failures, against spraying), in one commit with `whenRight`'s writes.
- * `storedHash` null (an unknown email) is checked against a decoy hash and always fails,
- * in the same time.
+ * Admits one password attempt, or refuses it until the wait that runs. An attempt that must
+ * wait for the outcome of those in flight looks again after a short pause, for at most
+ * LONGEST_WAIT_FOR_IN_FLIGHT_MS, and is then refused for a second. Waiting attempts write
+ * nothing: only one that finds room enters, so many waiting do not crowd each other out.
  */
-export async function verifyPasswordThrottled(
-  deps: Deps,
-  email: string,
-  ip: string,
-  storedHash: string | null,
-  password: string,
-  whenRight?: (executor: Executor) => Promise<void>,
-): Promise<ThrottledPasswordCheck> {
-  const now = deps.now();
+export async function admitPasswordAttempt(deps: Deps, email: string, ip: string): Promise<PasswordAdmitted> {
   const keys = passwordThrottleKeys(email, ip);
-  const admission = await admitAttempt(deps, keys, now);
-  if (!admission.admitted) return { ok: false, reason: 'throttled', until: admission.until };
-  if (!(await verifyPassword(storedHash, password))) return { ok: false, reason: 'wrong' };
-  const clear = (executor: Executor) =>
-    clearThrottlesTakingBackOne(
-      executor,
-      [keys.account_and_address, keys.account],
-      { key: keys.address, endItsWait: admission.claimed.includes('address') },
+  const started = Date.now();
+  for (;;) {
+    const now = deps.now();
+    const inFlightBefore = new Date(now.getTime() - IN_FLIGHT_FORGOTTEN_AFTER_MS);
+    const counted = await readThrottleCounts(deps.db, allKeys(keys), now, {
+      failuresBefore: new Date(now.getTime() - THROTTLE_MEMORY_MS),
+      inFlightBefore,
+    });
+    const countOf = (scope: ThrottleScope) => {
+      const count = counted.get(keys[scope]);
+      if (count === undefined) throw new Error(`the ${scope} throttle was not read`);
+      return { failures: count.failures, inFlight: count.checking, nextTryAt: count.blockedUntil };
+    };
+    const admission = passwordAdmissionOf(
+      { account_and_address: countOf('account_and_address'), address: countOf('address'), account: countOf('account') },
       now,
     );
-  if (whenRight === undefined) await clear(deps.db);
-  else {
-    await inOneCommit(deps.db, async (executor) => {
-      await clear(executor);
-      await whenRight(executor);
-    });
+    if (admission.kind === 'refuse') return { ok: false, until: admission.until };
+    if (admission.kind === 'enter') {
+      const entered = await enterThrottles(
+        deps.db,
+        admission.enter.map((scope) => ({ key: keys[scope], freeFailures: THROTTLE_RULES[scope].freeFailures })),
+        admission.claims.map(({ scope, nextTryAt }) => ({ key: keys[scope], nextTryAt })),
+        now,
+        inFlightBefore,
+      );
+      const claimed = admission.claims.map(({ scope }) => scope);
+      if (entered.size === THROTTLE_SCOPES.length) return { ok: true, ticket: { keys, claimed } };
+      // Another attempt took the room or the try first: give back what was entered, and look again.
+      if (entered.size > 0) {
+        const back = [...entered];
+        const waitEnded = claimed.map((scope) => keys[scope]).filter((key) => entered.has(key));
+        await settleThrottleAttempt(deps.db, { all: back, failed: [], cleared: [], waitEnded }, now);
+      }
+      continue;
+    }
+    if (Date.now() - started > LONGEST_WAIT_FOR_IN_FLIGHT_MS)
+      return { ok: false, until: new Date(now.getTime() + 1000) };
+    await sleep(pauseBeforeLookingAgain(Math.random()));
   }
-  return { ok: true };
+}
+
+/**
+ * A right password: the account's counters start again from nothing and their waits end;
+ * the address keeps its failures (against spraying), and its wait ends only if this
+ * attempt had claimed it. Written in the commit of what the right password leads to.
+ */
+export function passwordWasRight(executor: Executor, ticket: PasswordTicket, now: Date): Promise<void> {
+  const own = [ticket.keys.account_and_address, ticket.keys.account];
+  return settleThrottleAttempt(
+    executor,
+    {
+      all: allKeys(ticket.keys),
+      cleared: own,
+      failed: [],
+      waitEnded: ticket.claimed.includes('address') ? [...own, ticket.keys.address] : own,
+    },
+    now,
+  );
+}
+
+/** A wrong password (or an unknown email): one more failure against every scope. */
+export function passwordWasWrong(executor: Executor, ticket: PasswordTicket, now: Date): Promise<void> {
+  const all = allKeys(ticket.keys);
+  return settleThrottleAttempt(executor, { all, cleared: [], failed: all, waitEnded: [] }, now);
+}
+
+/** An attempt admitted but not checked after all: it leaves, giving back the tries it claimed. */
+export function passwordNotChecked(executor: Executor, ticket: PasswordTicket, now: Date): Promise<void> {
+  return settleThrottleAttempt(
+    executor,
+    {
+      all: allKeys(ticket.keys),
+      cleared: [],
+      failed: [],
+      waitEnded: ticket.claimed.map((scope) => ticket.keys[scope]),
+    },
+    now,
+  );
 }
 
 /**
  * The write an unknown email's refusal makes in place of the audit row a known account's
- * gets: it touches the account's counter, which exists (the attempt was counted).
+ * gets, so that both take as long: it touches the account's counter, which exists (the
+ * attempt was counted).
  */
-export async function noteUnknownAccountAttempt(deps: Deps, email: string, ip: string, now: Date): Promise<void> {
-  await touchThrottle(deps.db, passwordThrottleKeys(email, ip).account, now);
+export async function noteUnknownAccountAttempt(
+  executor: Executor,
+  email: string,
+  ip: string,
+  now: Date,
+): Promise<void> {
+  await touchThrottle(executor, passwordThrottleKeys(email, ip).account, now);
 }
 
 /**
  * Housekeeping: a right password leaves its throttle rows at zero rather than deleting
  * them, so rows accumulate, one per account and address that signed in. Those whose last
- * attempt is older than the throttles remember, with no wait running, change nothing and
- * are deleted. Returns how many.
+ * attempt is older than the throttles remember, with no wait running and nothing in
+ * flight, change nothing and are deleted. Returns how many.
  */
 export function forgetOldThrottles(deps: Deps): Promise<number> {
   const now = deps.now();
-  return deleteForgottenThrottles(deps.db, new Date(now.getTime() - THROTTLE_MEMORY_MS), now);
+  return deleteForgottenThrottles(
+    deps.db,
+    new Date(now.getTime() - THROTTLE_MEMORY_MS),
+    now,
+    new Date(now.getTime() - IN_FLIGHT_FORGOTTEN_AFTER_MS),
+  );
 }

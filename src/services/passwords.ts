@@ -1,9 +1,10 @@
 // Changing one's own password, and setting one through a one-time link.
-import { hashPassword, passwordProblem, describePasswordProblem } from '../domain/passwords.js';
-import { verifyPasswordThrottled } from './password-throttle.js';
+import { hashPassword, passwordProblem, describePasswordProblem, verifyPassword } from '../domain/passwords.js';
+import { inOneCommit } from '../store/db.js';
+import { admitPasswordAttempt, passwordWasRight, passwordWasWrong } from './password-throttle.js';
 import type { User } from '../domain/users.js';
 import { findPasswordLink, type LinkPurpose } from '../store/password-links.js';
-import { atomically, tenantFor, type Tenant } from '../store/tenant.js';
+import { atomically, tenantFor, tenantInTransaction, type Tenant } from '../store/tenant.js';
 import type { ClientInfo } from '../domain/audit.js';
 import type { Session } from '../store/sessions.js';
 import { audit } from './audit.js';
@@ -24,17 +25,22 @@ export async function changeOwnPassword(
   client: ClientInfo,
   input: { current: string; password: string; confirmation: string },
 ): Promise<PasswordChange> {
-  const currentHash = await tenant.users.passwordHashOf(user.id);
-  const check = await verifyPasswordThrottled(deps, user.email, client.ip, currentHash, input.current);
-  if (!check.ok && check.reason === 'throttled') {
-    return { ok: false, field: 'current', problem: 'Too many wrong passwords. Wait a while and try again.' };
-  }
-  if (!check.ok) return { ok: false, field: 'current', problem: 'Your current password is not right.' };
   const problem = passwordProblem(input.password, input.confirmation);
   if (problem !== null) return { ok: false, field: 'password', problem: describePasswordProblem(problem) };
+  const admitted = await admitPasswordAttempt(deps, user.email, client.ip);
+  if (!admitted.ok) {
+    return { ok: false, field: 'current', problem: 'Too many wrong passwords. Wait a while and try again.' };
+  }
+  const right = await verifyPassword(await tenant.users.passwordHashOf(user.id), input.current);
+  if (!right) {
+    await passwordWasWrong(deps.db, admitted.ticket, deps.now());
+    return { ok: false, field: 'current', problem: 'Your current password is not right.' };
+  }
   const hash = await hashPassword(input.password);
   const now = deps.now();
-  const token = await atomically(deps.db, tenant.organisationId, async (trx) => {
+  const token = await inOneCommit(deps.db, async (executor) => {
+    await passwordWasRight(executor, admitted.ticket, now);
+    const trx = tenantInTransaction(executor, tenant.organisationId);
     await trx.users.setPasswordHash(user.id, hash, now);
     await trx.sessions.deleteAllForUser(user.id);
     await audit(trx, now, { actor: user, client }, 'password_changed', user);

@@ -1,14 +1,23 @@
 // Step-up: adding or removing a device and changing the password need a password (and,
-// for a user with a device, a code) given in the last 10 minutes in this session.
+// for a person with a second factor, that too) given in the last 10 minutes in this session.
 import type { ClientInfo } from '../domain/audit.js';
+import { verifyPassword } from '../domain/passwords.js';
 import type { User } from '../domain/users.js';
-import type { Session } from '../store/sessions.js';
 import { inOneCommit } from '../store/db.js';
-import { tenantFor, type Tenant } from '../store/tenant.js';
+import type { Session } from '../store/sessions.js';
+import { tenantInTransaction, type Tenant, type TenantInTransaction } from '../store/tenant.js';
 import { audit } from './audit.js';
-import { checkCode, type CodeProblem } from './codes.js';
 import { addMinutes, type Deps } from './deps.js';
-import { verifyPasswordThrottled } from './password-throttle.js';
+import { factorOf } from './factors/index.js';
+import { admitPasswordAttempt, passwordWasRight, passwordWasWrong } from './password-throttle.js';
+import {
+  acceptSecondFactor,
+  checkSecondFactor,
+  recordWrongSecondFactor,
+  reportWrongSecondFactor,
+  secondFactorReplayed,
+  type SecondFactorProblem,
+} from './second-factor.js';
 
 export const STEP_UP_MINUTES = 10;
 
@@ -19,8 +28,13 @@ export function isRecentlyVerified(session: Session, now: Date): boolean {
 export type StepUp =
   | { ok: true }
   | { ok: false; field: 'password'; problem: 'wrong' | 'throttled'; until?: Date }
-  | { ok: false; field: 'code'; problem: CodeProblem };
+  | { ok: false; field: 'code'; problem: SecondFactorProblem };
 
+/**
+ * Confirms who is at the keyboard: the password, then the second factor if the person has
+ * one. The password's outcome is written in the commit of what follows it: the identity
+ * confirmed with the factor accepted, or the wrong factor counted.
+ */
 export async function confirmIdentity(
   deps: Deps,
   tenant: Tenant,
@@ -29,30 +43,59 @@ export async function confirmIdentity(
   input: { password: string; code: string },
   client: ClientInfo,
 ): Promise<StepUp> {
+  const admitted = await admitPasswordAttempt(deps, user.email, client.ip);
+  if (!admitted.ok) return { ok: false, field: 'password', problem: 'throttled', until: admitted.until };
+  const { ticket } = admitted;
+  const right = await verifyPassword(await tenant.users.passwordHashOf(user.id), input.password);
   const now = deps.now();
-  const hash = await tenant.users.passwordHashOf(user.id);
-  const check = await verifyPasswordThrottled(deps, user.email, client.ip, hash, input.password);
-  if (!check.ok && check.reason === 'throttled')
-    return { ok: false, field: 'password', problem: 'throttled', until: check.until };
-  if (!check.ok) {
-    await audit(tenant, now, { actor: user, client }, 'login_failed', user, {
-      reason: 'wrong_password',
-      during: 'step_up',
+  const organisationId = tenant.organisationId;
+  if (!right) {
+    await inOneCommit(deps.db, async (trx) => {
+      await passwordWasWrong(trx, ticket, now);
+      await audit(tenantInTransaction(trx, organisationId), now, { actor: user, client }, 'login_failed', user, {
+        reason: 'wrong_password',
+        during: 'step_up',
+      });
     });
     return { ok: false, field: 'password', problem: 'wrong' };
   }
-  const candidates = await tenant.devices.confirmedWithSecrets(user.id);
-  const confirm = async (trx: Tenant) => {
+  const confirmed = async (trx: TenantInTransaction, factors: 'password' | 'password_and_code') => {
     await trx.sessions.markVerified(session.id, now);
-    await audit(trx, now, { actor: user, client }, 'identity_confirmed', user, {
-      factors: candidates.length > 0 ? 'password_and_code' : 'password',
-    });
+    await audit(trx, now, { actor: user, client }, 'identity_confirmed', user, { factors });
   };
-  if (candidates.length === 0) {
-    await inOneCommit(deps.db, (executor) => confirm(tenantFor(executor, tenant.organisationId)));
+
+  const factor = factorOf('totp');
+  const credentials = await factor.credentialsOf(deps, tenant, user.id);
+  if (credentials.length === 0) {
+    await inOneCommit(deps.db, async (trx) => {
+      await passwordWasRight(trx, ticket, now);
+      await confirmed(tenantInTransaction(trx, organisationId), 'password');
+    });
     return { ok: true };
   }
-  // Confirmed in the same commit as the code's acceptance, as is the audit entry.
-  const result = await checkCode(deps, tenant, user, candidates, input.code, 'step_up', client, confirm);
-  return result.ok ? { ok: true } : { ok: false, field: 'code', problem: result };
+  const check = await checkSecondFactor(deps, tenant, user, factor, credentials, input.code);
+  switch (check.kind) {
+    case 'refused':
+      await passwordWasRight(deps.db, ticket, now);
+      return { ok: false, field: 'code', problem: check.problem };
+    case 'matched': {
+      const accepted = await inOneCommit(deps.db, async (trx) => {
+        await passwordWasRight(trx, ticket, now);
+        const tenantInCommit = tenantInTransaction(trx, organisationId);
+        if (!(await acceptSecondFactor(tenantInCommit, check.matched, 'use'))) return false;
+        await confirmed(tenantInCommit, 'password_and_code');
+        return true;
+      });
+      if (accepted) return { ok: true };
+      return { ok: false, field: 'code', problem: await secondFactorReplayed(tenant, check.matched) };
+    }
+    case 'wrong': {
+      const recorded = await inOneCommit(deps.db, async (trx) => {
+        await passwordWasRight(trx, ticket, now);
+        return recordWrongSecondFactor(tenantInTransaction(trx, organisationId), user, check, 'step_up', client);
+      });
+      reportWrongSecondFactor(deps, 'step_up', recorded.locked);
+      return { ok: false, field: 'code', problem: recorded.problem };
+    }
+  }
 }

@@ -25,6 +25,7 @@ import pg from 'pg';
 import * as initial from './migrations/001-initial.js';
 import * as security from './migrations/002-security.js';
 import * as usersPage from './migrations/003-users-page.js';
+import * as attemptsInFlight from './migrations/004-attempts-in-flight.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -212,6 +213,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '001-initial': initial,
   '002-security': security,
   '003-users-page': usersPage,
+  '004-attempts-in-flight': attemptsInFlight,
 };
 
 /** PostgreSQL aborted a transaction that conflicted with a concurrent one: running it again is the remedy. */

@@ -55,42 +55,37 @@ export function devicesRepository(db: Executor, organisationId: string) {
           confirmed_at: null,
           last_used_at: null,
           last_used_step: null,
-          failed_attempts: 0,
         })
         .execute();
     },
 
     /**
      * Accepts a code's time step only if it is later than the last one this device
-     * accepted: one conditional UPDATE, so of two simultaneous requests with the same
-     * code exactly one succeeds. Confirms the device if it was not yet.
+     * accepted: one conditional UPDATE, so of two simultaneous requests with the same code
+     * exactly one succeeds. Enrolment confirms the device (which is not a use of it);
+     * a use needs a confirmed device and is its "last used".
      */
-    async acceptTimeStep(userId: string, deviceId: string, step: number, now: Date): Promise<boolean> {
+    async acceptTimeStep(
+      userId: string,
+      deviceId: string,
+      step: number,
+      now: Date,
+      acceptedFor: 'enrolment' | 'use',
+    ): Promise<boolean> {
       const result = await db
         .updateTable('devices')
-        .set((eb) => ({
-          last_used_step: step,
-          last_used_at: iso(now),
-          failed_attempts: 0,
-          confirmed_at: eb.fn.coalesce('confirmed_at', eb.val(iso(now))),
-        }))
+        .set(
+          acceptedFor === 'enrolment'
+            ? { last_used_step: step, confirmed_at: iso(now) }
+            : { last_used_step: step, last_used_at: iso(now) },
+        )
         .where('organisation_id', '=', organisationId)
         .where('user_id', '=', userId)
         .where('id', '=', deviceId)
+        .where('confirmed_at', acceptedFor === 'enrolment' ? 'is' : 'is not', null)
         .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
         .executeTakeFirst();
       return result.numUpdatedRows === 1n;
-    },
-
-    /** A wrong code counts against every confirmed device of the user. */
-    async recordWrongCode(userId: string): Promise<void> {
-      await db
-        .updateTable('devices')
-        .set((eb) => ({ failed_attempts: eb('failed_attempts', '+', 1) }))
-        .where('organisation_id', '=', organisationId)
-        .where('user_id', '=', userId)
-        .where('confirmed_at', 'is not', null)
-        .execute();
     },
 
     async remove(userId: string, deviceId: string): Promise<boolean> {

@@ -59,7 +59,6 @@ export function deviceFromRow(row: DeviceRow): Device {
     createdAt: new Date(row.created_at),
     confirmedAt: dateOrNull(row.confirmed_at),
     lastUsedAt: dateOrNull(row.last_used_at),
-    failedAttempts: row.failed_attempts,
   };
 }
 

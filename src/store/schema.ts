@@ -1,7 +1,7 @@
 // Row types of the database. They stay in the storage layer: repositories map them to
 // domain values. Timestamps are ISO-8601 UTC text and booleans 0/1, the same on SQLite
 // and PostgreSQL.
-import type { Insertable, Selectable } from 'kysely';
+import type { Generated, Insertable, Selectable } from 'kysely';
 
 export interface OrganisationsTable {
   id: string;
@@ -35,6 +35,9 @@ export interface UsersTable {
   code_locked_until: string | null;
   /** Before this moment no code is checked (the growing wait after wrong codes). */
   code_next_try_at: string | null;
+  /** Codes being checked right now; forgotten a minute after code_checking_at (a crash mid-check). Left to the database's default on insert. */
+  code_checking: Generated<number>;
+  code_checking_at: Generated<string | null>;
   notices_seen_at: string | null;
 }
 
@@ -48,7 +51,6 @@ export interface DevicesTable {
   confirmed_at: string | null;
   last_used_at: string | null;
   last_used_step: number | null;
-  failed_attempts: number;
 }
 
 export interface SessionsTable {
@@ -68,9 +70,14 @@ export interface SessionsTable {
 
 export interface LoginThrottlesTable {
   key: string;
+  /** Wrong passwords counted against the key; forgotten a day after the last. */
   failures: number;
+  /** The last wrong password, or the key's first attempt. */
   last_failure_at: string;
   blocked_until: string;
+  /** Passwords being checked right now; forgotten a minute after checking_at (a crash mid-check). */
+  checking: number;
+  checking_at: string | null;
 }
 
 export interface AuditEventsTable {

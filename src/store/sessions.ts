@@ -1,7 +1,9 @@
 // Sessions. The cookie carries a random token; the table keeps only its SHA-256, so a
 // copy of the database opens no session.
 import { createHash, randomBytes } from 'node:crypto';
+import type { ExpressionBuilder } from 'kysely';
 import type { ClientInfo } from '../domain/audit.js';
+import type { SessionCutOffs } from '../domain/session-end.js';
 import type { Executor } from './db.js';
 import {
   accountFromRow,
@@ -11,7 +13,7 @@ import {
   type Account,
 } from './logins.js';
 import { dateOrNull, iso } from './rows.js';
-import type { SessionRow } from './schema.js';
+import type { Database, SessionRow } from './schema.js';
 
 /** code: password given, code awaited. setup: password given, must link a device. */
 export type SessionStage = 'code' | 'setup' | 'signed_in';
@@ -184,19 +186,15 @@ export function sessionsRepository(db: Executor, organisationId: string) {
         .execute();
     },
 
-    /**
-     * The signed-in sessions of a user that have not ended, newest first: not past their
-     * expiry, and used after `idleSince`.
-     */
-    async signedInOf(userId: string, now: Date, idleSince: Date): Promise<Session[]> {
+    /** The signed-in sessions of a user that have not ended, newest first. */
+    async signedInOf(userId: string, cutOffs: SessionCutOffs): Promise<Session[]> {
       const rows = await db
         .selectFrom('sessions')
         .selectAll()
         .where('organisation_id', '=', organisationId)
         .where('user_id', '=', userId)
         .where('stage', '=', 'signed_in')
-        .where('expires_at', '>', iso(now))
-        .where('last_seen_at', '>', iso(idleSince))
+        .where((eb) => eb.not(hasEndedIn(eb, cutOffs)))
         .orderBy('created_at', 'desc')
         .execute();
       return rows.map(sessionFromRow).filter((s): s is Session => s !== null);
@@ -242,19 +240,22 @@ export function sessionsRepository(db: Executor, organisationId: string) {
 
 export type SessionsRepository = ReturnType<typeof sessionsRepository>;
 
+/** domain/session-end.ts's hasSessionEnded, in SQL, from the same cut-offs. */
+function hasEndedIn(eb: ExpressionBuilder<Database, 'sessions'>, { now, idleSince }: SessionCutOffs) {
+  return eb.or([
+    eb('expires_at', '<=', iso(now)),
+    eb.and([eb('stage', '=', 'signed_in'), eb('last_seen_at', '<=', iso(idleSince))]),
+  ]);
+}
+
 /**
- * Deletes every session that has ended without being presented again, in any organisation:
- * past its expiry, or signed in and unused since `idleSince`. Returns how many.
+ * Deletes every session that has ended without being presented again, in any organisation.
+ * Returns how many.
  */
-export async function deleteEndedSessions(db: Executor, now: Date, idleSince: Date): Promise<number> {
+export async function deleteEndedSessions(db: Executor, cutOffs: SessionCutOffs): Promise<number> {
   const result = await db
     .deleteFrom('sessions')
-    .where((eb) =>
-      eb.or([
-        eb('expires_at', '<=', iso(now)),
-        eb.and([eb('stage', '=', 'signed_in'), eb('last_seen_at', '<=', iso(idleSince))]),
-      ]),
-    )
+    .where((eb) => hasEndedIn(eb, cutOffs))
     .executeTakeFirst();
   return Number(result.numDeletedRows);
 }

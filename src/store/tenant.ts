@@ -1,6 +1,8 @@
 // The per-organisation composition root: every repository here is built for one
 // organisation and filters by its id. Nothing finds "the current organisation" globally.
-import { inTransaction, type Db, type Executor } from './db.js';
+import type { Transaction } from 'kysely';
+import { inOneCommit, inTransaction, type Db, type Executor } from './db.js';
+import type { Database } from './schema.js';
 import { auditRepository } from './audit.js';
 import { devicesRepository } from './devices.js';
 import { organisationRepository } from './organisations.js';
@@ -22,10 +24,40 @@ export function tenantFor(db: Executor, organisationId: string) {
 
 export type Tenant = ReturnType<typeof tenantFor>;
 
+declare const inACommit: unique symbol;
+
+/**
+ * A tenant whose repositories are bound to an open transaction: what a step that must be
+ * written with others (accepting a second factor, settling an attempt) takes first, so that
+ * it cannot run outside the use case's one commit.
+ */
+export type TenantInTransaction = Tenant & { readonly [inACommit]: true };
+
 /**
  * Runs `work` in one transaction, with the tenant's repositories bound to it, as if alone
  * (see inTransaction: on PostgreSQL `work` may run again after a conflict).
  */
-export function atomically<T>(db: Db, organisationId: string, work: (tenant: Tenant) => Promise<T>): Promise<T> {
-  return inTransaction(db, (trx) => work(tenantFor(trx, organisationId)));
+export function atomically<T>(
+  db: Db,
+  organisationId: string,
+  work: (tenant: TenantInTransaction) => Promise<T>,
+): Promise<T> {
+  return inTransaction(db, (trx) => work(tenantInTransaction(trx, organisationId)));
+}
+
+/**
+ * Runs `work` in one commit, at read committed on PostgreSQL, never again (see inOneCommit):
+ * for writes whose conditions are in their statements.
+ */
+export function inOneCommitOf<T>(
+  db: Db,
+  organisationId: string,
+  work: (tenant: TenantInTransaction) => Promise<T>,
+): Promise<T> {
+  return inOneCommit(db, (trx) => work(tenantInTransaction(trx, organisationId)));
+}
+
+/** The tenant's repositories bound to a transaction already open. */
+export function tenantInTransaction(trx: Transaction<Database>, organisationId: string): TenantInTransaction {
+  return tenantFor(trx, organisationId) as TenantInTransaction;
 }

@@ -6,6 +6,11 @@ import { confirmedDevicesOfUser } from './logins.js';
 import type { CodeAttempts } from '../domain/code-attempts.js';
 import { dateOrNull, iso, isoOrNull, searchKeyOf, userFromRow } from './rows.js';
 
+const codesInFlightSince = (inFlightBefore: Date) =>
+  sql<number>`case when code_checking_at is null or code_checking_at < ${iso(inFlightBefore)} then 0 else code_checking end`;
+
+const ONE_LESS_CODE_IN_FLIGHT = sql<number>`case when code_checking > 0 then code_checking - 1 else 0 end`;
+
 export interface NewUser {
   id: string;
   email: string;
@@ -134,48 +139,101 @@ export function usersRepository(db: Executor, organisationId: string) {
     },
 
     /**
-     * Counts a code attempt before it is checked, in one statement, unless the second
-     * factor is locked. Returns the attempt's number in the run of wrong codes, or null
-     * when locked.
+     * The person's second-factor attempts: the run of wrong ones, those in flight (forgotten
+     * when older than `inFlightBefore`, cut off), the wait and the lock.
      */
-    async countCodeAttempt(id: string, now: Date): Promise<number | null> {
-      const row = await db
+    async codeAttemptCountOf(
+      id: string,
+      inFlightBefore: Date,
+    ): Promise<{ failures: number; inFlight: number; nextTryAt: Date | null; lockedUntil: Date | null }> {
+      const row = await inOrganisation()
+        .select(['code_failures', 'code_checking', 'code_checking_at', 'code_next_try_at', 'code_locked_until'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      const stale = row.code_checking_at === null || row.code_checking_at < iso(inFlightBefore);
+      return {
+        failures: row.code_failures,
+        inFlight: stale ? 0 : row.code_checking,
+        nextTryAt: dateOrNull(row.code_next_try_at),
+        lockedUntil: dateOrNull(row.code_locked_until),
+      };
+    },
+
+    /**
+     * An attempt enters as in flight, in one conditional statement: while the second factor
+     * is not locked and the run of wrong ones and the attempts in flight leave room within
+     * `freeFailures`. True if it entered.
+     */
+    async enterCodeCheck(id: string, now: Date, freeFailures: number, inFlightBefore: Date): Promise<boolean> {
+      const inFlight = codesInFlightSince(inFlightBefore);
+      const result = await db
         .updateTable('users')
-        .set((eb) => ({ code_failures: eb('code_failures', '+', 1) }))
+        .set({ code_checking: sql<number>`${inFlight} + 1`, code_checking_at: iso(now) })
         .where('organisation_id', '=', organisationId)
         .where('id', '=', id)
         .where((eb) => eb.or([eb('code_locked_until', 'is', null), eb('code_locked_until', '<=', iso(now))]))
-        .returning('code_failures')
+        .where(sql<boolean>`code_failures + ${inFlight} < ${freeFailures}`)
         .executeTakeFirst();
-      return row?.code_failures ?? null;
+      return result.numUpdatedRows === 1n;
     },
 
-    /** Takes back an attempt refused unchecked, or a replayed code (no guess). */
-    async uncountCodeAttempt(id: string): Promise<void> {
-      await db
-        .updateTable('users')
-        .set({ code_failures: sql<number>`case when code_failures > 0 then code_failures - 1 else 0 end` })
-        .where('organisation_id', '=', organisationId)
-        .where('id', '=', id)
-        .execute();
-    },
-
-    /** Claims the one try allowed once the wait is over: true for exactly one caller. */
-    async claimCodeTry(id: string, now: Date, nextTryAt: Date): Promise<boolean> {
+    /**
+     * Past the free tries: claims the one try allowed once the wait is over, setting the
+     * next wait, and enters as in flight. True for exactly one of simultaneous callers.
+     */
+    async claimCodeTry(id: string, now: Date, nextTryAt: Date, inFlightBefore: Date): Promise<boolean> {
       const result = await db
         .updateTable('users')
-        .set({ code_next_try_at: iso(nextTryAt) })
+        .set({
+          code_next_try_at: iso(nextTryAt),
+          code_checking: sql<number>`${codesInFlightSince(inFlightBefore)} + 1`,
+          code_checking_at: iso(now),
+        })
         .where('organisation_id', '=', organisationId)
         .where('id', '=', id)
+        .where((eb) => eb.or([eb('code_locked_until', 'is', null), eb('code_locked_until', '<=', iso(now))]))
         .where((eb) => eb.or([eb('code_next_try_at', 'is', null), eb('code_next_try_at', '<=', iso(now))]))
         .executeTakeFirst();
       return result.numUpdatedRows === 1n;
     },
 
-    async recordCodeFailureTime(id: string, now: Date): Promise<void> {
+    /** An attempt in flight leaves unchecked, or was a replay (no guess). */
+    async releaseCodeAttempt(id: string): Promise<void> {
       await db
         .updateTable('users')
-        .set({ code_failed_at: iso(now) })
+        .set({ code_checking: ONE_LESS_CODE_IN_FLIGHT })
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', id)
+        .execute();
+    },
+
+    /** A wrong second factor: one more in the person's run. Returns the run's length. */
+    async recordCodeFailure(id: string, now: Date): Promise<number> {
+      const row = await db
+        .updateTable('users')
+        .set((eb) => ({
+          code_failures: eb('code_failures', '+', 1),
+          code_failed_at: iso(now),
+          code_checking: ONE_LESS_CODE_IN_FLIGHT,
+        }))
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', id)
+        .returning('code_failures')
+        .executeTakeFirstOrThrow();
+      return row.code_failures;
+    },
+
+    /** A right second factor ends the person's run of wrong ones, whichever device gave it. */
+    async recordCodeSuccess(id: string): Promise<void> {
+      await db
+        .updateTable('users')
+        .set({
+          code_failures: 0,
+          code_failed_at: null,
+          code_locked_until: null,
+          code_next_try_at: null,
+          code_checking: ONE_LESS_CODE_IN_FLIGHT,
+        })
         .where('organisation_id', '=', organisationId)
         .where('id', '=', id)
         .execute();
@@ -190,7 +248,7 @@ export function usersRepository(db: Executor, organisationId: string) {
         .execute();
     },
 
-    /** After an accepted code or an admin's unlock. */
+    /** An admin's unlock. */
     async clearCodeFailures(id: string): Promise<void> {
       await db
         .updateTable('users')
@@ -263,15 +321,6 @@ export function usersRepository(db: Executor, organisationId: string) {
 }
 
 export type UsersRepository = ReturnType<typeof usersRepository>;
-
-/** Instance-wide, because login starts from an email alone. */
-export async function findLoginByEmail(
-  db: Executor,
-  emailKey: string,
-): Promise<{ user: User; passwordHash: string | null } | null> {
-  const row = await db.selectFrom('users').selectAll().where('email_key', '=', emailKey).executeTakeFirst();
-  return row ? { user: userFromRow(row), passwordHash: row.password_hash } : null;
-}
 
 export async function isEmailTaken(db: Executor, emailKey: string, exceptUserId: string | null): Promise<boolean> {
   let query = db.selectFrom('users').select('id').where('email_key', '=', emailKey);

@@ -2,7 +2,7 @@
 // so that a process can build several apps), the process's default metrics, the sign-in
 // and code outcomes the services report, request durations and the database connections.
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CodePath } from '../services/codes.js';
+import type { SecondFactorPath } from '../services/second-factor.js';
 import { LOGIN_OUTCOMES, type ServiceEvents } from '../services/deps.js';
 import { connectionUseOf, type ConnectionUse, type Db } from '../store/db.js';
 
@@ -14,7 +14,7 @@ export interface Metrics {
   observeRequest(method: string, route: string, statusCode: number, seconds: number): void;
 }
 
-const CODE_PATHS: readonly CodePath[] = ['login', 'device_confirmation', 'step_up'];
+const CODE_PATHS: readonly SecondFactorPath[] = ['login', 'device_confirmation', 'step_up'];
 
 /** From a millisecond (a static answer) to two seconds (argon2 under load, a slow database). */
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2];

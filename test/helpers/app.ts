@@ -152,6 +152,6 @@ export async function linkDevice(
     now: world.clock.now(),
   });
   const earlier = new Date(world.clock.now().getTime() - 10 * 60_000);
-  await devices.acceptTimeStep(userId, deviceId, timeStepAt(earlier), earlier);
+  await devices.acceptTimeStep(userId, deviceId, timeStepAt(earlier), earlier, 'enrolment');
   return secret;
 }

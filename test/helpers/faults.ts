@@ -61,7 +61,7 @@ export async function seedPeople(db: Db, key: Buffer, counts: { enrolled: number
     const sealedSecret = sealSecret(key, secret, deviceId);
     await tenant.devices.insertUnconfirmed({ id: deviceId, userId: person.id, name: 'Phone', sealedSecret, now });
     const earlier = new Date(now.getTime() - 10 * 60_000);
-    assert.ok(await tenant.devices.acceptTimeStep(person.id, deviceId, timeStepAt(earlier), earlier));
+    assert.ok(await tenant.devices.acceptTimeStep(person.id, deviceId, timeStepAt(earlier), earlier, 'enrolment'));
     enrolled.push({ ...person, secret });
   }
   const toSetUp: PersonToSetUp[] = [];

@@ -203,7 +203,13 @@ export async function addConfirmedDevice(
 ): Promise<{ id: string; secret: Uint8Array }> {
   const device = await addUnconfirmedDevice(world, organisationId, userId, name);
   const earlier = new Date(world.clock.now().getTime() - 10 * 60_000);
-  await tenantFor(world.db, organisationId).devices.acceptTimeStep(userId, device.id, timeStepAt(earlier), earlier);
+  await tenantFor(world.db, organisationId).devices.acceptTimeStep(
+    userId,
+    device.id,
+    timeStepAt(earlier),
+    earlier,
+    'enrolment',
+  );
   return device;
 }
 

@@ -195,7 +195,7 @@ test('a server error shows a plain page and never the error message', async (t) 
     sealedSecret: sealSecret(Buffer.alloc(32, 9), secret, deviceId),
     now: world.clock.now(),
   });
-  await devices.acceptTimeStep(user.id, deviceId, 1, world.clock.now());
+  await devices.acceptTimeStep(user.id, deviceId, 1, world.clock.now(), 'enrolment');
   const client = new Client(world.app);
   await client.signIn(user.email, user.password);
   await client.get('/login/code');

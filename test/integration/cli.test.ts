@@ -15,7 +15,7 @@ import type { Role } from '../../src/domain/users.js';
 import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
 import { findOrganisation, insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
-import { findLoginByEmail } from '../../src/store/users.js';
+import { findAccountByEmail } from '../../src/store/logins.js';
 
 const BIN = fileURLToPath(new URL('../../bin/twofold.js', import.meta.url));
 const PASSWORD = 'correct horse battery';
@@ -121,7 +121,7 @@ async function aConfirmedDevice(db: Db, organisationId: string, userId: string):
   const devices = tenantFor(db, organisationId).devices;
   const id = randomUUID();
   await devices.insertUnconfirmed({ id, userId, name: 'Phone', sealedSecret: 'v1.not-read-by-the-reset', now: NOW });
-  assert.ok(await devices.acceptTimeStep(userId, id, 1, NOW));
+  assert.ok(await devices.acceptTimeStep(userId, id, 1, NOW, 'enrolment'));
 }
 
 test('twofold migrate creates the tables once, then has nothing to run', async (t) => {
@@ -206,7 +206,7 @@ test('org create makes the organisation and its super admin, and warns that a ke
     const organisation = await findOrganisation(db, organisationId);
     assert.equal(organisation?.name, 'Acme');
     assert.equal(organisation.timeZone, 'UTC');
-    const login = await findLoginByEmail(db, 'alice@example.com');
+    const login = await findAccountByEmail(db, 'alice@example.com');
     assert.ok(login);
     assert.equal(login.user.organisationId, organisationId);
     assert.equal(login.user.role, 'super_admin');
@@ -245,8 +245,8 @@ test('org create keeps the given admin name and time zone, and refuses the same 
   assert.equal(await countRows(dataDir, 'organisations'), 1);
   await inDatabase(dataDir, async (db) => {
     assert.equal((await findOrganisation(db, 'acme'))?.timeZone, 'Europe/Amsterdam');
-    assert.equal((await findLoginByEmail(db, 'alice@example.com'))?.user.name, 'Alice Admin');
-    assert.equal(await findLoginByEmail(db, 'bob@example.com'), null);
+    assert.equal((await findAccountByEmail(db, 'alice@example.com'))?.user.name, 'Alice Admin');
+    assert.equal(await findAccountByEmail(db, 'bob@example.com'), null);
   });
 });
 
@@ -326,12 +326,12 @@ test('user create finds the organisation by its name in any case, or by its id',
   assert.match(byName.stdout, /Created carol@example\.com \(admin\) in Acme Corp/);
   assert.equal(byId.code, 0, byId.stderr);
   await inDatabase(dataDir, async (db) => {
-    const carol = await findLoginByEmail(db, 'carol@example.com');
+    const carol = await findAccountByEmail(db, 'carol@example.com');
     assert.equal(carol?.user.organisationId, organisationId);
     assert.equal(carol.user.role, 'admin');
     assert.equal(carol.user.name, 'Carol C');
     assert.equal(await verifyPassword(carol.passwordHash, PASSWORD), true);
-    const dan = await findLoginByEmail(db, 'dan@example.com');
+    const dan = await findAccountByEmail(db, 'dan@example.com');
     assert.equal(dan?.user.organisationId, organisationId);
     assert.equal(dan.user.role, 'user');
     assert.equal(dan.user.status, 'active');
@@ -426,10 +426,10 @@ test('user reset-2fa removes the devices, ends the sessions and asks for a new s
       (await db.selectFrom('sessions').select('id').where('user_id', '=', userId).execute()).length;
     assert.equal((await devices.listForUser(aliceId)).length, 0);
     assert.equal(await sessionsOf(aliceId), 0);
-    assert.equal((await findLoginByEmail(db, 'alice@example.com'))?.user.twoFactor.setUpAtNextLogin, true);
+    assert.equal((await findAccountByEmail(db, 'alice@example.com'))?.user.twoFactor.setUpAtNextLogin, true);
     assert.equal(await devices.countConfirmed(bobId), 1, "another user's device stays");
     assert.equal(await sessionsOf(bobId), 1, "another user's session stays");
-    assert.equal((await findLoginByEmail(db, 'bob@example.com'))?.user.twoFactor.setUpAtNextLogin, false);
+    assert.equal((await findAccountByEmail(db, 'bob@example.com'))?.user.twoFactor.setUpAtNextLogin, false);
   });
 });
 
@@ -474,7 +474,7 @@ test('a key other than the one the stored secrets were sealed with is refused, a
   assert.equal(run.code, 1);
   assert.equal(run.stderr, 'twofold: TWOFOLD_SECRET_KEY is not the key the stored secrets were encrypted with\n');
   await inDatabase(dataDir, async (db) => {
-    const alice = await findLoginByEmail(db, 'alice@example.com');
+    const alice = await findAccountByEmail(db, 'alice@example.com');
     assert.equal(await tenantFor(db, organisationId).devices.countConfirmed(alice?.user.id ?? ''), 1);
   });
 });

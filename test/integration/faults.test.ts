@@ -279,7 +279,7 @@ test('a transaction that meets a full disk fails with the error of the disk, and
     for (let row = 0; row < 50; row += 1) {
       await trx
         .insertInto('login_throttles')
-        .values({ key: `${row}-${'x'.repeat(500)}`, failures: 1, last_failure_at: '', blocked_until: '' })
+        .values({ key: `${row}-${'x'.repeat(500)}`, failures: 1, last_failure_at: '', blocked_until: '', checking: 0 })
         .execute();
     }
   }).then(

@@ -110,7 +110,7 @@ async function enrolUnderKeyA(world: Instance): Promise<{ org: string; people: E
     now: world.clock.now(),
   });
   const earlier = new Date(world.clock.now().getTime() - 10 * 60_000);
-  assert.ok(await devices.acceptTimeStep(dee.id, deviceId, timeStepAt(earlier), earlier));
+  assert.ok(await devices.acceptTimeStep(dee.id, deviceId, timeStepAt(earlier), earlier, 'enrolment'));
   people.push({ email: dee.email, userId: dee.id, secret });
   return { org, people };
 }

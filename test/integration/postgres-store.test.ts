@@ -12,8 +12,8 @@ import { newSecretKeyText } from '../../src/domain/secret-box.js';
 import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
 import { findOrganisation, insertOrganisation } from '../../src/store/organisations.js';
 import { atomically, tenantFor } from '../../src/store/tenant.js';
-import { countThrottleAttempts } from '../../src/store/throttles.js';
-import { findLoginByEmail } from '../../src/store/users.js';
+import { enterThrottles, readThrottleCounts, settleThrottleAttempt } from '../../src/store/throttles.js';
+import { findAccountByEmail } from '../../src/store/logins.js';
 import { createPostgresSchema, postgresTestUrl, urlWithSearchPath } from '../helpers/databases.js';
 import { childEnv, runTwofold } from '../helpers/processes.js';
 
@@ -153,17 +153,18 @@ test(
     // Every connection of the pool open first, so that the updates really run side by side.
     await Promise.all(Array.from({ length: 25 }, () => sql`select pg_sleep(0.05)`.execute(db)));
     const first = 59_000_000;
+    assert.ok(await tenant.devices.acceptTimeStep(userId, deviceId, first - 10, NOW, 'enrolment'));
     for (let round = 0; round < 5; round++) {
       const step = first + round;
       const accepted = await Promise.all(
-        Array.from({ length: 50 }, () => tenant.devices.acceptTimeStep(userId, deviceId, step, NOW)),
+        Array.from({ length: 50 }, () => tenant.devices.acceptTimeStep(userId, deviceId, step, NOW, 'use')),
       );
       assert.equal(
         accepted.filter(Boolean).length,
         1,
         `round ${round}: accepted ${accepted.filter(Boolean).length} times`,
       );
-      assert.equal(await tenant.devices.acceptTimeStep(userId, deviceId, step - 1, NOW), false);
+      assert.equal(await tenant.devices.acceptTimeStep(userId, deviceId, step - 1, NOW, 'use'), false);
     }
     const stored = await db
       .selectFrom('devices')
@@ -178,8 +179,11 @@ test(
 test('simultaneous codes of different steps leave the latest one stored, never an earlier one', { skip }, async (t) => {
   const { db, tenant, userId, deviceId } = await migratedWithUser(t, 25);
   const first = 59_000_000;
+  assert.ok(await tenant.devices.acceptTimeStep(userId, deviceId, first - 10, NOW, 'enrolment'));
   const steps = Array.from({ length: 50 }, (_, i) => first + ((i * 17) % 50));
-  const accepted = await Promise.all(steps.map((step) => tenant.devices.acceptTimeStep(userId, deviceId, step, NOW)));
+  const accepted = await Promise.all(
+    steps.map((step) => tenant.devices.acceptTimeStep(userId, deviceId, step, NOW, 'use')),
+  );
   assert.ok(accepted.includes(true));
   const stored = await db.selectFrom('devices').select('last_used_step').where('id', '=', deviceId).executeTakeFirst();
   assert.equal(stored?.last_used_step, first + 49);
@@ -196,7 +200,8 @@ test(
       const second = randomUUID();
       await tenant.devices.insertUnconfirmed({ id: second, userId, name: 'Tablet', sealedSecret: 'sealed', now: NOW });
       const devices = await tenant.devices.listForUser(userId);
-      for (const device of devices) await tenant.devices.acceptTimeStep(userId, device.id, 59_000_000, NOW);
+      for (const device of devices)
+        await tenant.devices.acceptTimeStep(userId, device.id, 59_000_000, NOW, 'enrolment');
       const removeLastOrRefuse = (deviceId: string) =>
         atomically(db, tenant.organisationId, async (trx) => {
           if ((await trx.devices.countConfirmed(userId)) < 2) return false;
@@ -213,20 +218,52 @@ test(
   },
 );
 
-test('simultaneous password failures on PostgreSQL are each counted once', { skip }, async (t) => {
-  const { url } = await freshSchema(t);
-  const db = opened(t, url, 20);
-  await migrateToLatest(db);
-  const countOne = async (now: Date) =>
-    (await countThrottleAttempts(db, ['ip:x'], now, new Date(now.getTime() - 60_000))).get('ip:x')?.failures;
-  const counts = (await Promise.all(Array.from({ length: 30 }, () => countOne(NOW)))).map(Number);
-  assert.deepEqual(
-    [...counts].sort((a, b) => a - b),
-    Array.from({ length: 30 }, (_, i) => i + 1),
-  );
-  const later = new Date(NOW.getTime() + 3_600_000);
-  assert.equal(await countOne(later), 1);
-});
+test(
+  'simultaneous password attempts on PostgreSQL: no more enter than the room, and one claims the try',
+  { skip },
+  async (t) => {
+    const { url } = await freshSchema(t);
+    const db = opened(t, url, 20);
+    await migrateToLatest(db);
+    const inFlightBefore = new Date(NOW.getTime() - 60_000);
+    const read = async (now: Date) =>
+      (
+        await readThrottleCounts(db, ['ip:x'], now, {
+          failuresBefore: new Date(now.getTime() - 60_000),
+          inFlightBefore,
+        })
+      ).get('ip:x');
+    assert.deepEqual(await read(NOW), { failures: 0, checking: 0, blockedUntil: NOW });
+    // 30 at once, with room for 20: exactly 20 enter.
+    const entered = await Promise.all(
+      Array.from({ length: 30 }, () =>
+        enterThrottles(db, [{ key: 'ip:x', freeFailures: 20 }], [], NOW, inFlightBefore),
+      ),
+    );
+    assert.equal(entered.filter((keys) => keys.has('ip:x')).length, 20);
+    assert.equal((await read(NOW))?.checking, 20);
+    // All 20 wrong, settled at once: each counted once.
+    const settlement = { all: ['ip:x'], failed: ['ip:x'], cleared: [], waitEnded: [] };
+    await Promise.all(Array.from({ length: 20 }, () => settleThrottleAttempt(db, settlement, NOW)));
+    assert.deepEqual(await read(NOW), { failures: 20, checking: 0, blockedUntil: NOW });
+    // No room left: of 30 claiming the one try at once, exactly one gets it and sets the wait.
+    const next = new Date(NOW.getTime() + 1000);
+    const claimed = await Promise.all(
+      Array.from({ length: 30 }, () => enterThrottles(db, [], [{ key: 'ip:x', nextTryAt: next }], NOW, inFlightBefore)),
+    );
+    assert.equal(claimed.filter((keys) => keys.has('ip:x')).length, 1);
+    assert.deepEqual(await read(NOW), { failures: 20, checking: 1, blockedUntil: next });
+    // A day later the failures are forgotten, and a minute later so is an attempt left in flight.
+    const later = new Date(NOW.getTime() + 3_600_000);
+    assert.deepEqual(
+      await readThrottleCounts(db, ['ip:x'], later, {
+        failuresBefore: new Date(later.getTime() - 60_000),
+        inFlightBefore: new Date(later.getTime() - 60_000),
+      }).then((counts) => counts.get('ip:x')),
+      { failures: 0, checking: 0, blockedUntil: next },
+    );
+  },
+);
 
 test('a transaction on PostgreSQL sees its own writes and leaves nothing when it fails', { skip }, async (t) => {
   const { db, tenant, userId } = await migratedWithUser(t, 5);
@@ -362,7 +399,7 @@ test('twofold creates an organisation and serves it on a PostgreSQL URL', { skip
   const db = opened(t, url);
   const organisation = await findOrganisation(db, 'acme');
   assert.equal(organisation?.name, 'Acme');
-  assert.equal((await findLoginByEmail(db, 'ada@example.com'))?.user.role, 'super_admin');
+  assert.equal((await findAccountByEmail(db, 'ada@example.com'))?.user.role, 'super_admin');
 
   const again = await runTwofold(
     ['org', 'create', '--name', 'ACME', '--admin-email', 'bob@example.com'],

@@ -122,6 +122,47 @@ test('wrong passwords sent at once are throttled like wrong passwords sent one b
   assert.ok(verified <= 6, `${verified} verified`);
 });
 
+test('an office behind one address: 50 right passwords at once all sign in, 50 wrong ones are throttled as before', async (t) => {
+  const world = await buildSecurityWorld(t);
+  const org = await makeOrganisation(world);
+  const people: { email: string }[] = [];
+  for (let i = 0; i < 50; i += 1) people.push(await makeUser(world, org, { email: `person${i}@example.com` }));
+  const office = '203.0.113.50';
+  const browsersFor = async (n: number) => {
+    const browsers: Browser[] = [];
+    for (let i = 0; i < n; i += 1) {
+      const browser = new Browser(world.app, office);
+      await browser.get('/login');
+      browsers.push(browser);
+    }
+    return browsers;
+  };
+
+  const right = await browsersFor(50);
+  const signedIn = await Promise.all(
+    right.map((b, i) => b.post('/login', { email: people[i]?.email ?? '', password: PASSWORD })),
+  );
+  const into = signedIn.filter((a) => a.status === 303 && a.location === '/account').length;
+  t.diagnostic(`office: ${into} of 50 simultaneous right passwords from one address signed in`);
+  assert.equal(into, 50, signedIn.map((a) => `${a.status} ${problemOn(a)}`).join('\n'));
+
+  // The same address spraying 50 accounts with wrong passwords at once: no more are checked
+  // than one by one (the address's 20 free failures and the one try that starts its wait).
+  const wrong = await browsersFor(50);
+  const refused = await Promise.all(
+    wrong.map((b, i) => b.post('/login', { email: people[i]?.email ?? '', password: WRONG })),
+  );
+  const checked = refused.filter((a) => a.status === 401).length;
+  t.diagnostic(
+    `spraying: ${checked} of 50 simultaneous wrong passwords from one address were checked; one by one, 21 are`,
+  );
+  assert.ok(checked <= 21, `${checked} checked`);
+  assert.equal(refused.filter((a) => a.status === 429).length, 50 - checked);
+  // And the office's next right password waits like everyone's from that address.
+  const after = await passwordAttempt(world, people[0]?.email ?? '', PASSWORD, office);
+  assert.equal(after.status, 429);
+});
+
 test('the password throttle survives a restart on the same database', async (t) => {
   const path = join(tempDirectory(t), 'twofold.sqlite');
   const first = await openWorld({ path });

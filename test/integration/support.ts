@@ -165,6 +165,16 @@ export function organisationOf(world: TestWorld, organisationId: string): Promis
   return tenantOf(world, organisationId).organisation.get();
 }
 
+/** The person's run of wrong second factors, as stored. */
+export async function wrongCodesInARow(world: TestWorld, userId: string): Promise<number> {
+  const row = await world.db
+    .selectFrom('users')
+    .select('code_failures')
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow();
+  return row.code_failures;
+}
+
 /** Sessions of a user as stored; the repository has no listing, the table is read directly. */
 export function sessionsOf(world: TestWorld, userId: string) {
   return world.db

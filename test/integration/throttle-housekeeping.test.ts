@@ -20,17 +20,33 @@ test('rows with no attempt within the throttle memory and no wait running are de
     },
     { key: 'recent', last_failure_at: at(-HOUR), blocked_until: at(-HOUR) },
     { key: 'old but still waiting', last_failure_at: at(-THROTTLE_MEMORY_MS - HOUR), blocked_until: at(HOUR) },
+  ].map((row) => ({ ...row, checking: 0, checking_at: null }));
+  const inFlight = [
+    {
+      key: 'old but one in flight',
+      last_failure_at: at(-THROTTLE_MEMORY_MS - HOUR),
+      blocked_until: at(-THROTTLE_MEMORY_MS - HOUR),
+      checking: 1,
+      checking_at: at(-1000),
+    },
+    {
+      key: 'old, one in flight cut off',
+      last_failure_at: at(-THROTTLE_MEMORY_MS - HOUR),
+      blocked_until: at(-THROTTLE_MEMORY_MS - HOUR),
+      checking: 1,
+      checking_at: at(-HOUR),
+    },
   ];
   await world.db
     .insertInto('login_throttles')
-    .values(rows.map((row) => ({ ...row, failures: 3 })))
+    .values([...rows, ...inFlight].map((row) => ({ ...row, failures: 3 })))
     .execute();
 
-  assert.equal(await forgetOldThrottles(world.deps), 1);
+  assert.equal(await forgetOldThrottles(world.deps), 2);
   const left = await world.db.selectFrom('login_throttles').select('key').orderBy('key').execute();
   assert.deepEqual(
     left.map((row) => row.key),
-    ['old but still waiting', 'recent'],
+    ['old but one in flight', 'old but still waiting', 'recent'],
   );
 });
 

@@ -5,7 +5,8 @@ import fp from 'fastify-plugin';
 import { twoFactorStatusOf, type TwoFactorStatus } from '../../domain/enforcement.js';
 import type { Organisation } from '../../domain/organisations.js';
 import { canManageTwoFactor, canManageUsers, type User } from '../../domain/users.js';
-import { addMinutes } from '../../services/deps.js';
+import { hasSessionEnded } from '../../domain/session-end.js';
+import { sessionCutOffs } from '../../services/sessions.js';
 import { isRecentlyVerified } from '../../services/step-up.js';
 import { deleteSessionById, findSessionWithAccount, type Session } from '../../store/sessions.js';
 import { tenantFor, type Tenant } from '../../store/tenant.js';
@@ -75,9 +76,7 @@ async function authOf(request: FastifyRequest, reply: FastifyReply): Promise<Aut
   }
   const { session, user, organisation, confirmedDevices } = found;
   const now = deps.now();
-  const idleLimit =
-    session.stage === 'signed_in' ? addMinutes(session.lastSeenAt, deps.sessionLimits.idleMinutes) : null;
-  if (session.expiresAt <= now || (idleLimit !== null && idleLimit <= now)) {
+  if (hasSessionEnded(session, sessionCutOffs(deps, now))) {
     await deleteSessionById(deps.db, session.id);
     clearSessionCookie(reply, cookies);
     return null;

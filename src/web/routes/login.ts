@@ -1,8 +1,8 @@
 // Sign-in: password, then the code; sign-out.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { describeCodeProblem } from '../../services/codes.js';
-import { signInWithPassword, signOut, submitLoginCode } from '../../services/login.js';
+import { signInWithPassword, signOut, submitSecondFactor } from '../../services/login.js';
 import { authOrThrow, BLOCKED_MESSAGE, homeOf } from '../plugins/auth.js';
+import { secondFactorProblemMessage } from '../messages.js';
 import { formSchema } from '../form-schema.js';
 import { clearSessionCookie, clientOf, redirectWithFlash, renderPage, setSessionCookie, when } from '../respond.js';
 import { codeForm, loginForm } from '../views/login.js';
@@ -62,7 +62,14 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     { config: { access: 'code' }, schema: formSchema({ code: 100 }) },
     async (request, reply) => {
       const auth = authOrThrow(request);
-      const result = await submitLoginCode(deps, auth.session, auth.user, request.body.code, clientOf(request));
+      const result = await submitSecondFactor(
+        deps,
+        auth.session,
+        auth.user,
+        'totp',
+        request.body.code,
+        clientOf(request),
+      );
       switch (result.kind) {
         case 'signed_in':
           setSessionCookie(reply, cookies, result.token);
@@ -82,7 +89,7 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
             (ctx) =>
               codeForm(
                 ctx,
-                describeCodeProblem(result.problem, (at) => when(request, at)),
+                secondFactorProblemMessage(result.problem, (at) => when(request, at)),
                 result.attemptsLeft,
               ),
             result.problem.reason === 'locked' || result.problem.reason === 'slow_down' ? 429 : 400,

@@ -1,11 +1,11 @@
 // "Your sessions": where the user is signed in, and signing out the others; and the
 // confirm-identity step that sensitive changes ask for.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { describeCodeProblem } from '../../services/codes.js';
 import { liveSessionsOf } from '../../services/sessions.js';
 import { confirmIdentity } from '../../services/step-up.js';
 import { audit } from '../../services/audit.js';
 import { authOrThrow } from '../plugins/auth.js';
+import { secondFactorProblemMessage } from '../messages.js';
 import { formSchema, idParams } from '../form-schema.js';
 import { clientOf, redirectWithFlash, renderPage, when } from '../respond.js';
 import { confirmIdentityForm, sessionsTable } from '../views/account.js';
@@ -93,7 +93,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       const result = await confirmIdentity(deps, auth.tenant, auth.user, auth.session, input, clientOf(request));
       if (result.ok) return reply.redirect(next, 303);
       if (result.field === 'code') {
-        const problem = describeCodeProblem(result.problem, (at) => when(request, at));
+        const problem = secondFactorProblemMessage(result.problem, (at) => when(request, at));
         const status = result.problem.reason === 'locked' || result.problem.reason === 'slow_down' ? 429 : 400;
         return showConfirm(request, reply, next, { code: problem }, status);
       }

@@ -2,12 +2,11 @@
 // at when a device must be linked before anything else.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { MustSetUpReason, TwoFactorStatus } from '../../domain/enforcement.js';
-import { describeCodeProblem } from '../../services/codes.js';
 import { confirmDevice, pendingDevice, removeDevice, startLinkingDevice } from '../../services/devices.js';
-import { completeLogin } from '../../services/login.js';
 import { authOrThrow, type Access } from '../plugins/auth.js';
 import { formSchema, idParams } from '../form-schema.js';
 import { clientOf, redirectWithFlash, renderError, renderPage, setSessionCookie, when } from '../respond.js';
+import { secondFactorProblemMessage } from '../messages.js';
 import { html } from '../views/html.js';
 import {
   addDeviceForm,
@@ -48,7 +47,7 @@ function enrolmentSteps(
   app: FastifyInstance,
   base: '/setup' | '/2fa',
   access: Access,
-  onConfirmed: (request: FastifyRequest, reply: FastifyReply, deviceName: string) => Promise<FastifyReply>,
+  onConfirmed: (reply: FastifyReply, deviceName: string, signedInToken: string | null) => FastifyReply,
 ) {
   const { deps } = app.twofold;
   // Adding a device to a signed-in account asks who you are again; the first device of a
@@ -114,19 +113,18 @@ function enrolmentSteps(
         deps,
         auth.tenant,
         auth.user,
+        auth.session,
         request.params.id,
         request.body.code,
         clientOf(request),
+        base === '/setup',
       );
-      if (result.ok) {
-        const found = await auth.tenant.devices.findForUser(auth.user.id, request.params.id);
-        return onConfirmed(request, reply, found?.device.name ?? 'The device');
-      }
+      if (result.ok) return onConfirmed(reply, result.deviceName, result.signedInToken);
       if (result.reason === 'gone') return showConfirm(request, reply);
       return showConfirm(
         request,
         reply,
-        describeCodeProblem(result, (at) => when(request, at)),
+        secondFactorProblemMessage(result.problem, (at) => when(request, at)),
       );
     },
   );
@@ -158,10 +156,9 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
     );
   });
 
-  enrolmentSteps(app, '/setup', 'setup', async (request, reply, deviceName) => {
-    const auth = authOrThrow(request);
-    const token = await completeLogin(deps, auth.session, auth.user, clientOf(request), 'password_and_new_device');
-    setSessionCookie(reply, cookies, token);
+  enrolmentSteps(app, '/setup', 'setup', (reply, deviceName, signedInToken) => {
+    if (signedInToken === null) throw new Error('a device confirmed at the setup screen signed no one in');
+    setSessionCookie(reply, cookies, signedInToken);
     return redirectWithFlash(
       reply,
       '/account',
@@ -188,7 +185,7 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
     );
   });
 
-  enrolmentSteps(app, '/2fa', 'signed_in', async (_request, reply, deviceName) =>
+  enrolmentSteps(app, '/2fa', 'signed_in', (reply, deviceName) =>
     redirectWithFlash(reply, '/2fa', `${deviceName} is linked. You can sign in with a code from it.`),
   );
 

@@ -227,7 +227,6 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
                     <th scope="col">Device</th>
                     <th scope="col">Added</th>
                     <th scope="col">Last used</th>
-                    <th scope="col">Wrong codes in a row</th>
                     ${superAdmin ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : ''}
                   </tr>
                 </thead>
@@ -238,7 +237,6 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
                         <td>${dev.name}</td>
                         <td>${when(dev.createdAt)}</td>
                         <td>${dev.lastUsedAt ? when(dev.lastUsedAt) : 'Not yet'}</td>
-                        <td>${dev.failedAttempts}</td>
                         ${
                           superAdmin
                             ? html`<td>

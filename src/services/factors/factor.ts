@@ -1,0 +1,56 @@
+// A second factor, as sign-in, step-up and enrolment see it. Each kind of factor (an
+// authenticator app's codes today; recovery codes and passkeys next) is one file that
+// implements this and is registered in factors/index.ts. Nothing else knows which kind it
+// is: the wrong-attempt gate and lock (services/second-factor.ts) guard them all alike.
+import type { SecretKeyring } from '../../domain/secret-box.js';
+import type { Tenant, TenantInTransaction } from '../../store/tenant.js';
+
+export const FACTOR_KINDS = ['totp'] as const;
+export type FactorKind = (typeof FACTOR_KINDS)[number];
+
+/** A credential of any factor: what the person named it, for the audit log and their pages. */
+export interface FactorCredential {
+  id: string;
+  name: string;
+}
+
+/** What matching a factor's input gives: the proof to accept, or why it is not right. */
+export type FactorMatch<Proof> = { matched: true; proof: Proof } | { matched: false; reason: 'wrong' | 'expired' };
+
+/** What a factor's reads and writes need besides the store. */
+export interface FactorContext {
+  secretKey: SecretKeyring;
+}
+
+export interface SecondFactor<Input, Credential extends FactorCredential, Proof> {
+  readonly kind: FactorKind;
+  /** What the person gave, as the factor's own input; null when it cannot be one (never counted as a guess). */
+  parse(given: string): Input | null;
+  /** What checking needs: the person's credentials of this kind that sign in. */
+  credentialsOf(context: FactorContext, tenant: Tenant, userId: string): Promise<Credential[]>;
+  /** The credential being enrolled, while it is not yet confirmed; null otherwise. */
+  enrollingCredential(
+    context: FactorContext,
+    tenant: Tenant,
+    userId: string,
+    credentialId: string,
+  ): Promise<Credential | null>;
+  /** Pure: whether the input matches one of the credentials at `now`. */
+  match(credentials: readonly Credential[], input: Input, now: Date): FactorMatch<Proof>;
+  /**
+   * Accepts a matched proof in the use case's commit: false when it was accepted before (a
+   * replay), in one conditional write so that of simultaneous copies exactly one is
+   * accepted. Enrolment confirms the credential; a use records it as the last use.
+   */
+  accept(
+    trx: TenantInTransaction,
+    userId: string,
+    proof: Proof,
+    now: Date,
+    acceptedFor: 'enrolment' | 'use',
+  ): Promise<boolean>;
+}
+
+/** A factor of any kind, as the use cases hold it. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyFactor = SecondFactor<any, any, any>;

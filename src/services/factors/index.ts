@@ -1,0 +1,15 @@
+// The registered second factors. Adding a kind of factor is one file implementing
+// SecondFactor (factor.ts) and one line here.
+import type { AnyFactor, FactorKind } from './factor.js';
+import { totpFactor } from './totp.js';
+
+const FACTORS: Record<FactorKind, AnyFactor> = {
+  totp: totpFactor,
+};
+
+export function factorOf(kind: FactorKind): AnyFactor {
+  return FACTORS[kind];
+}
+
+/** Every factor kind, in the order a person is offered them. */
+export const REGISTERED_FACTORS: readonly AnyFactor[] = Object.values(FACTORS);

@@ -1,0 +1,164 @@
+// Checking a second factor, of whatever kind, on every path that takes one (sign-in,
+// step-up, enrolment). The person's lock and growing waits come first (see
+// domain/attempt-gate.ts and domain/code-attempts.ts), then the factor's pure match. What
+// follows is the use case's, in its own commit: a match is accepted with
+// acceptSecondFactor, a wrong one recorded with recordWrongSecondFactor.
+import {
+  IN_FLIGHT_FORGOTTEN_AFTER_MS,
+  LONGEST_WAIT_FOR_IN_FLIGHT_MS,
+  admissionOf,
+  pauseBeforeLookingAgain,
+} from '../domain/attempt-gate.js';
+import type { ClientInfo } from '../domain/audit.js';
+import { lockAfter, SECOND_FACTOR_RULE } from '../domain/code-attempts.js';
+import type { User } from '../domain/users.js';
+import type { Tenant, TenantInTransaction } from '../store/tenant.js';
+import { audit } from './audit.js';
+import type { Deps } from './deps.js';
+import type { AnyFactor } from './factors/factor.js';
+
+export type SecondFactorPath = 'login' | 'device_confirmation' | 'step_up';
+
+export type SecondFactorProblem =
+  { reason: 'malformed' | 'wrong' | 'expired' | 'replayed' } | { reason: 'locked' | 'slow_down'; until: Date };
+
+/** A match, admitted and checked, that the use case accepts in its commit. */
+export interface SecondFactorMatched {
+  factor: AnyFactor;
+  userId: string;
+  proof: unknown;
+  now: Date;
+}
+
+export type SecondFactorCheck =
+  | { kind: 'matched'; matched: SecondFactorMatched }
+  /** Not right: the use case records it with recordWrongSecondFactor. */
+  | { kind: 'wrong'; reason: 'wrong' | 'expired'; now: Date }
+  /** Refused before it was checked: nothing to record. */
+  | { kind: 'refused'; problem: SecondFactorProblem };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Admits the attempt: refused while the second factor is locked or a wait runs, waiting
+ * while the free tries are taken by attempts still in flight (copies of one right code all
+ * get their answer), and past the free tries checked only if it claims the one try.
+ * Waiting attempts write nothing, so many of them do not crowd each other out.
+ */
+async function admit(deps: Deps, tenant: Tenant, userId: string): Promise<SecondFactorProblem | null> {
+  const started = Date.now();
+  for (;;) {
+    const now = deps.now();
+    const inFlightBefore = new Date(now.getTime() - IN_FLIGHT_FORGOTTEN_AFTER_MS);
+    const count = await tenant.users.codeAttemptCountOf(userId, inFlightBefore);
+    if (count.lockedUntil !== null && count.lockedUntil.getTime() > now.getTime()) {
+      return { reason: 'locked', until: count.lockedUntil };
+    }
+    const admission = admissionOf(SECOND_FACTOR_RULE, count, now);
+    switch (admission.kind) {
+      case 'refuse':
+        return { reason: 'slow_down', until: admission.until };
+      case 'enter':
+        if (await tenant.users.enterCodeCheck(userId, now, SECOND_FACTOR_RULE.freeFailures, inFlightBefore))
+          return null;
+        continue;
+      case 'claim':
+        if (await tenant.users.claimCodeTry(userId, now, admission.nextTryAt, inFlightBefore)) return null;
+        continue;
+      case 'wait':
+        if (Date.now() - started > LONGEST_WAIT_FOR_IN_FLIGHT_MS) {
+          return { reason: 'slow_down', until: new Date(now.getTime() + 1000) };
+        }
+        await sleep(pauseBeforeLookingAgain(Math.random()));
+    }
+  }
+}
+
+/**
+ * Checks what the person gave against their credentials of one factor. Input that cannot
+ * be the factor's is refused unchecked and uncounted; otherwise the attempt goes through
+ * the gate, and then the factor's match.
+ */
+export async function checkSecondFactor<Credential>(
+  deps: Deps,
+  tenant: Tenant,
+  user: User,
+  factor: AnyFactor,
+  credentials: readonly Credential[],
+  given: string,
+): Promise<SecondFactorCheck> {
+  const input: unknown = factor.parse(given);
+  if (input === null) return { kind: 'refused', problem: { reason: 'malformed' } };
+  const refused = await admit(deps, tenant, user.id);
+  if (refused !== null) return { kind: 'refused', problem: refused };
+  const now = deps.now();
+  const match = factor.match(credentials, input, now);
+  if (match.matched) return { kind: 'matched', matched: { factor, userId: user.id, proof: match.proof, now } };
+  return { kind: 'wrong', reason: match.reason, now };
+}
+
+/**
+ * Accepts a match in the use case's commit, ending the person's run of wrong attempts
+ * whichever credential gave it. False for a replay: the use case then calls
+ * secondFactorReplayed after its commit.
+ */
+export async function acceptSecondFactor(
+  trx: TenantInTransaction,
+  matched: SecondFactorMatched,
+  acceptedFor: 'enrolment' | 'use',
+): Promise<boolean> {
+  if (!(await matched.factor.accept(trx, matched.userId, matched.proof, matched.now, acceptedFor))) return false;
+  await trx.users.recordCodeSuccess(matched.userId);
+  return true;
+}
+
+/** A replay is no guess: the attempt leaves uncounted. */
+export async function secondFactorReplayed(tenant: Tenant, matched: SecondFactorMatched): Promise<SecondFactorProblem> {
+  await tenant.users.releaseCodeAttempt(matched.userId);
+  return { reason: 'replayed' };
+}
+
+/**
+ * Records a wrong second factor against the person, whatever the session or address, in
+ * the use case's commit: one more in their run, the audit entry, and the lock every tenth
+ * one brings. Returns the problem to show.
+ */
+export async function recordWrongSecondFactor(
+  trx: TenantInTransaction,
+  user: User,
+  wrong: { reason: 'wrong' | 'expired'; now: Date },
+  path: SecondFactorPath,
+  client: ClientInfo,
+): Promise<{ problem: SecondFactorProblem; locked: boolean }> {
+  const { now } = wrong;
+  const failures = await trx.users.recordCodeFailure(user.id, now);
+  const context = { actor: user, client };
+  await audit(trx, now, context, 'code_failed', user, { path, failures_in_a_row: failures });
+  const lockedUntil = lockAfter(failures, now);
+  if (lockedUntil === null) return { problem: { reason: wrong.reason }, locked: false };
+  await trx.users.lockSecondFactor(user.id, lockedUntil);
+  await audit(trx, now, context, 'second_factor_locked', user, {
+    until: lockedUntil.toISOString(),
+    failures_in_a_row: failures,
+  });
+  return { problem: { reason: 'locked', until: lockedUntil }, locked: true };
+}
+
+/** Whether the person has any credential of any registered factor. */
+export async function hasSecondFactor(
+  deps: Deps,
+  tenant: Tenant,
+  userId: string,
+  factors: readonly AnyFactor[],
+): Promise<boolean> {
+  for (const factor of factors) {
+    if ((await factor.credentialsOf(deps, tenant, userId)).length > 0) return true;
+  }
+  return false;
+}
+
+/** Tells the metrics of a wrong second factor, once its commit is written. */
+export function reportWrongSecondFactor(deps: Deps, path: SecondFactorPath, locked: boolean): void {
+  deps.events?.codeFailure(path);
+  if (locked) deps.events?.secondFactorLocked();
+}
