@@ -15,7 +15,7 @@ import { reservePort } from '../helpers/ports.js';
 const jsQR = createRequire(import.meta.url)('jsqr') as typeof import('jsqr').default;
 
 /** Generous: Chromium in a container, argon2 on every sign-in, and maybe a busy machine. */
-export const SCENARIO_TIMEOUT_MS = 300_000;
+export const SCENARIO_TIMEOUT_MS = 900_000;
 
 export interface ServedWorld extends TestWorld {
   baseUrl: string;
