@@ -9,8 +9,6 @@ import type { Session, SessionStage } from '../store/sessions.js';
 import { inOneCommit } from '../store/db.js';
 import { inOneCommitOf, tenantFor, tenantInTransaction, type TenantInTransaction } from '../store/tenant.js';
 import { audit } from './audit.js';
-import type { FactorKind } from './factors/factor.js';
-import { factorOf } from './factors/index.js';
 import {
   admitPasswordAttempt,
   noteUnknownAccountAttempt,
@@ -23,6 +21,7 @@ import {
   recordWrongSecondFactor,
   reportWrongSecondFactor,
   secondFactorReplayed,
+  secondFactorsOf,
   type SecondFactorProblem,
 } from './second-factor.js';
 import { addMinutes, type Deps, type LoginOutcome } from './deps.js';
@@ -175,14 +174,12 @@ export async function submitSecondFactor(
   deps: Deps,
   session: Session,
   user: User,
-  factorKind: FactorKind,
   given: string,
   client: ClientInfo,
 ): Promise<CodeStep> {
   const tenant = tenantFor(deps.db, session.organisationId);
-  const factor = factorOf(factorKind);
-  const credentials = await factor.credentialsOf(deps, tenant, user.id);
-  const check = await checkSecondFactor(deps, tenant, user, factor, credentials, given);
+  const factors = await secondFactorsOf(deps, tenant, user.id);
+  const check = await checkSecondFactor(deps, tenant, user, factors, given);
   const attemptsLeft = MAX_CODE_FAILURES_PER_LOGIN - session.codeFailures;
   switch (check.kind) {
     case 'refused':

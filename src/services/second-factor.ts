@@ -16,6 +16,7 @@ import type { Tenant, TenantInTransaction } from '../store/tenant.js';
 import { audit } from './audit.js';
 import type { Deps } from './deps.js';
 import type { AnyFactor } from './factors/factor.js';
+import { REGISTERED_FACTORS } from './factors/index.js';
 
 export type SecondFactorPath = 'login' | 'device_confirmation' | 'step_up';
 
@@ -74,26 +75,44 @@ async function admit(deps: Deps, tenant: Tenant, userId: string): Promise<Second
   }
 }
 
+/** One kind of second factor the person has, with their credentials of it. */
+export interface PersonsFactor {
+  factor: AnyFactor;
+  credentials: readonly unknown[];
+}
+
+/** The person's second factors: each registered kind they have a credential of. */
+export async function secondFactorsOf(deps: Deps, tenant: Tenant, userId: string): Promise<PersonsFactor[]> {
+  const found: PersonsFactor[] = [];
+  for (const factor of REGISTERED_FACTORS) {
+    const credentials = await factor.credentialsOf(deps, tenant, userId);
+    if (credentials.length > 0) found.push({ factor, credentials });
+  }
+  return found;
+}
+
 /**
- * Checks what the person gave against their credentials of one factor. Input that cannot
- * be the factor's is refused unchecked and uncounted; otherwise the attempt goes through
- * the gate, and then the factor's match.
+ * Checks what the person gave against their second factors: the first factor that can read
+ * it as its own input takes it. Input none can read is refused unchecked and uncounted;
+ * otherwise the attempt goes through the gate, and then that factor's match.
  */
-export async function checkSecondFactor<Credential>(
+export async function checkSecondFactor(
   deps: Deps,
   tenant: Tenant,
   user: User,
-  factor: AnyFactor,
-  credentials: readonly Credential[],
+  factors: readonly PersonsFactor[],
   given: string,
 ): Promise<SecondFactorCheck> {
-  const input: unknown = factor.parse(given);
-  if (input === null) return { kind: 'refused', problem: { reason: 'malformed' } };
+  const read = factors
+    .map(({ factor, credentials }) => ({ factor, credentials, input: factor.parse(given) as unknown }))
+    .find(({ input }) => input !== null);
+  if (read === undefined) return { kind: 'refused', problem: { reason: 'malformed' } };
   const refused = await admit(deps, tenant, user.id);
   if (refused !== null) return { kind: 'refused', problem: refused };
   const now = deps.now();
-  const match = factor.match(credentials, input, now);
-  if (match.matched) return { kind: 'matched', matched: { factor, userId: user.id, proof: match.proof, now } };
+  const match = read.factor.match(read.credentials, read.input, now);
+  if (match.matched)
+    return { kind: 'matched', matched: { factor: read.factor, userId: user.id, proof: match.proof, now } };
   return { kind: 'wrong', reason: match.reason, now };
 }
 
@@ -142,19 +161,6 @@ export async function recordWrongSecondFactor(
     failures_in_a_row: failures,
   });
   return { problem: { reason: 'locked', until: lockedUntil }, locked: true };
-}
-
-/** Whether the person has any credential of any registered factor. */
-export async function hasSecondFactor(
-  deps: Deps,
-  tenant: Tenant,
-  userId: string,
-  factors: readonly AnyFactor[],
-): Promise<boolean> {
-  for (const factor of factors) {
-    if ((await factor.credentialsOf(deps, tenant, userId)).length > 0) return true;
-  }
-  return false;
 }
 
 /** Tells the metrics of a wrong second factor, once its commit is written. */

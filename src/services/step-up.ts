@@ -8,7 +8,6 @@ import type { Session } from '../store/sessions.js';
 import { tenantInTransaction, type Tenant, type TenantInTransaction } from '../store/tenant.js';
 import { audit } from './audit.js';
 import { addMinutes, type Deps } from './deps.js';
-import { factorOf } from './factors/index.js';
 import { admitPasswordAttempt, passwordWasRight, passwordWasWrong } from './password-throttle.js';
 import {
   acceptSecondFactor,
@@ -16,6 +15,7 @@ import {
   recordWrongSecondFactor,
   reportWrongSecondFactor,
   secondFactorReplayed,
+  secondFactorsOf,
   type SecondFactorProblem,
 } from './second-factor.js';
 
@@ -64,16 +64,15 @@ export async function confirmIdentity(
     await audit(trx, now, { actor: user, client }, 'identity_confirmed', user, { factors });
   };
 
-  const factor = factorOf('totp');
-  const credentials = await factor.credentialsOf(deps, tenant, user.id);
-  if (credentials.length === 0) {
+  const factors = await secondFactorsOf(deps, tenant, user.id);
+  if (factors.length === 0) {
     await inOneCommit(deps.db, async (trx) => {
       await passwordWasRight(trx, ticket, now);
       await confirmed(tenantInTransaction(trx, organisationId), 'password');
     });
     return { ok: true };
   }
-  const check = await checkSecondFactor(deps, tenant, user, factor, credentials, input.code);
+  const check = await checkSecondFactor(deps, tenant, user, factors, input.code);
   switch (check.kind) {
     case 'refused':
       await passwordWasRight(deps.db, ticket, now);

@@ -5,9 +5,6 @@
 import type { SecretKeyring } from '../../domain/secret-box.js';
 import type { Tenant, TenantInTransaction } from '../../store/tenant.js';
 
-export const FACTOR_KINDS = ['totp'] as const;
-export type FactorKind = (typeof FACTOR_KINDS)[number];
-
 /** A credential of any factor: what the person named it, for the audit log and their pages. */
 export interface FactorCredential {
   id: string;
@@ -23,7 +20,8 @@ export interface FactorContext {
 }
 
 export interface SecondFactor<Input, Credential extends FactorCredential, Proof> {
-  readonly kind: FactorKind;
+  /** Its name in the registry (factors/index.ts), in the audit log and in forms. */
+  readonly kind: string;
   /** What the person gave, as the factor's own input; null when it cannot be one (never counted as a guess). */
   parse(given: string): Input | null;
   /** What checking needs: the person's credentials of this kind that sign in. */

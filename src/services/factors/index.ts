@@ -1,11 +1,13 @@
 // The registered second factors. Adding a kind of factor is one file implementing
 // SecondFactor (factor.ts) and one line here.
-import type { AnyFactor, FactorKind } from './factor.js';
+import type { AnyFactor } from './factor.js';
 import { totpFactor } from './totp.js';
 
-const FACTORS: Record<FactorKind, AnyFactor> = {
+const FACTORS = {
   totp: totpFactor,
-};
+} as const satisfies Record<string, AnyFactor>;
+
+export type FactorKind = keyof typeof FACTORS;
 
 export function factorOf(kind: FactorKind): AnyFactor {
   return FACTORS[kind];

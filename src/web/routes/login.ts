@@ -62,14 +62,7 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     { config: { access: 'code' }, schema: formSchema({ code: 100 }) },
     async (request, reply) => {
       const auth = authOrThrow(request);
-      const result = await submitSecondFactor(
-        deps,
-        auth.session,
-        auth.user,
-        'totp',
-        request.body.code,
-        clientOf(request),
-      );
+      const result = await submitSecondFactor(deps, auth.session, auth.user, request.body.code, clientOf(request));
       switch (result.kind) {
         case 'signed_in':
           setSessionCookie(reply, cookies, result.token);
