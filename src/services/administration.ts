@@ -126,14 +126,9 @@ export async function updateUser(
       await trx.sessions.deleteAllForUser(target.id);
       await audit(trx, now, context, 'user_deactivated', target);
     }
-    if (status === 'active' && target.status === 'inactive') {
-      await audit(trx, now, context, 'user_reactivated', target);
-      // Back from inactive: whatever was linked before is cleared, and set up anew.
-      const removed = await trx.devices.removeAllForUser(target.id);
-      const mustSetUp =
-        target.twoFactor.setUpAtNextLogin || removed > 0 || isTwoFactorRequired(organisation.policy, target.twoFactor);
-      await trx.users.setSetUpAtNextLogin(target.id, mustSetUp, now);
-    }
+    // Reactivating only lets the person sign in again: their devices, their requirement and
+    // a pending set-up stay as they were, so deactivating and reactivating strips nothing.
+    if (status === 'active' && target.status === 'inactive') await audit(trx, now, context, 'user_reactivated', target);
   });
   return { ok: true };
 }

@@ -181,8 +181,8 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
           <legend>Status</legend>
           ${d.problems.status ? html`<p class="error">${d.problems.status}</p>` : ''}
           <p class="hint">
-            Deactivating ends their sessions and stops them signing in. Reactivating clears their devices: they set up
-            two-factor authentication again at their next sign-in.
+            Deactivating ends their sessions and stops them signing in. Reactivating lets them sign in again as before,
+            with the devices they had linked.
           </p>
           <label class="choice"
             ><input
@@ -424,8 +424,8 @@ export function policyPage(ctx: PageContext, d: PolicyPageData, when: When): Htm
           >
         </fieldset>
         <p class="hint">
-          Either way, someone who never had a date (added after the start, required on their own without a deadline,
-          reset or reactivated) sets up at their next sign-in.
+          Either way, someone who never had a date (added after the start, required on their own without a deadline, or
+          reset) sets up at their next sign-in.
         </p>
         <button type="submit">Save</button>
       </form>
