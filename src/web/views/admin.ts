@@ -1,6 +1,7 @@
 // Administration pages: the users list, a user's page, and the Manage 2FA page.
 import type { Device } from '../../domain/devices.js';
 import type { AfterDeadline, MustSetUpReason, PolicyPhase, TwoFactorStatus } from '../../domain/enforcement.js';
+import { mayGiveRole, refusalOf, type AdminAction } from '../../domain/privileges.js';
 import { ROLE_LABELS, ROLES, type Role, type User } from '../../domain/users.js';
 import type { CodeAttempts } from '../../domain/code-attempts.js';
 import type { FieldProblems, UserOverview } from '../../services/administration.js';
@@ -100,7 +101,7 @@ export function usersList(
 }
 
 function roleSelect(actorRole: Role, selected: string, error: string | undefined, disabled: boolean): Html {
-  const roles = ROLES.filter((r) => r !== 'super_admin' || actorRole === 'super_admin' || selected === 'super_admin');
+  const roles = ROLES.filter((r) => mayGiveRole(actorRole, r) || r === selected);
   return html`<div class="field${error ? ' has-error' : ''}">
     <label for="field-role">Role</label>
     <p class="hint" id="field-role-hint">
@@ -168,7 +169,8 @@ export interface UserPageData {
 export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
   const { user } = d.overview;
   const self = d.actor.id === user.id;
-  const superAdmin = d.actor.role === 'super_admin';
+  // Only what the viewer may do is offered; the server checks each action again.
+  const may = (action: AdminAction) => refusalOf(d.actor, { action, person: user }) === null;
   return html`${errorSummary(d.problems)}
     <section aria-labelledby="profile-heading">
       <h2 id="profile-heading">Profile</h2>
@@ -213,7 +215,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
     <section aria-labelledby="twofa-heading">
       <h2 id="twofa-heading">Two-factor authentication</h2>
       <p><strong>${twoFactorSummary(d.overview.status, when)}</strong>${d.overview.overdue ? ' (overdue)' : ''}.</p>
-      ${lockSection(ctx, user, d.codeAttempts, d.now, when)}
+      ${lockSection(ctx, user, d.codeAttempts, d.now, when, may('unlock-2fa'))}
       ${
         d.devices.length === 0
           ? html`<p>No linked devices.</p>`
@@ -228,7 +230,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
                     <th scope="col">Added</th>
                     <th scope="col">Last used</th>
                     <th scope="col">Wrong codes in a row</th>
-                    ${superAdmin ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : ''}
+                    ${may('remove-device') ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : ''}
                   </tr>
                 </thead>
                 <tbody>
@@ -240,7 +242,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
                         <td>${dev.lastUsedAt ? when(dev.lastUsedAt) : 'Not yet'}</td>
                         <td>${dev.failedAttempts}</td>
                         ${
-                          superAdmin
+                          may('remove-device')
                             ? html`<td>
                               <a href="/admin/users/${user.id}/devices/${dev.id}/remove" aria-label="Remove ${dev.name}"
                                 >Remove</a
@@ -255,7 +257,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
             </div>`
       }
       ${
-        superAdmin
+        may('set-2fa-requirement') && may('reset-2fa')
           ? html` <form method="post" action="/admin/users/${user.id}/2fa" class="card">
                 ${csrfField(ctx.csrfToken)}
                 ${d.organisationRequires ? html`<p class="hint">Your organisation requires two-factor authentication for everyone; the box below matters only if that requirement is cancelled before it starts.</p>` : ''}
@@ -296,7 +298,14 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
     </section>`;
 }
 
-function lockSection(ctx: PageContext, user: User, attempts: CodeAttempts, now: Date, when: When): Html | '' {
+function lockSection(
+  ctx: PageContext,
+  user: User,
+  attempts: CodeAttempts,
+  now: Date,
+  when: When,
+  mayUnlock: boolean,
+): Html | '' {
   const locked = attempts.lockedUntil !== null && attempts.lockedUntil.getTime() > now.getTime();
   if (!locked && attempts.failures === 0) return '';
   return html`<div class="${locked ? 'warning' : 'hint'}" role="note">
@@ -308,10 +317,14 @@ function lockSection(ctx: PageContext, user: User, attempts: CodeAttempts, now: 
           : html`${attempts.failures} wrong ${attempts.failures === 1 ? 'code' : 'codes'} in a row since the last right one.`
       }
     </p>
-    <form method="post" action="/admin/users/${user.id}/unlock-2fa">
-      ${csrfField(ctx.csrfToken)}
-      <button type="submit" class="secondary">${locked ? 'Unlock now' : 'Clear the count'}</button>
-    </form>
+    ${
+      mayUnlock
+        ? html`<form method="post" action="/admin/users/${user.id}/unlock-2fa">
+            ${csrfField(ctx.csrfToken)}
+            <button type="submit" class="secondary">${locked ? 'Unlock now' : 'Clear the count'}</button>
+          </form>`
+        : html`<p>${locked ? 'Only a super admin can unlock it sooner.' : 'Only a super admin can clear the count.'}</p>`
+    }
   </div>`;
 }
 
