@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
   ADMIN_ACTIONS,
@@ -113,5 +114,31 @@ describe('what saving a profile amounts to', () => {
     assert.deepEqual(profileChangeActions({ role: 'admin', status: 'inactive' }, { role: 'admin', status: 'active' }), [
       'reactivate',
     ]);
+  });
+});
+
+describe('SECURITY.md', () => {
+  test('its privileges table says what the code’s table says, row for row', () => {
+    const text = readFileSync(new URL('../../SECURITY.md', import.meta.url), 'utf8');
+    const section = text.slice(
+      text.indexOf('## Privileges'),
+      text.indexOf('### Tested (`test/integration/privileges.test.ts`)'),
+    );
+    const rows = new Map<string, string[]>();
+    for (const line of section.split('\n')) {
+      const cells = line
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim());
+      const action = /\(`([a-z0-9-]+)`\)$/.exec(cells[0] ?? '')?.[1];
+      if (action !== undefined) rows.set(action, cells);
+    }
+    assert.deepEqual([...rows.keys()].sort(), [...ADMIN_ACTIONS].sort());
+    for (const action of ADMIN_ACTIONS) {
+      const [, , user, admin, superAdmin, reason] = rows.get(action) ?? [];
+      const says = (role: Role) => (roleMay(role, action) ? 'yes' : 'no');
+      assert.deepEqual([user, admin, superAdmin], [says('user'), says('admin'), says('super_admin')], action);
+      assert.equal(reason, PRIVILEGES[action].reason, action);
+    }
   });
 });
