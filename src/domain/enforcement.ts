@@ -19,14 +19,14 @@ export interface UserTwoFactorFacts {
   createdAt: Date;
   requiredIndividually: boolean;
   personalDeadline: Date | null;
-  /** Set by an admin reset or a reactivation: link anew at the next login. */
+  /** Set by an admin reset: link anew at the next login. */
   setUpAtNextLogin: boolean;
 }
 
 export type MustSetUpReason =
   | 'due_now' // required without time to prepare: individually without a deadline, or from "now"
   | 'deadline_passed' // had a date, let it pass, and the organisation lets them set up
-  | 'reset' // an admin reset or a reactivation
+  | 'reset' // an admin reset
   | 'joined_after_start'; // created after the organisation-wide requirement became active
 
 export type TwoFactorStatus =

@@ -1,4 +1,4 @@
-// People, roles and what each role may do.
+// People and their roles; what each role may do is in privileges.ts.
 import type { UserTwoFactorFacts } from './enforcement.js';
 
 export const ROLES = ['user', 'admin', 'super_admin'] as const;
@@ -14,21 +14,6 @@ export function isRole(value: string): value is Role {
 
 export function isStatus(value: string): value is Status {
   return (STATUSES as readonly string[]).includes(value);
-}
-
-/** Admins and super admins manage users. */
-export function canManageUsers(role: Role): boolean {
-  return role === 'admin' || role === 'super_admin';
-}
-
-/** Only super admins change who must use 2FA, deadlines and resets. */
-export function canManageTwoFactor(role: Role): boolean {
-  return role === 'super_admin';
-}
-
-/** Only a super admin may make or edit a super admin. */
-export function mayAssignRole(actor: Role, assigned: Role): boolean {
-  return assigned !== 'super_admin' || actor === 'super_admin';
 }
 
 /** Emails are unique in the instance, whatever their case. */

@@ -8,12 +8,12 @@ import {
   type TwoFactorStatus,
 } from '../domain/enforcement.js';
 import type { Organisation } from '../domain/organisations.js';
+import { describeRefusal, profileChangeActions, refusalOf } from '../domain/privileges.js';
 import {
   emailKey,
   emailProblem,
   isRole,
   isStatus,
-  mayAssignRole,
   nameProblem,
   type Role,
   type Status,
@@ -41,12 +41,7 @@ export interface UserInput {
   role: string;
 }
 
-async function profileProblems(
-  db: Executor,
-  actor: User,
-  input: UserInput,
-  exceptUserId: string | null,
-): Promise<FieldProblems> {
+async function profileProblems(db: Executor, input: UserInput, exceptUserId: string | null): Promise<FieldProblems> {
   const problems: FieldProblems = {};
   const name = nameProblem(input.name);
   if (name !== null) problems.name = name;
@@ -55,7 +50,6 @@ async function profileProblems(
   else if (await isEmailTaken(db, emailKey(input.email), exceptUserId))
     problems.email = 'Another account already uses this email address.';
   if (!isRole(input.role)) problems.role = 'Choose a role.';
-  else if (!mayAssignRole(actor.role, input.role)) problems.role = 'Only a super admin can make someone a super admin.';
   return problems;
 }
 
@@ -67,7 +61,11 @@ export async function createUser(
   context: AdminContext,
   input: UserInput,
 ): Promise<CreateUser> {
-  const problems = await profileProblems(deps.db, context.actor, input, null);
+  const problems = await profileProblems(deps.db, input, null);
+  if (isRole(input.role)) {
+    const refusal = refusalOf(context.actor, { action: 'create-user', gives: input.role });
+    if (refusal !== null) problems.role = describeRefusal(refusal, 'create-user');
+  }
   if (Object.keys(problems).length > 0 || !isRole(input.role)) return { ok: false, problems };
   const role: Role = input.role;
   const now = deps.now();
@@ -89,11 +87,6 @@ export async function createUser(
   return { ok: true, userId, linkToken };
 }
 
-/** Admins manage users below super admin; super admins manage everyone. */
-export function mayManage(actor: User, target: User): boolean {
-  return actor.role === 'super_admin' || target.role !== 'super_admin';
-}
-
 export type UpdateUser = { ok: true } | { ok: false; problems: FieldProblems };
 
 export async function updateUser(
@@ -103,11 +96,21 @@ export async function updateUser(
   target: User,
   input: UserInput & { status: string },
 ): Promise<UpdateUser> {
-  const { actor } = context;
-  const problems = await profileProblems(deps.db, actor, input, target.id);
+  const problems = await profileProblems(deps.db, input, target.id);
   if (!isStatus(input.status)) problems.status = 'Choose a status.';
-  if (actor.id === target.id && input.role !== target.role) problems.role = 'You cannot change your own role.';
-  if (actor.id === target.id && input.status !== target.status) problems.status = 'You cannot deactivate yourself.';
+  else if (isRole(input.role)) {
+    // The route checked that the actor may edit this person; changing their role or status
+    // is an action of its own in the privileges table.
+    const role = input.role;
+    for (const action of profileChangeActions(target, { role, status: input.status })) {
+      const refusal = refusalOf(context.actor, {
+        action,
+        person: target,
+        ...(action === 'set-role' && { gives: role }),
+      });
+      if (refusal !== null) problems[action === 'set-role' ? 'role' : 'status'] = describeRefusal(refusal, action);
+    }
+  }
   if (Object.keys(problems).length > 0 || !isRole(input.role) || !isStatus(input.status))
     return { ok: false, problems };
   const role: Role = input.role;
@@ -126,14 +129,9 @@ export async function updateUser(
       await trx.sessions.deleteAllForUser(target.id);
       await audit(trx, now, context, 'user_deactivated', target);
     }
-    if (status === 'active' && target.status === 'inactive') {
-      await audit(trx, now, context, 'user_reactivated', target);
-      // Back from inactive: whatever was linked before is cleared, and set up anew.
-      const removed = await trx.devices.removeAllForUser(target.id);
-      const mustSetUp =
-        target.twoFactor.setUpAtNextLogin || removed > 0 || isTwoFactorRequired(organisation.policy, target.twoFactor);
-      await trx.users.setSetUpAtNextLogin(target.id, mustSetUp, now);
-    }
+    // Reactivating only lets the person sign in again: their devices, their requirement and
+    // a pending set-up stay as they were, so deactivating and reactivating strips nothing.
+    if (status === 'active' && target.status === 'inactive') await audit(trx, now, context, 'user_reactivated', target);
   });
   return { ok: true };
 }

@@ -10,7 +10,7 @@ import { WrongSecretKeyError } from '../domain/secret-box.js';
 import type { Deps } from '../services/deps.js';
 import { databaseFaultOf, FAULT_ANSWERS, faultDetailOf } from './database-faults.js';
 import { createMetrics } from './metrics.js';
-import { authPlugin, type Access } from './plugins/auth.js';
+import { audienceOf, authPlugin, type Audience } from './plugins/auth.js';
 import { operationsPlugin, requestIdOf } from './plugins/operations.js';
 import { cookieNamesFor, renderError, type CookieNames } from './respond.js';
 import { accountRoutes } from './routes/account.js';
@@ -41,7 +41,7 @@ function requestForLog(request: { method: string; url: string; id?: string }) {
 export interface RouteInfo {
   method: string;
   url: string;
-  access: Access;
+  access: Audience;
   stepUp: boolean;
 }
 
@@ -95,7 +95,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       routes.push({
         method,
         url: route.url,
-        access: route.config?.access ?? 'signed_in',
+        access: audienceOf(route.config),
         stepUp: route.config?.stepUp !== undefined,
       });
     }

@@ -565,19 +565,38 @@ test('deactivating a user ends their sessions and stops them signing in', async 
   assert.equal(rowWith(list, user.email)?.[2], 'Inactive');
 });
 
-test('reactivating a user clears their devices: they set up again at their next sign-in', async (t) => {
+test('reactivating a user keeps their devices and requirement: they sign in with their code as before', async (t) => {
   const world = await buildWorld(t);
   const { org, client } = await adminIn(world);
   const user = await makeUser(world, org, { name: 'Ida' });
-  await linkDevice(world, org, user.id);
+  const secret = await linkDevice(world, org, user.id);
+  await requireOfUser(world, org, user.id);
+  const devices = await devicesOf(world, org, user.id);
+  const facts = (await userIn(world, org, user.id)).twoFactor;
   await saveProfile(client, user.id, { name: 'Ida', email: user.email, role: 'user', status: 'inactive' });
-  assert.equal((await devicesOf(world, org, user.id)).length, 1);
   const back = await saveProfile(client, user.id, { name: 'Ida', email: user.email, role: 'user', status: 'active' });
   assert.equal(back.status, 303);
-  assert.deepEqual(await devicesOf(world, org, user.id), []);
-  assert.equal((await userIn(world, org, user.id)).twoFactor.setUpAtNextLogin, true);
-  const login = await new Client(world.app).signIn(user.email, user.password);
-  assert.equal(login.location, '/setup');
+  assert.deepEqual(await devicesOf(world, org, user.id), devices);
+  assert.deepEqual((await userIn(world, org, user.id)).twoFactor, facts);
+  await signedIn(world, user.email, secret);
+});
+
+test('reactivating a user who missed their deadline leaves them blocked: only a super admin gives more time', async (t) => {
+  const world = await buildWorld(t);
+  const { org, admin } = await adminIn(world);
+  const user = await makeUser(world, org, { name: 'Jem' });
+  await requireOfUser(world, org, user.id, minutesFromNow(world, 60));
+  await tenantOf(world, org).organisation.setAfterDeadline('block');
+  world.clock.advanceMinutes(61);
+  const blocked = /Your deadline for setting up two-factor authentication has passed/;
+  assert.match(problemOn(await new Client(world.app).signIn(user.email, user.password)), blocked);
+  const client = await signedIn(world, admin.email);
+  for (const status of ['inactive', 'active']) {
+    const saved = await saveProfile(client, user.id, { name: 'Jem', email: user.email, role: 'user', status });
+    assert.equal(saved.status, 303);
+  }
+  assert.equal((await userIn(world, org, user.id)).twoFactor.setUpAtNextLogin, false);
+  assert.match(problemOn(await new Client(world.app).signIn(user.email, user.password)), blocked);
 });
 
 test('a pending 2FA reset survives deactivating and reactivating the user', async (t) => {

@@ -158,7 +158,7 @@ const MATRIX: Record<string, RouteRow> = {
   'GET /admin/users/:id/reset-2fa': { expect: SUPER_ADMINS_OF_THE_USER },
   'POST /admin/users/:id/reset-2fa': { expect: SUPER_ADMINS_OF_THE_USER, form: () => ({}) },
   'POST /admin/users/:id/password-link': { expect: ADMINS_OF_THE_USER, form: () => ({}) },
-  'POST /admin/users/:id/unlock-2fa': { expect: ADMINS_OF_THE_USER, form: () => ({}) },
+  'POST /admin/users/:id/unlock-2fa': { expect: SUPER_ADMINS_OF_THE_USER, form: () => ({}) },
   'GET /admin/users/:id/devices/:deviceId/remove': { expect: SUPER_ADMINS_OF_THE_USER },
   'POST /admin/users/:id/devices/:deviceId/remove': { expect: SUPER_ADMINS_OF_THE_USER, form: () => ({}) },
   'GET /admin/2fa': { expect: SUPER_ADMINS },

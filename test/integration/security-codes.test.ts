@@ -242,7 +242,7 @@ test('an attacker who knows the password, guessing as fast as allowed for 30 day
   assert.ok(checked >= expected.attempts - LOCK_EVERY_FAILURES, 'the simulation did not try as fast as allowed');
 });
 
-test('the 10th wrong code in a row locks the second factor across sessions and addresses, and the admin can unlock it', async (t) => {
+test('the 10th wrong code in a row locks the second factor across sessions and addresses, and a super admin (not an admin) can unlock it', async (t) => {
   const world = await buildSecurityWorld(t);
   const { org, user, secret, tenant } = await enrolledUser(world);
   const waitForGate = async () => {
@@ -276,13 +276,24 @@ test('the 10th wrong code in a row locks the second factor across sessions and a
   assert.match(problemOn(refused), /locked until/);
   assert.equal((await tenant.users.codeAttemptsOf(user.id)).failures, LOCK_EVERY_FAILURES);
 
-  // The admin sees it on the user's page, and unlocks.
+  // An admin sees it on the user's page but may not lift it: that would give a guesser new tries.
   const admin = await makeUser(world, org, { role: 'admin' });
   const adminBrowser = new Browser(world.app, '192.0.2.200');
   adminBrowser.cookies.set('twofold_session', await seedSession(world, org, admin.id, 'signed_in'));
-  const userPage = await adminBrowser.get(`/admin/users/${user.id}`);
+  const adminsView = await adminBrowser.get(`/admin/users/${user.id}`);
+  assert.match(textOf(adminsView.body), /Second factor locked until/);
+  assert.match(textOf(adminsView.body), /Only a super admin can unlock it sooner\./);
+  assert.doesNotMatch(adminsView.body, /unlock-2fa/);
+  assert.equal((await adminBrowser.post(`/admin/users/${user.id}/unlock-2fa`, {})).status, 403);
+  assert.equal((await tenant.users.codeAttemptsOf(user.id)).failures, LOCK_EVERY_FAILURES);
+
+  // A super admin sees it too, and unlocks.
+  const superAdmin = await makeUser(world, org, { role: 'super_admin' });
+  const superAdminBrowser = new Browser(world.app, '192.0.2.201');
+  superAdminBrowser.cookies.set('twofold_session', await seedSession(world, org, superAdmin.id, 'signed_in'));
+  const userPage = await superAdminBrowser.get(`/admin/users/${user.id}`);
   assert.match(textOf(userPage.body), /Second factor locked until/);
-  const unlocked = await adminBrowser.post(`/admin/users/${user.id}/unlock-2fa`, {});
+  const unlocked = await superAdminBrowser.post(`/admin/users/${user.id}/unlock-2fa`, {});
   assert.equal(unlocked.location, `/admin/users/${user.id}`);
   assert.deepEqual(await tenant.users.codeAttemptsOf(user.id), {
     failures: 0,

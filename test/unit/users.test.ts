@@ -2,19 +2,14 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  canManageTwoFactor,
-  canManageUsers,
   EMAIL_MAX_LENGTH,
   emailKey,
   emailProblem,
   isRole,
   isStatus,
-  mayAssignRole,
   nameProblem,
   NAME_MAX_LENGTH,
-  ROLES,
 } from '../../src/domain/users.js';
-import type { Role } from '../../src/domain/users.js';
 
 describe('emailKey', () => {
   test('the same address typed in another case or with spaces around it is the same account', () => {
@@ -76,31 +71,6 @@ describe('nameProblem', () => {
 });
 
 describe('roles', () => {
-  test('admins and super admins manage users; plain users do not', () => {
-    assert.equal(canManageUsers('user'), false);
-    assert.equal(canManageUsers('admin'), true);
-    assert.equal(canManageUsers('super_admin'), true);
-  });
-
-  test('only super admins decide who must use 2FA, deadlines and resets', () => {
-    assert.equal(canManageTwoFactor('user'), false);
-    assert.equal(canManageTwoFactor('admin'), false);
-    assert.equal(canManageTwoFactor('super_admin'), true);
-  });
-
-  test('only a super admin may make someone a super admin', () => {
-    const expected: Record<Role, Record<Role, boolean>> = {
-      user: { user: true, admin: true, super_admin: false },
-      admin: { user: true, admin: true, super_admin: false },
-      super_admin: { user: true, admin: true, super_admin: true },
-    };
-    for (const actor of ROLES) {
-      for (const assigned of ROLES) {
-        assert.equal(mayAssignRole(actor, assigned), expected[actor][assigned], `${actor} assigns ${assigned}`);
-      }
-    }
-  });
-
   test('role and status names from a form are recognised only when they are known', () => {
     assert.equal(isRole('super_admin'), true);
     assert.equal(isRole('root'), false);

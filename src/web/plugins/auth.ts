@@ -1,11 +1,21 @@
 // Who is asking: the session behind the cookie, its user and organisation, their 2FA
-// state, and the guard that lets each route's declared audience in and no one else.
+// state, and the guard that lets each route's declared audience in and no one else. An
+// admin route declares the action it performs instead; the privileges table decides who
+// may perform it, and on whom.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { twoFactorStatusOf, type TwoFactorStatus } from '../../domain/enforcement.js';
 import type { Organisation } from '../../domain/organisations.js';
-import { canManageTwoFactor, canManageUsers, type User } from '../../domain/users.js';
+import {
+  describeRefusal,
+  leastRoleFor,
+  PRIVILEGES,
+  refusalOf,
+  roleMay,
+  type AdminAction,
+} from '../../domain/privileges.js';
 import { hasSessionEnded } from '../../domain/session-end.js';
+import type { User } from '../../domain/users.js';
 import { sessionCutOffs } from '../../services/sessions.js';
 import { isRecentlyVerified } from '../../services/step-up.js';
 import { deleteSessionById, findSessionWithAccount, type Session } from '../../store/sessions.js';
@@ -17,7 +27,10 @@ import { clearSessionCookie, redirectWithFlash, renderError } from '../respond.j
  * sign-out; routes that declare nothing are for signed-in users. Assets (CSS) skip the
  * session lookup altogether.
  */
-export type Access = 'asset' | 'public' | 'any_session' | 'code' | 'setup' | 'signed_in' | 'admin' | 'super_admin';
+export type Access = 'asset' | 'public' | 'any_session' | 'code' | 'setup' | 'signed_in';
+
+/** Who reaches a route, as listed for the tests: its access, or the least role that may perform its action. */
+export type Audience = Access | 'admin' | 'super_admin';
 
 export type Stage = 'code' | 'setup' | 'signed_in';
 
@@ -42,11 +55,28 @@ export interface StepUpConfig {
 declare module 'fastify' {
   interface FastifyContextConfig {
     access?: Access;
+    /** The admin action the route performs, instead of an access: signed-in people whose role may perform it get in. */
+    action?: AdminAction;
     stepUp?: StepUpConfig;
   }
   interface FastifyRequest {
     auth: Auth | null;
+    /** For an action on a person, that person, found in the actor's organisation and allowed to them. */
+    target: User | null;
   }
+}
+
+type RouteConfig = { access?: Access; action?: AdminAction } | undefined;
+
+/** An admin action is for signed-in people (then the table decides by their role); otherwise as declared. */
+function accessOf(config: RouteConfig): Access {
+  return config?.action !== undefined ? 'signed_in' : (config?.access ?? 'signed_in');
+}
+
+export function audienceOf(config: RouteConfig): Audience {
+  if (config?.action === undefined) return accessOf(config);
+  const least = leastRoleFor(config.action);
+  return least === 'user' ? 'signed_in' : least;
 }
 
 const TOUCH_EVERY_MS = 60_000;
@@ -111,10 +141,6 @@ function admits(access: Access, auth: Auth | null): boolean {
     case 'setup':
     case 'signed_in':
       return auth?.stage === access;
-    case 'admin':
-      return auth?.stage === 'signed_in' && canManageUsers(auth.user.role);
-    case 'super_admin':
-      return auth?.stage === 'signed_in' && canManageTwoFactor(auth.user.role);
   }
 }
 
@@ -123,7 +149,8 @@ export const BLOCKED_MESSAGE =
 
 async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   // An unknown address is answered with "not found" whoever asks.
-  const access = request.is404 ? 'public' : (request.routeOptions.config.access ?? 'signed_in');
+  const action = request.is404 ? undefined : request.routeOptions.config.action;
+  const access = request.is404 ? 'public' : accessOf(request.routeOptions.config);
   if (access === 'asset') {
     request.auth = null;
     return;
@@ -136,6 +163,10 @@ async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void
   }
   request.auth = found;
   if (admits(access, found)) {
+    // Decided before the body is read: a role that may not act never gets further.
+    if (action !== undefined && found !== null && !roleMay(found.user.role, action)) {
+      return renderError(request, reply, 403, 'Not allowed', describeRefusal('role', action));
+    }
     const stepUp = request.routeOptions.config.stepUp;
     if (
       stepUp &&
@@ -147,27 +178,48 @@ async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void
     }
     return;
   }
-  const signedIn = found?.stage === 'signed_in';
-  if (signedIn && (access === 'admin' || access === 'super_admin')) {
-    return renderError(
-      request,
-      reply,
-      403,
-      'Not allowed',
-      access === 'admin' ? 'Only administrators can open this page.' : 'Only super admins can open this page.',
-    );
-  }
   // Anyone else goes to where their login stands; a POST is never carried out.
   return reply.redirect(homeOf(found?.stage ?? null), 303);
 }
 
+/**
+ * For an action on a person: finds them once, in the actor's own organisation (anyone
+ * else is not found), and refuses the action when the table forbids it on them. A
+ * preHandler, so that the id in the path has passed its schema first.
+ */
+async function targetGuard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  request.target = null;
+  const action = request.routeOptions.config.action;
+  if (action === undefined || PRIVILEGES[action].on !== 'person') return;
+  const auth = authOrThrow(request);
+  const { id } = request.params as { id?: unknown };
+  if (typeof id !== 'string')
+    throw new Error(`route ${request.routeOptions.url ?? ''} acts on a person without an :id`);
+  const target = await auth.tenant.users.findById(id);
+  if (target === null) {
+    return renderError(request, reply, 404, 'User not found', 'There is no such user in your organisation.');
+  }
+  const refusal = refusalOf(auth.user, { action, person: target });
+  if (refusal !== null) return renderError(request, reply, 403, 'Not allowed', describeRefusal(refusal, action));
+  request.target = target;
+}
+
 export const authPlugin = fp(async (app: FastifyInstance) => {
   app.decorateRequest('auth', null);
+  app.decorateRequest('target', null);
   app.addHook('onRequest', guard);
+  app.addHook('preHandler', targetGuard);
 });
 
 /** For handlers of routes whose access guarantees a session. */
 export function authOrThrow(request: FastifyRequest): Auth {
   if (request.auth === null) throw new Error(`route ${request.routeOptions.url ?? ''} reached without a session`);
   return request.auth;
+}
+
+/** For handlers of routes whose action is on a person: the session and that person. */
+export function authAndTargetOf(request: FastifyRequest): { auth: Auth; target: User } {
+  const auth = authOrThrow(request);
+  if (request.target === null) throw new Error(`route ${request.routeOptions.url ?? ''} reached without its person`);
+  return { auth, target: request.target };
 }

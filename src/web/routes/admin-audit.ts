@@ -94,30 +94,26 @@ function filterAsked(request: FastifyRequest<{ Querystring: FilterQuery }>) {
 
 export async function adminAuditRoutes(app: FastifyInstance): Promise<void> {
   const { deps } = app.twofold;
-  const admin = { access: 'admin' } as const;
+  const config = { action: 'view-audit' } as const;
 
-  app.get<{ Querystring: FilterQuery }>(
-    '/admin/audit',
-    { config: admin, schema: filterSchema },
-    async (request, reply) => {
-      const { auth, timeZone, values, read } = filterAsked(request);
-      const page = pageNumberOf(request.query.page);
-      const { events, total } = read.ok ? await auth.tenant.audit.list(read.filter, page) : { events: [], total: 0 };
-      const pages = Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE));
-      const problems = read.ok ? {} : read.problems;
-      return renderPage(
-        request,
-        reply,
-        'Audit log',
-        () => auditLogPage({ values, problems, events, total, page, pages, timeZone }, (at) => when(request, at)),
-        read.ok ? 200 : 400,
-      );
-    },
-  );
+  app.get<{ Querystring: FilterQuery }>('/admin/audit', { config, schema: filterSchema }, async (request, reply) => {
+    const { auth, timeZone, values, read } = filterAsked(request);
+    const page = pageNumberOf(request.query.page);
+    const { events, total } = read.ok ? await auth.tenant.audit.list(read.filter, page) : { events: [], total: 0 };
+    const pages = Math.max(1, Math.ceil(total / AUDIT_PAGE_SIZE));
+    const problems = read.ok ? {} : read.problems;
+    return renderPage(
+      request,
+      reply,
+      'Audit log',
+      () => auditLogPage({ values, problems, events, total, page, pages, timeZone }, (at) => when(request, at)),
+      read.ok ? 200 : 400,
+    );
+  });
 
   app.get<{ Querystring: FilterQuery }>(
     '/admin/audit.csv',
-    { config: admin, schema: filterSchema },
+    { config, schema: filterSchema },
     async (request, reply) => {
       const { auth, timeZone, values, read } = filterAsked(request);
       if (!read.ok) {

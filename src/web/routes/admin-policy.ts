@@ -14,7 +14,7 @@ const LOCKED = 'Two-factor authentication is already required for everyone, and 
 
 export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
   const { deps } = app.twofold;
-  const config = { access: 'super_admin' } as const;
+  const config = { action: 'manage-policy' } as const;
 
   function show(
     request: FastifyRequest,

@@ -7,7 +7,6 @@ import {
   INVITE_LINK_DAYS,
   issueResetLink,
   listUsers,
-  mayManage,
   overviewOf,
   RESET_LINK_HOURS,
   resetTwoFactor,
@@ -18,7 +17,7 @@ import {
 } from '../../services/administration.js';
 import { addMinutes } from '../../services/deps.js';
 import { USERS_PAGE_SIZE } from '../../store/users.js';
-import { authOrThrow, type Auth } from '../plugins/auth.js';
+import { authAndTargetOf, authOrThrow, type Auth } from '../plugins/auth.js';
 import { formSchema, idParams, pageNumberOf } from '../form-schema.js';
 import { contextOf, redirectWithFlash, renderError, renderPage, when } from '../respond.js';
 import { removeDevice } from '../../services/devices.js';
@@ -32,30 +31,11 @@ import {
   type ProfileValues,
 } from '../views/admin.js';
 
-type IdRequest = FastifyRequest<{ Params: { id: string } }>;
-
 export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
   const { deps, publicUrl } = app.twofold;
-  const admin = { access: 'admin' } as const;
-  const superAdmin = { access: 'super_admin' } as const;
-
-  /** The target user, if this admin may manage them; otherwise the reply is sent. */
-  async function targetOf(request: IdRequest, reply: FastifyReply): Promise<{ auth: Auth; target: User } | null> {
-    const auth = authOrThrow(request);
-    const target = await auth.tenant.users.findById(request.params.id);
-    if (target === null) {
-      await renderError(request, reply, 404, 'User not found', 'There is no such user in your organisation.');
-      return null;
-    }
-    if (!mayManage(auth.user, target)) {
-      await renderError(request, reply, 403, 'Not allowed', 'Only a super admin can manage a super admin.');
-      return null;
-    }
-    return { auth, target };
-  }
 
   async function showUser(
-    request: IdRequest,
+    request: FastifyRequest,
     reply: FastifyReply,
     auth: Auth,
     target: User,
@@ -96,7 +76,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
   app.get<{ Querystring: { q?: string; page?: string } }>(
     '/admin/users',
     {
-      config: admin,
+      config: { action: 'list-users' },
       schema: {
         querystring: {
           type: 'object',
@@ -116,7 +96,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get('/admin/users/new', { config: admin }, async (request, reply) => {
+  app.get('/admin/users/new', { config: { action: 'create-user' } }, async (request, reply) => {
     const auth = authOrThrow(request);
     return renderPage(request, reply, 'Add a user', (ctx) =>
       newUserForm(ctx, auth.user.role, { name: '', email: '', role: 'user', status: 'active' }, {}),
@@ -125,7 +105,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Body: { name: string; email: string; role: string } }>(
     '/admin/users',
-    { config: admin, schema: formSchema({ name: 300, email: 300, role: 20 }) },
+    { config: { action: 'create-user' }, schema: formSchema({ name: 300, email: 300, role: 20 }) },
     async (request, reply) => {
       const auth = authOrThrow(request);
       const result = await createUser(deps, auth.tenant, contextOf(request), request.body);
@@ -153,20 +133,21 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { id: string } }>(
     '/admin/users/:id',
-    { config: admin, schema: idParams },
+    { config: { action: 'view-user' }, schema: idParams },
     async (request, reply) => {
-      const found = await targetOf(request, reply);
-      if (found === null) return reply;
-      return showUser(request, reply, found.auth, found.target, null, {}, null);
+      const { auth, target } = authAndTargetOf(request);
+      return showUser(request, reply, auth, target, null, {}, null);
     },
   );
 
   app.post<{ Params: { id: string }; Body: { name: string; email: string; role: string; status: string } }>(
     '/admin/users/:id',
-    { config: admin, schema: { ...idParams, ...formSchema({ name: 300, email: 300, role: 20, status: 20 }) } },
+    {
+      config: { action: 'edit-profile' },
+      schema: { ...idParams, ...formSchema({ name: 300, email: 300, role: 20, status: 20 }) },
+    },
     async (request, reply) => {
-      const found = await targetOf(request, reply);
-      if (found === null) return reply;
+      const found = authAndTargetOf(request);
       const result = await updateUser(deps, found.auth.organisation, contextOf(request), found.target, request.body);
       if (!result.ok) return showUser(request, reply, found.auth, found.target, request.body, result.problems, null);
       return redirectWithFlash(reply, `/admin/users/${found.target.id}`, 'The profile is saved.');
@@ -175,10 +156,12 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: { id: string }; Body: { required?: string; deadline: string } }>(
     '/admin/users/:id/2fa',
-    { config: superAdmin, schema: { ...idParams, ...formSchema({ required: 10, deadline: 40 }, ['required']) } },
+    {
+      config: { action: 'set-2fa-requirement' },
+      schema: { ...idParams, ...formSchema({ required: 10, deadline: 40 }, ['required']) },
+    },
     async (request, reply) => {
-      const found = await targetOf(request, reply);
-      if (found === null) return reply;
+      const found = authAndTargetOf(request);
       const tz = found.auth.organisation.timeZone;
       const text = request.body.deadline.trim();
       const deadline = text === '' ? null : parseLocalDateTime(text, tz);
@@ -204,10 +187,9 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { id: string } }>(
     '/admin/users/:id/reset-2fa',
-    { config: superAdmin, schema: idParams },
+    { config: { action: 'reset-2fa' }, schema: idParams },
     async (request, reply) => {
-      const found = await targetOf(request, reply);
-      if (found === null) return reply;
+      const found = authAndTargetOf(request);
       const count = await found.auth.tenant.devices.countConfirmed(found.target.id);
       return renderPage(request, reply, 'Reset 2FA', (ctx) => resetConfirmation(ctx, found.target, count));
     },
@@ -215,10 +197,9 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: { id: string } }>(
     '/admin/users/:id/reset-2fa',
-    { config: superAdmin, schema: { ...idParams, ...formSchema({}) } },
+    { config: { action: 'reset-2fa' }, schema: { ...idParams, ...formSchema({}) } },
     async (request, reply) => {
-      const found = await targetOf(request, reply);
-      if (found === null) return reply;
+      const found = authAndTargetOf(request);
       await resetTwoFactor(deps, found.auth.tenant, contextOf(request), found.target);
       return redirectWithFlash(
         reply,
@@ -230,10 +211,9 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: { id: string } }>(
     '/admin/users/:id/password-link',
-    { config: admin, schema: { ...idParams, ...formSchema({}) } },
+    { config: { action: 'issue-password-link' }, schema: { ...idParams, ...formSchema({}) } },
     async (request, reply) => {
-      const found = await targetOf(request, reply);
-      if (found === null) return reply;
+      const found = authAndTargetOf(request);
       const token = await issueResetLink(deps, found.auth.tenant, contextOf(request), found.target);
       const validUntil = when(request, addMinutes(deps.now(), RESET_LINK_HOURS * 60));
       return renderPage(request, reply, 'Set-password link', () =>
@@ -244,10 +224,9 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: { id: string } }>(
     '/admin/users/:id/unlock-2fa',
-    { config: admin, schema: { ...idParams, ...formSchema({}) } },
+    { config: { action: 'unlock-2fa' }, schema: { ...idParams, ...formSchema({}) } },
     async (request, reply) => {
-      const found = await targetOf(request, reply);
-      if (found === null) return reply;
+      const found = authAndTargetOf(request);
       await unlockSecondFactor(deps, found.auth.tenant, contextOf(request), found.target);
       return redirectWithFlash(
         reply,
@@ -267,8 +246,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
   } as const;
 
   async function deviceOf(request: DeviceRequest, reply: FastifyReply) {
-    const found = await targetOf(request, reply);
-    if (found === null) return null;
+    const found = authAndTargetOf(request);
     const device = await found.auth.tenant.devices.findForUser(found.target.id, request.params.deviceId);
     if (device === null || device.device.confirmedAt === null) {
       await renderError(request, reply, 404, 'Device not found', 'This device is not linked to this user.');
@@ -279,7 +257,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
 
   app.get<{ Params: { id: string; deviceId: string } }>(
     '/admin/users/:id/devices/:deviceId/remove',
-    { config: superAdmin, schema: deviceParams },
+    { config: { action: 'remove-device' }, schema: deviceParams },
     async (request, reply) => {
       const found = await deviceOf(request, reply);
       if (found === null) return reply;
@@ -291,7 +269,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
 
   app.post<{ Params: { id: string; deviceId: string } }>(
     '/admin/users/:id/devices/:deviceId/remove',
-    { config: superAdmin, schema: { ...deviceParams, ...formSchema({}) } },
+    { config: { action: 'remove-device' }, schema: { ...deviceParams, ...formSchema({}) } },
     async (request, reply) => {
       const found = await deviceOf(request, reply);
       if (found === null) return reply;

@@ -1,6 +1,7 @@
 // Administration pages: the users list, a user's page, and the Manage 2FA page.
 import type { Device } from '../../domain/devices.js';
 import type { AfterDeadline, MustSetUpReason, PolicyPhase, TwoFactorStatus } from '../../domain/enforcement.js';
+import { mayGiveRole, refusalOf, type AdminAction } from '../../domain/privileges.js';
 import { ROLE_LABELS, ROLES, type Role, type User } from '../../domain/users.js';
 import type { CodeAttempts } from '../../domain/code-attempts.js';
 import type { FieldProblems, UserOverview } from '../../services/administration.js';
@@ -100,7 +101,7 @@ export function usersList(
 }
 
 function roleSelect(actorRole: Role, selected: string, error: string | undefined, disabled: boolean): Html {
-  const roles = ROLES.filter((r) => r !== 'super_admin' || actorRole === 'super_admin' || selected === 'super_admin');
+  const roles = ROLES.filter((r) => mayGiveRole(actorRole, r) || r === selected);
   return html`<div class="field${error ? ' has-error' : ''}">
     <label for="field-role">Role</label>
     <p class="hint" id="field-role-hint">
@@ -168,7 +169,8 @@ export interface UserPageData {
 export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
   const { user } = d.overview;
   const self = d.actor.id === user.id;
-  const superAdmin = d.actor.role === 'super_admin';
+  // Only what the viewer may do is offered; the server checks each action again.
+  const may = (action: AdminAction) => refusalOf(d.actor, { action, person: user }) === null;
   return html`${errorSummary(d.problems)}
     <section aria-labelledby="profile-heading">
       <h2 id="profile-heading">Profile</h2>
@@ -181,8 +183,8 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
           <legend>Status</legend>
           ${d.problems.status ? html`<p class="error">${d.problems.status}</p>` : ''}
           <p class="hint">
-            Deactivating ends their sessions and stops them signing in. Reactivating clears their devices: they set up
-            two-factor authentication again at their next sign-in.
+            Deactivating ends their sessions and stops them signing in. Reactivating lets them sign in again as before,
+            with the devices they had linked.
           </p>
           <label class="choice"
             ><input
@@ -213,7 +215,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
     <section aria-labelledby="twofa-heading">
       <h2 id="twofa-heading">Two-factor authentication</h2>
       <p><strong>${twoFactorSummary(d.overview.status, when)}</strong>${d.overview.overdue ? ' (overdue)' : ''}.</p>
-      ${lockSection(ctx, user, d.codeAttempts, d.now, when)}
+      ${lockSection(ctx, user, d.codeAttempts, d.now, when, may('unlock-2fa'))}
       ${
         d.devices.length === 0
           ? html`<p>No linked devices.</p>`
@@ -227,7 +229,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
                     <th scope="col">Device</th>
                     <th scope="col">Added</th>
                     <th scope="col">Last used</th>
-                    ${superAdmin ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : ''}
+                    ${may('remove-device') ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : ''}
                   </tr>
                 </thead>
                 <tbody>
@@ -238,7 +240,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
                         <td>${when(dev.createdAt)}</td>
                         <td>${dev.lastUsedAt ? when(dev.lastUsedAt) : 'Not yet'}</td>
                         ${
-                          superAdmin
+                          may('remove-device')
                             ? html`<td>
                               <a href="/admin/users/${user.id}/devices/${dev.id}/remove" aria-label="Remove ${dev.name}"
                                 >Remove</a
@@ -253,7 +255,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
             </div>`
       }
       ${
-        superAdmin
+        may('set-2fa-requirement') && may('reset-2fa')
           ? html` <form method="post" action="/admin/users/${user.id}/2fa" class="card">
                 ${csrfField(ctx.csrfToken)}
                 ${d.organisationRequires ? html`<p class="hint">Your organisation requires two-factor authentication for everyone; the box below matters only if that requirement is cancelled before it starts.</p>` : ''}
@@ -294,7 +296,14 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
     </section>`;
 }
 
-function lockSection(ctx: PageContext, user: User, attempts: CodeAttempts, now: Date, when: When): Html | '' {
+function lockSection(
+  ctx: PageContext,
+  user: User,
+  attempts: CodeAttempts,
+  now: Date,
+  when: When,
+  mayUnlock: boolean,
+): Html | '' {
   const locked = attempts.lockedUntil !== null && attempts.lockedUntil.getTime() > now.getTime();
   if (!locked && attempts.failures === 0) return '';
   return html`<div class="${locked ? 'warning' : 'hint'}" role="note">
@@ -306,10 +315,14 @@ function lockSection(ctx: PageContext, user: User, attempts: CodeAttempts, now: 
           : html`${attempts.failures} wrong ${attempts.failures === 1 ? 'code' : 'codes'} in a row since the last right one.`
       }
     </p>
-    <form method="post" action="/admin/users/${user.id}/unlock-2fa">
-      ${csrfField(ctx.csrfToken)}
-      <button type="submit" class="secondary">${locked ? 'Unlock now' : 'Clear the count'}</button>
-    </form>
+    ${
+      mayUnlock
+        ? html`<form method="post" action="/admin/users/${user.id}/unlock-2fa">
+            ${csrfField(ctx.csrfToken)}
+            <button type="submit" class="secondary">${locked ? 'Unlock now' : 'Clear the count'}</button>
+          </form>`
+        : html`<p>${locked ? 'Only a super admin can unlock it sooner.' : 'Only a super admin can clear the count.'}</p>`
+    }
   </div>`;
 }
 
@@ -422,8 +435,8 @@ export function policyPage(ctx: PageContext, d: PolicyPageData, when: When): Htm
           >
         </fieldset>
         <p class="hint">
-          Either way, someone who never had a date (added after the start, required on their own without a deadline,
-          reset or reactivated) sets up at their next sign-in.
+          Either way, someone who never had a date (added after the start, required on their own without a deadline, or
+          reset) sets up at their next sign-in.
         </p>
         <button type="submit">Save</button>
       </form>

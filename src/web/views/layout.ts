@@ -1,4 +1,5 @@
 // The page shell: navigation for who is signed in, the 2FA reminder banner, flash messages.
+import { roleMay } from '../../domain/privileges.js';
 import type { Role } from '../../domain/users.js';
 import { html, type Html } from './html.js';
 
@@ -39,15 +40,14 @@ function header(ctx: PageContext): Html {
       <span class="brand">Twofold</span>${ctx.pending ? signOutForm(ctx, 'Cancel and sign out') : ''}
     </header>`;
   }
-  const isAdmin = viewer.role === 'admin' || viewer.role === 'super_admin';
   return html`<header class="top">
     <span class="brand">Twofold <span class="org">${viewer.organisationName}</span></span>
     <nav aria-label="Main">
       <ul>
         ${navLink(ctx, '/account', 'Account')} ${navLink(ctx, '/2fa', 'Two-Factor Authentication (2FA)')}
-        ${isAdmin ? navLink(ctx, '/admin/users', 'Users') : ''}
-        ${isAdmin ? navLink(ctx, '/admin/audit', 'Audit log') : ''}
-        ${viewer.role === 'super_admin' ? navLink(ctx, '/admin/2fa', 'Manage 2FA') : ''}
+        ${roleMay(viewer.role, 'list-users') ? navLink(ctx, '/admin/users', 'Users') : ''}
+        ${roleMay(viewer.role, 'view-audit') ? navLink(ctx, '/admin/audit', 'Audit log') : ''}
+        ${roleMay(viewer.role, 'manage-policy') ? navLink(ctx, '/admin/2fa', 'Manage 2FA') : ''}
       </ul>
     </nav>
     <span class="who">${viewer.email}</span>
