@@ -8,7 +8,7 @@ import { changeOrganisationRequirement, setAfterDeadline, setTimeZone } from '..
 import { authOrThrow } from '../plugins/auth.js';
 import { formSchema } from '../form-schema.js';
 import { contextOf, redirectWithFlash, renderPage, when } from '../respond.js';
-import { policyPage } from '../views/admin.js';
+import { policyPage } from '../views/admin-policy.js';
 
 const LOCKED = 'Two-factor authentication is already required for everyone, and that cannot be turned off.';
 

@@ -22,15 +22,11 @@ import { authOrThrow, type Auth } from '../plugins/auth.js';
 import { formSchema, idParams, pageNumberOf } from '../form-schema.js';
 import { contextOf, redirectWithFlash, renderError, renderPage, when } from '../respond.js';
 import { removeDevice } from '../../services/devices.js';
-import {
-  linkIssued,
-  newUserForm,
-  removeUserDeviceConfirmation,
-  resetConfirmation,
-  usersList,
-  userPage,
-  type ProfileValues,
-} from '../views/admin.js';
+import { linkIssued, newUserForm } from '../views/admin-new-user.js';
+import type { ProfileValues } from '../views/admin-parts.js';
+import { removeUserDeviceConfirmation, resetConfirmation } from '../views/admin-user-confirmations.js';
+import { userPage } from '../views/admin-user.js';
+import { usersList } from '../views/admin-users.js';
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
 
