@@ -10,6 +10,7 @@ import {
   devicesOf,
   elementOn,
   flashOn,
+  forgetLastUse,
   getWithSession,
   minutesFromNow,
   problemOn,
@@ -22,6 +23,7 @@ import {
   signedIn,
   tenantOf,
   userIn,
+  wrongCodeFor,
 } from './support.js';
 
 /** An organisation with a signed-in administrator of the given role. */
@@ -428,20 +430,38 @@ test("a user's page shows their profile and devices", async (t) => {
   const { org, client } = await adminIn(world);
   const user = await makeUser(world, org, { name: 'Fay', email: 'fay@example.com' });
   await linkDevice(world, org, user.id, 'Fay phone');
+  await linkDevice(world, org, user.id, 'Fay spare');
+  await forgetLastUse(world, user.id, 'Fay spare');
   const page = await client.get(`/admin/users/${user.id}`);
   assert.equal(page.status, 200);
   assert.match(textOf(page.body), /^Fay · Twofold/);
   const email = elementOn(page, 'input', { name: 'email' });
   assert.deepEqual([email.type, email.value], ['email', 'fay@example.com']);
-  assert.deepEqual(rowWith(page, 'Fay phone'), [
-    'Fay phone',
-    '22 Nov 2026, 12:00 (UTC)',
-    '22 Nov 2026, 11:50 (UTC)',
-    '0',
-  ]);
+  assert.deepEqual(rowWith(page, 'Fay phone'), ['Fay phone', '22 Nov 2026, 12:00 (UTC)', '22 Nov 2026, 11:50 (UTC)']);
+  assert.deepEqual(rowWith(page, 'Fay spare'), ['Fay spare', '22 Nov 2026, 12:00 (UTC)', 'Never']);
   // An admin sees no 2FA controls: those are for super admins.
   assert.match(textOf(page.body), /Only super admins can change two-factor settings or reset them\./);
   assert.doesNotMatch(page.body, /action="\/admin\/users\/[^"]+\/2fa"/);
+});
+
+test("a user's page shows the person's run of wrong codes, not a count on each device", async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await adminIn(world);
+  const user = await makeUser(world, org, { name: 'Hal' });
+  const secret = await linkDevice(world, org, user.id, 'Hal phone');
+  await linkDevice(world, org, user.id, 'Hal tablet');
+  const hal = new Client(world.app);
+  await hal.signIn(user.email, user.password);
+  await hal.get('/login/code');
+  for (let i = 0; i < 2; i++) {
+    assert.equal((await hal.post('/login/code', { code: wrongCodeFor(world, secret) })).status, 400);
+    world.clock.advanceMinutes(1);
+  }
+  const page = await client.get(`/admin/users/${user.id}`);
+  assert.match(textOf(page.body), /2 wrong codes in a row since the last right one\./);
+  assert.doesNotMatch(textOf(page.body), /Wrong codes in a row/);
+  assert.equal(rowWith(page, 'Hal phone')?.length, 3);
+  assert.equal(rowWith(page, 'Hal tablet')?.length, 3);
 });
 
 test("an administrator edits a user's name, email, role and status", async (t) => {

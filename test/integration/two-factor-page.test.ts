@@ -8,6 +8,7 @@ import {
   devicesOf,
   elementOn,
   flashOn,
+  forgetLastUse,
   minutesFromNow,
   nextCode,
   problemOn,
@@ -57,6 +58,16 @@ test('the 2FA page lists confirmed devices with when they were added and last us
     '22 Nov 2026, 11:51 (UTC)',
   ]);
   assert.equal(rowWith(page, 'Half-done tablet'), null);
+});
+
+test('a device never used to sign in is shown as last used "Never"', async (t) => {
+  const world = await buildWorld(t);
+  const { org, user, client } = await enrolledAndSignedIn(world, 'Pixel 8');
+  await linkDevice(world, org, user.id, 'Spare phone');
+  await forgetLastUse(world, user.id, 'Spare phone');
+  const page = await client.get('/2fa');
+  assert.deepEqual(rowWith(page, 'Spare phone')?.slice(0, 3), ['Spare phone', '22 Nov 2026, 12:01 (UTC)', 'Never']);
+  assert.equal(rowWith(page, 'Pixel 8')?.[2], '22 Nov 2026, 12:01 (UTC)');
 });
 
 test('a user without devices is told 2FA is off and offered to add one', async (t) => {

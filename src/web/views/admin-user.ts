@@ -7,6 +7,7 @@ import { roleSelect, twoFactorSummary, type ProfileValues, type When } from './a
 import { csrfField, errorSummary, field } from './forms.js';
 import { html, type Html } from './html.js';
 import type { PageContext } from './layout.js';
+import { lastUsedOf } from './two-factor.js';
 
 export interface UserPageData {
   actor: User;
@@ -83,7 +84,6 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
                     <th scope="col">Device</th>
                     <th scope="col">Added</th>
                     <th scope="col">Last used</th>
-                    <th scope="col">Wrong codes in a row</th>
                     ${superAdmin ? html`<th scope="col"><span class="visually-hidden">Actions</span></th>` : ''}
                   </tr>
                 </thead>
@@ -93,8 +93,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
                       html`<tr>
                         <td>${dev.name}</td>
                         <td>${when(dev.createdAt)}</td>
-                        <td>${dev.lastUsedAt ? when(dev.lastUsedAt) : 'Not yet'}</td>
-                        <td>${dev.failedAttempts}</td>
+                        <td>${lastUsedOf(dev, when)}</td>
                         ${
                           superAdmin
                             ? html`<td>

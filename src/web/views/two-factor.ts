@@ -68,11 +68,16 @@ export function confirmDeviceSteps(
     <p><a href="${cancelHref}">Cancel</a> (nothing is linked until you verify a code)</p>`;
 }
 
+/** When the device last gave a code that signed in, or "Never": linking it is not a use. */
+export function lastUsedOf(device: Device, when: (at: Date) => string): string {
+  return device.lastUsedAt === null ? 'Never' : when(device.lastUsedAt);
+}
+
 function deviceRow(ctx: PageContext, device: Device, when: (at: Date) => string): Html {
   return html`<tr>
     <td data-label="Device">${device.name}</td>
     <td data-label="Added">${when(device.createdAt)}</td>
-    <td data-label="Last used">${device.lastUsedAt === null ? 'Not yet' : when(device.lastUsedAt)}</td>
+    <td data-label="Last used">${lastUsedOf(device, when)}</td>
     <td><a href="/2fa/devices/${device.id}/remove" aria-label="Remove ${device.name}">Remove</a></td>
   </tr>`;
 }
