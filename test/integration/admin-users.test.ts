@@ -9,6 +9,7 @@ import {
   DAY_MINUTES,
   devicesOf,
   elementOn,
+  elementsOn,
   flashOn,
   forgetLastUse,
   getWithSession,
@@ -718,6 +719,53 @@ test('a super admin resets a user’s 2FA: devices gone, sessions ended, set up 
   assert.equal((await userIn(world, org, user.id)).twoFactor.setUpAtNextLogin, true);
   assert.equal((await kim.get('/account')).location, '/login');
   assert.equal((await new Client(world.app).signIn(user.email, user.password)).location, '/setup');
+});
+
+test('a super admin is offered no removal that would be refused: the last required device says why and points to Reset 2FA', async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await adminIn(world, 'super_admin', { withDevice: true });
+  const user = await makeUser(world, org, { name: 'Kit' });
+  await linkDevice(world, org, user.id, 'Kit phone');
+  await requireOfUser(world, org, user.id);
+  const [device] = await devicesOf(world, org, user.id);
+  assert.ok(device);
+  const removeHref = `/admin/users/${user.id}/devices/${device.id}/remove`;
+
+  const page = await client.get(`/admin/users/${user.id}`);
+  assert.equal(elementsOn(page, 'a').filter((a) => a.href === removeHref).length, 0);
+  assert.match(
+    textOf(page.body),
+    /This is Kit's only device and two-factor authentication is required of them, so it cannot be removed on its own\. If they lost it, use Reset 2FA below/,
+  );
+
+  const confirm = await client.get(removeHref);
+  assert.equal(confirm.status, 200);
+  assert.match(
+    textOf(confirm.body),
+    /Kit phone is Kit's last device and two-factor authentication is required of them, so it cannot be removed on its own\./,
+  );
+  assert.doesNotMatch(confirm.body, /<form[^>]*action="\/admin\/users\/[^"]+\/devices\//);
+  assert.deepEqual(
+    elementsOn(confirm, 'button').filter((b) => (b.class ?? '').includes('danger')),
+    [],
+  );
+  elementOn(confirm, 'a', { href: `/admin/users/${user.id}/reset-2fa` });
+  const refused = await client.post(removeHref, {});
+  assert.equal(refused.status, 303);
+  assert.equal((await devicesOf(world, org, user.id)).length, 1);
+
+  // With a second device either may go: each has its Remove, and the page asks with a button.
+  await linkDevice(world, org, user.id, 'Kit tablet');
+  const two = await client.get(`/admin/users/${user.id}`);
+  elementOn(two, 'a', { href: removeHref });
+  const ask = await client.get(removeHref);
+  assert.match(textOf(ask.body), /Remove Kit phone from Kit's two-factor authentication\?/);
+  elementOn(ask, 'button', { type: 'submit', class: 'danger' });
+  assert.equal((await client.post(removeHref, {})).status, 303);
+  assert.deepEqual(
+    (await devicesOf(world, org, user.id)).map((d) => d.name),
+    ['Kit tablet'],
+  );
 });
 
 test('only a super admin resets 2FA: an administrator gets 403 and nothing changes', async (t) => {

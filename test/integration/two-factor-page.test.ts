@@ -7,6 +7,7 @@ import { Client, textOf, type Page } from '../helpers/client.js';
 import {
   devicesOf,
   elementOn,
+  elementsOn,
   flashOn,
   forgetLastUse,
   minutesFromNow,
@@ -233,12 +234,25 @@ for (const [why, impose] of [
     await impose(world, org, user.id);
     const [device] = await devicesOf(world, org, user.id);
     assert.ok(device);
+    // The 2FA page offers no Remove for it, says why, and points to where a new one is added.
+    const list = await client.get('/2fa');
+    assert.doesNotMatch(list.body, /href="\/2fa\/devices\/[^"]+\/remove"/);
+    assert.match(textOf(list.body), /so your only device cannot be removed\. To replace it, add the new device first/);
+    elementOn(list, 'a', { href: '/2fa#add-device' });
+    elementOn(list, 'h2', { id: 'add-device' });
+    // Opened anyway, the confirmation page says why and offers no button that would be refused.
     const confirm = await client.get(`/2fa/devices/${device.id}/remove`);
     assert.equal(confirm.status, 200);
     assert.match(
       textOf(confirm.body),
-      /This is your last device and your organisation requires two-factor authentication, so it cannot be removed/,
+      /Phone is your last device and your organisation requires two-factor authentication, so it cannot be removed\. To replace it, add the new device first\./,
     );
+    assert.deepEqual(
+      elementsOn(confirm, 'button').filter((b) => (b.class ?? '').includes('danger')),
+      [],
+    );
+    assert.doesNotMatch(confirm.body, /action="\/2fa\/devices\/[^"]+\/remove"/);
+    elementOn(confirm, 'a', { href: '/2fa#add-device' });
     const refused = await client.post(`/2fa/devices/${device.id}/remove`, {});
     assert.equal(refused.status, 303);
     assert.equal(refused.location, '/2fa');

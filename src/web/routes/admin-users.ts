@@ -1,5 +1,6 @@
 // Admins' users pages: list, create, edit, 2FA requirement, reset, set-password links.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { mayRemoveDevice } from '../../domain/enforcement.js';
 import { parseLocalDateTime, toLocalInputValue } from '../../domain/time-zones.js';
 import type { User } from '../../domain/users.js';
 import {
@@ -82,6 +83,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
             deadlineValue: deadlineValue ?? (deadline === null ? '' : toLocalInputValue(deadline, tz)),
             timeZone: tz,
             organisationRequires: auth.organisation.policy.requireAllFrom !== null,
+            lastDeviceStays: !mayRemoveDevice(auth.organisation.policy, target.twoFactor, devices.length, true).ok,
           },
           (at) => when(request, at),
         ),
@@ -279,8 +281,10 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const found = await deviceOf(request, reply);
       if (found === null) return reply;
+      const confirmed = await found.auth.tenant.devices.countConfirmed(found.target.id);
+      const removal = mayRemoveDevice(found.auth.organisation.policy, found.target.twoFactor, confirmed, true);
       return renderPage(request, reply, `Remove ${found.device.name}`, (ctx) =>
-        removeUserDeviceConfirmation(ctx, found.target, found.device),
+        removeUserDeviceConfirmation(ctx, found.target, found.device, removal),
       );
     },
   );

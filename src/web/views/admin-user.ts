@@ -20,6 +20,8 @@ export interface UserPageData {
   deadlineValue: string;
   timeZone: string;
   organisationRequires: boolean;
+  /** Their only device, and 2FA is required of them: removing it would be refused. */
+  lastDeviceStays: boolean;
 }
 
 export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
@@ -97,9 +99,15 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
                         ${
                           superAdmin
                             ? html`<td>
-                              <a href="/admin/users/${user.id}/devices/${dev.id}/remove" aria-label="Remove ${dev.name}"
-                                >Remove</a
-                              >
+                              ${
+                                d.lastDeviceStays
+                                  ? ''
+                                  : html`<a
+                                      href="/admin/users/${user.id}/devices/${dev.id}/remove"
+                                      aria-label="Remove ${dev.name}"
+                                      >Remove</a
+                                    >`
+                              }
                             </td>`
                             : ''
                         }
@@ -107,7 +115,16 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
                   )}
                 </tbody>
               </table>
-            </div>`
+            </div>
+            ${
+              superAdmin && d.lastDeviceStays
+                ? html`<p class="note" role="note">
+                    This is ${user.name}'s only device and two-factor authentication is required of them, so it cannot
+                    be removed on its own. If they lost it, use Reset 2FA below: they link a new device at their next
+                    sign-in.
+                  </p>`
+                : ''
+            }`
       }
       ${
         superAdmin
