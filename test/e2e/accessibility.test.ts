@@ -20,6 +20,7 @@ import {
   SCENARIO_TIMEOUT_MS,
   screenshotOf,
   serveWorld,
+  settled,
   signIn,
   signInWithCode,
   textOf,
@@ -96,6 +97,24 @@ async function checkPage(t: TestContext, page: Page, name: string): Promise<void
   assert.equal(serious.length, 0, `${name} has serious or critical accessibility violations:\n${serious.join('\n')}`);
 }
 
+/** The most lines of text one user of the users list takes on a phone. */
+const USERS_LIST_LINES_ON_A_PHONE = 4;
+
+/** How many lines of text the tallest row of the users list takes at the page's size now. */
+async function tallestUserRowInLines(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const rows = [...document.querySelectorAll('table.users tbody tr')];
+    return Math.max(
+      ...rows.map((row) => {
+        const style = getComputedStyle(row);
+        const content =
+          row.getBoundingClientRect().height - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+        return Math.round(content / parseFloat(style.lineHeight));
+      }),
+    );
+  });
+}
+
 let browser: Browser;
 before(async () => {
   browser = await launchBrowser();
@@ -165,6 +184,16 @@ describe('accessibility and layout of every page', () => {
 
     await follow(admin, 'Users');
     await check(admin, 'users-list', '/admin/users');
+    await t.test('users-list is compact on a phone', async () => {
+      await admin.setViewportSize(VIEWPORTS.phone);
+      await settled(admin);
+      const lines = await tallestUserRowInLines(admin);
+      await admin.setViewportSize(VIEWPORTS.desktop);
+      assert.ok(
+        lines <= USERS_LIST_LINES_ON_A_PHONE,
+        `a user takes ${lines} lines on a phone, more than ${USERS_LIST_LINES_ON_A_PHONE}`,
+      );
+    });
     await follow(admin, 'Add a user');
     await check(admin, 'add-user', '/admin/users/new');
     await admin.getByLabel('Name', { exact: true }).fill('Ben Again');

@@ -363,7 +363,10 @@ describe('Twofold in a browser', () => {
       await adminPage.getByLabel('Require two-factor authentication').check();
       await press(adminPage, 'Save two-factor settings');
       assert.equal(await flash(adminPage), 'The two-factor settings are saved.');
-      assert.match(await textOf(adminPage, '#twofa-heading + p'), /Required now: sets up at next sign-in/);
+      assert.match(
+        await textOf(adminPage, '#twofa-heading + p'),
+        /Two-factor authentication is required of them now: they link a device at their next sign-in\./,
+      );
 
       await signIn(page, gil.email, gil.password);
       assert.equal(pathOf(page), '/setup');

@@ -3,7 +3,7 @@ import type { CodeAttempts } from '../../domain/code-attempts.js';
 import type { Device } from '../../domain/devices.js';
 import type { User } from '../../domain/users.js';
 import type { FieldProblems, UserOverview } from '../../services/administration.js';
-import { roleSelect, twoFactorSummary, type ProfileValues, type When } from './admin-parts.js';
+import { roleSelect, twoFactorSentences, type ProfileValues, type When } from './admin-parts.js';
 import { csrfField, errorSummary, field } from './forms.js';
 import { html, type Html } from './html.js';
 import type { PageContext } from './layout.js';
@@ -71,7 +71,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
 
     <section aria-labelledby="twofa-heading">
       <h2 id="twofa-heading">Two-factor authentication</h2>
-      <p><strong>${twoFactorSummary(d.overview.status, when)}</strong>${d.overview.overdue ? ' (overdue)' : ''}.</p>
+      <p>${twoFactorSentences(d.overview.status, d.overview.confirmedDevices, when).join(' ')}</p>
       ${lockSection(ctx, user, d.codeAttempts, d.now, when)}
       ${
         d.devices.length === 0

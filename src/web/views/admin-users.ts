@@ -6,16 +6,18 @@ import { html, type Html } from './html.js';
 import type { PageContext } from './layout.js';
 
 function userRow(o: UserOverview, when: When): Html {
+  const summary = twoFactorSummary(o.status, o.confirmedDevices, when);
   return html`<tr${o.overdue ? html` class="overdue"` : ''}>
-    <td data-label="User"><div><a href="/admin/users/${o.user.id}">${o.user.name}</a><br><span class="muted">${o.user.email}</span></div></td>
-    <td data-label="Role">${ROLE_LABELS[o.user.role]}</td>
-    <td data-label="Status">${o.user.status === 'active' ? 'Active' : 'Inactive'}</td>
-    <td data-label="Enrolled">${o.confirmedDevices > 0 ? 'Yes' : 'No'}</td>
-    <td data-label="Devices">${o.confirmedDevices}</td>
-    <td data-label="Required">${o.required ? 'Yes' : 'No'}</td>
-    <td data-label="Deadline">${o.deadline === null ? (o.required ? 'Now' : '') : when(o.deadline)}</td>
-    <td data-label="2FA state"><div>${o.overdue ? html`<strong class="badge">Overdue</strong> ` : ''}${twoFactorSummary(o.status, when)}</div></td>
+    <td class="who"><a href="/admin/users/${o.user.id}">${o.user.name}</a><br /><span class="muted">${o.user.email}</span></td>
+    <td class="role">${ROLE_LABELS[o.user.role]}</td>
+    <td class="account">${o.user.status === 'active' ? 'Active' : 'Inactive'}</td>
+    <td class="two-factor" data-label="2FA">${o.overdue ? html`<strong>${summary}</strong>` : summary}</td>
   </tr>`;
+}
+
+function countSentence(total: number, search: string): string {
+  if (search === '') return total === 1 ? '1 user.' : `${total} users.`;
+  return total === 1 ? `1 user matching “${search}”.` : `${total} users matching “${search}”.`;
 }
 
 export function usersList(
@@ -34,12 +36,12 @@ export function usersList(
       <input id="q" name="q" type="search" value="${search}" />
       <button type="submit">Search</button>
     </form>
-    <p>${total === 1 ? '1 user' : `${total} users`}${search ? html` matching “${search}”` : ''}.</p>
+    <p>${countSentence(total, search)}</p>
     ${
       users.length === 0
         ? ''
         : html`<div class="table-scroll">
-            <table class="stack">
+            <table class="users">
               <caption>
                 Users and their two-factor authentication
               </caption>
@@ -47,12 +49,8 @@ export function usersList(
                 <tr>
                   <th scope="col">User</th>
                   <th scope="col">Role</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Enrolled</th>
-                  <th scope="col">Devices</th>
-                  <th scope="col">Required</th>
-                  <th scope="col">Deadline</th>
-                  <th scope="col">2FA state</th>
+                  <th scope="col">Account</th>
+                  <th scope="col">Two-factor authentication</th>
                 </tr>
               </thead>
               <tbody>
