@@ -671,6 +671,56 @@ test('a super admin requires 2FA of one user, optionally by a personal deadline 
   assert.deepEqual([jo.twoFactor.requiredIndividually, jo.twoFactor.personalDeadline], [false, null]);
 });
 
+test('the Require 2FA box is explained as it works in each phase of the requirement for everyone, and hidden once it cannot matter', async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await adminIn(world, 'super_admin', { withDevice: true });
+  const user = await makeUser(world, org, { name: 'Lu' });
+  const box = (page: Page) => elementsOn(page, 'input').filter((i) => i.name === 'required');
+
+  const off = await client.get(`/admin/users/${user.id}`);
+  assert.deepEqual(
+    box(off).map((i) => i.type),
+    ['checkbox'],
+  );
+  assert.doesNotMatch(textOf(off.body), /Your organisation (will require|has required)/);
+
+  await requireEveryoneFrom(world, org, new Date('2026-11-22T12:10:00.000Z'));
+  const scheduled = await client.get(`/admin/users/${user.id}`);
+  assert.deepEqual(
+    box(scheduled).map((i) => i.type),
+    ['checkbox'],
+  );
+  assert.match(
+    textOf(scheduled.body),
+    /Your organisation will require two-factor authentication of everyone from 22 Nov 2026, 12:10 \(UTC\)\. Ticking the box requires it of Lu now, whatever becomes of that requirement/,
+  );
+  // Ticked while the start is ahead: due now, not at the start.
+  assert.equal((await client.post(`/admin/users/${user.id}/2fa`, { required: 'yes', deadline: '' })).status, 303);
+  assert.equal((await new Client(world.app).signIn(user.email, user.password)).location, '/setup');
+
+  world.clock.set(new Date('2026-11-22T12:15:00.000Z'));
+  const page = await client.get(`/admin/users/${user.id}`);
+  assert.match(
+    textOf(page.body),
+    /Your organisation has required two-factor authentication of everyone since 22 Nov 2026, 12:10 \(UTC\), and that cannot be turned off, so it is required of Lu too\./,
+  );
+  assert.doesNotMatch(textOf(page.body), /matters only if|Require two-factor authentication/);
+  // The box is not shown, and saving a deadline keeps what it held.
+  assert.deepEqual(
+    box(page).map((i) => [i.type, i.value]),
+    [['hidden', 'yes']],
+  );
+  assert.equal(
+    (await client.post(`/admin/users/${user.id}/2fa`, { required: 'yes', deadline: '2026-12-08T09:00' })).status,
+    303,
+  );
+  const lu = await userIn(world, org, user.id);
+  assert.deepEqual(
+    [lu.twoFactor.requiredIndividually, lu.twoFactor.personalDeadline?.toISOString()],
+    [true, '2026-12-08T09:00:00.000Z'],
+  );
+});
+
 test('a personal deadline is read in the organisation’s time zone and stored as the right instant', async (t) => {
   const world = await buildWorld(t);
   const { org, client } = await adminIn(world, 'super_admin');

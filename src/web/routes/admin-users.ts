@@ -1,6 +1,6 @@
 // Admins' users pages: list, create, edit, 2FA requirement, reset, set-password links.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { mayRemoveDevice } from '../../domain/enforcement.js';
+import { mayRemoveDevice, policyPhase, type OrganisationPolicy } from '../../domain/enforcement.js';
 import { parseLocalDateTime, toLocalInputValue } from '../../domain/time-zones.js';
 import type { User } from '../../domain/users.js';
 import {
@@ -26,10 +26,16 @@ import { removeDevice } from '../../services/devices.js';
 import { linkIssued, newUserForm } from '../views/admin-new-user.js';
 import type { ProfileValues } from '../views/admin-parts.js';
 import { removeUserDeviceConfirmation, resetConfirmation } from '../views/admin-user-confirmations.js';
-import { userPage } from '../views/admin-user.js';
+import { userPage, type UserPageData } from '../views/admin-user.js';
 import { usersList } from '../views/admin-users.js';
 
 type IdRequest = FastifyRequest<{ Params: { id: string } }>;
+
+/** The organisation-wide requirement as a user's page tells it. */
+function requirementOf(policy: OrganisationPolicy, now: Date): UserPageData['requirement'] {
+  const phase = policyPhase(policy, now);
+  return phase === 'off' || policy.requireAllFrom === null ? { phase: 'off' } : { phase, start: policy.requireAllFrom };
+}
 
 export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
   const { deps, publicUrl } = app.twofold;
@@ -82,7 +88,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
             problems,
             deadlineValue: deadlineValue ?? (deadline === null ? '' : toLocalInputValue(deadline, tz)),
             timeZone: tz,
-            organisationRequires: auth.organisation.policy.requireAllFrom !== null,
+            requirement: requirementOf(auth.organisation.policy, deps.now()),
             lastDeviceStays: !mayRemoveDevice(auth.organisation.policy, target.twoFactor, devices.length, true).ok,
           },
           (at) => when(request, at),

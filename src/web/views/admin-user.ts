@@ -19,7 +19,8 @@ export interface UserPageData {
   problems: FieldProblems;
   deadlineValue: string;
   timeZone: string;
-  organisationRequires: boolean;
+  /** The organisation-wide requirement: none, starting at `start`, or in force since then. */
+  requirement: { phase: 'off' } | { phase: 'scheduled' | 'active'; start: Date };
   /** Their only device, and 2FA is required of them: removing it would be refused. */
   lastDeviceStays: boolean;
 }
@@ -128,28 +129,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
       }
       ${
         superAdmin
-          ? html` <form method="post" action="/admin/users/${user.id}/2fa" class="card">
-                ${csrfField(ctx.csrfToken)}
-                ${d.organisationRequires ? html`<p class="hint">Your organisation requires two-factor authentication for everyone; the box below matters only if that requirement is cancelled before it starts.</p>` : ''}
-                <label class="choice"
-                  ><input
-                    type="checkbox"
-                    name="required"
-                    value="yes"
-                    ${user.twoFactor.requiredIndividually ? html`checked` : ''}
-                  />
-                  Require two-factor authentication</label
-                >
-                ${field({
-                  label: `Personal deadline (${d.timeZone})`,
-                  name: 'deadline',
-                  type: 'datetime-local',
-                  value: d.deadlineValue,
-                  error: d.problems.deadline,
-                  hint: 'Optional. The date by which they must link a device. It replaces the organisation’s start date for them, so it can give someone who missed it more time. Without one, a requirement for this user alone is due at their next sign-in.',
-                })}
-                <button type="submit">Save two-factor settings</button>
-              </form>
+          ? html`${twoFactorSettingsForm(ctx, d, when)}
               <p><a class="button danger" href="/admin/users/${user.id}/reset-2fa">Reset 2FA</a></p>`
           : html`<p class="hint">Only super admins can change two-factor settings or reset them.</p>`
       }
@@ -166,6 +146,65 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
         <button type="submit">Create a set-password link</button>
       </form>
     </section>`;
+}
+
+/**
+ * The per-user requirement and deadline, said as they work in the organisation's phase:
+ * with a requirement for everyone in force the box cannot matter, so it is not shown.
+ */
+function twoFactorSettingsForm(ctx: PageContext, d: UserPageData, when: When): Html {
+  const { user } = d.overview;
+  const { requirement } = d;
+  const box = html`<label class="choice"
+    ><input
+      type="checkbox"
+      name="required"
+      value="yes"
+      ${user.twoFactor.requiredIndividually ? html`checked` : ''}
+    />
+    Require two-factor authentication</label
+  >`;
+  let about: Html;
+  let deadlineHint: string;
+  switch (requirement.phase) {
+    case 'off':
+      about = box;
+      deadlineHint =
+        'Optional, and only with the box ticked. The date by which they must link a device. Without one, they must link a device at their next sign-in.';
+      break;
+    case 'scheduled':
+      about = html`<p class="note">
+          Your organisation will require two-factor authentication of everyone from ${when(requirement.start)}. Ticking
+          the box requires it of ${user.name} now, whatever becomes of that requirement: at their next sign-in, or by
+          their personal deadline if you give one.
+        </p>
+        ${box}`;
+      deadlineHint =
+        'Optional. The date by which they must link a device. It replaces the organisation’s start date for them, so it can give them more time or less.';
+      break;
+    case 'active':
+      // Kept as it is: with the requirement for everyone in force it changes nothing.
+      about = html`<p class="note">
+          Your organisation has required two-factor authentication of everyone since ${when(requirement.start)}, and
+          that cannot be turned off, so it is required of ${user.name} too.
+        </p>
+        ${user.twoFactor.requiredIndividually ? html`<input type="hidden" name="required" value="yes" />` : ''}`;
+      deadlineHint =
+        'Optional. The date by which they must link a device. It replaces the organisation’s start date for them, so it can give someone who missed it more time.';
+      break;
+  }
+  return html`<form method="post" action="/admin/users/${user.id}/2fa" class="card">
+    ${csrfField(ctx.csrfToken)} ${about}
+    ${field({
+      label: `Personal deadline (${d.timeZone})`,
+      name: 'deadline',
+      type: 'datetime-local',
+      value: d.deadlineValue,
+      error: d.problems.deadline,
+      hint: deadlineHint,
+    })}
+    <button type="submit">Save two-factor settings</button>
+  </form>`;
 }
 
 function lockSection(ctx: PageContext, user: User, attempts: CodeAttempts, now: Date, when: When): Html | '' {
