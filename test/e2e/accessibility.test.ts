@@ -219,7 +219,7 @@ describe('accessibility and layout of every page', () => {
 
     await follow(admin, 'Manage 2FA');
     await check(admin, 'manage-2fa-off', '/admin/2fa');
-    await admin.getByLabel('Start date and time (UTC)').fill('2026-11-29T12:00');
+    await admin.getByLabel('Start date and time in UTC').fill('2026-11-29T12:00');
     await admin.getByLabel('I understand that once it starts').check();
     await press(admin, 'Require 2FA for everyone');
     await check(admin, 'manage-2fa-scheduled', '/admin/2fa');

@@ -85,7 +85,7 @@ async function signInAdmin(
 async function requireForEveryoneFrom(page: Page, localDateTime: string): Promise<void> {
   await follow(page, 'Manage 2FA');
   await page.getByLabel('From a date').check();
-  await page.getByLabel('Start date and time (UTC)').fill(localDateTime);
+  await page.getByLabel('Start date and time in UTC').fill(localDateTime);
   await page.getByLabel('I understand that once it starts').check();
   await press(page, 'Require 2FA for everyone');
 }
@@ -178,7 +178,7 @@ describe('Twofold in a browser', () => {
         `Two-factor authentication will be required for everyone from ${IN_A_WEEK_SHOWN}.`,
       );
       assertIncludes(await textOf(page, '.lead'), `will be required for everyone from ${IN_A_WEEK_SHOWN}.`);
-      assert.equal(await page.getByLabel('Start date and time (UTC)').inputValue(), IN_A_WEEK_INPUT);
+      assert.equal(await page.getByLabel('Start date and time in UTC').inputValue(), IN_A_WEEK_INPUT);
       assert.equal(
         await page.getByRole('button', { name: 'Cancel the requirement' }).count(),
         1,
@@ -328,7 +328,7 @@ describe('Twofold in a browser', () => {
       await follow(adminPage, 'Users');
       assert.match(await textOf(adminPage, 'tbody tr:has-text("Finn")'), /Overdue/);
       await follow(adminPage, 'Finn');
-      await adminPage.getByLabel('Personal deadline (UTC)').fill('2026-12-02T12:00');
+      await adminPage.getByLabel('Personal deadline in UTC').fill('2026-12-02T12:00');
       await press(adminPage, 'Save two-factor settings');
       assert.equal(await flash(adminPage), 'The two-factor settings are saved.');
 

@@ -737,7 +737,7 @@ test('a personal deadline is read in the organisation’s time zone and stored a
   const page = await client.get(`/admin/users/${user.id}`);
   const deadline = elementOn(page, 'input', { name: 'deadline' });
   assert.deepEqual([deadline.type, deadline.value], ['datetime-local', '2026-12-01T09:00']);
-  assert.match(textOf(page.body), /Personal deadline \(Europe\/Amsterdam\)/);
+  assert.match(textOf(page.body), /Personal deadline in Europe\/Amsterdam/);
   assert.match(textOf(page.body), /they must link a device by 1 Dec 2026, 09:00 \(Europe\/Amsterdam\)\./);
 
   // In summer time the offset is two hours.

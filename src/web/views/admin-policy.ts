@@ -2,7 +2,7 @@
 // and the time zone dates are read in.
 import type { AfterDeadline, PolicyPhase } from '../../domain/enforcement.js';
 import type { When } from './admin-parts.js';
-import { csrfField, field } from './forms.js';
+import { csrfField, errorSummary, field } from './forms.js';
 import { html, type Html } from './html.js';
 import type { PageContext } from './layout.js';
 
@@ -13,6 +13,31 @@ export interface PolicyPageData {
   timeZone: string;
   startValue: string;
   problem: string | null;
+  /** A time zone that was refused, as typed, with the reason. */
+  timeZoneRefused: { typed: string; problem: string } | null;
+}
+
+/** The zones offered as one types: UTC, then every IANA zone this runtime knows. */
+const TIME_ZONE_CHOICES: readonly string[] = ['UTC', ...Intl.supportedValuesOf('timeZone')];
+
+function timeZoneSection(ctx: PageContext, d: PolicyPageData): Html {
+  return html`<form method="post" action="/admin/2fa/time-zone" class="card">
+    ${csrfField(ctx.csrfToken)}
+    ${field({
+      label: 'Time zone for dates and deadlines',
+      name: 'timeZone',
+      value: d.timeZoneRefused?.typed ?? d.timeZone,
+      error: d.timeZoneRefused?.problem,
+      hint: 'Type part of a city or region, such as Amsterdam or New_York, and choose from the list. Every date in Twofold is shown, and every date you type is read, in this zone.',
+      required: true,
+      autocomplete: 'off',
+      list: 'time-zones',
+    })}
+    <datalist id="time-zones">
+      ${TIME_ZONE_CHOICES.map((zone) => html`<option value="${zone}"></option>`)}
+    </datalist>
+    <button type="submit">Save time zone</button>
+  </form>`;
 }
 
 function requirementSection(ctx: PageContext, d: PolicyPageData, when: When): Html {
@@ -37,7 +62,7 @@ function requirementSection(ctx: PageContext, d: PolicyPageData, when: When): Ht
           ><input type="radio" name="start" value="date" checked /> From a date: people can link their devices until
           then</label
         >
-        ${field({ label: `Start date and time (${d.timeZone})`, name: 'date', type: 'datetime-local', value: d.startValue })}
+        ${field({ label: `Start date and time in ${d.timeZone}`, name: 'date', type: 'datetime-local', value: d.startValue })}
         <label class="choice"><input type="radio" name="start" value="now" /> Starting now</label>
       </fieldset>
       <label class="choice"
@@ -57,7 +82,8 @@ function requirementSection(ctx: PageContext, d: PolicyPageData, when: When): Ht
 }
 
 export function policyPage(ctx: PageContext, d: PolicyPageData, when: When): Html {
-  return html`<section aria-labelledby="requirement-heading">
+  return html`${errorSummary({ timeZone: d.timeZoneRefused?.problem })}
+    <section aria-labelledby="requirement-heading">
       <h2 id="requirement-heading">Everyone in the organisation</h2>
       ${requirementSection(ctx, d, when)}
     </section>
@@ -95,10 +121,6 @@ export function policyPage(ctx: PageContext, d: PolicyPageData, when: When): Htm
     </section>
     <section aria-labelledby="tz-heading">
       <h2 id="tz-heading">Time zone</h2>
-      <form method="post" action="/admin/2fa/time-zone" class="card">
-        ${csrfField(ctx.csrfToken)}
-        ${field({ label: 'Time zone for dates and deadlines', name: 'timeZone', value: d.timeZone, hint: 'An IANA time zone name such as Europe/Amsterdam, America/New_York or UTC.', required: true })}
-        <button type="submit">Save time zone</button>
-      </form>
+      ${timeZoneSection(ctx, d)}
     </section>`;
 }

@@ -196,7 +196,7 @@ function twoFactorSettingsForm(ctx: PageContext, d: UserPageData, when: When): H
   return html`<form method="post" action="/admin/users/${user.id}/2fa" class="card">
     ${csrfField(ctx.csrfToken)} ${about}
     ${field({
-      label: `Personal deadline (${d.timeZone})`,
+      label: `Personal deadline in ${d.timeZone}`,
       name: 'deadline',
       type: 'datetime-local',
       value: d.deadlineValue,
