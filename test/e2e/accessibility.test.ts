@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { tenantFor } from '../../src/store/tenant.js';
 import { linkDevice, makeOrganisation, makeUser } from '../helpers/app.js';
 import {
   enterCode,
@@ -256,6 +257,15 @@ describe('accessibility and layout of every page', () => {
     await signInWithCode(admin, world, ada.email, ada.password, adaSecret);
     await follow(admin, 'Users');
     await check(admin, 'users-list-overdue', '/admin/users');
+    await follow(admin, 'Ben Okafor');
+    await check(admin, 'user-page-with-devices');
+    // Ada's only device, with 2FA required of everyone: no Remove, and why.
+    await follow(admin, 'Two-Factor Authentication (2FA)');
+    await check(admin, '2fa-last-device', '/2fa');
+    const [adaDevice] = await tenantFor(world.db, organisationId).devices.listForUser(ada.id);
+    await visit(admin, `/2fa/devices/${adaDevice?.id ?? ''}/remove`);
+    assert.equal(await heading(admin), 'Pixel 7 cannot be removed');
+    await check(admin, 'remove-last-device-refused');
     await follow(admin, 'Audit log');
     await check(admin, 'audit-log', '/admin/audit');
     await follow(admin, 'Manage 2FA');

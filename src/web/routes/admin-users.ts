@@ -289,7 +289,8 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
       if (found === null) return reply;
       const confirmed = await found.auth.tenant.devices.countConfirmed(found.target.id);
       const removal = mayRemoveDevice(found.auth.organisation.policy, found.target.twoFactor, confirmed, true);
-      return renderPage(request, reply, `Remove ${found.device.name}`, (ctx) =>
+      const title = removal.ok ? `Remove ${found.device.name}` : `${found.device.name} cannot be removed`;
+      return renderPage(request, reply, title, (ctx) =>
         removeUserDeviceConfirmation(ctx, found.target, found.device, removal),
       );
     },

@@ -206,9 +206,8 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
       confirmed,
       found.device.confirmedAt !== null,
     );
-    return renderPage(request, reply, `Remove ${found.device.name}`, (ctx) =>
-      removeDeviceConfirmation(ctx, found.device, removal),
-    );
+    const title = removal.ok ? `Remove ${found.device.name}` : `${found.device.name} cannot be removed`;
+    return renderPage(request, reply, title, (ctx) => removeDeviceConfirmation(ctx, found.device, removal));
   });
 
   app.post<{ Params: { id: string } }>(

@@ -78,7 +78,7 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
         d.devices.length === 0
           ? html`<p>No linked devices.</p>`
           : html`<div class="table-scroll">
-              <table>
+              <table class="stack">
                 <caption>
                   Linked devices
                 </caption>
@@ -94,9 +94,9 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
                   ${d.devices.map(
                     (dev) =>
                       html`<tr>
-                        <td>${dev.name}</td>
-                        <td>${when(dev.createdAt)}</td>
-                        <td>${lastUsedOf(dev, when)}</td>
+                        <td data-label="Device">${dev.name}</td>
+                        <td data-label="Added">${when(dev.createdAt)}</td>
+                        <td data-label="Last used">${lastUsedOf(dev, when)}</td>
                         ${
                           superAdmin
                             ? html`<td>
