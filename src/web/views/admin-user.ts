@@ -216,7 +216,9 @@ function lockSection(ctx: PageContext, user: User, attempts: CodeAttempts, now: 
         locked && attempts.lockedUntil !== null
           ? html`<strong>Second factor locked</strong> until ${when(attempts.lockedUntil)}, after ${attempts.failures} wrong
             codes in a row. ${user.name} cannot sign in with a code until then.`
-          : html`${attempts.failures} wrong ${attempts.failures === 1 ? 'code' : 'codes'} in a row since the last right one.`
+          : attempts.failures === 1
+            ? '1 wrong code since the last right one.'
+            : `${attempts.failures} wrong codes in a row since the last right one.`
       }
     </p>
     <form method="post" action="/admin/users/${user.id}/unlock-2fa">
