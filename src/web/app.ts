@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
-import fastifyHelmet from '@fastify/helmet';
+import { fastifyHelmet } from '@fastify/helmet';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { WrongSecretKeyError } from '../domain/secret-box.js';
 import type { Deps } from '../services/deps.js';
@@ -70,7 +70,26 @@ function keyFor(secretKey: Buffer, purpose: string): string {
   return Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), `twofold ${purpose}`, 32)).toString('base64');
 }
 
+/**
+ * The policy of every answer: Twofold's own stylesheet and nothing inline, no script at
+ * all, forms posted only here, and no framing.
+ */
+function contentSecurityPolicy(secure: boolean) {
+  return {
+    directives: {
+      'style-src': ["'self'"],
+      'script-src': ["'none'"],
+      'form-action': ["'self'"],
+      'frame-ancestors': ["'none'"],
+      // Over plain http (a test or a private network) upgrading would break every form.
+      'upgrade-insecure-requests': secure ? [] : null,
+    },
+  };
+}
+
 export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const policy = contentSecurityPolicy(options.secureCookies);
+  const setPolicy = fastifyHelmet.contentSecurityPolicy(policy);
   const app = Fastify({
     logger: options.logger === false ? false : { ...options.logger, serializers: { req: requestForLog } },
     genReqId: requestIdOf,
@@ -79,10 +98,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 200 },
     // A path Fastify cannot route (bad percent-encoding, an overlong parameter) gets a plain
     // HTML answer like every other error, never Fastify's JSON.
-    frameworkErrors: (error, _request, reply: FastifyReply) => {
+    // No hook runs for these answers: they carry the policy and headers set here.
+    frameworkErrors: (error, request, reply: FastifyReply) => {
       const status =
         error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 400;
-      void reply.code(status).type('text/html; charset=utf-8').send(PLAIN_BAD_REQUEST);
+      setPolicy(request.raw, reply.raw, () => {});
+      void reply
+        .code(status)
+        .headers({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-store' })
+        .type('text/html; charset=utf-8')
+        .send(PLAIN_BAD_REQUEST);
     },
   });
   const cookies = cookieNamesFor(options.secureCookies);
@@ -106,15 +131,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(fastifyCookie, { secret: [current, ...previous].map((key) => keyFor(key, 'cookie signing')) });
   await app.register(fastifyFormbody, { bodyLimit: BODY_LIMIT_BYTES });
   await app.register(fastifyHelmet, {
-    contentSecurityPolicy: {
-      directives: {
-        'script-src': ["'none'"],
-        'form-action': ["'self'"],
-        'frame-ancestors': ["'none'"],
-        // Over plain http (a test or a private network) upgrading would break every form.
-        'upgrade-insecure-requests': options.secureCookies ? [] : null,
-      },
-    },
+    contentSecurityPolicy: policy,
     hsts: options.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
   });
   await app.register(fastifyCsrf, {

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
+import { tenantFor } from '../../src/store/tenant.js';
 import { linkDevice, makeOrganisation, makeUser } from '../helpers/app.js';
 import {
   enterCode,
@@ -20,6 +21,7 @@ import {
   SCENARIO_TIMEOUT_MS,
   screenshotOf,
   serveWorld,
+  settled,
   signIn,
   signInWithCode,
   textOf,
@@ -96,6 +98,24 @@ async function checkPage(t: TestContext, page: Page, name: string): Promise<void
   assert.equal(serious.length, 0, `${name} has serious or critical accessibility violations:\n${serious.join('\n')}`);
 }
 
+/** The most lines of text one user of the users list takes on a phone. */
+const USERS_LIST_LINES_ON_A_PHONE = 4;
+
+/** How many lines of text the tallest row of the users list takes at the page's size now. */
+async function tallestUserRowInLines(page: Page): Promise<number> {
+  return page.evaluate(() => {
+    const rows = [...document.querySelectorAll('table.users tbody tr')];
+    return Math.max(
+      ...rows.map((row) => {
+        const style = getComputedStyle(row);
+        const content =
+          row.getBoundingClientRect().height - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+        return Math.round(content / parseFloat(style.lineHeight));
+      }),
+    );
+  });
+}
+
 let browser: Browser;
 before(async () => {
   browser = await launchBrowser();
@@ -165,6 +185,16 @@ describe('accessibility and layout of every page', () => {
 
     await follow(admin, 'Users');
     await check(admin, 'users-list', '/admin/users');
+    await t.test('users-list is compact on a phone', async () => {
+      await admin.setViewportSize(VIEWPORTS.phone);
+      await settled(admin);
+      const lines = await tallestUserRowInLines(admin);
+      await admin.setViewportSize(VIEWPORTS.desktop);
+      assert.ok(
+        lines <= USERS_LIST_LINES_ON_A_PHONE,
+        `a user takes ${lines} lines on a phone, more than ${USERS_LIST_LINES_ON_A_PHONE}`,
+      );
+    });
     await follow(admin, 'Add a user');
     await check(admin, 'add-user', '/admin/users/new');
     await admin.getByLabel('Name', { exact: true }).fill('Ben Again');
@@ -190,7 +220,7 @@ describe('accessibility and layout of every page', () => {
 
     await follow(admin, 'Manage 2FA');
     await check(admin, 'manage-2fa-off', '/admin/2fa');
-    await admin.getByLabel('Start date and time (UTC)').fill('2026-11-29T12:00');
+    await admin.getByLabel('Start date and time in UTC').fill('2026-11-29T12:00');
     await admin.getByLabel('I understand that once it starts').check();
     await press(admin, 'Require 2FA for everyone');
     await check(admin, 'manage-2fa-scheduled', '/admin/2fa');
@@ -227,6 +257,15 @@ describe('accessibility and layout of every page', () => {
     await signInWithCode(admin, world, ada.email, ada.password, adaSecret);
     await follow(admin, 'Users');
     await check(admin, 'users-list-overdue', '/admin/users');
+    await follow(admin, 'Ben Okafor');
+    await check(admin, 'user-page-with-devices');
+    // Ada's only device, with 2FA required of everyone: no Remove, and why.
+    await follow(admin, 'Two-Factor Authentication (2FA)');
+    await check(admin, '2fa-last-device', '/2fa');
+    const [adaDevice] = await tenantFor(world.db, organisationId).devices.listForUser(ada.id);
+    await visit(admin, `/2fa/devices/${adaDevice?.id ?? ''}/remove`);
+    assert.equal(await heading(admin), 'Pixel 7 cannot be removed');
+    await check(admin, 'remove-last-device-refused');
     await follow(admin, 'Audit log');
     await check(admin, 'audit-log', '/admin/audit');
     await follow(admin, 'Manage 2FA');

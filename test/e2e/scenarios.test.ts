@@ -85,7 +85,7 @@ async function signInAdmin(
 async function requireForEveryoneFrom(page: Page, localDateTime: string): Promise<void> {
   await follow(page, 'Manage 2FA');
   await page.getByLabel('From a date').check();
-  await page.getByLabel('Start date and time (UTC)').fill(localDateTime);
+  await page.getByLabel('Start date and time in UTC').fill(localDateTime);
   await page.getByLabel('I understand that once it starts').check();
   await press(page, 'Require 2FA for everyone');
 }
@@ -178,7 +178,7 @@ describe('Twofold in a browser', () => {
         `Two-factor authentication will be required for everyone from ${IN_A_WEEK_SHOWN}.`,
       );
       assertIncludes(await textOf(page, '.lead'), `will be required for everyone from ${IN_A_WEEK_SHOWN}.`);
-      assert.equal(await page.getByLabel('Start date and time (UTC)').inputValue(), IN_A_WEEK_INPUT);
+      assert.equal(await page.getByLabel('Start date and time in UTC').inputValue(), IN_A_WEEK_INPUT);
       assert.equal(
         await page.getByRole('button', { name: 'Cancel the requirement' }).count(),
         1,
@@ -328,7 +328,7 @@ describe('Twofold in a browser', () => {
       await follow(adminPage, 'Users');
       assert.match(await textOf(adminPage, 'tbody tr:has-text("Finn")'), /Overdue/);
       await follow(adminPage, 'Finn');
-      await adminPage.getByLabel('Personal deadline (UTC)').fill('2026-12-02T12:00');
+      await adminPage.getByLabel('Personal deadline in UTC').fill('2026-12-02T12:00');
       await press(adminPage, 'Save two-factor settings');
       assert.equal(await flash(adminPage), 'The two-factor settings are saved.');
 
@@ -363,7 +363,10 @@ describe('Twofold in a browser', () => {
       await adminPage.getByLabel('Require two-factor authentication').check();
       await press(adminPage, 'Save two-factor settings');
       assert.equal(await flash(adminPage), 'The two-factor settings are saved.');
-      assert.match(await textOf(adminPage, '#twofa-heading + p'), /Required now: sets up at next sign-in/);
+      assert.match(
+        await textOf(adminPage, '#twofa-heading + p'),
+        /Two-factor authentication is required of them now: they link a device at their next sign-in\./,
+      );
 
       await signIn(page, gil.email, gil.password);
       assert.equal(pathOf(page), '/setup');
@@ -395,7 +398,7 @@ describe('Twofold in a browser', () => {
       await openUserPage(adminPage, 'Hana');
       await follow(adminPage, 'Reset 2FA');
       assert.equal(await heading(adminPage), 'Reset 2FA');
-      assert.match(await textOf(adminPage, 'main'), /All their 1 linked device is removed\. Their sessions end now\./);
+      assert.match(await textOf(adminPage, 'main'), /Their linked device is removed\. Their sessions end now\./);
       await press(adminPage, 'Reset 2FA for Hana');
       assert.equal(pathOf(adminPage), `/admin/users/${hana.id}`);
       assert.match(await flash(adminPage), /^Two-factor authentication is reset for Hana\./);

@@ -9,6 +9,7 @@ import {
   DAY_MINUTES,
   devicesOf,
   elementOn,
+  elementsOn,
   flashOn,
   getWithSession,
   minutesFromNow,
@@ -22,6 +23,7 @@ import {
   signedIn,
   tenantOf,
   userIn,
+  wrongCodeFor,
 } from './support.js';
 
 /** An organisation with a signed-in administrator of the given role. */
@@ -87,12 +89,15 @@ test('the users list is for administrators and super admins; a plain user gets 4
   assert.equal((await tenantOf(world, org).users.list('sneaky', 1)).total, 0);
 });
 
-test('the list shows each user’s 2FA state: enrolled, devices, required, deadline, overdue', async (t) => {
+test('the list says each fact once: role, account, and where each user stands with 2FA', async (t) => {
   const world = await buildWorld(t);
   const { org, client } = await adminIn(world);
   const enrolled = await makeUser(world, org, { email: 'enrolled@example.com', name: 'Enrolled' });
   await linkDevice(world, org, enrolled.id, 'One');
   await linkDevice(world, org, enrolled.id, 'Two');
+  const bound = await makeUser(world, org, { email: 'bound@example.com', name: 'Bound' });
+  await linkDevice(world, org, bound.id, 'Only');
+  await requireOfUser(world, org, bound.id);
   const grace = await makeUser(world, org, { email: 'grace@example.com', name: 'Grace' });
   await requireOfUser(world, org, grace.id, new Date('2026-12-01T09:00:00.000Z'));
   const now = await makeUser(world, org, { email: 'now@example.com', name: 'Now' });
@@ -105,34 +110,61 @@ test('the list shows each user’s 2FA state: enrolled, devices, required, deadl
   const page = await client.get('/admin/users');
   assert.equal(page.status, 200);
   const headers = [...page.body.matchAll(/<th scope="col">([^<]*)<\/th>/g)].map((m) => m[1]);
-  assert.deepEqual(headers, ['User', 'Role', 'Status', 'Enrolled', 'Devices', 'Required', 'Deadline', '2FA state']);
-  assert.deepEqual(rowWith(page, 'enrolled@example.com')?.slice(1), ['User', 'Active', 'Yes', '2', 'No', '', 'On']);
-  assert.deepEqual(rowWith(page, 'grace@example.com')?.slice(1), [
+  assert.deepEqual(headers, ['User', 'Role', 'Account', 'Two-factor authentication']);
+  assert.deepEqual(rowWith(page, 'enrolled@example.com'), [
+    'Enrolled enrolled@example.com',
     'User',
     'Active',
-    'No',
-    '0',
-    'Yes',
-    '1 Dec 2026, 09:00 (UTC)',
-    'Due by 1 Dec 2026, 09:00 (UTC)',
+    'On (2 devices)',
   ]);
-  assert.deepEqual(rowWith(page, 'late@example.com')?.slice(1), [
+  assert.deepEqual(rowWith(page, 'bound@example.com')?.slice(1), ['User', 'Active', 'On, as required (1 device)']);
+  assert.deepEqual(rowWith(page, 'grace@example.com')?.slice(1), ['User', 'Active', 'Due by 1 Dec 2026, 09:00 (UTC)']);
+  assert.deepEqual(rowWith(page, 'late@example.com')?.slice(1), ['User', 'Active', 'Overdue: sets up at next sign-in']);
+  assert.deepEqual(rowWith(page, 'free@example.com')?.slice(1), ['User', 'Active', 'Off']);
+  assert.deepEqual(rowWith(page, 'now@example.com')?.slice(1), [
     'User',
     'Active',
-    'No',
-    '0',
-    'Yes',
-    '22 Nov 2026, 12:05 (UTC)',
-    'Overdue Overdue: sets up at next sign-in',
+    'Required now: sets up at next sign-in',
   ]);
-  assert.deepEqual(rowWith(page, 'free@example.com')?.slice(1), ['User', 'Active', 'No', '0', 'No', '', 'Off']);
-  assert.deepEqual(rowWith(page, 'now@example.com')?.slice(1, 7), ['User', 'Active', 'No', '0', 'Yes', 'Now']);
   assert.equal(rowClassWith(page, 'late@example.com'), 'overdue');
   assert.equal(rowClassWith(page, 'grace@example.com'), '');
 
   await tenantOf(world, org).organisation.setAfterDeadline('block');
   const blocked = await client.get('/admin/users');
-  assert.equal(rowWith(blocked, 'late@example.com')?.[7], 'Overdue Overdue: cannot sign in');
+  assert.equal(rowWith(blocked, 'late@example.com')?.[3], 'Overdue: cannot sign in until given a new deadline');
+});
+
+test('a user reset after their deadline passed is listed as setting up at the next sign-in, with no past date', async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await adminIn(world, 'super_admin');
+  const user = await makeUser(world, org, { name: 'Rae', email: 'rae@example.com' });
+  await requireOfUser(world, org, user.id, minutesFromNow(world, 5));
+  await linkDevice(world, org, user.id);
+  // The deadline passes; then a super admin resets their 2FA (a lost phone).
+  world.clock.advanceMinutes(10);
+  await client.get(`/admin/users/${user.id}/reset-2fa`);
+  const reset = await client.post(`/admin/users/${user.id}/reset-2fa`, {});
+  assert.equal(reset.status, 303, problemOn(reset));
+  const page = await client.get('/admin/users');
+  assert.deepEqual(rowWith(page, 'rae@example.com')?.slice(1), [
+    'User',
+    'Active',
+    'Reset or reactivated: sets up at next sign-in',
+  ]);
+  assert.doesNotMatch((rowWith(page, 'rae@example.com') ?? []).join(' '), /2026/);
+});
+
+test('a reactivated user keeps their second factor and is listed as before', async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await adminIn(world);
+  const user = await makeUser(world, org, { name: 'Rae', email: 'rae@example.com' });
+  await requireOfUser(world, org, user.id, minutesFromNow(world, 5));
+  await linkDevice(world, org, user.id);
+  await saveProfile(client, user.id, { name: 'Rae', email: user.email, role: 'user', status: 'inactive' });
+  world.clock.advanceMinutes(10);
+  await saveProfile(client, user.id, { name: 'Rae', email: user.email, role: 'user', status: 'active' });
+  const page = await client.get('/admin/users');
+  assert.deepEqual(rowWith(page, 'rae@example.com')?.slice(1), ['User', 'Active', 'On, as required (1 device)']);
 });
 
 test('users who never had a date are not listed as overdue', async (t) => {
@@ -144,8 +176,8 @@ test('users who never had a date are not listed as overdue', async (t) => {
   const requiredNow = await makeUser(world, org, { email: 'required-now@example.com' });
   await requireOfUser(world, org, requiredNow.id);
   const page = await client.get('/admin/users');
-  assert.equal(rowWith(page, 'newcomer@example.com')?.[7], 'Sets up at next sign-in');
-  assert.equal(rowWith(page, 'required-now@example.com')?.[7], 'Required now: sets up at next sign-in');
+  assert.equal(rowWith(page, 'newcomer@example.com')?.[3], 'Required: sets up at next sign-in');
+  assert.equal(rowWith(page, 'required-now@example.com')?.[3], 'Required now: sets up at next sign-in');
 });
 
 test('the list can be searched by name or email', async (t) => {
@@ -428,16 +460,44 @@ test("a user's page shows their profile and devices", async (t) => {
   const { org, client } = await adminIn(world);
   const user = await makeUser(world, org, { name: 'Fay', email: 'fay@example.com' });
   await linkDevice(world, org, user.id, 'Fay phone');
+  await linkDevice(world, org, user.id, 'Fay spare');
+  // The phone signed in ten minutes ago; the spare, linked, never did.
+  await world.db
+    .updateTable('devices')
+    .set({ last_used_at: '2026-11-22T11:50:00.000Z' })
+    .where('user_id', '=', user.id)
+    .where('name', '=', 'Fay phone')
+    .execute();
   const page = await client.get(`/admin/users/${user.id}`);
   assert.equal(page.status, 200);
   assert.match(textOf(page.body), /^Fay · Twofold/);
   const email = elementOn(page, 'input', { name: 'email' });
   assert.deepEqual([email.type, email.value], ['email', 'fay@example.com']);
-  // Linked, never used to sign in since.
-  assert.deepEqual(rowWith(page, 'Fay phone'), ['Fay phone', '22 Nov 2026, 12:00 (UTC)', 'Not yet']);
+  assert.deepEqual(rowWith(page, 'Fay phone'), ['Fay phone', '22 Nov 2026, 12:00 (UTC)', '22 Nov 2026, 11:50 (UTC)']);
+  assert.deepEqual(rowWith(page, 'Fay spare'), ['Fay spare', '22 Nov 2026, 12:00 (UTC)', 'Never']);
   // An admin sees no 2FA controls: those are for super admins.
   assert.match(textOf(page.body), /Only super admins can change two-factor settings or reset them\./);
   assert.doesNotMatch(page.body, /action="\/admin\/users\/[^"]+\/2fa"/);
+});
+
+test("a user's page shows the person's run of wrong codes, not a count on each device", async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await adminIn(world);
+  const user = await makeUser(world, org, { name: 'Hal' });
+  const secret = await linkDevice(world, org, user.id, 'Hal phone');
+  await linkDevice(world, org, user.id, 'Hal tablet');
+  const hal = new Client(world.app);
+  await hal.signIn(user.email, user.password);
+  await hal.get('/login/code');
+  for (let i = 0; i < 2; i++) {
+    assert.equal((await hal.post('/login/code', { code: wrongCodeFor(world, secret) })).status, 400);
+    world.clock.advanceMinutes(1);
+  }
+  const page = await client.get(`/admin/users/${user.id}`);
+  assert.match(textOf(page.body), /2 wrong codes in a row since the last right one\./);
+  assert.doesNotMatch(textOf(page.body), /Wrong codes in a row/);
+  assert.equal(rowWith(page, 'Hal phone')?.length, 3);
+  assert.equal(rowWith(page, 'Hal tablet')?.length, 3);
 });
 
 test("an administrator edits a user's name, email, role and status", async (t) => {
@@ -649,6 +709,56 @@ test('a super admin requires 2FA of one user, optionally by a personal deadline 
   assert.deepEqual([jo.twoFactor.requiredIndividually, jo.twoFactor.personalDeadline], [false, null]);
 });
 
+test('the Require 2FA box is explained as it works in each phase of the requirement for everyone, and hidden once it cannot matter', async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await adminIn(world, 'super_admin', { withDevice: true });
+  const user = await makeUser(world, org, { name: 'Lu' });
+  const box = (page: Page) => elementsOn(page, 'input').filter((i) => i.name === 'required');
+
+  const off = await client.get(`/admin/users/${user.id}`);
+  assert.deepEqual(
+    box(off).map((i) => i.type),
+    ['checkbox'],
+  );
+  assert.doesNotMatch(textOf(off.body), /Your organisation (will require|has required)/);
+
+  await requireEveryoneFrom(world, org, new Date('2026-11-22T12:10:00.000Z'));
+  const scheduled = await client.get(`/admin/users/${user.id}`);
+  assert.deepEqual(
+    box(scheduled).map((i) => i.type),
+    ['checkbox'],
+  );
+  assert.match(
+    textOf(scheduled.body),
+    /Your organisation will require two-factor authentication of everyone from 22 Nov 2026, 12:10 \(UTC\)\. Ticking the box requires it of Lu now, whatever becomes of that requirement/,
+  );
+  // Ticked while the start is ahead: due now, not at the start.
+  assert.equal((await client.post(`/admin/users/${user.id}/2fa`, { required: 'yes', deadline: '' })).status, 303);
+  assert.equal((await new Client(world.app).signIn(user.email, user.password)).location, '/setup');
+
+  world.clock.set(new Date('2026-11-22T12:15:00.000Z'));
+  const page = await client.get(`/admin/users/${user.id}`);
+  assert.match(
+    textOf(page.body),
+    /Your organisation has required two-factor authentication of everyone since 22 Nov 2026, 12:10 \(UTC\), and that cannot be turned off, so it is required of Lu too\./,
+  );
+  assert.doesNotMatch(textOf(page.body), /matters only if|Require two-factor authentication/);
+  // The box is not shown, and saving a deadline keeps what it held.
+  assert.deepEqual(
+    box(page).map((i) => [i.type, i.value]),
+    [['hidden', 'yes']],
+  );
+  assert.equal(
+    (await client.post(`/admin/users/${user.id}/2fa`, { required: 'yes', deadline: '2026-12-08T09:00' })).status,
+    303,
+  );
+  const lu = await userIn(world, org, user.id);
+  assert.deepEqual(
+    [lu.twoFactor.requiredIndividually, lu.twoFactor.personalDeadline?.toISOString()],
+    [true, '2026-12-08T09:00:00.000Z'],
+  );
+});
+
 test('a personal deadline is read in the organisation’s time zone and stored as the right instant', async (t) => {
   const world = await buildWorld(t);
   const { org, client } = await adminIn(world, 'super_admin');
@@ -665,8 +775,8 @@ test('a personal deadline is read in the organisation’s time zone and stored a
   const page = await client.get(`/admin/users/${user.id}`);
   const deadline = elementOn(page, 'input', { name: 'deadline' });
   assert.deepEqual([deadline.type, deadline.value], ['datetime-local', '2026-12-01T09:00']);
-  assert.match(textOf(page.body), /Personal deadline \(Europe\/Amsterdam\)/);
-  assert.match(textOf(page.body), /Due by 1 Dec 2026, 09:00 \(Europe\/Amsterdam\)/);
+  assert.match(textOf(page.body), /Personal deadline in Europe\/Amsterdam/);
+  assert.match(textOf(page.body), /they must link a device by 1 Dec 2026, 09:00 \(Europe\/Amsterdam\)\./);
 
   // In summer time the offset is two hours.
   await client.post(`/admin/users/${user.id}/2fa`, { required: 'yes', deadline: '2027-07-01T09:00' });
@@ -713,6 +823,53 @@ test('a super admin resets a user’s 2FA: devices gone, sessions ended, set up 
   assert.equal((await userIn(world, org, user.id)).twoFactor.setUpAtNextLogin, true);
   assert.equal((await kim.get('/account')).location, '/login');
   assert.equal((await new Client(world.app).signIn(user.email, user.password)).location, '/setup');
+});
+
+test('a super admin is offered no removal that would be refused: the last required device says why and points to Reset 2FA', async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await adminIn(world, 'super_admin', { withDevice: true });
+  const user = await makeUser(world, org, { name: 'Kit' });
+  await linkDevice(world, org, user.id, 'Kit phone');
+  await requireOfUser(world, org, user.id);
+  const [device] = await devicesOf(world, org, user.id);
+  assert.ok(device);
+  const removeHref = `/admin/users/${user.id}/devices/${device.id}/remove`;
+
+  const page = await client.get(`/admin/users/${user.id}`);
+  assert.equal(elementsOn(page, 'a').filter((a) => a.href === removeHref).length, 0);
+  assert.match(
+    textOf(page.body),
+    /This is Kit's only device and two-factor authentication is required of them, so it cannot be removed on its own\. If they lost it, use Reset 2FA below/,
+  );
+
+  const confirm = await client.get(removeHref);
+  assert.equal(confirm.status, 200);
+  assert.match(
+    textOf(confirm.body),
+    /Kit phone is Kit's last device and two-factor authentication is required of them, so it cannot be removed on its own\./,
+  );
+  assert.doesNotMatch(confirm.body, /<form[^>]*action="\/admin\/users\/[^"]+\/devices\//);
+  assert.deepEqual(
+    elementsOn(confirm, 'button').filter((b) => (b.class ?? '').includes('danger')),
+    [],
+  );
+  elementOn(confirm, 'a', { href: `/admin/users/${user.id}/reset-2fa` });
+  const refused = await client.post(removeHref, {});
+  assert.equal(refused.status, 303);
+  assert.equal((await devicesOf(world, org, user.id)).length, 1);
+
+  // With a second device either may go: each has its Remove, and the page asks with a button.
+  await linkDevice(world, org, user.id, 'Kit tablet');
+  const two = await client.get(`/admin/users/${user.id}`);
+  elementOn(two, 'a', { href: removeHref });
+  const ask = await client.get(removeHref);
+  assert.match(textOf(ask.body), /Remove Kit phone from Kit's two-factor authentication\?/);
+  elementOn(ask, 'button', { type: 'submit', class: 'danger' });
+  assert.equal((await client.post(removeHref, {})).status, 303);
+  assert.deepEqual(
+    (await devicesOf(world, org, user.id)).map((d) => d.name),
+    ['Kit tablet'],
+  );
 });
 
 test('only a super admin resets 2FA: an administrator gets 403 and nothing changes', async (t) => {

@@ -239,12 +239,38 @@ test('the time zone can be changed to a real zone name; anything else is refused
   await requireFrom(client, '2026-12-01T09:00');
   assert.equal(await storedStart(world, org), '2026-12-01T08:00:00.000Z');
 
-  for (const zone of ['Mars/Olympus', '', 'GMT+25']) {
+  for (const zone of ['Mars/Olympus', 'GMT+25']) {
     const bad = await client.post('/admin/2fa/time-zone', { timeZone: zone });
     assert.equal(bad.status, 400, zone);
-    assert.match(problemOn(bad), /is not a time zone name\. Use one like Europe\/Amsterdam or UTC\./, zone);
+    const refusal = `"${zone}" is not a time zone name. Choose one from the list, such as Europe/Amsterdam or UTC.`;
+    assert.ok(problemOn(bad).includes(refusal), problemOn(bad));
+    // Said at the field, which keeps what was typed.
+    const input = elementOn(bad, 'input', { name: 'timeZone' });
+    assert.deepEqual([input.value, input['aria-invalid']], [zone, 'true']);
   }
+  const blank = await client.post('/admin/2fa/time-zone', { timeZone: ' ' });
+  assert.equal(blank.status, 400);
+  assert.match(problemOn(blank), /Choose a time zone from the list, such as Europe\/Amsterdam or UTC\./);
   assert.equal((await organisationOf(world, org)).timeZone, 'Europe/Amsterdam');
+});
+
+test('the time zone is chosen from the IANA zones by typing, without script, and dates typed say their zone', async (t) => {
+  const world = await buildWorld(t);
+  const { client } = await superAdminIn(world);
+  const page = await client.get('/admin/2fa');
+  const input = elementOn(page, 'input', { name: 'timeZone' });
+  assert.deepEqual([input.type, input.value, input.list], ['text', 'UTC', 'time-zones']);
+  const list = /<datalist id="time-zones">([\s\S]*?)<\/datalist>/.exec(page.body)?.[1] ?? '';
+  const offered = [...list.matchAll(/<option value="([^"]+)"/g)].map((m) => m[1]);
+  assert.deepEqual(offered, ['UTC', ...Intl.supportedValuesOf('timeZone')]);
+  for (const zone of ['Europe/Amsterdam', 'America/New_York', 'Asia/Tokyo']) assert.ok(offered.includes(zone), zone);
+  assert.equal(elementOn(page, 'input', { name: 'date' }).type, 'datetime-local');
+  assert.match(textOf(page.body), /Start date and time in UTC/);
+
+  await client.post('/admin/2fa/time-zone', { timeZone: 'america/new_york' });
+  const changed = await client.get('/admin/2fa');
+  assert.equal(elementOn(changed, 'input', { name: 'timeZone' }).value, 'America/New_York');
+  assert.match(textOf(changed.body), /Start date and time in America\/New_York/);
 });
 
 test('once required for everyone, users without a device set up at their next sign-in', async (t) => {

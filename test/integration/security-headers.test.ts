@@ -94,15 +94,23 @@ async function everyPage(world: OpenWorld): Promise<{ route: string; signedIn: b
 const NOT_PAGES = new Set(['GET /static/app.css', 'GET /healthz', 'GET /readyz', 'GET /admin/audit.csv', 'GET /']);
 
 const INLINE_HANDLER = /<[^>]*\son[a-z]+\s*=/i;
+/** A style attribute, or a <style> element: what style-src 'self' forbids. */
+const INLINE_STYLE = /<[^>]*\sstyle\s*=|<style[\s>]/i;
+
+/** The policy every HTML answer carries: Twofold's own stylesheet, no script, no framing. */
+function assertStrictPolicy(answer: Answer, where: string): void {
+  const csp = String(answer.headers['content-security-policy'] ?? '');
+  assert.match(csp, /(^|;)style-src 'self'(;|$)/, `${where}: ${csp}`);
+  assert.match(csp, /(^|;)script-src 'none'(;|$)/, `${where}: ${csp}`);
+  assert.match(csp, /(^|;)frame-ancestors 'none'(;|$)/, `${where}: ${csp}`);
+}
 
 test('no page has a script or an inline event handler, and every page forbids scripts and framing', async (t) => {
   const world = await buildSecurityWorld(t);
   const pages = await everyPage(world);
   let html = 0;
   for (const { route, answer } of pages) {
-    const csp = String(answer.headers['content-security-policy'] ?? '');
-    assert.match(csp, /(^|;)script-src 'none'(;|$)/, route);
-    assert.match(csp, /(^|;)frame-ancestors 'none'(;|$)/, route);
+    assertStrictPolicy(answer, route);
     const isHtml = String(answer.headers['content-type']).startsWith('text/html');
     assert.equal(isHtml, !NOT_PAGES.has(route), `${route}: ${String(answer.headers['content-type'])}`);
     if (!isHtml) continue;
@@ -110,10 +118,32 @@ test('no page has a script or an inline event handler, and every page forbids sc
     assert.doesNotMatch(answer.body, /<script/i, route);
     assert.doesNotMatch(answer.body, INLINE_HANDLER, route);
     assert.doesNotMatch(answer.body, /javascript:/i, route);
+    assert.doesNotMatch(answer.body, INLINE_STYLE, route);
   }
   t.diagnostic(
-    `CSP: ${pages.length} answers carry script-src 'none' and frame-ancestors 'none'; ${html} HTML pages scanned: 0 <script, 0 on*= handlers`,
+    `CSP: ${pages.length} answers carry style-src 'self', script-src 'none' and frame-ancestors 'none'; ${html} HTML pages scanned: 0 <script, 0 on*= handlers, 0 inline styles`,
   );
+});
+
+test("the framework's own refusals carry the same policy: a malformed path, an overlong one, a missing page", async (t) => {
+  const world = await buildSecurityWorld(t);
+  const browser = new Browser(world.app);
+  const refusals: [string, number][] = [
+    ['/%', 400],
+    ['/login/%zz', 400],
+    [`/admin/users/${'a'.repeat(500)}`, 414],
+    ['/no/such/page', 404],
+  ];
+  for (const [url, status] of refusals) {
+    const answer = await browser.get(url);
+    const where = `${url.slice(0, 40)} (${status})`;
+    assert.equal(answer.status, status, where);
+    assert.match(String(answer.headers['content-type']), /^text\/html/, where);
+    assertStrictPolicy(answer, where);
+    assert.equal(answer.headers['x-content-type-options'], 'nosniff', where);
+    assert.equal(answer.headers['cache-control'], 'no-store', where);
+    assert.doesNotMatch(answer.body, INLINE_STYLE, where);
+  }
 });
 
 test('every signed-in page is marked no-store', async (t) => {

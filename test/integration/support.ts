@@ -218,3 +218,14 @@ export function minutesFromNow(world: TestWorld, minutes: number): Date {
 export function getWithSession(world: TestWorld, url: string, token: string) {
   return world.app.inject({ method: 'GET', url, headers: { cookie: `${SESSION_COOKIE}=${token}` } });
 }
+
+/** A code the device shows neither now nor a few minutes either side: plainly wrong. */
+export function wrongCodeFor(world: TestWorld, secret: Uint8Array): string {
+  const now = world.clock.now().getTime();
+  const near = new Set<string>();
+  for (let minutes = -5; minutes <= 5; minutes += 0.5) near.add(codeAt(secret, new Date(now + minutes * MINUTE_MS)));
+  for (let n = 0; ; n += 1) {
+    const candidate = String((n * 7919) % 1_000_000).padStart(6, '0');
+    if (!near.has(candidate)) return candidate;
+  }
+}

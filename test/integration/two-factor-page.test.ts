@@ -7,6 +7,7 @@ import { Client, textOf, type Page } from '../helpers/client.js';
 import {
   devicesOf,
   elementOn,
+  elementsOn,
   flashOn,
   minutesFromNow,
   nextCode,
@@ -51,8 +52,30 @@ test('the 2FA page lists confirmed devices with when they were added and last us
     '22 Nov 2026, 12:00 (UTC)',
     '22 Nov 2026, 12:01 (UTC)',
   ]);
-  assert.deepEqual(rowWith(page, 'Work iPhone')?.slice(0, 3), ['Work iPhone', '22 Nov 2026, 12:01 (UTC)', 'Not yet']);
+  assert.deepEqual(rowWith(page, 'Work iPhone')?.slice(0, 3), ['Work iPhone', '22 Nov 2026, 12:01 (UTC)', 'Never']);
   assert.equal(rowWith(page, 'Half-done tablet'), null);
+});
+
+test('a device linked on the 2FA page is last used "Never" until it signs in', async (t) => {
+  const world = await buildWorld(t);
+  const { user, client } = await enrolledAndSignedIn(world, 'Pixel 8');
+  const { url, page: steps } = await startLinking(client, 'Spare phone');
+  const { bytes } = secretShownOn(steps);
+  const confirmed = await client.post(url, { code: codeAt(bytes, world.clock.now()) });
+  assert.equal(confirmed.location, '/2fa', problemOn(confirmed));
+  const page = await client.get('/2fa');
+  assert.deepEqual(rowWith(page, 'Spare phone')?.slice(0, 3), ['Spare phone', '22 Nov 2026, 12:01 (UTC)', 'Never']);
+  assert.equal(rowWith(page, 'Pixel 8')?.[2], '22 Nov 2026, 12:01 (UTC)');
+
+  // Signing in with it is a use.
+  await client.post('/logout', {});
+  const again = await signedIn(world, user.email, bytes);
+  const after = await again.get('/2fa');
+  assert.deepEqual(rowWith(after, 'Spare phone')?.slice(0, 3), [
+    'Spare phone',
+    '22 Nov 2026, 12:01 (UTC)',
+    '22 Nov 2026, 12:02 (UTC)',
+  ]);
 });
 
 test('a user without devices is told 2FA is off and offered to add one', async (t) => {
@@ -218,12 +241,25 @@ for (const [why, impose] of [
     await impose(world, org, user.id);
     const [device] = await devicesOf(world, org, user.id);
     assert.ok(device);
+    // The 2FA page offers no Remove for it, says why, and points to where a new one is added.
+    const list = await client.get('/2fa');
+    assert.doesNotMatch(list.body, /href="\/2fa\/devices\/[^"]+\/remove"/);
+    assert.match(textOf(list.body), /so your only device cannot be removed\. To replace it, add the new device first/);
+    elementOn(list, 'a', { href: '/2fa#add-device' });
+    elementOn(list, 'h2', { id: 'add-device' });
+    // Opened anyway, the confirmation page says why and offers no button that would be refused.
     const confirm = await client.get(`/2fa/devices/${device.id}/remove`);
     assert.equal(confirm.status, 200);
     assert.match(
       textOf(confirm.body),
-      /This is your last device and your organisation requires two-factor authentication, so it cannot be removed/,
+      /Phone is your last device and your organisation requires two-factor authentication, so it cannot be removed\. To replace it, add the new device first\./,
     );
+    assert.deepEqual(
+      elementsOn(confirm, 'button').filter((b) => (b.class ?? '').includes('danger')),
+      [],
+    );
+    assert.doesNotMatch(confirm.body, /action="\/2fa\/devices\/[^"]+\/remove"/);
+    elementOn(confirm, 'a', { href: '/2fa#add-device' });
     const refused = await client.post(`/2fa/devices/${device.id}/remove`, {});
     assert.equal(refused.status, 303);
     assert.equal(refused.location, '/2fa');

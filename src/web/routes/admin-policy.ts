@@ -8,7 +8,7 @@ import { changeOrganisationRequirement, setAfterDeadline, setTimeZone } from '..
 import { authOrThrow } from '../plugins/auth.js';
 import { formSchema } from '../form-schema.js';
 import { contextOf, redirectWithFlash, renderPage, when } from '../respond.js';
-import { policyPage } from '../views/admin.js';
+import { policyPage, type PolicyPageData } from '../views/admin-policy.js';
 
 const LOCKED = 'Two-factor authentication is already required for everyone, and that cannot be turned off.';
 
@@ -16,13 +16,16 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
   const { deps } = app.twofold;
   const config = { action: 'manage-policy' } as const;
 
-  function show(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    problem: string | null,
-    startValue: string | null,
-    status = 200,
-  ) {
+  interface Shown {
+    /** What was refused in the requirement or after-deadline forms. */
+    problem?: string;
+    /** The start as typed, to show it again. */
+    startValue?: string;
+    timeZoneRefused?: PolicyPageData['timeZoneRefused'];
+    status?: number;
+  }
+
+  function show(request: FastifyRequest, reply: FastifyReply, shown: Shown = {}) {
     const { organisation } = authOrThrow(request);
     const { policy, timeZone } = organisation;
     return renderPage(
@@ -38,16 +41,18 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
             afterDeadline: policy.afterDeadline,
             timeZone,
             startValue:
-              startValue ?? (policy.requireAllFrom === null ? '' : toLocalInputValue(policy.requireAllFrom, timeZone)),
-            problem,
+              shown.startValue ??
+              (policy.requireAllFrom === null ? '' : toLocalInputValue(policy.requireAllFrom, timeZone)),
+            problem: shown.problem ?? null,
+            timeZoneRefused: shown.timeZoneRefused ?? null,
           },
           (at) => when(request, at),
         ),
-      status,
+      shown.status ?? 200,
     );
   }
 
-  app.get('/admin/2fa', { config }, (request, reply) => show(request, reply, null, null));
+  app.get('/admin/2fa', { config }, (request, reply) => show(request, reply));
 
   app.post<{ Body: { start?: string; date?: string; understood?: string } }>(
     '/admin/2fa/requirement',
@@ -56,19 +61,21 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
       const auth = authOrThrow(request);
       const { start, date = '', understood } = request.body;
       if (understood !== 'yes')
-        return show(
-          request,
-          reply,
-          'Tick the box to confirm you understand the requirement cannot be turned off once it starts.',
-          date,
-          400,
-        );
+        return show(request, reply, {
+          problem: 'Tick the box to confirm you understand the requirement cannot be turned off once it starts.',
+          startValue: date,
+          status: 400,
+        });
       let change: RequirementChange;
       if (start === 'now') change = { kind: 'require_now' };
       else {
         const at = parseLocalDateTime(date, auth.organisation.timeZone);
         if (at === null)
-          return show(request, reply, 'Enter the start as a date and time, or choose "Starting now".', date, 400);
+          return show(request, reply, {
+            problem: 'Enter the start as a date and time, or choose "Starting now".',
+            startValue: date,
+            status: 400,
+          });
         change = { kind: 'require_from', start: at };
       }
       const result = await changeOrganisationRequirement(
@@ -78,15 +85,13 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
         contextOf(request),
         change,
       );
-      if (!result.ok && result.reason === 'locked') return show(request, reply, LOCKED, null, 409);
+      if (!result.ok && result.reason === 'locked') return show(request, reply, { problem: LOCKED, status: 409 });
       if (!result.ok)
-        return show(
-          request,
-          reply,
-          'The start must be in the future. To require it at once, choose "Starting now".',
-          date,
-          400,
-        );
+        return show(request, reply, {
+          problem: 'The start must be in the future. To require it at once, choose "Starting now".',
+          startValue: date,
+          status: 400,
+        });
       return redirectWithFlash(
         reply,
         '/admin/2fa',
@@ -102,7 +107,7 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
     const result = await changeOrganisationRequirement(deps, auth.tenant, auth.organisation, contextOf(request), {
       kind: 'cancel',
     });
-    if (!result.ok) return show(request, reply, LOCKED, null, 409);
+    if (!result.ok) return show(request, reply, { problem: LOCKED, status: 409 });
     return redirectWithFlash(reply, '/admin/2fa', 'The requirement for everyone is cancelled.');
   });
 
@@ -112,7 +117,7 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const auth = authOrThrow(request);
       if (!isAfterDeadline(request.body.afterDeadline))
-        return show(request, reply, 'Choose what happens after a deadline.', null, 400);
+        return show(request, reply, { problem: 'Choose what happens after a deadline.', status: 400 });
       await setAfterDeadline(deps, auth.tenant, contextOf(request), request.body.afterDeadline);
       return redirectWithFlash(reply, '/admin/2fa', 'Saved what happens after a deadline.');
     },
@@ -125,14 +130,13 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
       const auth = authOrThrow(request);
       const typed = request.body.timeZone.trim();
       const zone = canonicalTimeZone(typed);
-      if (zone === null)
-        return show(
-          request,
-          reply,
-          `"${typed}" is not a time zone name. Use one like Europe/Amsterdam or UTC.`,
-          null,
-          400,
-        );
+      if (zone === null) {
+        const problem =
+          typed === ''
+            ? 'Choose a time zone from the list, such as Europe/Amsterdam or UTC.'
+            : `"${typed}" is not a time zone name. Choose one from the list, such as Europe/Amsterdam or UTC.`;
+        return show(request, reply, { timeZoneRefused: { typed, problem }, status: 400 });
+      }
       await setTimeZone(deps, auth.tenant, contextOf(request), zone);
       return redirectWithFlash(reply, '/admin/2fa', `Dates are now shown in ${zone}.`);
     },

@@ -1,5 +1,6 @@
 // Admins' users pages: list, create, edit, 2FA requirement, reset, set-password links.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { mayRemoveDevice, policyPhase, type OrganisationPolicy } from '../../domain/enforcement.js';
 import { parseLocalDateTime, toLocalInputValue } from '../../domain/time-zones.js';
 import type { User } from '../../domain/users.js';
 import {
@@ -21,15 +22,17 @@ import { authAndTargetOf, authOrThrow, type Auth } from '../plugins/auth.js';
 import { formSchema, idParams, pageNumberOf } from '../form-schema.js';
 import { contextOf, redirectWithFlash, renderError, renderPage, when } from '../respond.js';
 import { removeDevice } from '../../services/devices.js';
-import {
-  linkIssued,
-  newUserForm,
-  removeUserDeviceConfirmation,
-  resetConfirmation,
-  usersList,
-  userPage,
-  type ProfileValues,
-} from '../views/admin.js';
+import { linkIssued, newUserForm } from '../views/admin-new-user.js';
+import type { ProfileValues } from '../views/admin-parts.js';
+import { removeUserDeviceConfirmation, resetConfirmation } from '../views/admin-user-confirmations.js';
+import { userPage, type UserPageData } from '../views/admin-user.js';
+import { usersList } from '../views/admin-users.js';
+
+/** The organisation-wide requirement as a user's page tells it. */
+function requirementOf(policy: OrganisationPolicy, now: Date): UserPageData['requirement'] {
+  const phase = policyPhase(policy, now);
+  return phase === 'off' || policy.requireAllFrom === null ? { phase: 'off' } : { phase, start: policy.requireAllFrom };
+}
 
 export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
   const { deps, publicUrl } = app.twofold;
@@ -65,7 +68,8 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
             problems,
             deadlineValue: deadlineValue ?? (deadline === null ? '' : toLocalInputValue(deadline, tz)),
             timeZone: tz,
-            organisationRequires: auth.organisation.policy.requireAllFrom !== null,
+            requirement: requirementOf(auth.organisation.policy, deps.now()),
+            lastDeviceStays: !mayRemoveDevice(auth.organisation.policy, target.twoFactor, devices.length, true).ok,
           },
           (at) => when(request, at),
         ),
@@ -261,8 +265,11 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const found = await deviceOf(request, reply);
       if (found === null) return reply;
-      return renderPage(request, reply, `Remove ${found.device.name}`, (ctx) =>
-        removeUserDeviceConfirmation(ctx, found.target, found.device),
+      const confirmed = await found.auth.tenant.devices.countConfirmed(found.target.id);
+      const removal = mayRemoveDevice(found.auth.organisation.policy, found.target.twoFactor, confirmed, true);
+      const title = removal.ok ? `Remove ${found.device.name}` : `${found.device.name} cannot be removed`;
+      return renderPage(request, reply, title, (ctx) =>
+        removeUserDeviceConfirmation(ctx, found.target, found.device, removal),
       );
     },
   );

@@ -1,7 +1,7 @@
 // The user's "Two-Factor Authentication (2FA)" page, and the setup screen a login is held
 // at when a device must be linked before anything else.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { MustSetUpReason, TwoFactorStatus } from '../../domain/enforcement.js';
+import { mayRemoveDevice, type MustSetUpReason, type TwoFactorStatus } from '../../domain/enforcement.js';
 import { confirmDevice, pendingDevice, removeDevice, startLinkingDevice } from '../../services/devices.js';
 import { authOrThrow, type Access } from '../plugins/auth.js';
 import { formSchema, idParams } from '../form-schema.js';
@@ -169,14 +169,15 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
   app.get('/2fa', async (request, reply) => {
     const auth = authOrThrow(request);
     const devices = (await auth.tenant.devices.listForUser(auth.user.id)).filter((d) => d.confirmedAt !== null);
+    const lastDeviceStays = !mayRemoveDevice(auth.organisation.policy, auth.user.twoFactor, devices.length, true).ok;
     return renderPage(
       request,
       reply,
       'Two-Factor Authentication (2FA)',
       (ctx) =>
         html` <p class="lead">${statusSentence(request, auth.status)}</p>
-          ${devicesTable(ctx, devices, (at) => when(request, at))}
-          <h2>Add a device</h2>
+          ${devicesTable(ctx, devices, (at) => when(request, at), lastDeviceStays)}
+          <h2 id="add-device">Add a device</h2>
           <p>
             Link an authenticator app on your phone or computer. ${APPS_SENTENCE} You can link several devices, and sign
             in with a code from any of them.
@@ -196,16 +197,14 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
     if (!found)
       return renderError(request, reply, 404, 'Device not found', 'This device is not linked to your account.');
     const confirmed = await auth.tenant.devices.countConfirmed(auth.user.id);
-    const isLast = found.device.confirmedAt !== null && confirmed <= 1;
-    const required = auth.status.kind === 'enrolled' && auth.status.required;
-    const warning = !isLast
-      ? null
-      : required
-        ? 'This is your last device and your organisation requires two-factor authentication, so it cannot be removed. Add another device first.'
-        : 'This is your last device: removing it turns two-factor authentication off for your account.';
-    return renderPage(request, reply, `Remove ${found.device.name}`, (ctx) =>
-      removeDeviceConfirmation(ctx, found.device, warning),
+    const removal = mayRemoveDevice(
+      auth.organisation.policy,
+      auth.user.twoFactor,
+      confirmed,
+      found.device.confirmedAt !== null,
     );
+    const title = removal.ok ? `Remove ${found.device.name}` : `${found.device.name} cannot be removed`;
+    return renderPage(request, reply, title, (ctx) => removeDeviceConfirmation(ctx, found.device, removal));
   });
 
   app.post<{ Params: { id: string } }>(

@@ -9,20 +9,26 @@ type When = (at: Date) => string;
 
 function noticeText(event: RecordedAuditEvent, when: When): string {
   const at = when(event.at);
-  const device = typeof event.detail.device === 'string' ? `“${event.detail.device}”` : 'A device';
+  const name = typeof event.detail.device === 'string' ? event.detail.device : null;
   switch (event.action) {
     case 'device_added':
-      return `${device} was added to your two-factor authentication on ${at}.`;
+      return name === null
+        ? `A device was added to your two-factor authentication on ${at}.`
+        : `“${name}” was added to your two-factor authentication on ${at}.`;
     case 'device_removed':
-      return event.detail.by_admin === true
-        ? `${device} was removed from your account by an administrator on ${at}.`
-        : `${device} was removed from your two-factor authentication on ${at}.`;
+      if (event.detail.by_admin === true)
+        return name === null
+          ? `A device was removed from your account by an administrator on ${at}.`
+          : `“${name}” was removed from your account by an administrator on ${at}.`;
+      return name === null
+        ? `A device was removed from your two-factor authentication on ${at}.`
+        : `“${name}” was removed from your two-factor authentication on ${at}.`;
     case 'two_factor_reset':
       return `An administrator reset your two-factor authentication on ${at}.`;
     case 'second_factor_locked':
       return `Your second factor was locked on ${at} after too many wrong codes.`;
     default:
-      return `${event.action.replace(/_/g, ' ')} on ${at}.`;
+      return `The protection of your account changed on ${at}.`;
   }
 }
 
@@ -115,9 +121,11 @@ export function confirmIdentityForm(
   problems: { password?: string; code?: string },
 ): Html {
   return html`<p>
-      To change how your account is protected, confirm it is you: enter your password${
-        needsCode ? ' and a code from your authenticator app' : ''
-      }. You will not be asked again for 10 minutes.
+      ${
+        needsCode
+          ? 'To change how your account is protected, confirm it is you: enter your password and a code from your authenticator app. You will not be asked again for 10 minutes.'
+          : 'To change how your account is protected, confirm it is you: enter your password. You will not be asked again for 10 minutes.'
+      }
     </p>
     <form method="post" action="/confirm-identity" class="card narrow">
       ${csrfField(ctx.csrfToken)}

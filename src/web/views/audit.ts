@@ -119,13 +119,19 @@ function filterForm(d: AuditLogData): Html {
 
 export function auditLogPage(d: AuditLogData, when: When): Html {
   const filtered = Object.values(d.values).some((v) => v !== '');
-  const count = d.total === 1 ? '1 event' : `${d.total} events`;
+  const count = filtered
+    ? d.total === 1
+      ? '1 event matching the filters, newest first.'
+      : `${d.total} events matching the filters, newest first.`
+    : d.total === 1
+      ? '1 event, newest first.'
+      : `${d.total} events, newest first.`;
   return html`${errorSummary(d.problems)} ${filterForm(d)}
     ${
       Object.keys(d.problems).length > 0
         ? ''
         : html`<p>
-              ${count}${filtered ? ' matching the filters' : ''}, newest first.
+              ${count}
               <a href="/admin/audit.csv${filterQuery(d.values)}">Download as CSV</a>
             </p>
             ${

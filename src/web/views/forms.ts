@@ -18,6 +18,8 @@ export interface FieldOptions {
   maxlength?: number;
   autofocus?: boolean;
   pattern?: string;
+  /** The id of a <datalist> of suggestions, offered as the person types. */
+  list?: string;
 }
 
 export function field(o: FieldOptions): Html {
@@ -37,6 +39,7 @@ export function field(o: FieldOptions): Html {
       ${o.inputmode ? html`inputmode="${o.inputmode}"` : ''}
       ${o.maxlength ? html`maxlength="${o.maxlength}"` : ''}
       ${o.pattern ? html`pattern="${o.pattern}"` : ''}
+      ${o.list ? html`list="${o.list}"` : ''}
       ${o.autofocus ? html`autofocus` : ''}
       ${described ? html`aria-describedby="${described}"` : ''}
       ${o.error ? html`aria-invalid="true"` : ''}

@@ -58,9 +58,12 @@ function header(ctx: PageContext): Html {
 function reminderBanner(ctx: PageContext): Html | '' {
   if (ctx.reminder === null) return '';
   const { deadline, daysLeft } = ctx.reminder;
-  const left = daysLeft === 1 ? '1 day left' : `${daysLeft} days left`;
+  const sentence =
+    daysLeft === 1
+      ? `Set up two-factor authentication before ${deadline} (1 day left).`
+      : `Set up two-factor authentication before ${deadline} (${daysLeft} days left).`;
   return html`<div class="banner" role="status">
-    Set up two-factor authentication before ${deadline} (${left}).
+    ${sentence}
     <a href="/2fa">Set it up now</a>
   </div>`;
 }

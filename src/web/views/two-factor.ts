@@ -1,6 +1,7 @@
 // The user's 2FA page, the set-up steps shared by it and the login setup screen.
 import type { Device } from '../../domain/devices.js';
 import { DEVICE_NAME_MAX_LENGTH } from '../../domain/devices.js';
+import type { DeviceRemoval } from '../../domain/enforcement.js';
 import type { PendingDevice } from '../../services/devices.js';
 import { codeField, csrfField, field } from './forms.js';
 import { html, type Html } from './html.js';
@@ -68,42 +69,85 @@ export function confirmDeviceSteps(
     <p><a href="${cancelHref}">Cancel</a> (nothing is linked until you verify a code)</p>`;
 }
 
-function deviceRow(ctx: PageContext, device: Device, when: (at: Date) => string): Html {
+/** When the device last gave a code that signed in, or "Never": linking it is not a use. */
+export function lastUsedOf(device: Device, when: (at: Date) => string): string {
+  return device.lastUsedAt === null ? 'Never' : when(device.lastUsedAt);
+}
+
+function deviceRow(ctx: PageContext, device: Device, when: (at: Date) => string, removable: boolean): Html {
   return html`<tr>
     <td data-label="Device">${device.name}</td>
     <td data-label="Added">${when(device.createdAt)}</td>
-    <td data-label="Last used">${device.lastUsedAt === null ? 'Not yet' : when(device.lastUsedAt)}</td>
-    <td><a href="/2fa/devices/${device.id}/remove" aria-label="Remove ${device.name}">Remove</a></td>
+    <td data-label="Last used">${lastUsedOf(device, when)}</td>
+    <td>
+      ${removable ? html`<a href="/2fa/devices/${device.id}/remove" aria-label="Remove ${device.name}">Remove</a>` : ''}
+    </td>
   </tr>`;
 }
 
-export function devicesTable(ctx: PageContext, devices: Device[], when: (at: Date) => string): Html {
-  if (devices.length === 0) return html`<p>You have no linked devices.</p>`;
-  return html`<div class="table-scroll">
-    <table class="stack">
-      <caption>
-        Your linked devices
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Device</th>
-          <th scope="col">Added</th>
-          <th scope="col">Last used</th>
-          <th scope="col"><span class="visually-hidden">Actions</span></th>
-        </tr>
-      </thead>
-      <tbody>
-        ${devices.map((d) => deviceRow(ctx, d, when))}
-      </tbody>
-    </table>
-  </div>`;
+/** Where the 2FA page offers to add a device. */
+export const ADD_DEVICE_HREF = '/2fa#add-device';
+
+/** Why the only device has no Remove link, and what to do to replace it. */
+function lastDeviceStaysNote(): Html {
+  return html`<p class="note" role="note">
+    Your organisation requires two-factor authentication, so your only device cannot be removed. To replace it,
+    <a href="${ADD_DEVICE_HREF}">add the new device</a> first; then you can remove the old one.
+  </p>`;
 }
 
-export function removeDeviceConfirmation(ctx: PageContext, device: Device, warning: string | null): Html {
+/**
+ * The confirmed devices, each with a Remove link unless removing it would be refused
+ * (`lastDeviceStays`: the only one, and 2FA is required).
+ */
+export function devicesTable(
+  ctx: PageContext,
+  devices: Device[],
+  when: (at: Date) => string,
+  lastDeviceStays: boolean,
+): Html {
+  if (devices.length === 0) return html`<p>You have no linked devices.</p>`;
+  return html`<div class="table-scroll">
+      <table class="stack">
+        <caption>
+          Your linked devices
+        </caption>
+        <thead>
+          <tr>
+            <th scope="col">Device</th>
+            <th scope="col">Added</th>
+            <th scope="col">Last used</th>
+            <th scope="col"><span class="visually-hidden">Actions</span></th>
+          </tr>
+        </thead>
+        <tbody>
+          ${devices.map((d) => deviceRow(ctx, d, when, !lastDeviceStays))}
+        </tbody>
+      </table>
+    </div>
+    ${lastDeviceStays ? lastDeviceStaysNote() : ''}`;
+}
+
+/** Asks before removing a device; says why instead when the removal would be refused. */
+export function removeDeviceConfirmation(ctx: PageContext, device: Device, removal: DeviceRemoval): Html {
+  if (!removal.ok) {
+    return html`<p>
+        <strong>${device.name}</strong> is your last device and your organisation requires two-factor
+        authentication, so it cannot be removed.
+      </p>
+      <p>To replace it, add the new device first. Then you can remove ${device.name}.</p>
+      <p class="actions"><a class="button" href="${ADD_DEVICE_HREF}">Add a device</a> <a href="/2fa">Back to your devices</a></p>`;
+  }
   return html`<p>
       Remove <strong>${device.name}</strong>? It will no longer give codes for signing in to your account.
     </p>
-    ${warning === null ? '' : html`<p class="warning">${warning}</p>`}
+    ${
+      removal.turnsOffTwoFactor
+        ? html`<p class="warning">
+            This is your last device: removing it turns two-factor authentication off for your account.
+          </p>`
+        : ''
+    }
     <form method="post" action="/2fa/devices/${device.id}/remove" class="actions">
       ${csrfField(ctx.csrfToken)}
       <button type="submit" class="danger">Remove ${device.name}</button>

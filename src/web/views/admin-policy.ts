@@ -1,0 +1,126 @@
+// The "Manage 2FA" page: the organisation-wide requirement, what happens after a deadline,
+// and the time zone dates are read in.
+import type { AfterDeadline, PolicyPhase } from '../../domain/enforcement.js';
+import type { When } from './admin-parts.js';
+import { csrfField, errorSummary, field } from './forms.js';
+import { html, type Html } from './html.js';
+import type { PageContext } from './layout.js';
+
+export interface PolicyPageData {
+  phase: PolicyPhase;
+  start: Date | null;
+  afterDeadline: AfterDeadline;
+  timeZone: string;
+  startValue: string;
+  problem: string | null;
+  /** A time zone that was refused, as typed, with the reason. */
+  timeZoneRefused: { typed: string; problem: string } | null;
+}
+
+/** The zones offered as one types: UTC, then every IANA zone this runtime knows. */
+const TIME_ZONE_CHOICES: readonly string[] = ['UTC', ...Intl.supportedValuesOf('timeZone')];
+
+function timeZoneSection(ctx: PageContext, d: PolicyPageData): Html {
+  return html`<form method="post" action="/admin/2fa/time-zone" class="card">
+    ${csrfField(ctx.csrfToken)}
+    ${field({
+      label: 'Time zone for dates and deadlines',
+      name: 'timeZone',
+      value: d.timeZoneRefused?.typed ?? d.timeZone,
+      error: d.timeZoneRefused?.problem,
+      hint: 'Type part of a city or region, such as Amsterdam or New_York, and choose from the list. Every date in Twofold is shown, and every date you type is read, in this zone.',
+      required: true,
+      autocomplete: 'off',
+      list: 'time-zones',
+    })}
+    <datalist id="time-zones">
+      ${TIME_ZONE_CHOICES.map((zone) => html`<option value="${zone}"></option>`)}
+    </datalist>
+    <button type="submit">Save time zone</button>
+  </form>`;
+}
+
+function requirementSection(ctx: PageContext, d: PolicyPageData, when: When): Html {
+  const problem = d.problem === null ? '' : html`<div class="error-summary" role="alert"><p>${d.problem}</p></div>`;
+  if (d.phase === 'active' && d.start !== null) {
+    return html`${problem}
+      <div class="locked" role="note">
+        <p>
+          <strong>Locked.</strong> Two-factor authentication is required for everyone in the organisation since
+          ${when(d.start)}. It cannot be turned off.
+        </p>
+      </div>`;
+  }
+  const scheduled = d.phase === 'scheduled' && d.start !== null;
+  return html`${scheduled && d.start !== null ? html`<p class="lead">Two-factor authentication will be required for everyone from <strong>${when(d.start)}</strong>. Until then you can change the date or cancel. From that moment it cannot be turned off.</p>` : html`<p class="lead">Two-factor authentication is not required for everyone. You can require it for chosen users on their pages.</p>`}
+    ${problem}
+    <form method="post" action="/admin/2fa/requirement" class="card">
+      ${csrfField(ctx.csrfToken)}
+      <fieldset>
+        <legend>${scheduled ? 'Change when it starts' : 'Require two-factor authentication for everyone'}</legend>
+        <label class="choice"
+          ><input type="radio" name="start" value="date" checked /> From a date: people can link their devices until
+          then</label
+        >
+        ${field({ label: `Start date and time in ${d.timeZone}`, name: 'date', type: 'datetime-local', value: d.startValue })}
+        <label class="choice"><input type="radio" name="start" value="now" /> Starting now</label>
+      </fieldset>
+      <label class="choice"
+        ><input type="checkbox" name="understood" value="yes" required /> I understand that once it starts, the
+        requirement cannot be turned off.</label
+      >
+      <button type="submit">${scheduled ? 'Save start' : 'Require 2FA for everyone'}</button>
+    </form>
+    ${
+      scheduled
+        ? html`<form method="post" action="/admin/2fa/cancel">
+            ${csrfField(ctx.csrfToken)}
+            <button type="submit" class="secondary">Cancel the requirement</button>
+          </form>`
+        : ''
+    }`;
+}
+
+export function policyPage(ctx: PageContext, d: PolicyPageData, when: When): Html {
+  return html`${errorSummary({ timeZone: d.timeZoneRefused?.problem })}
+    <section aria-labelledby="requirement-heading">
+      <h2 id="requirement-heading">Everyone in the organisation</h2>
+      ${requirementSection(ctx, d, when)}
+    </section>
+    <section aria-labelledby="after-heading">
+      <h2 id="after-heading">After a deadline has passed</h2>
+      <form method="post" action="/admin/2fa/after-deadline" class="card">
+        ${csrfField(ctx.csrfToken)}
+        <fieldset>
+          <legend>What happens to a user without a device once their deadline has passed</legend>
+          <label class="choice"
+            ><input
+              type="radio"
+              name="afterDeadline"
+              value="set_up_at_login"
+              ${d.afterDeadline === 'set_up_at_login' ? html`checked` : ''}
+            />
+            They must set one up at their next sign-in</label
+          >
+          <label class="choice"
+            ><input
+              type="radio"
+              name="afterDeadline"
+              value="block"
+              ${d.afterDeadline === 'block' ? html`checked` : ''}
+            />
+            They cannot sign in until an administrator gives them a new deadline</label
+          >
+        </fieldset>
+        <p class="hint">
+          Either way, someone who never had a date (added after the start, required on their own without a deadline, or
+          reset) sets up at their next sign-in.
+        </p>
+        <button type="submit">Save</button>
+      </form>
+    </section>
+    <section aria-labelledby="tz-heading">
+      <h2 id="tz-heading">Time zone</h2>
+      ${timeZoneSection(ctx, d)}
+    </section>`;
+}

@@ -1,0 +1,71 @@
+// The users list: who is in the organisation, and where each stands with two-factor authentication.
+import { ROLE_LABELS } from '../../domain/users.js';
+import type { UserOverview } from '../../services/administration.js';
+import { twoFactorSummary, type When } from './admin-parts.js';
+import { html, type Html } from './html.js';
+import type { PageContext } from './layout.js';
+
+function userRow(o: UserOverview, when: When): Html {
+  const summary = twoFactorSummary(o.status, o.confirmedDevices, when);
+  return html`<tr${o.overdue ? html` class="overdue"` : ''}>
+    <td class="who"><a href="/admin/users/${o.user.id}">${o.user.name}</a><br /><span class="muted">${o.user.email}</span></td>
+    <td class="role">${ROLE_LABELS[o.user.role]}</td>
+    <td class="account">${o.user.status === 'active' ? 'Active' : 'Inactive'}</td>
+    <td class="two-factor" data-label="2FA">${o.overdue ? html`<strong>${summary}</strong>` : summary}</td>
+  </tr>`;
+}
+
+function countSentence(total: number, search: string): string {
+  if (search === '') return total === 1 ? '1 user.' : `${total} users.`;
+  return total === 1 ? `1 user matching “${search}”.` : `${total} users matching “${search}”.`;
+}
+
+export function usersList(
+  ctx: PageContext,
+  users: UserOverview[],
+  search: string,
+  page: number,
+  pages: number,
+  total: number,
+  when: When,
+): Html {
+  const link = (p: number) => `/admin/users?${new URLSearchParams({ q: search, page: String(p) }).toString()}`;
+  return html`<p><a class="button" href="/admin/users/new">Add a user</a></p>
+    <form method="get" action="/admin/users" class="search" role="search">
+      <label for="q">Search by name or email</label>
+      <input id="q" name="q" type="search" value="${search}" />
+      <button type="submit">Search</button>
+    </form>
+    <p>${countSentence(total, search)}</p>
+    ${
+      users.length === 0
+        ? ''
+        : html`<div class="table-scroll">
+            <table class="users">
+              <caption>
+                Users and their two-factor authentication
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">User</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Account</th>
+                  <th scope="col">Two-factor authentication</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${users.map((o) => userRow(o, when))}
+              </tbody>
+            </table>
+          </div>`
+    }
+    ${
+      pages > 1
+        ? html`<nav aria-label="Pages" class="pager">
+            ${page > 1 ? html`<a href="${link(page - 1)}" rel="prev">Previous</a>` : ''}
+            <span>Page ${page} of ${pages}</span>
+            ${page < pages ? html`<a href="${link(page + 1)}" rel="next">Next</a>` : ''}
+          </nav>`
+        : ''
+    }`;
+}
