@@ -65,6 +65,17 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function admitPasswordAttempt(deps: Deps, email: string, ip: string): Promise<PasswordAdmitted> {
   const keys = passwordThrottleKeys(email, ip);
   const started = Date.now();
+  // Most attempts find room in every scope: one statement enters them, with no read first.
+  const first = deps.now();
+  const entered = await enterThrottles(
+    deps.db,
+    THROTTLE_SCOPES.map((scope) => ({ key: keys[scope], freeFailures: THROTTLE_RULES[scope].freeFailures })),
+    [],
+    first,
+    new Date(first.getTime() - IN_FLIGHT_FORGOTTEN_AFTER_MS),
+  );
+  if (entered.size === THROTTLE_SCOPES.length) return { ok: true, ticket: { keys, claimed: [] } };
+  if (entered.size > 0) await giveBack(deps, [...entered], [], first);
   for (;;) {
     const now = deps.now();
     const inFlightBefore = new Date(now.getTime() - IN_FLIGHT_FORGOTTEN_AFTER_MS);
@@ -94,9 +105,8 @@ export async function admitPasswordAttempt(deps: Deps, email: string, ip: string
       if (entered.size === THROTTLE_SCOPES.length) return { ok: true, ticket: { keys, claimed } };
       // Another attempt took the room or the try first: give back what was entered, and look again.
       if (entered.size > 0) {
-        const back = [...entered];
-        const waitEnded = claimed.map((scope) => keys[scope]).filter((key) => entered.has(key));
-        await settleThrottleAttempt(deps.db, { all: back, failed: [], cleared: [], waitEnded }, now);
+        const claimedKeys = claimed.map((scope) => keys[scope]).filter((key) => entered.has(key));
+        await giveBack(deps, [...entered], claimedKeys, now);
       }
       continue;
     }
@@ -104,6 +114,11 @@ export async function admitPasswordAttempt(deps: Deps, email: string, ip: string
       return { ok: false, until: new Date(now.getTime() + 1000) };
     await sleep(pauseBeforeLookingAgain(Math.random()));
   }
+}
+
+/** Gives back the keys an attempt entered but cannot use, with the tries it claimed among them. */
+function giveBack(deps: Deps, entered: string[], claimed: string[], now: Date): Promise<void> {
+  return settleThrottleAttempt(deps.db, { all: entered, failed: [], cleared: [], waitEnded: claimed }, now);
 }
 
 /**

@@ -87,12 +87,22 @@ test(
     t.after(() => sqlite.destroy());
     await migrateToLatest(sqlite);
     assert.deepEqual(onPostgres, await shapeOf(sqlite, 'sqlite'));
-    assert.deepEqual(await migrationsRun(db, schema), ['001-initial', '002-security', '003-users-page']);
+    assert.deepEqual(await migrationsRun(db, schema), [
+      '001-initial',
+      '002-security',
+      '003-users-page',
+      '004-attempts-in-flight',
+    ]);
 
     await migrateToLatest(db);
     await migrateToLatest(opened(t, url));
     assert.deepEqual(await shapeOf(db, 'postgres'), onPostgres);
-    assert.deepEqual(await migrationsRun(db, schema), ['001-initial', '002-security', '003-users-page']);
+    assert.deepEqual(await migrationsRun(db, schema), [
+      '001-initial',
+      '002-security',
+      '003-users-page',
+      '004-attempts-in-flight',
+    ]);
   },
 );
 
@@ -100,7 +110,12 @@ test('instances starting at once on the same empty schema migrate it once', { sk
   const { schema, url } = await freshSchema(t);
   const instances = Array.from({ length: 4 }, () => opened(t, url));
   await Promise.all(instances.map((db) => migrateToLatest(db)));
-  assert.deepEqual(await migrationsRun(instances[0] as Db, schema), ['001-initial', '002-security', '003-users-page']);
+  assert.deepEqual(await migrationsRun(instances[0] as Db, schema), [
+    '001-initial',
+    '002-security',
+    '003-users-page',
+    '004-attempts-in-flight',
+  ]);
 });
 
 test('each schema of one database has its own tables and its own migration record', { skip }, async (t) => {
@@ -111,7 +126,12 @@ test('each schema of one database has its own tables and its own migration recor
   await migrateToLatest(opened(t, first.url));
   const db = opened(t, second.url);
   await migrateToLatest(db);
-  assert.deepEqual(await migrationsRun(db, second.schema), ['001-initial', '002-security', '003-users-page']);
+  assert.deepEqual(await migrationsRun(db, second.schema), [
+    '001-initial',
+    '002-security',
+    '003-users-page',
+    '004-attempts-in-flight',
+  ]);
 
   await insertOrganisation(db, { id: randomUUID(), name: 'Only in the second', timeZone: 'UTC', now: NOW });
   assert.notEqual(await findOrganisation(db, 'Only in the second'), null);
