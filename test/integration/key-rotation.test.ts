@@ -1,8 +1,9 @@
 // Changing the secret key: secrets sealed under key A, Twofold restarted with the ring
-// {current: B, previous: [A]}, `twofold key rotate` (in-process and as a real command) while
-// the app keeps signing people in, and then B alone. On a real SQLite file, read back raw.
+// {current: B, previous: [A]}, `twofold key rotate` (the service, and the command's main)
+// while the app keeps signing people in, and then B alone. On a real SQLite file, read back raw.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,9 +34,10 @@ import {
   type TestWorld,
   testAppOn,
 } from '../helpers/app.js';
-import { runTwofold } from '../helpers/processes.js';
 import { textOf } from '../helpers/client.js';
+import { reservePort } from '../helpers/ports.js';
 import { sealedAsV1 } from '../helpers/sealed-v1.js';
+import { twofold } from '../helpers/twofold.js';
 import { signedIn } from './support.js';
 
 /** linkDevice seals with the test key: it is the old key here. */
@@ -235,7 +237,7 @@ test('twofold key rotate, run while the app serves, on a database written before
     TWOFOLD_PREVIOUS_SECRET_KEYS: ` ${KEY_C.toString('hex')}, ${KEY_A.toString('hex')} `,
   };
 
-  const first = await runTwofold(['key', 'rotate'], env);
+  const first = await twofold(['key', 'rotate'], { env });
   assert.equal(first.code, 0, first.stderr);
   assert.equal(first.stderr, '');
   assert.match(first.stdout, /Re-encrypted 4 authenticator secrets under the current key; 0 already used it\./);
@@ -244,15 +246,17 @@ test('twofold key rotate, run while the app serves, on a database written before
   for (const person of people) await assertSignsIn(serving, person);
   for (const { sealed } of await storedSecrets(serving.db)) assert.ok(sealed.startsWith(`v2.${keyIdOf(KEY_B)}.`));
 
-  const second = await runTwofold(['key', 'rotate'], env);
+  const second = await twofold(['key', 'rotate'], { env });
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /Re-encrypted 0 authenticator secrets under the current key; 4 already used it\./);
   await serving.close();
 
-  const onlyB = await runTwofold(['key', 'rotate'], {
-    TWOFOLD_DATA_DIR: dataDir,
-    TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
-    TWOFOLD_PREVIOUS_SECRET_KEYS: KEY_C.toString('hex'),
+  const onlyB = await twofold(['key', 'rotate'], {
+    env: {
+      TWOFOLD_DATA_DIR: dataDir,
+      TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
+      TWOFOLD_PREVIOUS_SECRET_KEYS: KEY_C.toString('hex'),
+    },
   });
   assert.equal(onlyB.code, 0, `the key check now opens with the new key: ${onlyB.stderr}`);
   const afterwards = await startInstance(t, path, keyringOf(KEY_B), clock);
@@ -273,10 +277,12 @@ test('a secret no configured key opens is counted and left alone, and the old ke
   await before.db.updateTable('devices').set({ sealed_secret: stray }).where('id', '=', first.id).execute();
   await before.close();
 
-  const run = await runTwofold(['key', 'rotate'], {
-    TWOFOLD_DATA_DIR: dataDir,
-    TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
-    TWOFOLD_PREVIOUS_SECRET_KEYS: KEY_A.toString('hex'),
+  const run = await twofold(['key', 'rotate'], {
+    env: {
+      TWOFOLD_DATA_DIR: dataDir,
+      TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
+      TWOFOLD_PREVIOUS_SECRET_KEYS: KEY_A.toString('hex'),
+    },
   });
 
   assert.equal(run.code, 1, run.stderr);
@@ -306,13 +312,26 @@ test('started with only the new key on a database sealed with the old one, Twofo
   const before = await startInstance(t, path, keyringOf(KEY_A), clock);
   await enrolUnderKeyA(before);
   await before.close();
-  const serve = (previous?: Buffer) =>
-    runTwofold(['serve'], {
-      TWOFOLD_DATA_DIR: dataDir,
-      PORT: '0',
-      TWOFOLD_SECRET_KEY: KEY_B.toString('base64'),
-      ...(previous ? { TWOFOLD_PREVIOUS_SECRET_KEYS: previous.toString('base64') } : {}),
-    });
+  // Were it to start, it would serve until a signal: the test sends one after a minute, and
+  // then fails on the exit code, 0, instead of waiting forever.
+  const port = String(await reservePort());
+  const serve = async (previous?: Buffer) => {
+    const signals = new EventEmitter();
+    const stop = setTimeout(() => signals.emit('SIGTERM', 'SIGTERM'), 60_000);
+    try {
+      return await twofold(['serve'], {
+        env: {
+          TWOFOLD_DATA_DIR: dataDir,
+          PORT: port,
+          TWOFOLD_SECRET_KEY: KEY_B.toString('base64'),
+          ...(previous ? { TWOFOLD_PREVIOUS_SECRET_KEYS: previous.toString('base64') } : {}),
+        },
+        signals,
+      });
+    } finally {
+      clearTimeout(stop);
+    }
+  };
 
   const onlyB = await serve();
   assert.equal(onlyB.code, 1);
@@ -331,9 +350,11 @@ test('key rotate wants the old key, and a malformed one is a one-line configurat
   const parent = freshDataDir(t);
   const dataDir = join(parent, 'data');
 
-  const missing = await runTwofold(['key', 'rotate'], {
-    TWOFOLD_DATA_DIR: dataDir,
-    TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
+  const missing = await twofold(['key', 'rotate'], {
+    env: {
+      TWOFOLD_DATA_DIR: dataDir,
+      TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
+    },
   });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^twofold: Set TWOFOLD_PREVIOUS_SECRET_KEYS to the old key/i);
@@ -341,10 +362,12 @@ test('key rotate wants the old key, and a malformed one is a one-line configurat
   assert.equal(existsSync(dataDir), false, 'the refusal touched no data');
 
   const bad = `${KEY_A.toString('hex')},not-a-key-${KEY_C.toString('hex').slice(0, 20)}`;
-  const malformed = await runTwofold(['key', 'rotate'], {
-    TWOFOLD_DATA_DIR: dataDir,
-    TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
-    TWOFOLD_PREVIOUS_SECRET_KEYS: bad,
+  const malformed = await twofold(['key', 'rotate'], {
+    env: {
+      TWOFOLD_DATA_DIR: dataDir,
+      TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
+      TWOFOLD_PREVIOUS_SECRET_KEYS: bad,
+    },
   });
   assert.equal(malformed.code, 1);
   assert.equal(
@@ -357,11 +380,11 @@ test('key rotate wants the old key, and a malformed one is a one-line configurat
 test('key help explains the procedure, and key generate prints a new key each time', async () => {
   const env = { TWOFOLD_DATA_DIR: join(tmpdir(), `twofold-never-${randomUUID()}`) };
   const [group, rotate, top, one, two] = await Promise.all([
-    runTwofold(['key', '--help'], env),
-    runTwofold(['key', 'rotate', '--help'], env),
-    runTwofold(['--help'], env),
-    runTwofold(['key', 'generate'], env),
-    runTwofold(['key', 'generate'], env),
+    twofold(['key', '--help'], { env }),
+    twofold(['key', 'rotate', '--help'], { env }),
+    twofold(['--help'], { env }),
+    twofold(['key', 'generate'], { env }),
+    twofold(['key', 'generate'], { env }),
   ]);
   assert.equal(group.code, 0);
   assert.match(group.stdout, /rotate/);
