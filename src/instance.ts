@@ -46,18 +46,19 @@ export async function instanceOn(db: Db, settings: Omit<InstanceSettings, 'datab
     throw error;
   }
   let closed: Promise<void> | null = null;
+  return { deps: depsOn(db, settings), migrated, close: () => (closed ??= db.destroy()) };
+}
+
+/** The services' dependencies on a database that is set up. */
+export function depsOn(db: Db, settings: Omit<InstanceSettings, 'database'>): Deps {
   return {
-    deps: {
-      db,
-      now: settings.now ?? (() => new Date()),
-      secretKey: settings.secretKey,
-      sessionLimits: {
-        idleMinutes: settings.sessionIdleMinutes,
-        absoluteHours: settings.sessionAbsoluteHours,
-        pendingMinutes: settings.pendingLoginMinutes,
-      },
+    db,
+    now: settings.now ?? (() => new Date()),
+    secretKey: settings.secretKey,
+    sessionLimits: {
+      idleMinutes: settings.sessionIdleMinutes,
+      absoluteHours: settings.sessionAbsoluteHours,
+      pendingMinutes: settings.pendingLoginMinutes,
     },
-    migrated,
-    close: () => (closed ??= db.destroy()),
   };
 }

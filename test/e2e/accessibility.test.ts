@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { linkDevice, makeOrganisation, makeUser } from '../helpers/app.js';
+import { linkDevice, makeOrganisation, makeUser, serveWorld } from '../helpers/app.js';
 import {
   enterCode,
   follow,
@@ -19,13 +19,11 @@ import {
   readSecretAndQr,
   SCENARIO_TIMEOUT_MS,
   screenshotOf,
-  serveWorld,
   signIn,
   signInWithCode,
   textOf,
   visit,
   wrongCode,
-  type ServedWorld,
 } from './support.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -107,8 +105,7 @@ after(async () => {
 
 describe('accessibility and layout of every page', () => {
   test('each page passes axe-core and fits a phone', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
-    const world: ServedWorld = await serveWorld();
-    t.after(() => world.close());
+    const world = await serveWorld(t);
     const org = 'Acme Rail';
     const organisationId = await makeOrganisation(world, org);
     const ada = await makeUser(world, organisationId, {

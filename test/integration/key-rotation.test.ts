@@ -20,11 +20,12 @@ import {
 import { base32Of, timeStepAt } from '../../src/domain/totp.js';
 import { reencryptSecretsUnderCurrentKey, type RotationReport } from '../../src/services/key-rotation.js';
 import { ensureSecretKeyMatches } from '../../src/services/secret-key.js';
-import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
+import { openDatabase, type Db } from '../../src/store/db.js';
 import { writeMeta } from '../../src/store/meta.js';
 import { listSealedSecretsAfter, replaceSealedSecretIfUnchanged } from '../../src/store/sealed-secrets.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import {
+  buildWorld,
   frozenClock,
   linkDevice,
   makeOrganisation,
@@ -32,9 +33,8 @@ import {
   TEST_KEY,
   type TestClock,
   type TestWorld,
-  testAppOn,
 } from '../helpers/app.js';
-import { textOf } from '../helpers/client.js';
+import { Browser, textOf } from '../helpers/browser.js';
 import { reservePort } from '../helpers/ports.js';
 import { sealedAsV1 } from '../helpers/sealed-v1.js';
 import { twofold } from '../helpers/twofold.js';
@@ -52,10 +52,6 @@ interface Enrolled {
   secret: Uint8Array;
 }
 
-interface Instance extends TestWorld {
-  close(): Promise<void>;
-}
-
 function freshDataDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'twofold-key-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -68,32 +64,15 @@ const databaseIn = (dataDir: string) => join(dataDir, 'twofold.sqlite');
  * Twofold as it starts (migrations, the key check, the app) on the database file, with a
  * key ring. The clock is shared between instances: a device accepts each time step once.
  */
-async function startInstance(t: TestContext, path: string, keys: SecretKeyring, clock: TestClock): Promise<Instance> {
-  const db = openDatabase({ kind: 'sqlite', path });
-  await migrateToLatest(db);
-  try {
-    await ensureSecretKeyMatches(db, keys);
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
-  const { app, deps } = await testAppOn(db, { clock, secretKey: keys });
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await app.close();
-    await db.destroy();
-  };
-  t.after(close);
-  return { app, db, deps, clock, close };
+function startInstance(t: TestContext, path: string, keys: SecretKeyring, clock: TestClock): Promise<TestWorld> {
+  return buildWorld(t, { sqlitePath: path, secretKey: keys, clock });
 }
 
 /**
  * People with devices sealed under key A, as an instance that has only ever had key A
  * leaves them: most in the current format, one in the format of the first version.
  */
-async function enrolUnderKeyA(world: Instance): Promise<{ org: string; people: Enrolled[] }> {
+async function enrolUnderKeyA(world: TestWorld): Promise<{ org: string; people: Enrolled[] }> {
   const org = await makeOrganisation(world, 'Acme');
   const people: Enrolled[] = [];
   for (const name of ['ada', 'bob', 'cy']) {
@@ -416,25 +395,20 @@ test('a form opened before the key changed is still accepted after it, but not o
   const rolling = await startInstance(t, ':memory:', keyringOf(KEY_B, [KEY_A]), clock);
   const newOnly = await startInstance(t, ':memory:', keyringOf(KEY_B), clock);
 
-  const form = await oldOnly.app.inject({ method: 'GET', url: '/login' });
-  const token = /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1];
-  assert.ok(token);
-  const cookie = [form.headers['set-cookie'] ?? []]
-    .flat()
-    .map((line) => line.split(';')[0])
-    .join('; ');
-  const post = (world: Instance) =>
-    world.app.inject({
-      method: 'POST',
-      url: '/login',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _csrf: token, email: 'nobody@example.com', password: 'not the password' }).toString(),
-    });
+  const opened = new Browser(oldOnly.app);
+  await opened.get('/login');
+  assert.ok(opened.csrf);
+  // The same browser, with its cookies and the form it read, sending the form to another instance.
+  const post = (world: TestWorld) => {
+    const there = new Browser(world.app);
+    for (const [name, value] of opened.cookies) there.cookies.set(name, value);
+    return there.post('/login', { email: 'nobody@example.com', password: 'not the password' }, { csrf: opened.csrf });
+  };
 
   const accepted = await post(rolling);
-  assert.equal(accepted.statusCode, 401, 'the form was read: a wrong password, not an expired form');
+  assert.equal(accepted.status, 401, 'the form was read: a wrong password, not an expired form');
   const refused = await post(newOnly);
-  assert.equal(refused.statusCode, 403);
+  assert.equal(refused.status, 403);
   assert.match(textOf(refused.body), /This form has expired/);
 });
 
