@@ -8,7 +8,7 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { migrateToLatest, openDatabase } from '../src/store/db.js';
+import { openInstance } from '../src/instance.js';
 import { cleanUp, cleanUpOnSignals, onCleanup, removeDirOnCleanup } from './cleanup.js';
 import { measureCodeStep } from './figures/code-step.js';
 import { measureLogins } from './figures/logins.js';
@@ -20,7 +20,16 @@ import { describeSummary, profilesIn, summariseProfile, type ProfileSummary } fr
 import { judged, machineLines, markdownTable, writeResults } from './report.js';
 import { benchPasswordHash, createOrganisation, seedUsers } from './seed.js';
 import { phaseServers } from './servers.js';
-import { CODE_STEP_USERS, LOGIN_USERS, SECRET_KEY, say, serverOptionsOf, whatIfOf, type Run } from './settings.js';
+import {
+  benchConfig,
+  CODE_STEP_USERS,
+  LOGIN_USERS,
+  SECRET_KEY,
+  say,
+  serverOptionsOf,
+  whatIfOf,
+  type Run,
+} from './settings.js';
 import { round, secondsSince } from './stats.js';
 
 const RESULTS_DIR = join(REPO_ROOT, 'bench', 'results');
@@ -60,9 +69,9 @@ async function main(): Promise<void> {
 
   say('\nSeeding the SQLite database');
   const dataDir = join(dir, 'data');
-  const db = openDatabase({ kind: 'sqlite', path: join(dataDir, 'twofold.sqlite') });
-  onCleanup('close the bench connection', () => db.destroy());
-  await migrateToLatest(db);
+  const instance = await openInstance(benchConfig(dataDir));
+  onCleanup('close the bench connection', instance.close);
+  const { db } = instance.deps;
   const started = performance.now();
   const loginOrganisation = await createOrganisation(db, 'Bench logins', run.now);
   const withDevices = await seedUsers(

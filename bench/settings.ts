@@ -1,5 +1,6 @@
 // What every figure shares: the sizes and durations of the run, the fixed key, and the
 // run's context (its temporary directory, the rows of the table, the raw numbers).
+import { loadConfig, type Config } from '../src/config.js';
 import type { Row } from './report.js';
 
 export const CONCURRENCY = 16;
@@ -18,6 +19,18 @@ export const BIG_ORGANISATION = 100_000;
 export const PAGE_BOUNDS = { requests: 200, seconds: 8 };
 /** Fixed, so that the bench's sealed secrets open in the server. Never a real key. */
 export const SECRET_KEY = Buffer.alloc(32, 0x5a);
+
+/**
+ * The configuration the server under test reads from its environment (see startTwofold),
+ * for the bench's own instance on the same database: the one that seeds it.
+ */
+export function benchConfig(dataDir: string, databaseUrl?: string): Config {
+  return loadConfig({
+    TWOFOLD_DATA_DIR: dataDir,
+    TWOFOLD_SECRET_KEY: SECRET_KEY.toString('hex'),
+    ...(databaseUrl === undefined ? {} : { DATABASE_URL: databaseUrl }),
+  });
+}
 
 /**
  * What-if switches, to measure a proposed fix before it is made: the server's libuv pool

@@ -2,12 +2,11 @@
 import { readdirSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { setPriority } from 'node:os';
-import { depsFrom, type Deps } from './services/deps.js';
-import { keepHouse } from './services/housekeeping.js';
 import type { FastifyInstance } from 'fastify';
 import type { Config, KeyNotice } from './config.js';
-import { ensureSecretKeyMatches } from './services/secret-key.js';
-import { migrateToLatest, openDatabase } from './store/db.js';
+import { openInstance } from './instance.js';
+import type { Deps } from './services/deps.js';
+import { keepHouse } from './services/housekeeping.js';
 import { buildApp } from './web/app.js';
 
 /** How long the requests in flight at shutdown may take to finish before their connections are cut. */
@@ -76,36 +75,42 @@ function keepHouseLogged(app: FastifyInstance, deps: Deps): void {
 }
 
 export async function startServer(config: Config, keyNotice: KeyNotice): Promise<RunningServer> {
-  await yieldWorkerThreadsToTheEventLoop();
-  const db = openDatabase(config.database);
+  const instance = await openInstance(config);
+  const { deps } = instance;
+  let app: FastifyInstance;
   try {
-    await migrateToLatest(db);
-    await ensureSecretKeyMatches(db, config.secretKey);
+    // Once the instance is set up, so that a refused start (the wrong key) changes nothing.
+    await yieldWorkerThreadsToTheEventLoop();
+    app = await buildApp({
+      deps,
+      publicUrl: config.publicUrl,
+      secureCookies: config.secureCookies,
+      trustProxy: config.trustProxy,
+      logger: { level: config.logLevel },
+      metrics: config.metrics,
+    });
   } catch (error) {
-    await db.destroy();
+    await instance.close();
     throw error;
   }
-  const deps = depsFrom(config, db);
-  const app = await buildApp({
-    deps,
-    publicUrl: config.publicUrl,
-    secureCookies: config.secureCookies,
-    trustProxy: config.trustProxy,
-    logger: { level: config.logLevel },
-    metrics: config.metrics,
-  });
   keepHouseLogged(app, deps);
   const housekeeping = setInterval(() => keepHouseLogged(app, deps), HOUSEKEEPING_INTERVAL_MS).unref();
   // onClose hooks run once the server has closed, after the last request in flight.
   app.addHook('onClose', async () => {
     clearInterval(housekeeping);
-    await db.destroy();
+    await instance.close();
   });
   if (keyNotice.generatedAt !== null) {
     app.log.warn(
       `Generated a new secret key in ${keyNotice.generatedAt}. Back it up: without it the linked authenticators cannot be read.`,
     );
   }
-  const url = await app.listen({ host: config.host, port: config.port });
+  let url: string;
+  try {
+    url = await app.listen({ host: config.host, port: config.port });
+  } catch (error) {
+    await app.close();
+    throw error;
+  }
   return { app, url, close: (graceMs = SHUTDOWN_GRACE_MS) => closeGracefully(app, graceMs) };
 }

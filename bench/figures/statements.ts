@@ -1,11 +1,11 @@
 // 3: SQL statements per complete login.
 import { statementsPerLogin } from '../phases/statements.js';
 import { judged } from '../report.js';
-import { SECRET_KEY, say, type Run } from '../settings.js';
+import { say, type Run } from '../settings.js';
 
 export async function measureStatements(run: Run): Promise<void> {
   say('\n[3] SQL statements per complete login (in-process, counted by Kysely)');
-  const statements = await statementsPerLogin(run.dir, SECRET_KEY);
+  const statements = await statementsPerLogin(run.dir);
   run.raw.statements = statements;
   const steps = Object.entries(statements.perStep)
     .map(([step, n]) => `${step} ${n}`)

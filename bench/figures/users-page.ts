@@ -1,14 +1,15 @@
 // 5: the users page of an organisation of 100,000 users, on SQLite and on PostgreSQL.
 import { join } from 'node:path';
 import { sql } from 'kysely';
-import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
+import { openInstance } from '../../src/instance.js';
+import type { Db } from '../../src/store/db.js';
 import { usersPageLatencies } from '../phases/users-page.js';
 import { benchPostgresUrl, createBenchSchema, redacted } from '../postgres.js';
 import type { ServerProcess } from '../processes.js';
 import { judged, skipped } from '../report.js';
 import { createOrganisation, seedUsers, type BenchUser } from '../seed.js';
 import { phaseServers } from '../servers.js';
-import { BIG_ORGANISATION, PAGE_BOUNDS, SECRET_KEY, say, serverOptionsOf, type Run } from '../settings.js';
+import { benchConfig, BIG_ORGANISATION, PAGE_BOUNDS, SECRET_KEY, say, serverOptionsOf, type Run } from '../settings.js';
 import { secondsSince } from '../stats.js';
 
 export interface BigOrganisation {
@@ -89,21 +90,22 @@ export async function measurePostgres(run: Run): Promise<void> {
   }
   say(`\n[5] Users page of 100,000 users, PostgreSQL at ${redacted(serverUrl)}`);
   const { schema, url } = await createBenchSchema(serverUrl);
-  const db = openDatabase({ kind: 'postgres', url, poolSize: 4 });
+  const dataDir = join(run.dir, 'pg-data');
+  const instance = await openInstance(benchConfig(dataDir, url));
+  const { db } = instance.deps;
   let big: BigOrganisation;
   try {
-    await migrateToLatest(db);
     const started = performance.now();
     big = await seedBigOrganisation(db, run);
     // Autovacuum would have analysed a table this size long ago; a bulk load has not waited for it.
     await sql`analyze`.execute(db);
     say(`    seeded schema ${schema} in ${secondsSince(started)} s`);
   } finally {
-    await db.destroy();
+    await instance.close();
   }
   const servers = phaseServers(
     {
-      dataDir: join(run.dir, 'pg-data'),
+      dataDir,
       secretKeyHex: SECRET_KEY.toString('hex'),
       databaseUrl: url,
       ...serverOptionsOf(run.whatIf),

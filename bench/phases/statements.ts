@@ -1,16 +1,14 @@
-// SQL statements per complete login, counted in-process: the real app (buildApp) on a
-// SQLite file opened like src/store/db.ts openDatabase, but with Kysely's `log` hook
-// counting every statement executed. One login, step by step, through app.inject.
+// SQL statements per complete login, counted in-process: the real app (buildApp) on an
+// instance set up as the server sets up its own (src/instance.ts), on a SQLite file whose
+// Kysely logs every statement executed. One login, step by step, through app.inject.
 import { join } from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, SqliteDialect } from 'kysely';
-import { keyringOf } from '../../src/domain/secret-box.js';
 import { codeAt } from '../../src/domain/totp.js';
-import { migrateToLatest } from '../../src/store/db.js';
-import type { Database } from '../../src/store/schema.js';
+import { instanceOn } from '../../src/instance.js';
+import { openDatabase } from '../../src/store/db.js';
 import { buildApp } from '../../src/web/app.js';
 import { csrfTokenIn } from '../http.js';
 import { BENCH_PASSWORD, benchPasswordHash, createOrganisation, seedUsers } from '../seed.js';
+import { benchConfig } from '../settings.js';
 
 export type LoginStep = 'GET /login' | 'POST /login' | 'GET /login/code' | 'POST /login/code';
 
@@ -21,42 +19,32 @@ export interface StatementCount {
   statements: { step: LoginStep; sql: string }[];
 }
 
-export async function statementsPerLogin(dir: string, key: Buffer): Promise<StatementCount> {
-  const sqlite = new SQLite(join(dir, 'statements.sqlite'));
-  sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma('synchronous = NORMAL');
-  sqlite.pragma('foreign_keys = ON');
-  sqlite.pragma('busy_timeout = 5000');
+export async function statementsPerLogin(dir: string): Promise<StatementCount> {
+  const config = benchConfig(join(dir, 'statements'), join(dir, 'statements.sqlite'));
   let step: LoginStep | null = null;
   const statements: { step: LoginStep; sql: string }[] = [];
-  const db = new Kysely<Database>({
-    dialect: new SqliteDialect({ database: sqlite }),
-    log(event) {
-      if (step !== null) statements.push({ step, sql: event.query.sql });
-    },
-  });
+  const log = (event: { query: { sql: string } }) => {
+    if (step !== null) statements.push({ step, sql: event.query.sql });
+  };
+  const instance = await instanceOn(openDatabase(config.database, { log }), config);
+  const { deps } = instance;
+  const { db } = deps;
   try {
-    await migrateToLatest(db);
     const now = new Date();
     const organisationId = await createOrganisation(db, 'Statements', now);
     const [user] = await seedUsers(
       db,
-      key,
+      config.secretKey.current,
       await benchPasswordHash(),
       { organisationId, count: 1, prefix: 'counted', withDevice: () => true },
       now,
     );
     if (user === undefined || user.secret === null) throw new Error('no user was seeded');
     const app = await buildApp({
-      deps: {
-        db,
-        now: () => new Date(),
-        secretKey: keyringOf(key),
-        sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
-      },
-      publicUrl: 'http://127.0.0.1:3000',
-      secureCookies: false,
-      trustProxy: false,
+      deps,
+      publicUrl: config.publicUrl,
+      secureCookies: config.secureCookies,
+      trustProxy: config.trustProxy,
       logger: false,
     });
     try {
@@ -95,7 +83,7 @@ export async function statementsPerLogin(dir: string, key: Buffer): Promise<Stat
       await app.close();
     }
   } finally {
-    await db.destroy();
+    await instance.close();
   }
   const perStep: Record<LoginStep, number> = {
     'GET /login': 0,

@@ -1,4 +1,5 @@
 // What a command is, and what it can end in. main.ts turns outcomes into output and exit codes.
+import type { EventEmitter } from 'node:events';
 import type { Readable, Writable } from 'node:stream';
 import { helpText, parseOptions, type OptionSpecs, type OptionValues } from './args.js';
 
@@ -8,6 +9,8 @@ export interface Io {
   stdin: Readable & { isTTY?: boolean };
   /** For prompts and warnings; results go to stdout through the outcome. */
   stderr: Writable;
+  /** Where SIGINT and SIGTERM arrive, which stop `twofold serve`: the process, or a test's emitter. */
+  signals: Pick<EventEmitter, 'once' | 'off'>;
 }
 
 export type Outcome =

@@ -1,12 +1,12 @@
-// The configured instance a command works on: configuration, a migrated database and the
-// services' dependencies. Opened only after the arguments were accepted.
+// The configured instance a command works on: configuration from the command's
+// environment, then the instance every part of Twofold sets up (see src/instance.ts).
+// Opened only after the arguments were accepted, and closed when the command's work ends.
 import { loadConfig, type Config, type KeyNotice } from '../config.js';
-import { depsFrom, type Deps } from '../services/deps.js';
-import { ensureSecretKeyMatches } from '../services/secret-key.js';
-import { migrateToLatest, openDatabase } from '../store/db.js';
+import { openInstance } from '../instance.js';
+import type { Deps } from '../services/deps.js';
 import type { Io } from './command.js';
 
-export interface Instance {
+export interface CommandInstance {
   config: Config;
   deps: Deps;
   /** The migrations that ran as the database was opened, usually none. */
@@ -25,19 +25,19 @@ export function loginUrlOf(config: Config): string {
   return `${config.publicUrl}/login`;
 }
 
-/** Throws ConfigError or WrongSecretKeyError, which main reports. */
-export async function withInstance<T>(io: Io, work: (instance: Instance) => Promise<T>): Promise<T> {
+/**
+ * Throws ConfigError or WrongSecretKeyError, which main reports. As the server does, a key
+ * other than the one the secrets were sealed with is refused, and on a fresh database
+ * this key becomes the one.
+ */
+export async function withInstance<T>(io: Io, work: (instance: CommandInstance) => Promise<T>): Promise<T> {
   const notice: KeyNotice = { generatedAt: null };
   const config = loadConfig(io.env, notice);
   warnIfKeyGenerated(notice, io);
-  const db = openDatabase(config.database);
+  const { deps, migrated, close } = await openInstance(config);
   try {
-    const migrated = await migrateToLatest(db);
-    // As the server does: a key other than the one the secrets were sealed with is refused
-    // here too, and on a fresh database this key becomes the one.
-    await ensureSecretKeyMatches(db, config.secretKey);
-    return await work({ config, deps: depsFrom(config, db), migrated });
+    return await work({ config, deps, migrated });
   } finally {
-    await db.destroy();
+    await close();
   }
 }

@@ -1,5 +1,8 @@
 // The `twofold` command: finds the command named by the arguments, runs it, and turns its
-// outcome into output and an exit code (0 done, 1 failed, 2 refused arguments).
+// outcome into output and an exit code (0 done, 1 failed, 2 refused arguments, 130
+// cancelled). bin/twofold.js calls main with the process's own streams and environment;
+// the tests call it with theirs.
+import type { Writable } from 'node:stream';
 import { listing } from './args.js';
 import type { Command, Io, Outcome } from './command.js';
 import { keyCommands } from './key.js';
@@ -85,7 +88,12 @@ function sentence(text: string): string {
   return /[.!?]$/.test(text) ? text : `${text}.`;
 }
 
-async function main(argv: readonly string[], io: Io & { stdout: NodeJS.WritableStream }): Promise<number> {
+/** What main touches: a command's Io, and where results go. */
+export interface MainIo extends Io {
+  stdout: Writable;
+}
+
+export async function main(argv: readonly string[], io: MainIo): Promise<number> {
   const routed = route(argv);
   if ('help' in routed) {
     io.stdout.write(`${routed.help}\n`);
@@ -122,10 +130,3 @@ async function main(argv: readonly string[], io: Io & { stdout: NodeJS.WritableS
       return 1;
   }
 }
-
-process.exitCode = await main(process.argv.slice(2), {
-  env: process.env,
-  stdin: process.stdin,
-  stdout: process.stdout,
-  stderr: process.stderr,
-});

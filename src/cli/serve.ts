@@ -1,17 +1,17 @@
 // `twofold serve`: the web server, until SIGINT or SIGTERM; then it shuts down gracefully
 // (see RunningServer.close). A second signal during the shutdown ends the process at once.
 import type { KeyNotice } from '../config.js';
-import { defineCommand, done, type Command } from './command.js';
+import { defineCommand, done, type Command, type Io } from './command.js';
 
-function untilStopped(): Promise<NodeJS.Signals> {
+function untilStopped(signals: Io['signals']): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const stop = (signal: NodeJS.Signals) => {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
+      signals.off('SIGINT', stop);
+      signals.off('SIGTERM', stop);
       resolve(signal);
     };
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+    signals.once('SIGINT', stop);
+    signals.once('SIGTERM', stop);
   });
 }
 
@@ -28,7 +28,7 @@ export const serve: Command = defineCommand({
     const config = loadConfig(io.env, notice);
     const { startServer } = await import('../server.js');
     const server = await startServer(config, notice);
-    const signal = await untilStopped();
+    const signal = await untilStopped(io.signals);
     server.app.log.info({ signal }, 'shutting down: finishing the requests in flight');
     await server.close();
     server.app.log.info('stopped');

@@ -1,5 +1,4 @@
 import type { SecretKeyring } from '../domain/secret-box.js';
-import type { Config } from '../config.js';
 import type { Db } from '../store/db.js';
 import type { SecondFactorPath } from './second-factor.js';
 
@@ -48,18 +47,4 @@ const MINUTE_MS = 60_000;
 
 export function addMinutes(date: Date, minutes: number): Date {
   return new Date(date.getTime() + minutes * MINUTE_MS);
-}
-
-/** The real clock and the configured key and limits: what the server and the command use. */
-export function depsFrom(config: Config, db: Db): Deps {
-  return {
-    db,
-    now: () => new Date(),
-    secretKey: config.secretKey,
-    sessionLimits: {
-      idleMinutes: config.sessionIdleMinutes,
-      absoluteHours: config.sessionAbsoluteHours,
-      pendingMinutes: config.pendingLoginMinutes,
-    },
-  };
 }

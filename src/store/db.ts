@@ -15,6 +15,7 @@ import {
   type DatabaseIntrospector,
   type Driver,
   type DatabaseMetadata,
+  type KyselyConfig,
   type Migration,
   type SchemaMetadata,
   type SqliteDatabase,
@@ -127,7 +128,10 @@ export function connectionUseOf(db: Db): ConnectionUse {
   return { kind: 'postgres', open: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount };
 }
 
-export function openDatabase(location: DatabaseLocation): Db {
+/** Who else sees each statement: Kysely's log and plugins, for the tests and the bench that count them. */
+export type StatementObservers = Pick<KyselyConfig, 'log' | 'plugins'>;
+
+export function openDatabase(location: DatabaseLocation, observers: StatementObservers = {}): Db {
   if (location.kind === 'postgres') {
     const pool = new pg.Pool({
       connectionString: location.url,
@@ -145,7 +149,7 @@ export function openDatabase(location: DatabaseLocation): Db {
     // no longer listens to then; the request's query fails, and the pool drops the
     // connection when it comes back.
     pool.on('connect', (client) => client.on('error', () => {}));
-    const db = new Kysely<Database>({ dialect: new PostgresInOneSchemaDialect({ pool }) });
+    const db = new Kysely<Database>({ ...observers, dialect: new PostgresInOneSchemaDialect({ pool }) });
     onPostgres.add(db);
     pools.set(db, pool);
     return db;
@@ -156,7 +160,7 @@ export function openDatabase(location: DatabaseLocation): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
   sqlite.pragma('busy_timeout = 5000');
-  return new Kysely<Database>({ dialect: new SqliteWithItsOwnRollbacks(sqlite) });
+  return new Kysely<Database>({ ...observers, dialect: new SqliteWithItsOwnRollbacks(sqlite) });
 }
 
 /**

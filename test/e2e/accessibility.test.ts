@@ -7,7 +7,7 @@ import { after, before, describe, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { tenantFor } from '../../src/store/tenant.js';
-import { linkDevice, makeOrganisation, makeUser } from '../helpers/app.js';
+import { linkDevice, makeOrganisation, makeUser, serveWorld } from '../helpers/app.js';
 import {
   enterCode,
   follow,
@@ -20,14 +20,12 @@ import {
   readSecretAndQr,
   SCENARIO_TIMEOUT_MS,
   screenshotOf,
-  serveWorld,
   settled,
   signIn,
   signInWithCode,
   textOf,
   visit,
   wrongCode,
-  type ServedWorld,
 } from './support.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -127,8 +125,7 @@ after(async () => {
 
 describe('accessibility and layout of every page', () => {
   test('each page passes axe-core and fits a phone', { timeout: SCENARIO_TIMEOUT_MS }, async (t) => {
-    const world: ServedWorld = await serveWorld();
-    t.after(() => world.close());
+    const world = await serveWorld(t);
     const org = 'Acme Rail';
     const organisationId = await makeOrganisation(world, org);
     const ada = await makeUser(world, organisationId, {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
-import { linkDevice, makeOrganisation, makeUser } from '../helpers/app.js';
+import { linkDevice, makeOrganisation, makeUser, serveWorld, type ServedWorld } from '../helpers/app.js';
 import {
   enterCode,
   flash,
@@ -18,14 +18,12 @@ import {
   readSecretAndQr,
   assertQrDescribes,
   SCENARIO_TIMEOUT_MS,
-  serveWorld,
   signIn,
   signInWithCode,
   signOut,
   textOf,
   visit,
   wrongCode,
-  type ServedWorld,
 } from './support.js';
 
 const ORG = 'Acme Rail';
@@ -43,12 +41,6 @@ before(async () => {
 after(async () => {
   await browser.close();
 });
-
-async function worldFor(t: TestContext): Promise<ServedWorld> {
-  const world = await serveWorld();
-  t.after(() => world.close());
-  return world;
-}
 
 async function browserOf(t: TestContext, world: ServedWorld): Promise<Page> {
   const { context, page } = await personIn(browser, world);
@@ -105,7 +97,7 @@ describe('Twofold in a browser', () => {
     'the super admin signs in and adds two users, who set their passwords with the one-time link',
     { timeout: SCENARIO_TIMEOUT_MS },
     async (t) => {
-      const world = await worldFor(t);
+      const world = await serveWorld(t);
       const { admin } = await organisationWithSuperAdmin(world);
       const adminPage = await browserOf(t, world);
 
@@ -159,7 +151,7 @@ describe('Twofold in a browser', () => {
     'the super admin requires 2FA for everyone from a date and sees it scheduled',
     { timeout: SCENARIO_TIMEOUT_MS },
     async (t) => {
-      const world = await worldFor(t);
+      const world = await serveWorld(t);
       const { organisationId, admin } = await organisationWithSuperAdmin(world);
       await makeUser(world, organisationId, {
         email: 'ben@acme.test',
@@ -195,7 +187,7 @@ describe('Twofold in a browser', () => {
     'a user in the grace period is reminded, links two devices, and signs in with either',
     { timeout: SCENARIO_TIMEOUT_MS },
     async (t) => {
-      const world = await worldFor(t);
+      const world = await serveWorld(t);
       const { organisationId, admin } = await organisationWithSuperAdmin(world);
       const dana = await makeUser(world, organisationId, {
         email: 'dana@acme.test',
@@ -260,7 +252,7 @@ describe('Twofold in a browser', () => {
     'once the start date is reached, a user without a device is held at the setup screen until they link one',
     { timeout: SCENARIO_TIMEOUT_MS },
     async (t) => {
-      const world = await worldFor(t);
+      const world = await serveWorld(t);
       const { organisationId, admin } = await organisationWithSuperAdmin(world);
       const eve = await makeUser(world, organisationId, {
         email: 'eve@acme.test',
@@ -302,7 +294,7 @@ describe('Twofold in a browser', () => {
     'in the mode that refuses overdue users, one is refused until the super admin gives them a personal deadline',
     { timeout: SCENARIO_TIMEOUT_MS },
     async (t) => {
-      const world = await worldFor(t);
+      const world = await serveWorld(t);
       const { organisationId, admin } = await organisationWithSuperAdmin(world, { withDevice: true });
       const finn = await makeUser(world, organisationId, {
         email: 'finn@acme.test',
@@ -345,7 +337,7 @@ describe('Twofold in a browser', () => {
     'a super admin requires 2FA of one user in an organisation without an org-wide requirement',
     { timeout: SCENARIO_TIMEOUT_MS },
     async (t) => {
-      const world = await worldFor(t);
+      const world = await serveWorld(t);
       const { organisationId, admin } = await organisationWithSuperAdmin(world);
       const gil = await makeUser(world, organisationId, {
         email: 'gil@acme.test',
@@ -383,7 +375,7 @@ describe('Twofold in a browser', () => {
     'resetting a user’s 2FA ends their session and sends them to the setup screen at the next sign-in',
     { timeout: SCENARIO_TIMEOUT_MS },
     async (t) => {
-      const world = await worldFor(t);
+      const world = await serveWorld(t);
       const { organisationId, admin } = await organisationWithSuperAdmin(world);
       const hana = await makeUser(world, organisationId, {
         email: 'hana@acme.test',
@@ -421,7 +413,7 @@ describe('Twofold in a browser', () => {
     'deactivating ends the session and blocks sign-in; reactivating keeps the devices',
     { timeout: SCENARIO_TIMEOUT_MS },
     async (t) => {
-      const world = await worldFor(t);
+      const world = await serveWorld(t);
       const { organisationId, admin } = await organisationWithSuperAdmin(world);
       const ivan = await makeUser(world, organisationId, {
         email: 'ivan@acme.test',
@@ -461,7 +453,7 @@ describe('Twofold in a browser', () => {
     'an active requirement cannot be turned off: the page shows it locked and a forged cancel is refused',
     { timeout: SCENARIO_TIMEOUT_MS },
     async (t) => {
-      const world = await worldFor(t);
+      const world = await serveWorld(t);
       const { organisationId, admin } = await organisationWithSuperAdmin(world, { withDevice: true });
       const jo = await makeUser(world, organisationId, {
         email: 'jo@acme.test',
@@ -501,7 +493,7 @@ describe('Twofold in a browser', () => {
     'a cancel that arrives just after the start is refused, and the page says why',
     { timeout: SCENARIO_TIMEOUT_MS },
     async (t) => {
-      const world = await worldFor(t);
+      const world = await serveWorld(t);
       const { admin } = await organisationWithSuperAdmin(world, {
         withDevice: true,
       });

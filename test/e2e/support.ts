@@ -1,14 +1,13 @@
-// The real app served on 127.0.0.1 with a frozen clock, a Chromium to visit it, and the
-// few things a person does in it (sign in, enter a code, link a device), written once.
+// A Chromium to visit the real app served on 127.0.0.1 with a frozen clock (serveWorld in
+// helpers/app.ts), and the few things a person does in it (sign in, enter a code, link a
+// device), written once.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
 import { Secret } from 'otpauth';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { codeAt, timeStepAt } from '../../src/domain/totp.js';
-import { type TestWorld, testAppOn } from '../helpers/app.js';
-import { openTestDatabase } from '../helpers/databases.js';
-import { reservePort } from '../helpers/ports.js';
+import type { ServedWorld, TestWorld } from '../helpers/app.js';
 
 // jsqr is CommonJS whose types declare a default export: TypeScript (NodeNext) would type
 // the import as the module object, while Node hands over the function itself.
@@ -16,34 +15,6 @@ const jsQR = createRequire(import.meta.url)('jsqr') as typeof import('jsqr').def
 
 /** Generous: Chromium in a container, argon2 on every sign-in, and maybe a busy machine. */
 export const SCENARIO_TIMEOUT_MS = 900_000;
-
-export interface ServedWorld extends TestWorld {
-  baseUrl: string;
-  close(): Promise<void>;
-}
-
-/** Like buildWorld, but listening, with links that point at where it listens. */
-export async function serveWorld(): Promise<ServedWorld> {
-  // The run's database: SQLite, or PostgreSQL in the second pass of `npm test`.
-  const database = await openTestDatabase();
-  const db = database.db;
-  // The app prints links with its public URL, so it must know its port before it is built.
-  const port = await reservePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
-  const { app, deps, clock } = await testAppOn(db, { publicUrl: baseUrl });
-  await app.listen({ host: '127.0.0.1', port });
-  return {
-    app,
-    db,
-    deps,
-    clock,
-    baseUrl,
-    close: async () => {
-      await app.close();
-      await database.close();
-    },
-  };
-}
 
 export function launchBrowser(): Promise<Browser> {
   return chromium.launch({

@@ -1,4 +1,6 @@
-// Builds the real app on a real database with a frozen clock, and small builders for data.
+// The one way the tests build Twofold: an instance set up as the server sets up its own
+// (src/instance.ts), on a database of the test's own, with a frozen clock, and the real app
+// on it; and small builders for data.
 import { randomUUID } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import type { FastifyInstance } from 'fastify';
@@ -6,12 +8,14 @@ import { hashPassword } from '../../src/domain/passwords.js';
 import { keyringOf, sealSecret, type SecretKeyring } from '../../src/domain/secret-box.js';
 import { newTotpSecret, timeStepAt } from '../../src/domain/totp.js';
 import { emailKey, type Role } from '../../src/domain/users.js';
+import { depsOn, instanceOn, type InstanceSettings } from '../../src/instance.js';
 import type { Deps } from '../../src/services/deps.js';
-import { migrateToLatest, openDatabase, type DatabaseLocation, type Db } from '../../src/store/db.js';
+import type { DatabaseLocation, Db, StatementObservers } from '../../src/store/db.js';
 import { insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { buildApp, type AppOptions } from '../../src/web/app.js';
-import { openTestDatabase } from './databases.js';
+import { newTestDatabase, sqliteTestDatabase } from './databases.js';
+import { reservePort } from './ports.js';
 
 export const TEST_KEY = Buffer.alloc(32, 7);
 export const START = new Date('2026-11-22T12:00:00.000Z');
@@ -35,68 +39,142 @@ export function frozenClock(start = START): TestClock {
   };
 }
 
-export interface TestWorld {
-  app: FastifyInstance;
+/** What a test may vary in its instance; the rest is as every test has it. */
+export interface InstanceOptions {
+  /**
+   * A SQLite file (":memory:" for a new one in memory) instead of a new database of the
+   * run's kind: to read its bytes, or to open it again as a restarted instance does.
+   */
+  sqlitePath?: string;
+  /** Shared with an earlier instance, as a restarted one shares the wall clock. */
+  clock?: TestClock;
+  /** The test key unless given. */
+  secretKey?: SecretKeyring;
+  /** Kysely plugins or a log that see every statement, the builders' too. */
+  observers?: StatementObservers;
+}
+
+export interface TestInstance {
   db: Db;
   deps: Deps;
   clock: TestClock;
+  location: DatabaseLocation;
+  /** Drops a new PostgreSQL schema and closes the connections; closing again does nothing. */
+  close(): Promise<void>;
 }
 
-/**
- * The app on a database of its own: SQLite in memory, or in the PostgreSQL pass of
- * `npm test` a new schema (see databases.ts); or on `location` when given.
- */
-export async function buildWorld(t: TestContext, location?: DatabaseLocation): Promise<TestWorld> {
-  const database = location === undefined ? await openTestDatabase() : await openMigrated(location);
-  const { db } = database;
-  const { app, deps, clock } = await testAppOn(db);
-  t.after(async () => {
-    await app.close();
-    await database.close();
-  });
-  return { app, db, deps, clock };
+function settingsOf(clock: TestClock, secretKey: SecretKeyring): Omit<InstanceSettings, 'database'> {
+  return { now: clock.now, secretKey, sessionIdleMinutes: 30, sessionAbsoluteHours: 12, pendingLoginMinutes: 10 };
 }
 
-/** What tests vary in the app they build; the rest is as every test world has it. */
-export interface TestAppOptions {
-  clock?: TestClock;
-  secretKey?: SecretKeyring;
+async function openTestInstance(options: InstanceOptions): Promise<TestInstance> {
+  const clock = options.clock ?? frozenClock();
+  const database =
+    options.sqlitePath === undefined
+      ? await newTestDatabase(options.observers)
+      : sqliteTestDatabase(options.sqlitePath, options.observers);
+  // On failure instanceOn closes the connections: `npm test` drops a schema left so at its end.
+  const instance = await instanceOn(database.db, settingsOf(clock, options.secretKey ?? keyringOf(TEST_KEY)));
+  let closed: Promise<void> | null = null;
+  const close = async () => {
+    try {
+      await database.drop();
+    } finally {
+      await instance.close();
+    }
+  };
+  return {
+    db: database.db,
+    deps: instance.deps,
+    clock,
+    location: database.location,
+    close: () => (closed ??= close()),
+  };
+}
+
+/** The instance alone, with no app: for tests of the store and the services. Closed after the test. */
+export async function testInstance(t: TestContext, options: InstanceOptions = {}): Promise<TestInstance> {
+  const instance = await openTestInstance(options);
+  t.after(instance.close);
+  return instance;
+}
+
+export interface WorldOptions extends InstanceOptions {
+  /**
+   * An open database the app is to use as it is, without setting it up: the test's
+   * database under other settings (read only), or one that cannot be reached. The caller
+   * closes it; the other database options do not apply.
+   */
+  db?: Db;
   publicUrl?: string;
   secureCookies?: boolean;
   logger?: AppOptions['logger'];
   metrics?: boolean;
 }
 
-/**
- * The real app on `db`, which the caller closes, with the test key, the default session
- * limits and a frozen clock unless told otherwise. The caller closes the app too.
- */
-export async function testAppOn(
-  db: Db,
-  options: TestAppOptions = {},
-): Promise<{ app: FastifyInstance; deps: Deps; clock: TestClock }> {
-  const clock = options.clock ?? frozenClock();
-  const deps: Deps = {
-    db,
-    now: clock.now,
-    secretKey: options.secretKey ?? keyringOf(TEST_KEY),
-    sessionLimits: { idleMinutes: 30, absoluteHours: 12, pendingMinutes: 10 },
-  };
-  const app = await buildApp({
-    deps,
-    publicUrl: options.publicUrl ?? 'http://127.0.0.1:3000',
-    secureCookies: options.secureCookies ?? false,
-    trustProxy: false,
-    logger: options.logger ?? false,
-    metrics: options.metrics,
-  });
-  return { app, deps, clock };
+export interface TestWorld {
+  app: FastifyInstance;
+  db: Db;
+  deps: Deps;
+  clock: TestClock;
+  /** Closes the app, then its instance; closing again does nothing. Done after the test anyway. */
+  close(): Promise<void>;
 }
 
-async function openMigrated(location: DatabaseLocation): Promise<{ db: Db; close(): Promise<void> }> {
-  const db = openDatabase(location);
-  await migrateToLatest(db);
-  return { db, close: () => db.destroy() };
+/**
+ * The real app on an instance of its own (see InstanceOptions), with the test key, the
+ * default session limits and a frozen clock unless told otherwise; closed after the test.
+ */
+export async function buildWorld(t: TestContext, options: WorldOptions = {}): Promise<TestWorld> {
+  const clock = options.clock ?? frozenClock();
+  const instance =
+    options.db === undefined
+      ? await openTestInstance({ ...options, clock })
+      : {
+          db: options.db,
+          deps: depsOn(options.db, settingsOf(clock, options.secretKey ?? keyringOf(TEST_KEY))),
+          close: () => Promise.resolve(),
+        };
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({
+      deps: instance.deps,
+      publicUrl: options.publicUrl ?? 'http://127.0.0.1:3000',
+      secureCookies: options.secureCookies ?? false,
+      trustProxy: false,
+      logger: options.logger ?? false,
+      metrics: options.metrics,
+    });
+  } catch (error) {
+    await instance.close();
+    throw error;
+  }
+  let closed: Promise<void> | null = null;
+  const close = async () => {
+    try {
+      await app.close();
+    } finally {
+      await instance.close();
+    }
+  };
+  const world: TestWorld = { app, db: instance.db, deps: instance.deps, clock, close: () => (closed ??= close()) };
+  t.after(world.close);
+  return world;
+}
+
+export interface ServedWorld extends TestWorld {
+  /** http://127.0.0.1:PORT, where it listens; its links point there too. */
+  baseUrl: string;
+}
+
+/** Like buildWorld, but listening on a port of its own, with links that point at where it listens. */
+export async function serveWorld(t: TestContext, options: Omit<WorldOptions, 'publicUrl'> = {}): Promise<ServedWorld> {
+  // The app prints links with its public URL, so it must know its port before it is built.
+  const port = await reservePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const world = await buildWorld(t, { ...options, publicUrl: baseUrl });
+  await world.app.listen({ host: '127.0.0.1', port });
+  return { ...world, baseUrl };
 }
 
 export async function makeOrganisation(

@@ -1,9 +1,10 @@
 // The database a test runs against. `npm test` runs the suites on SQLite in memory, then,
 // when TWOFOLD_TEST_POSTGRES_URL is set, again with TWOFOLD_TEST_DATABASE=postgres: there
-// every test database is a schema of its own, made and migrated for it and dropped after.
+// every test database is a schema of its own, made for it and dropped after. Setting it
+// up (migrations, the key) is the instance's work: see testInstance in app.ts.
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { migrateToLatest, openDatabase, type DatabaseLocation, type Db } from '../../src/store/db.js';
+import { openDatabase, type DatabaseLocation, type Db, type StatementObservers } from '../../src/store/db.js';
 
 export type TestDatabaseKind = 'sqlite' | 'postgres';
 
@@ -67,46 +68,39 @@ export async function createPostgresSchema(
   };
 }
 
+/** A test's database, open and not yet set up. */
 export interface TestDatabase {
   db: Db;
   location: DatabaseLocation;
-  /** Closes the connections and, on PostgreSQL, drops the schema. Closing twice does nothing. */
-  close(): Promise<void>;
+  /** Drops what was made for the test (a PostgreSQL schema) over its own connections: before closing them. */
+  drop(): Promise<void>;
 }
 
-/** A migrated, empty database of this run's kind, of its own. */
-export async function openTestDatabase(kind: TestDatabaseKind = testDatabaseKind()): Promise<TestDatabase> {
-  if (kind === 'sqlite') {
-    const location: DatabaseLocation = { kind: 'sqlite', path: ':memory:' };
-    const db = openDatabase(location);
-    await migrateToLatest(db);
-    return { db, location, close: once(() => db.destroy()) };
-  }
+/** A SQLite file (or ":memory:"), whatever the run's kind; nothing to drop. */
+export function sqliteTestDatabase(path: string, observers: StatementObservers = {}): TestDatabase {
+  const location: DatabaseLocation = { kind: 'sqlite', path };
+  return { db: openDatabase(location, observers), location, drop: () => Promise.resolve() };
+}
+
+/** A new, empty database of this run's kind. */
+export async function newTestDatabase(observers: StatementObservers = {}): Promise<TestDatabase> {
+  if (testDatabaseKind() === 'sqlite') return sqliteTestDatabase(':memory:', observers);
   const server = postgresTestUrl();
   if (server === null) throw new Error('a PostgreSQL test database needs TWOFOLD_TEST_POSTGRES_URL');
   const schema = newSchemaName();
   const location: DatabaseLocation = { kind: 'postgres', url: urlWithSearchPath(server, schema) };
-  const db = openDatabase(location);
+  const db = openDatabase(location, observers);
   // The schema is made and dropped over the test's own connections: the search_path may
   // name a schema that does not exist yet.
-  const close = once(async () => {
-    try {
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
-    } finally {
-      await db.destroy();
-    }
-  });
   try {
     await sql`create schema ${sql.id(schema)}`.execute(db);
-    await migrateToLatest(db);
   } catch (error) {
-    await close();
+    await db.destroy();
     throw error;
   }
-  return { db, location, close };
-}
-
-function once(work: () => Promise<void>): () => Promise<void> {
-  let done: Promise<void> | null = null;
-  return () => (done ??= work());
+  return {
+    db,
+    location,
+    drop: async () => void (await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db)),
+  };
 }

@@ -14,7 +14,8 @@ import { insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { secretShownOn } from '../integration/support.js';
 import { PASSWORD } from './app.js';
-import { HttpBrowser, startServer, type HttpPage, type RunningServer } from './processes.js';
+import { Browser, type Page } from './browser.js';
+import { startServer, type RunningServer } from './processes.js';
 
 /** Has a confirmed device: signs in with a code. */
 export interface EnrolledPerson {
@@ -87,17 +88,18 @@ export interface Exchange {
 export type Recorder = (exchange: Exchange) => void;
 
 /** Sends one request and records it; null when the connection failed (the server is gone). */
-async function exchange(record: Recorder, what: string, send: () => Promise<HttpPage>): Promise<HttpPage | null> {
+async function exchange(record: Recorder, what: string, send: () => Promise<Page>): Promise<Page | null> {
   const startedAt = Date.now();
   try {
     const page = await send();
     const text = page.status >= 500 ? page.body.replace(/<[^>]+>/g, ' ').replace(/\s+/g, ' ') : '';
+    const retryAfter = page.headers['retry-after'];
     record({
       what,
       status: page.status,
       startedAt,
       endedAt: Date.now(),
-      retryAfter: page.headers.get('retry-after'),
+      retryAfter: retryAfter === undefined ? null : String(retryAfter),
       text,
     });
     return page;
@@ -112,22 +114,21 @@ export function freshCode(secret: Uint8Array, stepsAhead = 0): string {
   return codeAt(secret, new Date(Date.now() + stepsAhead * 30_000));
 }
 
-/** Password then code; true once signed in. */
+/** Password then code, with a browser pointed at a server; true once signed in. */
 export async function signInWithCode(
-  browser: HttpBrowser,
-  base: string,
+  browser: Browser,
   person: EnrolledPerson,
   record: Recorder,
   stepsAhead = 0,
 ): Promise<boolean> {
-  if ((await exchange(record, 'GET /login', () => browser.get(base, '/login')))?.status !== 200) return false;
+  if ((await exchange(record, 'GET /login', () => browser.get('/login')))?.status !== 200) return false;
   const password = await exchange(record, 'POST /login', () =>
-    browser.post(base, '/login', { email: person.email, password: PASSWORD }),
+    browser.post('/login', { email: person.email, password: PASSWORD }),
   );
   if (password?.location !== '/login/code') return false;
-  if ((await exchange(record, 'GET /login/code', () => browser.get(base, '/login/code')))?.status !== 200) return false;
+  if ((await exchange(record, 'GET /login/code', () => browser.get('/login/code')))?.status !== 200) return false;
   const code = freshCode(person.secret, stepsAhead);
-  const done = await exchange(record, 'POST /login/code', () => browser.post(base, '/login/code', { code }));
+  const done = await exchange(record, 'POST /login/code', () => browser.post('/login/code', { code }));
   return done?.status === 303 && done.location === '/account';
 }
 
@@ -142,31 +143,28 @@ export interface LinkedDevice {
  * `onSent` hears of the confirmation before its answer; the device when it was confirmed.
  */
 export async function linkFirstDevice(
-  browser: HttpBrowser,
-  base: string,
+  browser: Browser,
   person: PersonToSetUp,
   record: Recorder,
   onSent: (device: LinkedDevice) => void = () => {},
 ): Promise<LinkedDevice | null> {
-  if ((await exchange(record, 'GET /login', () => browser.get(base, '/login')))?.status !== 200) return null;
+  if ((await exchange(record, 'GET /login', () => browser.get('/login')))?.status !== 200) return null;
   const password = await exchange(record, 'POST /login', () =>
-    browser.post(base, '/login', { email: person.email, password: PASSWORD }),
+    browser.post('/login', { email: person.email, password: PASSWORD }),
   );
   if (password?.location !== '/setup') return null;
-  if ((await exchange(record, 'GET /setup', () => browser.get(base, '/setup')))?.status !== 200) return null;
-  const named = await exchange(record, 'POST /setup/devices', () =>
-    browser.post(base, '/setup/devices', { name: 'Phone' }),
-  );
+  if ((await exchange(record, 'GET /setup', () => browser.get('/setup')))?.status !== 200) return null;
+  const named = await exchange(record, 'POST /setup/devices', () => browser.post('/setup/devices', { name: 'Phone' }));
   const path = named?.location ?? '';
   const deviceId = /^\/setup\/devices\/([0-9a-f-]{36})$/.exec(path)?.[1];
   if (deviceId === undefined) return null;
-  const shown = await exchange(record, 'GET /setup/devices/:id', () => browser.get(base, path));
+  const shown = await exchange(record, 'GET /setup/devices/:id', () => browser.get(path));
   if (shown?.status !== 200) return null;
-  const { bytes: secret } = secretShownOn({ status: shown.status, location: undefined, body: shown.body, headers: {} });
+  const { bytes: secret } = secretShownOn(shown);
   const device = { person, deviceId, secret };
   onSent(device);
   const confirmed = await exchange(record, 'POST /setup/devices/:id', () =>
-    browser.post(base, path, { code: freshCode(secret) }),
+    browser.post(path, { code: freshCode(secret) }),
   );
   return confirmed?.status === 303 && confirmed.location === '/account' ? device : null;
 }
@@ -312,13 +310,13 @@ export async function crashRounds(t: TestContext, options: CrashRounds): Promise
       6,
       () => killed,
       async (worker) => {
-        const browser = new HttpBrowser();
+        const browser = new Browser(base);
         const toSetUp = worker % 2 === 0 ? nextToSetUp() : null;
         const enrolled = toSetUp === null ? nextEnrolled() : null;
         if (toSetUp !== null) {
-          const device = await linkFirstDevice(browser, base, toSetUp, record);
+          const device = await linkFirstDevice(browser, toSetUp, record);
           if (device !== null) linked.push(device);
-        } else if (enrolled !== null) await signInWithCode(browser, base, enrolled, record);
+        } else if (enrolled !== null) await signInWithCode(browser, enrolled, record);
         else await sleep(20);
       },
     );
@@ -360,8 +358,7 @@ export async function crashRounds(t: TestContext, options: CrashRounds): Promise
   assert.ok(last !== undefined);
   const record: Recorder = () => {};
   const signedIn = await signInWithCode(
-    new HttpBrowser(),
-    server.url,
+    new Browser(server.url),
     { id: last.person.id, email: last.person.email, secret: last.secret },
     record,
     1,

@@ -1,5 +1,5 @@
-// Real `twofold serve` processes on free ports, and a browser-like client over HTTP that
-// keeps its cookies across them (as a browser does for one host behind a load balancer).
+// Real `twofold` processes: `twofold serve` on ports reserved for it (visited with
+// helpers/browser.ts over HTTP), and a command run to its end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { reservePort } from './ports.js';
@@ -107,68 +107,5 @@ export async function startServerUnder(
       throw new Error(`twofold serve on port ${port} was not ready within ${readyWithinMs} ms: ${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
-export interface HttpPage {
-  status: number;
-  location: string | null;
-  body: string;
-  headers: Headers;
-}
-
-/**
- * A browser over real HTTP: keeps cookies (one jar for every instance, as for one site),
- * follows no redirect by itself, and sends the CSRF token of the last page it read with
- * every form.
- */
-export class HttpBrowser {
-  private readonly cookies = new Map<string, string>();
-  private csrf: string | null = null;
-
-  cookie(name: string): string | undefined {
-    return this.cookies.get(name);
-  }
-
-  private remember(headers: Headers): void {
-    for (const line of headers.getSetCookie()) {
-      const [pair] = line.split(';');
-      const eq = pair?.indexOf('=') ?? -1;
-      if (!pair || eq < 0) continue;
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1);
-      if (value === '' || /expires=Thu, 01 Jan 1970/i.test(line) || /max-age=0(;|$)/i.test(line)) {
-        this.cookies.delete(name);
-      } else this.cookies.set(name, value);
-    }
-  }
-
-  private async read(response: Response): Promise<HttpPage> {
-    this.remember(response.headers);
-    const body = await response.text();
-    const token = /name="_csrf" value="([^"]+)"/.exec(body);
-    if (token?.[1]) this.csrf = token[1];
-    return { status: response.status, location: response.headers.get('location'), body, headers: response.headers };
-  }
-
-  private cookieHeader(): Record<string, string> {
-    const header = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
-    return header === '' ? {} : { cookie: header };
-  }
-
-  async get(base: string, path: string): Promise<HttpPage> {
-    return this.read(await fetch(`${base}${path}`, { redirect: 'manual', headers: this.cookieHeader() }));
-  }
-
-  async post(base: string, path: string, form: Record<string, string>): Promise<HttpPage> {
-    const body = new URLSearchParams(this.csrf === null ? form : { _csrf: this.csrf, ...form }).toString();
-    return this.read(
-      await fetch(`${base}${path}`, {
-        method: 'POST',
-        redirect: 'manual',
-        headers: { ...this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
-        body,
-      }),
-    );
   }
 }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import { sealSecret } from '../../src/domain/secret-box.js';
 import { codeAt, newTotpSecret } from '../../src/domain/totp.js';
 import { buildWorld, linkDevice, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
-import { Client, textOf } from '../helpers/client.js';
+import { Browser, textOf } from '../helpers/browser.js';
 import {
   devicesOf,
   flashOn,
@@ -55,7 +55,7 @@ test('the account page shows who is signed in, in which organisation and role', 
 
 test('the account pages need a signed-in session', async (t) => {
   const world = await buildWorld(t);
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   for (const url of ['/account', '/account/password', '/2fa']) {
     const page = await client.get(url);
     assert.equal(page.status, 303, url);
@@ -98,7 +98,7 @@ test('a changed password ends every session, carries on in a new one and leaves 
   const { org, user, secret, client } = await userSignedIn(world, { withDevice: true });
   assert.ok(secret);
   const elsewhere = await signedIn(world, user.email, secret);
-  const pending = new Client(world.app);
+  const pending = new Browser(world.app);
   await pending.signIn(user.email, user.password);
   assert.equal((await sessionsOf(world, user.id)).length, 3);
   const devicesBefore = await devicesOf(world, org, user.id);
@@ -127,7 +127,7 @@ test('a changed password ends every session, carries on in a new one and leaves 
   assert.equal((await sessionsOf(world, user.id)).length, 1);
   assert.deepEqual(await devicesOf(world, org, user.id), devicesBefore);
 
-  assert.equal((await new Client(world.app).signIn(user.email, user.password)).status, 401);
+  assert.equal((await new Browser(world.app).signIn(user.email, user.password)).status, 401);
   await signedIn(world, user.email, secret, NEW_PASSWORD);
 });
 
@@ -196,7 +196,7 @@ test('a server error shows a plain page and never the error message', async (t) 
     now: world.clock.now(),
   });
   await devices.acceptTimeStep(user.id, deviceId, 1, world.clock.now(), 'enrolment');
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   await client.signIn(user.email, user.password);
   await client.get('/login/code');
   const page = await client.post('/login/code', { code: codeAt(secret, world.clock.now()) });
@@ -212,7 +212,7 @@ test('pages carry a content security policy that runs no script and allows no fr
   const world = await buildWorld(t);
   const { client } = await userSignedIn(world);
   for (const url of ['/account', '/login', '/no/such/page']) {
-    const page = url === '/login' ? await new Client(world.app).get(url) : await client.get(url);
+    const page = url === '/login' ? await new Browser(world.app).get(url) : await client.get(url);
     const csp = String(page.headers['content-security-policy']);
     assert.match(csp, /(^|;)\s*script-src 'none'/, url);
     assert.match(csp, /(^|;)\s*frame-ancestors 'none'/, url);
@@ -225,13 +225,13 @@ test('pages carry a content security policy that runs no script and allows no fr
 
 test('served over plain http, the content security policy does not send the browser to https', async (t) => {
   const world = await buildWorld(t);
-  const page = await new Client(world.app).get('/login');
+  const page = await new Browser(world.app).get('/login');
   assert.doesNotMatch(String(page.headers['content-security-policy']), /upgrade-insecure-requests/);
 });
 
 test('the stylesheet and the health check are served to anyone', async (t) => {
   const world = await buildWorld(t);
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   const css = await client.get('/static/app.css');
   assert.equal(css.status, 200);
   assert.match(String(css.headers['content-type']), /^text\/css/);
@@ -250,7 +250,7 @@ test('every cookie is HttpOnly and SameSite=Lax', async (t) => {
   const collect = (headers: Record<string, unknown>) => {
     for (const line of [headers['set-cookie'] ?? []].flat() as string[]) seen.set(line.split('=')[0] ?? '', line);
   };
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   collect((await client.get('/login')).headers);
   collect((await client.post('/login', { email: user.email, password: user.password })).headers);
   collect((await client.get('/account')).headers);

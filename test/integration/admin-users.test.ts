@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Role } from '../../src/domain/users.js';
 import { buildWorld, linkDevice, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
-import { Client, textOf, type Page } from '../helpers/client.js';
+import { Browser, textOf, type Page } from '../helpers/browser.js';
 import {
   DAY_MINUTES,
   devicesOf,
@@ -45,14 +45,14 @@ function linkTokenOn(page: Page): string {
   return m[1];
 }
 
-async function createThroughForm(client: Client, form: { name: string; email: string; role: string }): Promise<Page> {
+async function createThroughForm(client: Browser, form: { name: string; email: string; role: string }): Promise<Page> {
   await client.get('/admin/users/new');
   return client.post('/admin/users', form);
 }
 
 /** The profile form as the page shows it for `userId`, with some fields changed. */
 async function saveProfile(
-  client: Client,
+  client: Browser,
   userId: string,
   form: { name: string; email: string; role: string; status: string },
 ): Promise<Page> {
@@ -306,9 +306,9 @@ test('a new user gets a one-time set-password link valid for seven days', async 
   assert.equal(cleo?.role, 'admin');
   assert.equal(cleo?.hasPassword, false);
   // Without a password there is no way in yet.
-  assert.equal((await new Client(world.app).signIn('cleo@example.com', '')).status, 401);
+  assert.equal((await new Browser(world.app).signIn('cleo@example.com', '')).status, 401);
 
-  const visitor = new Client(world.app);
+  const visitor = new Browser(world.app);
   const form = await visitor.get(`/set-password/${token}`);
   assert.equal(form.status, 200);
   assert.match(textOf(form.body), /Choose the password for Cleo@Example\.com/);
@@ -347,7 +347,7 @@ test('a set-password link expires after seven days', async (t) => {
   const world = await buildWorld(t);
   const { client } = await adminIn(world);
   const token = linkTokenOn(await createThroughForm(client, { name: 'Dan', email: 'dan@example.com', role: 'user' }));
-  const visitor = new Client(world.app);
+  const visitor = new Browser(world.app);
   world.clock.advanceMinutes(7 * DAY_MINUTES - 1);
   assert.equal((await visitor.get(`/set-password/${token}`)).status, 200);
   world.clock.advanceMinutes(1);
@@ -359,12 +359,12 @@ test('a set-password link expires after seven days', async (t) => {
     confirmation: 'too late for this',
   });
   assert.equal(post.status, 410);
-  assert.equal((await new Client(world.app).signIn('dan@example.com', 'too late for this')).status, 401);
+  assert.equal((await new Browser(world.app).signIn('dan@example.com', 'too late for this')).status, 401);
 });
 
 test('an unknown set-password link says it is not valid', async (t) => {
   const world = await buildWorld(t);
-  const page = await new Client(world.app).get('/set-password/not-a-real-token');
+  const page = await new Browser(world.app).get('/set-password/not-a-real-token');
   assert.equal(page.status, 410);
   assert.match(problemOn(page), /This set-password link is not valid\./);
 });
@@ -385,7 +385,7 @@ test('a set-password link from an administrator changes the password and never t
   assert.match(textOf(issued.body), /Setting a new password does not change their two-factor authentication\./);
   const token = linkTokenOn(issued);
 
-  const visitor = new Client(world.app);
+  const visitor = new Browser(world.app);
   await visitor.get(`/set-password/${token}`);
   const set = await visitor.post(`/set-password/${token}`, {
     password: 'eve has a new one',
@@ -404,7 +404,7 @@ test("a reset link lasts a day, and a deactivated user's link does not work", as
   const user = await makeUser(world, org);
   await client.get(`/admin/users/${user.id}`);
   const token = linkTokenOn(await client.post(`/admin/users/${user.id}/password-link`, {}));
-  const visitor = new Client(world.app);
+  const visitor = new Browser(world.app);
   assert.equal((await visitor.get(`/set-password/${token}`)).status, 200);
   await tenantOf(world, org).users.updateProfile(
     user.id,
@@ -448,7 +448,7 @@ test('a new set-password link voids the earlier one', async (t) => {
   await client.get(`/admin/users/${user.id}`);
   const first = linkTokenOn(await client.post(`/admin/users/${user.id}/password-link`, {}));
   const second = linkTokenOn(await client.post(`/admin/users/${user.id}/password-link`, {}));
-  const visitor = new Client(world.app);
+  const visitor = new Browser(world.app);
   const voided = await visitor.get(`/set-password/${first}`);
   assert.equal(voided.status, 410);
   assert.match(problemOn(voided), /already been used/);
@@ -486,7 +486,7 @@ test("a user's page shows the person's run of wrong codes, not a count on each d
   const user = await makeUser(world, org, { name: 'Hal' });
   const secret = await linkDevice(world, org, user.id, 'Hal phone');
   await linkDevice(world, org, user.id, 'Hal tablet');
-  const hal = new Client(world.app);
+  const hal = new Browser(world.app);
   await hal.signIn(user.email, user.password);
   await hal.get('/login/code');
   for (let i = 0; i < 2; i++) {
@@ -618,7 +618,7 @@ test('deactivating a user ends their sessions and stops them signing in', async 
   assert.deepEqual(await sessionsOf(world, user.id), []);
   const stale = await getWithSession(world, '/account', token);
   assert.equal(stale.headers.location, '/login');
-  const login = await new Client(world.app).signIn(user.email, user.password);
+  const login = await new Browser(world.app).signIn(user.email, user.password);
   assert.equal(login.status, 401);
   assert.match(problemOn(login), /This account has been deactivated\. Contact your administrator\./);
   const list = await client.get('/admin/users');
@@ -649,14 +649,14 @@ test('reactivating a user who missed their deadline leaves them blocked: only a 
   await tenantOf(world, org).organisation.setAfterDeadline('block');
   world.clock.advanceMinutes(61);
   const blocked = /Your deadline for setting up two-factor authentication has passed/;
-  assert.match(problemOn(await new Client(world.app).signIn(user.email, user.password)), blocked);
+  assert.match(problemOn(await new Browser(world.app).signIn(user.email, user.password)), blocked);
   const client = await signedIn(world, admin.email);
   for (const status of ['inactive', 'active']) {
     const saved = await saveProfile(client, user.id, { name: 'Jem', email: user.email, role: 'user', status });
     assert.equal(saved.status, 303);
   }
   assert.equal((await userIn(world, org, user.id)).twoFactor.setUpAtNextLogin, false);
-  assert.match(problemOn(await new Client(world.app).signIn(user.email, user.password)), blocked);
+  assert.match(problemOn(await new Browser(world.app).signIn(user.email, user.password)), blocked);
 });
 
 test('a pending 2FA reset survives deactivating and reactivating the user', async (t) => {
@@ -669,7 +669,7 @@ test('a pending 2FA reset survives deactivating and reactivating the user', asyn
   await saveProfile(client, user.id, { name: 'Mo', email: user.email, role: 'user', status: 'inactive' });
   await saveProfile(client, user.id, { name: 'Mo', email: user.email, role: 'user', status: 'active' });
   assert.equal((await userIn(world, org, user.id)).twoFactor.setUpAtNextLogin, true);
-  assert.equal((await new Client(world.app).signIn(user.email, user.password)).location, '/setup');
+  assert.equal((await new Browser(world.app).signIn(user.email, user.password)).location, '/setup');
 });
 
 test('a super admin requires 2FA of one user, optionally by a personal deadline in the future', async (t) => {
@@ -684,7 +684,7 @@ test('a super admin requires 2FA of one user, optionally by a personal deadline 
   assert.equal(flashOn(await client.get(`/admin/users/${user.id}`)), 'The two-factor settings are saved.');
   let jo = await userIn(world, org, user.id);
   assert.deepEqual([jo.twoFactor.requiredIndividually, jo.twoFactor.personalDeadline], [true, null]);
-  assert.equal((await new Client(world.app).signIn(user.email, user.password)).location, '/setup');
+  assert.equal((await new Browser(world.app).signIn(user.email, user.password)).location, '/setup');
 
   const past = await client.post(`/admin/users/${user.id}/2fa`, { required: 'yes', deadline: '2026-11-22T11:00' });
   assert.equal(past.status, 400);
@@ -701,7 +701,7 @@ test('a super admin requires 2FA of one user, optionally by a personal deadline 
     (await userIn(world, org, user.id)).twoFactor.personalDeadline,
     new Date('2026-12-01T09:00:00.000Z'),
   );
-  assert.equal((await new Client(world.app).signIn(user.email, user.password)).location, '/account');
+  assert.equal((await new Browser(world.app).signIn(user.email, user.password)).location, '/account');
 
   const off = await client.post(`/admin/users/${user.id}/2fa`, { deadline: '' });
   assert.equal(off.status, 303);
@@ -734,7 +734,7 @@ test('the Require 2FA box is explained as it works in each phase of the requirem
   );
   // Ticked while the start is ahead: due now, not at the start.
   assert.equal((await client.post(`/admin/users/${user.id}/2fa`, { required: 'yes', deadline: '' })).status, 303);
-  assert.equal((await new Client(world.app).signIn(user.email, user.password)).location, '/setup');
+  assert.equal((await new Browser(world.app).signIn(user.email, user.password)).location, '/setup');
 
   world.clock.set(new Date('2026-11-22T12:15:00.000Z'));
   const page = await client.get(`/admin/users/${user.id}`);
@@ -822,7 +822,7 @@ test('a super admin resets a user’s 2FA: devices gone, sessions ended, set up 
   assert.deepEqual(await sessionsOf(world, user.id), []);
   assert.equal((await userIn(world, org, user.id)).twoFactor.setUpAtNextLogin, true);
   assert.equal((await kim.get('/account')).location, '/login');
-  assert.equal((await new Client(world.app).signIn(user.email, user.password)).location, '/setup');
+  assert.equal((await new Browser(world.app).signIn(user.email, user.password)).location, '/setup');
 });
 
 test('a super admin is offered no removal that would be refused: the last required device says why and points to Reset 2FA', async (t) => {

@@ -7,17 +7,8 @@ import { base32Of, codeAt, timeStepAt } from '../../src/domain/totp.js';
 import type { Role } from '../../src/domain/users.js';
 import { AUDIT_PAGE_SIZE } from '../../src/store/audit.js';
 import { csvField } from '../../src/web/views/audit.js';
-import {
-  buildWorld,
-  linkDevice,
-  makeOrganisation,
-  makeUser,
-  PASSWORD,
-  START,
-  type TestWorld,
-  testAppOn,
-} from '../helpers/app.js';
-import { Client, textOf, type Page } from '../helpers/client.js';
+import { buildWorld, linkDevice, makeOrganisation, makeUser, PASSWORD, START, type TestWorld } from '../helpers/app.js';
+import { Browser, textOf, type Page } from '../helpers/browser.js';
 import { nextCode, problemOn, secretShownOn, signedIn, tenantOf } from './support.js';
 
 const FIREFOX_ON_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
@@ -84,21 +75,9 @@ function csvRecords(text: string): Record<string, string>[] {
   });
 }
 
-/** A sign-in from a browser of our choosing: the Client sends no user agent. */
+/** A sign-in from a browser of our choosing (the others send app.inject's own user agent). */
 async function signInFrom(world: TestWorld, email: string, password: string, userAgent: string): Promise<number> {
-  const login = await world.app.inject({ method: 'GET', url: '/login', headers: { 'user-agent': userAgent } });
-  const token = /name="_csrf" value="([^"]+)"/.exec(login.body)?.[1] ?? '';
-  const posted = await world.app.inject({
-    method: 'POST',
-    url: '/login',
-    headers: {
-      cookie: login.cookies.map((c) => `${c.name}=${c.value}`).join('; '),
-      'user-agent': userAgent,
-      'content-type': 'application/x-www-form-urlencoded',
-    },
-    payload: new URLSearchParams({ _csrf: token, email, password }).toString(),
-  });
-  return posted.statusCode;
+  return (await new Browser(world.app, { userAgent }).signIn(email, password)).status;
 }
 
 /** A code the authenticator has not shown lately, so it is refused as wrong. */
@@ -114,7 +93,7 @@ function wrongCode(secret: Uint8Array, now: Date): string {
 
 /** Password, then a wrong code, then the right one. Returns the codes typed. */
 async function signInWithWrongCodeFirst(world: TestWorld, email: string, secret: Uint8Array, password = PASSWORD) {
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   assert.equal((await client.signIn(email, password)).location, '/login/code');
   await client.get('/login/code');
   const wrong = wrongCode(secret, world.clock.now());
@@ -125,7 +104,7 @@ async function signInWithWrongCodeFirst(world: TestWorld, email: string, secret:
   return { client, wrong, right };
 }
 
-async function createThroughForm(client: Client, form: { name: string; email: string; role?: string }): Promise<Page> {
+async function createThroughForm(client: Browser, form: { name: string; email: string; role?: string }): Promise<Page> {
   await client.get('/admin/users/new');
   const page = await client.post('/admin/users', { role: 'user', ...form });
   assert.equal(page.status, 201, problemOn(page));
@@ -133,7 +112,7 @@ async function createThroughForm(client: Client, form: { name: string; email: st
 }
 
 /** Names a device on /2fa and opens its confirmation step, which shows the secret. */
-async function startLinking(client: Client, name: string): Promise<{ url: string; page: Page }> {
+async function startLinking(client: Browser, name: string): Promise<{ url: string; page: Page }> {
   await client.get('/2fa');
   const posted = await client.post('/2fa/devices', { name });
   assert.equal(posted.status, 303, textOf(posted.body));
@@ -161,7 +140,7 @@ test('the audit log is for administrators and super admins; a plain user gets 40
     assert.doesNotMatch(page.body, /Sign-in refused|login_succeeded/);
   }
   assert.doesNotMatch((await client.get('/account')).body, /Audit log/);
-  const stranger = new Client(world.app);
+  const stranger = new Browser(world.app);
   assert.equal((await stranger.get('/admin/audit.csv')).location, '/login');
 });
 
@@ -176,7 +155,7 @@ test('an administrator sees the events of their own organisation only, on the pa
     await signInWithWrongCodeFirst(world, user.email, secret);
     await makeUser(world, org, { email: `bob@${domain}` });
     world.clock.advanceMinutes(1);
-    assert.equal((await new Client(world.app).signIn(`bob@${domain}`, 'not his password')).status, 401);
+    assert.equal((await new Browser(world.app).signIn(`bob@${domain}`, 'not his password')).status, 401);
     world.clock.advanceMinutes(1);
     await createThroughForm(client, { name: 'Newcomer', email: `newcomer@${domain}` });
     world.clock.advanceMinutes(1);
@@ -508,7 +487,6 @@ test('the CSV is quoted by RFC 4180 and its cells cannot start a spreadsheet for
 
 /** A world whose app writes its log, at the most talkative level, into memory. */
 async function worldWithLog(t: TestContext): Promise<{ world: TestWorld; log: () => string }> {
-  const base = await buildWorld(t);
   const chunks: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
@@ -516,9 +494,8 @@ async function worldWithLog(t: TestContext): Promise<{ world: TestWorld; log: ()
       done();
     },
   });
-  const { app } = await testAppOn(base.db, { clock: base.clock, logger: { level: 'trace', stream } });
-  t.after(() => app.close());
-  return { world: { ...base, app }, log: () => chunks.join('') };
+  const world = await buildWorld(t, { logger: { level: 'trace', stream } });
+  return { world, log: () => chunks.join('') };
 }
 
 test('no password, code or secret reaches the audit log, its CSV or the application log', async (t) => {
@@ -530,7 +507,7 @@ test('no password, code or secret reaches the audit log, its CSV or the applicat
   const guessed = 'Tr0ub4dor&3 guessed';
   const newPassword = 'seven lucky otters swim north';
 
-  assert.equal((await new Client(world.app).signIn(carol.email, guessed)).status, 401);
+  assert.equal((await new Browser(world.app).signIn(carol.email, guessed)).status, 401);
   const {
     client,
     wrong: wrongLoginCode,
@@ -553,7 +530,7 @@ test('no password, code or secret reaches the audit log, its CSV or the applicat
   const boss = await signedIn(world, admin.email);
   const linkPage = await boss.post(`/admin/users/${carol.id}/password-link`, {});
   const linkToken = /\/set-password\/([\w-]+)/.exec(linkPage.body)?.[1] ?? '';
-  assert.equal((await new Client(world.app).get(`/set-password/${linkToken}`)).status, 200);
+  assert.equal((await new Browser(world.app).get(`/set-password/${linkToken}`)).status, 200);
   const page = await boss.get('/admin/audit');
   const csv = await boss.get('/admin/audit.csv');
   const rows = JSON.stringify(await world.db.selectFrom('audit_events').selectAll().execute());

@@ -1,12 +1,12 @@
-// The `twofold` command, run as a person would: a real process, a fresh data directory, the
-// password piped on standard input, and the resulting SQLite database read back.
+// The `twofold` command, run as bin/twofold.js runs it but in this process (its main, with
+// the test's own environment and streams): a fresh data directory, the password piped on
+// standard input or typed at a terminal, and the resulting SQLite database read back. The
+// last test runs the real bin/twofold.js, to show that the process itself works.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import { verifyPassword } from '../../src/domain/passwords.js';
 import { keyringOf, newSecretKeyText, parseSecretKey } from '../../src/domain/secret-box.js';
@@ -16,16 +16,11 @@ import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
 import { findOrganisation, insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { findAccountByEmail } from '../../src/store/logins.js';
+import { runTwofold } from '../helpers/processes.js';
+import { twofold as runInProcess, type CommandInput, type CommandRun } from '../helpers/twofold.js';
 
-const BIN = fileURLToPath(new URL('../../bin/twofold.js', import.meta.url));
 const PASSWORD = 'correct horse battery';
 const NOW = new Date();
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** A data directory that does not exist yet, so a test can see whether a command made it. */
 function freshDataDir(t: TestContext): string {
@@ -36,35 +31,17 @@ function freshDataDir(t: TestContext): string {
 
 function twofold(
   args: string[],
-  options: { dataDir: string; stdin?: string; keepStdinOpen?: boolean; env?: Record<string, string> },
-): Promise<Run> {
-  // Only what the test sets: a developer's own TWOFOLD_* or DATABASE_URL must not leak in.
-  const env = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('TWOFOLD_') && name !== 'DATABASE_URL'),
-  );
-  Object.assign(env, { TWOFOLD_DATA_DIR: options.dataDir }, options.env);
-  return new Promise((resolve, reject) => {
-    // A command that hangs is killed, and then fails on its exit code (null).
-    const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'], timeout: 20_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      child.stdin.destroy();
-      resolve({ code, stdout, stderr });
-    });
-    if (options.keepStdinOpen === true) child.stdin.write(options.stdin ?? '');
-    else child.stdin.end(options.stdin ?? '');
-  });
+  options: { dataDir: string; env?: Record<string, string> } & Omit<CommandInput, 'env'>,
+): Promise<CommandRun> {
+  const { dataDir, env, ...input } = options;
+  return runInProcess(args, { ...input, env: { TWOFOLD_DATA_DIR: dataDir, ...env } });
 }
 
 /**
  * A refusal: exit code 2 and one line on stderr pointing to the command's help (after the
  * warning about a generated key, when the data directory had none yet).
  */
-function assertRefused(run: Run, helpPath: string, fragment: string | RegExp): void {
+function assertRefused(run: CommandRun, helpPath: string, fragment: string | RegExp): void {
   assert.equal(run.code, 2, `exit code, stderr: ${run.stderr}`);
   const lines = run.stderr
     .trimEnd()
@@ -297,7 +274,7 @@ test('org create refuses bad arguments before touching the data directory', asyn
     [['org', 'create', '--name', ' ', '--admin-email', 'alice@example.com'], '--name: Enter a name.'],
   ];
   const runs = await Promise.all(cases.map(([args]) => twofold(args, { dataDir, stdin: `${PASSWORD}\n` })));
-  cases.forEach(([, fragment], i) => assertRefused(runs[i] as Run, 'org create', fragment));
+  cases.forEach(([, fragment], i) => assertRefused(runs[i] as CommandRun, 'org create', fragment));
   assert.equal(existsSync(dataDir), false, 'a refused command created the data directory');
 });
 
@@ -477,4 +454,56 @@ test('a key other than the one the stored secrets were sealed with is refused, a
     const alice = await findAccountByEmail(db, 'alice@example.com');
     assert.equal(await tenantFor(db, organisationId).devices.countConfirmed(alice?.user.id ?? ''), 1);
   });
+});
+
+test('at a terminal the password is asked twice without echo; a mismatch or Ctrl+C creates nothing', async (t) => {
+  const dataDir = freshDataDir(t);
+  const args = (email: string) => ['user', 'create', '--org', 'Acme', '--email', email, '--role', 'user'];
+  await inDatabase(dataDir, (db) => anOrganisation(db, 'Acme'));
+
+  const typedTwice = await twofold(args('tess@example.com'), { dataDir, typed: [`${PASSWORD}\r`, `${PASSWORD}\r`] });
+  const mismatch = await twofold(args('max@example.com'), {
+    dataDir,
+    typed: [`${PASSWORD}\r`, 'correct horse battery staple\r'],
+  });
+  const cancelled = await twofold(args('cat@example.com'), { dataDir, typed: [`${PASSWORD.slice(0, 5)}\u0003`] });
+
+  assert.equal(typedTwice.code, 0, typedTwice.stderr);
+  assert.match(typedTwice.stderr, /Password: [\s\S]*Repeat password: /);
+  assert.match(typedTwice.stdout, /Created tess@example\.com \(user\) in Acme/);
+  // After the two questions, the refusal's one line.
+  assert.equal(mismatch.code, 2, mismatch.stderr);
+  assert.match(
+    mismatch.stderr,
+    /\ntwofold: The two passwords do not match\. Nothing was created\. See "twofold user create --help"\.\n$/,
+  );
+  assert.equal(cancelled.code, 130, cancelled.stderr);
+  assert.match(cancelled.stderr, /twofold: cancelled; nothing was created\n$/);
+  for (const run of [typedTwice, mismatch, cancelled]) {
+    assert.ok(!run.stderr.includes(PASSWORD.slice(0, 5)), `the typed password was echoed: ${run.stderr}`);
+  }
+  await inDatabase(dataDir, async (db) => {
+    const tess = await findAccountByEmail(db, 'tess@example.com');
+    assert.equal(await verifyPassword(tess?.passwordHash ?? null, PASSWORD), true);
+    assert.equal(await findAccountByEmail(db, 'max@example.com'), null);
+    assert.equal(await findAccountByEmail(db, 'cat@example.com'), null);
+  });
+});
+
+test('the real bin/twofold.js reads the piped password, writes its results and exits with its code', async (t) => {
+  const dataDir = freshDataDir(t);
+  const args = ['org', 'create', '--name', 'Acme', '--admin-email', 'alice@example.com'];
+
+  const run = await runTwofold(args, { TWOFOLD_DATA_DIR: dataDir }, `${PASSWORD}\n`);
+
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stdout, /^Created the organisation Acme\.\n/);
+  assert.match(run.stderr, /^twofold: warning: generated a new secret key in /);
+  await inDatabase(dataDir, async (db) => {
+    const alice = await findAccountByEmail(db, 'alice@example.com');
+    assert.equal(alice?.user.role, 'super_admin');
+    assert.equal(await verifyPassword(alice.passwordHash, PASSWORD), true);
+  });
+  const refused = await runTwofold(['org', 'create', '--name', 'Acme'], { TWOFOLD_DATA_DIR: dataDir });
+  assert.equal(refused.code, 2, refused.stderr);
 });

@@ -16,20 +16,20 @@ import { newSecretKeyText, parseSecretKey } from '../../src/domain/secret-box.js
 import { inTransaction, migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
 import { databaseFaultOf, FAULT_ANSWERS } from '../../src/web/database-faults.js';
 import {
-  frozenClock,
+  buildWorld,
   linkDevice,
   makeOrganisation,
   makeUser,
   PASSWORD,
-  type TestClock,
   type TestWorld,
-  testAppOn,
+  testInstance,
+  type WorldOptions,
 } from '../helpers/app.js';
-import { Client, textOf, type Page } from '../helpers/client.js';
-import { openTestDatabase, testDatabaseKind, type TestDatabase } from '../helpers/databases.js';
+import { Browser, textOf, type Page } from '../helpers/browser.js';
+import { testDatabaseKind } from '../helpers/databases.js';
 import { SmallDisk } from '../helpers/fault-makers.js';
 import { crashRounds, seedPeople, signInWithCode, type People } from '../helpers/faults.js';
-import { HttpBrowser, startServerUnder, type HttpPage, type RunningServer } from '../helpers/processes.js';
+import { startServerUnder, type RunningServer } from '../helpers/processes.js';
 import { reservePort } from '../helpers/ports.js';
 import { getWithSession, nextCode, secretShownOn, SESSION_COOKIE, signedIn, tenantOf } from './support.js';
 
@@ -47,21 +47,14 @@ interface ObservedWorld extends TestWorld {
   log(): Record<string, unknown>[];
 }
 
-/** The app on `db` (which the caller closes), with its log kept. */
-async function observedWorld(t: TestContext, db: Db, clock: TestClock = frozenClock()): Promise<ObservedWorld> {
+/** The test world, with its log kept; with `db`, the app on that database as it is. */
+async function observedWorld(t: TestContext, options: WorldOptions = {}): Promise<ObservedWorld> {
   const lines: string[] = [];
-  const { app, deps } = await testAppOn(db, {
-    clock,
+  const world = await buildWorld(t, {
+    ...options,
     logger: { level: 'warn', stream: { write: (line) => void lines.push(line) } },
   });
-  t.after(() => app.close());
-  return { app, db, deps, clock, log: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
-}
-
-async function testDatabase(t: TestContext): Promise<TestDatabase> {
-  const database = await openTestDatabase();
-  t.after(() => database.close());
-  return database;
+  return { ...world, log: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>) };
 }
 
 /** The page a person gets for the fault, with Retry-After only when waiting helps. */
@@ -83,12 +76,11 @@ function assertLogged(world: ObservedWorld, fault: keyof typeof FAULT_ANSWERS): 
 }
 
 test('a device confirmation cut short by a database failure keeps nothing of it, and can be done again', async (t) => {
-  const database = await testDatabase(t);
-  const world = await observedWorld(t, database.db);
+  const world = await observedWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   await tenantOf(world, org).users.setSetUpAtNextLogin(user.id, true, world.clock.now());
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   assert.equal((await client.signIn(user.email, PASSWORD)).location, '/setup');
   await client.get('/setup');
   const path = (await client.post('/setup/devices', { name: 'Phone' })).location ?? '';
@@ -162,8 +154,8 @@ function withServerSetting(url: string, setting: string): string {
 }
 
 test('a database that only reads: a write gets a clear 503 page, reads go on', async (t) => {
-  const database = await testDatabase(t);
-  const world = await observedWorld(t, database.db);
+  const database = await testInstance(t);
+  const world = await observedWorld(t, { db: database.db, clock: database.clock });
   const org = await makeOrganisation(world);
   const ada = await makeUser(world, org);
   const adaSecret = await linkDevice(world, org, ada.id);
@@ -181,18 +173,18 @@ test('a database that only reads: a write gets a clear 503 page, reads go on', a
     const url = withServerSetting(database.location.url, 'default_transaction_read_only=on');
     const db = openDatabase({ kind: 'postgres', url, poolSize: 2 });
     t.after(() => db.destroy());
-    readOnly = await observedWorld(t, db, world.clock);
+    readOnly = await observedWorld(t, { db, clock: world.clock });
   }
 
   const account = await getWithSession(readOnly, '/account', token);
   assert.equal(account.statusCode, 200, 'a signed-in page still shows');
   assert.ok(textOf(account.body).includes(ada.email));
-  const refused = await new Client(readOnly.app).signIn(bob.email, PASSWORD);
+  const refused = await new Browser(readOnly.app).signIn(bob.email, PASSWORD);
   assertFaultPage(refused, 'read_only');
   assertLogged(readOnly, 'read_only');
 
   if (database.location.kind === 'sqlite') await sql`pragma query_only = off`.execute(world.db);
-  const accepted = await new Client(world.app).signIn(bob.email, PASSWORD);
+  const accepted = await new Browser(world.app).signIn(bob.email, PASSWORD);
   assert.equal(accepted.location, '/account', 'once writable again, the same sign-in works');
 });
 
@@ -245,22 +237,21 @@ async function fillUpDatabase(db: Db, organisationId: string): Promise<() => Pro
 }
 
 test('a full database: a write gets a clear 503 page, reads go on, and writes work again once there is room', async (t) => {
-  const database = await testDatabase(t);
-  const world = await observedWorld(t, database.db);
+  const world = await observedWorld(t);
   const org = await makeOrganisation(world);
   const ada = await makeUser(world, org);
   const bob = await makeUser(world, org);
   const token = (await signedIn(world, ada.email)).cookie(SESSION_COOKIE) ?? assert.fail('no session cookie');
 
   const makeRoom = await fillUpDatabase(world.db, org);
-  const refused = await new Client(world.app).signIn(bob.email, PASSWORD);
+  const refused = await new Browser(world.app).signIn(bob.email, PASSWORD);
   assertFaultPage(refused, 'disk_full');
   assertLogged(world, 'disk_full');
   const account = await getWithSession(world, '/account', token);
   assert.equal(account.statusCode, 200, 'a signed-in page still shows');
 
   await makeRoom();
-  const accepted = await new Client(world.app).signIn(bob.email, PASSWORD);
+  const accepted = await new Browser(world.app).signIn(bob.email, PASSWORD);
   assert.equal(accepted.location, '/account', 'with room again, the same sign-in works');
   if (KIND === 'sqlite') {
     const check = await sql<{ integrity_check: string }>`pragma integrity_check`.execute(world.db);
@@ -269,8 +260,7 @@ test('a full database: a write gets a clear 503 page, reads go on, and writes wo
 });
 
 test('a transaction that meets a full disk fails with the error of the disk, and leaves nothing behind', async (t) => {
-  const database = await testDatabase(t);
-  const world = await observedWorld(t, database.db);
+  const world = await observedWorld(t);
   const org = await makeOrganisation(world);
   await fillUpDatabase(world.db, org);
   const failure = await inTransaction(world.db, async (trx) => {
@@ -325,11 +315,11 @@ test(
       // One connection: of the requests sent at once, the others wait for it in the pool's queue.
       const db = openDatabase({ kind: 'postgres', url: `postgres://twofold@127.0.0.1:${port}/twofold`, poolSize: 1 });
       t.after(() => db.destroy());
-      const world = await observedWorld(t, db);
+      const world = await observedWorld(t, { db });
       // Generous bounds: the connection timeout is 5 s; without one, a silent server holds a request forever.
       const [ready, signIn, page] = await Promise.all([
         within(10_000, `${how}: /readyz`, world.app.inject({ url: '/readyz' })),
-        within(10_000, `${how}: sign-in`, new Client(world.app).signIn('someone@example.com', PASSWORD)),
+        within(10_000, `${how}: sign-in`, new Browser(world.app).signIn('someone@example.com', PASSWORD)),
         within(10_000, `${how}: a page with a session cookie`, getWithSession(world, '/account', 'a')),
       ]);
       assert.equal(ready.value.statusCode, 503);
@@ -452,16 +442,6 @@ async function loggedBy(server: RunningServer, fault: keyof typeof FAULT_ANSWERS
   assert.ok(!server.output().includes(PASSWORD), 'a password in the log');
 }
 
-/** A page read over HTTP, in the shape the in-process client gives. */
-function pageOf(page: HttpPage): Page {
-  return {
-    status: page.status,
-    location: page.location ?? undefined,
-    body: page.body,
-    headers: Object.fromEntries(page.headers.entries()),
-  };
-}
-
 function enrolledOf(people: People, index: number) {
   return people.enrolled[index] ?? assert.fail(`no enrolled person ${index}`);
 }
@@ -479,19 +459,17 @@ test(
     const { disk, people } = made;
     const server = await serverOn(disk, text);
     t.after(() => server.stop(2_000));
-    const ada = new HttpBrowser();
-    assert.ok(await signInWithCode(ada, server.url, enrolledOf(people, 0), ignore));
+    const ada = new Browser(server.url);
+    assert.ok(await signInWithCode(ada, enrolledOf(people, 0), ignore));
 
     const filled = fillUp(disk.outside('filler'));
     // A sign-in writes (its throttle counters, its session): the first whose write needs
     // room the disk does not have fails.
     const answers: Page[] = [];
     while (answers.length < 10 && answers.at(-1)?.status !== 503) {
-      const bob = new HttpBrowser();
-      await bob.get(server.url, '/login');
-      answers.push(
-        pageOf(await bob.post(server.url, '/login', { email: enrolledOf(people, 1).email, password: PASSWORD })),
-      );
+      const bob = new Browser(server.url);
+      await bob.get('/login');
+      answers.push(await bob.post('/login', { email: enrolledOf(people, 1).email, password: PASSWORD }));
     }
     const statuses = answers.map((page) => page.status).join(' ');
     t.diagnostic(`filled ${filled} bytes; sign-ins on the full disk: ${statuses}`);
@@ -502,12 +480,12 @@ test(
     assertFaultPage(answers.at(-1) ?? assert.fail('no answer'), 'disk_full');
     await loggedBy(server, 'disk_full');
 
-    const account = await ada.get(server.url, '/account');
+    const account = await ada.get('/account');
     assert.equal(account.status, 200, 'a signed-in page still shows');
     assert.deepEqual(await integrityOnDisk(disk), ['ok'], 'the database on the full disk');
 
     unlinkSync(disk.outside('filler'));
-    assert.ok(await signInWithCode(new HttpBrowser(), server.url, enrolledOf(people, 2), ignore), 'room again');
+    assert.ok(await signInWithCode(new Browser(server.url), enrolledOf(people, 2), ignore), 'room again');
     assert.deepEqual(await integrityOnDisk(disk), ['ok']);
     assert.equal(server.child.exitCode, null, 'the server ran on throughout');
     assert.deepEqual(await server.stop(10_000), { code: 0, signal: null });
@@ -527,8 +505,8 @@ test(
     const { disk, people } = made;
     const first = await serverOn(disk, text);
     t.after(() => first.stop(2_000));
-    const ada = new HttpBrowser();
-    assert.ok(await signInWithCode(ada, first.url, enrolledOf(people, 0), ignore));
+    const ada = new Browser(first.url);
+    assert.ok(await signInWithCode(ada, enrolledOf(people, 0), ignore));
     // A crash, then the disk comes back read-only (as after an I/O error): SQLite reads a
     // write-ahead-log database on a read-only disk only with the log files the crash left.
     first.child.kill('SIGKILL');
@@ -537,12 +515,13 @@ test(
 
     const server = await serverOn(disk, text);
     t.after(() => server.stop(2_000));
-    const account = await ada.get(server.url, '/account');
+    // The same browser, with the session from the first server, at the new one's address.
+    const account = await ada.get(`${server.url}/account`);
     assert.equal(account.status, 200, 'the session made before is read from the read-only disk');
-    const bob = new HttpBrowser();
-    await bob.get(server.url, '/login');
-    const refused = await bob.post(server.url, '/login', { email: enrolledOf(people, 1).email, password: PASSWORD });
-    assertFaultPage(pageOf(refused), 'read_only');
+    const bob = new Browser(server.url);
+    await bob.get('/login');
+    const refused = await bob.post('/login', { email: enrolledOf(people, 1).email, password: PASSWORD });
+    assertFaultPage(refused, 'read_only');
     await loggedBy(server, 'read_only');
     assert.deepEqual(await integrityOnDisk(disk), ['ok']);
     assert.deepEqual(await server.stop(10_000), { code: 0, signal: null });
@@ -550,7 +529,7 @@ test(
     await disk.remount('rw');
     const again = await serverOn(disk, text);
     t.after(() => again.stop(2_000));
-    assert.ok(await signInWithCode(new HttpBrowser(), again.url, enrolledOf(people, 2), ignore), 'writable again');
+    assert.ok(await signInWithCode(new Browser(again.url), enrolledOf(people, 2), ignore), 'writable again');
     assert.deepEqual(await integrityOnDisk(disk), ['ok']);
   },
 );

@@ -1,8 +1,9 @@
 // Changing the secret key: secrets sealed under key A, Twofold restarted with the ring
-// {current: B, previous: [A]}, `twofold key rotate` (in-process and as a real command) while
-// the app keeps signing people in, and then B alone. On a real SQLite file, read back raw.
+// {current: B, previous: [A]}, `twofold key rotate` (the service, and the command's main)
+// while the app keeps signing people in, and then B alone. On a real SQLite file, read back raw.
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,11 +20,12 @@ import {
 import { base32Of, timeStepAt } from '../../src/domain/totp.js';
 import { reencryptSecretsUnderCurrentKey, type RotationReport } from '../../src/services/key-rotation.js';
 import { ensureSecretKeyMatches } from '../../src/services/secret-key.js';
-import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
+import { openDatabase, type Db } from '../../src/store/db.js';
 import { writeMeta } from '../../src/store/meta.js';
 import { listSealedSecretsAfter, replaceSealedSecretIfUnchanged } from '../../src/store/sealed-secrets.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import {
+  buildWorld,
   frozenClock,
   linkDevice,
   makeOrganisation,
@@ -31,11 +33,11 @@ import {
   TEST_KEY,
   type TestClock,
   type TestWorld,
-  testAppOn,
 } from '../helpers/app.js';
-import { runTwofold } from '../helpers/processes.js';
-import { textOf } from '../helpers/client.js';
+import { Browser, textOf } from '../helpers/browser.js';
+import { reservePort } from '../helpers/ports.js';
 import { sealedAsV1 } from '../helpers/sealed-v1.js';
+import { twofold } from '../helpers/twofold.js';
 import { signedIn } from './support.js';
 
 /** linkDevice seals with the test key: it is the old key here. */
@@ -50,10 +52,6 @@ interface Enrolled {
   secret: Uint8Array;
 }
 
-interface Instance extends TestWorld {
-  close(): Promise<void>;
-}
-
 function freshDataDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'twofold-key-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,32 +64,15 @@ const databaseIn = (dataDir: string) => join(dataDir, 'twofold.sqlite');
  * Twofold as it starts (migrations, the key check, the app) on the database file, with a
  * key ring. The clock is shared between instances: a device accepts each time step once.
  */
-async function startInstance(t: TestContext, path: string, keys: SecretKeyring, clock: TestClock): Promise<Instance> {
-  const db = openDatabase({ kind: 'sqlite', path });
-  await migrateToLatest(db);
-  try {
-    await ensureSecretKeyMatches(db, keys);
-  } catch (error) {
-    await db.destroy();
-    throw error;
-  }
-  const { app, deps } = await testAppOn(db, { clock, secretKey: keys });
-  let closed = false;
-  const close = async () => {
-    if (closed) return;
-    closed = true;
-    await app.close();
-    await db.destroy();
-  };
-  t.after(close);
-  return { app, db, deps, clock, close };
+function startInstance(t: TestContext, path: string, keys: SecretKeyring, clock: TestClock): Promise<TestWorld> {
+  return buildWorld(t, { sqlitePath: path, secretKey: keys, clock });
 }
 
 /**
  * People with devices sealed under key A, as an instance that has only ever had key A
  * leaves them: most in the current format, one in the format of the first version.
  */
-async function enrolUnderKeyA(world: Instance): Promise<{ org: string; people: Enrolled[] }> {
+async function enrolUnderKeyA(world: TestWorld): Promise<{ org: string; people: Enrolled[] }> {
   const org = await makeOrganisation(world, 'Acme');
   const people: Enrolled[] = [];
   for (const name of ['ada', 'bob', 'cy']) {
@@ -235,7 +216,7 @@ test('twofold key rotate, run while the app serves, on a database written before
     TWOFOLD_PREVIOUS_SECRET_KEYS: ` ${KEY_C.toString('hex')}, ${KEY_A.toString('hex')} `,
   };
 
-  const first = await runTwofold(['key', 'rotate'], env);
+  const first = await twofold(['key', 'rotate'], { env });
   assert.equal(first.code, 0, first.stderr);
   assert.equal(first.stderr, '');
   assert.match(first.stdout, /Re-encrypted 4 authenticator secrets under the current key; 0 already used it\./);
@@ -244,15 +225,17 @@ test('twofold key rotate, run while the app serves, on a database written before
   for (const person of people) await assertSignsIn(serving, person);
   for (const { sealed } of await storedSecrets(serving.db)) assert.ok(sealed.startsWith(`v2.${keyIdOf(KEY_B)}.`));
 
-  const second = await runTwofold(['key', 'rotate'], env);
+  const second = await twofold(['key', 'rotate'], { env });
   assert.equal(second.code, 0, second.stderr);
   assert.match(second.stdout, /Re-encrypted 0 authenticator secrets under the current key; 4 already used it\./);
   await serving.close();
 
-  const onlyB = await runTwofold(['key', 'rotate'], {
-    TWOFOLD_DATA_DIR: dataDir,
-    TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
-    TWOFOLD_PREVIOUS_SECRET_KEYS: KEY_C.toString('hex'),
+  const onlyB = await twofold(['key', 'rotate'], {
+    env: {
+      TWOFOLD_DATA_DIR: dataDir,
+      TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
+      TWOFOLD_PREVIOUS_SECRET_KEYS: KEY_C.toString('hex'),
+    },
   });
   assert.equal(onlyB.code, 0, `the key check now opens with the new key: ${onlyB.stderr}`);
   const afterwards = await startInstance(t, path, keyringOf(KEY_B), clock);
@@ -273,10 +256,12 @@ test('a secret no configured key opens is counted and left alone, and the old ke
   await before.db.updateTable('devices').set({ sealed_secret: stray }).where('id', '=', first.id).execute();
   await before.close();
 
-  const run = await runTwofold(['key', 'rotate'], {
-    TWOFOLD_DATA_DIR: dataDir,
-    TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
-    TWOFOLD_PREVIOUS_SECRET_KEYS: KEY_A.toString('hex'),
+  const run = await twofold(['key', 'rotate'], {
+    env: {
+      TWOFOLD_DATA_DIR: dataDir,
+      TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
+      TWOFOLD_PREVIOUS_SECRET_KEYS: KEY_A.toString('hex'),
+    },
   });
 
   assert.equal(run.code, 1, run.stderr);
@@ -306,13 +291,26 @@ test('started with only the new key on a database sealed with the old one, Twofo
   const before = await startInstance(t, path, keyringOf(KEY_A), clock);
   await enrolUnderKeyA(before);
   await before.close();
-  const serve = (previous?: Buffer) =>
-    runTwofold(['serve'], {
-      TWOFOLD_DATA_DIR: dataDir,
-      PORT: '0',
-      TWOFOLD_SECRET_KEY: KEY_B.toString('base64'),
-      ...(previous ? { TWOFOLD_PREVIOUS_SECRET_KEYS: previous.toString('base64') } : {}),
-    });
+  // Were it to start, it would serve until a signal: the test sends one after a minute, and
+  // then fails on the exit code, 0, instead of waiting forever.
+  const port = String(await reservePort());
+  const serve = async (previous?: Buffer) => {
+    const signals = new EventEmitter();
+    const stop = setTimeout(() => signals.emit('SIGTERM', 'SIGTERM'), 60_000);
+    try {
+      return await twofold(['serve'], {
+        env: {
+          TWOFOLD_DATA_DIR: dataDir,
+          PORT: port,
+          TWOFOLD_SECRET_KEY: KEY_B.toString('base64'),
+          ...(previous ? { TWOFOLD_PREVIOUS_SECRET_KEYS: previous.toString('base64') } : {}),
+        },
+        signals,
+      });
+    } finally {
+      clearTimeout(stop);
+    }
+  };
 
   const onlyB = await serve();
   assert.equal(onlyB.code, 1);
@@ -331,9 +329,11 @@ test('key rotate wants the old key, and a malformed one is a one-line configurat
   const parent = freshDataDir(t);
   const dataDir = join(parent, 'data');
 
-  const missing = await runTwofold(['key', 'rotate'], {
-    TWOFOLD_DATA_DIR: dataDir,
-    TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
+  const missing = await twofold(['key', 'rotate'], {
+    env: {
+      TWOFOLD_DATA_DIR: dataDir,
+      TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
+    },
   });
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /^twofold: Set TWOFOLD_PREVIOUS_SECRET_KEYS to the old key/i);
@@ -341,10 +341,12 @@ test('key rotate wants the old key, and a malformed one is a one-line configurat
   assert.equal(existsSync(dataDir), false, 'the refusal touched no data');
 
   const bad = `${KEY_A.toString('hex')},not-a-key-${KEY_C.toString('hex').slice(0, 20)}`;
-  const malformed = await runTwofold(['key', 'rotate'], {
-    TWOFOLD_DATA_DIR: dataDir,
-    TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
-    TWOFOLD_PREVIOUS_SECRET_KEYS: bad,
+  const malformed = await twofold(['key', 'rotate'], {
+    env: {
+      TWOFOLD_DATA_DIR: dataDir,
+      TWOFOLD_SECRET_KEY: KEY_B.toString('hex'),
+      TWOFOLD_PREVIOUS_SECRET_KEYS: bad,
+    },
   });
   assert.equal(malformed.code, 1);
   assert.equal(
@@ -357,11 +359,11 @@ test('key rotate wants the old key, and a malformed one is a one-line configurat
 test('key help explains the procedure, and key generate prints a new key each time', async () => {
   const env = { TWOFOLD_DATA_DIR: join(tmpdir(), `twofold-never-${randomUUID()}`) };
   const [group, rotate, top, one, two] = await Promise.all([
-    runTwofold(['key', '--help'], env),
-    runTwofold(['key', 'rotate', '--help'], env),
-    runTwofold(['--help'], env),
-    runTwofold(['key', 'generate'], env),
-    runTwofold(['key', 'generate'], env),
+    twofold(['key', '--help'], { env }),
+    twofold(['key', 'rotate', '--help'], { env }),
+    twofold(['--help'], { env }),
+    twofold(['key', 'generate'], { env }),
+    twofold(['key', 'generate'], { env }),
   ]);
   assert.equal(group.code, 0);
   assert.match(group.stdout, /rotate/);
@@ -393,25 +395,20 @@ test('a form opened before the key changed is still accepted after it, but not o
   const rolling = await startInstance(t, ':memory:', keyringOf(KEY_B, [KEY_A]), clock);
   const newOnly = await startInstance(t, ':memory:', keyringOf(KEY_B), clock);
 
-  const form = await oldOnly.app.inject({ method: 'GET', url: '/login' });
-  const token = /name="_csrf" value="([^"]+)"/.exec(form.body)?.[1];
-  assert.ok(token);
-  const cookie = [form.headers['set-cookie'] ?? []]
-    .flat()
-    .map((line) => line.split(';')[0])
-    .join('; ');
-  const post = (world: Instance) =>
-    world.app.inject({
-      method: 'POST',
-      url: '/login',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ _csrf: token, email: 'nobody@example.com', password: 'not the password' }).toString(),
-    });
+  const opened = new Browser(oldOnly.app);
+  await opened.get('/login');
+  assert.ok(opened.csrf);
+  // The same browser, with its cookies and the form it read, sending the form to another instance.
+  const post = (world: TestWorld) => {
+    const there = new Browser(world.app);
+    for (const [name, value] of opened.cookies) there.cookies.set(name, value);
+    return there.post('/login', { email: 'nobody@example.com', password: 'not the password' }, { csrf: opened.csrf });
+  };
 
   const accepted = await post(rolling);
-  assert.equal(accepted.statusCode, 401, 'the form was read: a wrong password, not an expired form');
+  assert.equal(accepted.status, 401, 'the form was read: a wrong password, not an expired form');
   const refused = await post(newOnly);
-  assert.equal(refused.statusCode, 403);
+  assert.equal(refused.status, 403);
   assert.match(textOf(refused.body), /This form has expired/);
 });
 

@@ -5,9 +5,8 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, RootOperationNode } from 'kysely';
-import { linkDevice, makeOrganisation, makeUser, type TestWorld, testAppOn } from '../helpers/app.js';
-import { Client } from '../helpers/client.js';
-import { openTestDatabase } from '../helpers/databases.js';
+import { buildWorld, linkDevice, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
+import { Browser } from '../helpers/browser.js';
 import { nextCode } from './support.js';
 
 function kindOf(node: RootOperationNode): string {
@@ -56,16 +55,10 @@ class StatementCounter implements KyselyPlugin {
   }
 }
 
-/** The test world, with the app's database counting its statements (the builders' is not). */
+/** The test world, its database counting the statements run while a label is set. */
 async function countingWorld(t: TestContext): Promise<{ world: TestWorld; counter: StatementCounter }> {
-  const database = await openTestDatabase();
   const counter = new StatementCounter();
-  const { app, deps, clock } = await testAppOn(database.db.withPlugin(counter));
-  t.after(async () => {
-    await app.close();
-    await database.close();
-  });
-  return { world: { app, db: database.db, deps, clock }, counter };
+  return { world: await buildWorld(t, { observers: { plugins: [counter] } }), counter };
 }
 
 test('a complete login runs 12 SQL statements: 4 for the password, 1 for the code page, 7 for the code', async (t) => {
@@ -73,7 +66,7 @@ test('a complete login runs 12 SQL statements: 4 for the password, 1 for the cod
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   const secret = await linkDevice(world, org, user.id);
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
 
   await counter.during('GET /login', () => client.get('/login'));
   const password = await counter.during('POST /login', () =>
@@ -99,8 +92,8 @@ test('a wrong password runs as many statements for an unknown email as for a kno
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
 
-  await counter.during('known', () => new Client(world.app).signIn(user.email, 'not the password'));
-  await counter.during('unknown', () => new Client(world.app).signIn('nobody@example.com', 'not the password'));
+  await counter.during('known', () => new Browser(world.app).signIn(user.email, 'not the password'));
+  await counter.during('unknown', () => new Browser(world.app).signIn('nobody@example.com', 'not the password'));
   t.diagnostic(`known: ${counter.kindsOf('known')}; unknown: ${counter.kindsOf('unknown')}`);
   // The account's row, the attempt counted in flight, its outcome, and the audit row (or
   // for an unknown email its stand-in).

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeAt } from '../../src/domain/totp.js';
 import { buildWorld, linkDevice, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
-import { Client, textOf } from '../helpers/client.js';
+import { Browser, textOf } from '../helpers/browser.js';
 import {
   devicesOf,
   elementOn,
@@ -25,7 +25,7 @@ async function atCodeStep(world: TestWorld) {
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   const secret = await linkDevice(world, org, user.id);
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   const page = await client.signIn(user.email, user.password);
   assert.equal(page.location, '/login/code');
   await client.get('/login/code');
@@ -38,7 +38,7 @@ const NOT_RIGHT = 'The email address or password is not right.';
  * Posts a wrong code, then lets a minute pass: from the third wrong code in a row the
  * user must wait before the next code is even checked, and a minute covers that wait.
  */
-async function wrongCode(world: TestWorld, client: Client) {
+async function wrongCode(world: TestWorld, client: Browser) {
   const page = await client.post('/login/code', { code: '000000' });
   world.clock.advanceMinutes(1);
   return page;
@@ -46,7 +46,7 @@ async function wrongCode(world: TestWorld, client: Client) {
 
 test('the sign-in page asks for email and password', async (t) => {
   const world = await buildWorld(t);
-  const page = await new Client(world.app).get('/login');
+  const page = await new Browser(world.app).get('/login');
   assert.equal(page.status, 200);
   assert.match(textOf(page.body), /Sign in/);
   assert.equal(elementOn(page, 'input', { name: 'email' }).type, 'email');
@@ -57,7 +57,7 @@ test('an unknown email and a wrong password get the same answer', async (t) => {
   const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   const wrongEmail = await client.signIn('nobody@example.com', user.password);
   const wrongPassword = await client.signIn(user.email, 'not the password at all');
   assert.equal(wrongEmail.status, 401);
@@ -77,7 +77,7 @@ test('a deactivated user is refused with a message that says so', async (t) => {
     { name: 'Gone', email: user.email, emailKey: user.email, role: 'user', status: 'inactive' },
     world.clock.now(),
   );
-  const page = await new Client(world.app).signIn(user.email, user.password);
+  const page = await new Browser(world.app).signIn(user.email, user.password);
   assert.equal(page.status, 401);
   assert.match(problemOn(page), /deactivated/);
   assert.deepEqual(await sessionsOf(world, user.id), []);
@@ -87,7 +87,7 @@ test('a user without 2FA is signed in by the password alone', async (t) => {
   const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org, { name: 'Bea' });
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   const page = await client.signIn(user.email, user.password);
   assert.equal(page.status, 303);
   assert.equal(page.location, '/account');
@@ -100,10 +100,10 @@ test('the email is recognised whatever its case and the spaces around it', async
   const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org, { email: 'ann.smith@example.com' });
-  const page = await new Client(world.app).signIn('  Ann.Smith@EXAMPLE.com ', user.password);
+  const page = await new Browser(world.app).signIn('  Ann.Smith@EXAMPLE.com ', user.password);
   assert.equal(page.location, '/account');
   // The password, though, is exact.
-  assert.equal((await new Client(world.app).signIn(user.email, user.password.toUpperCase())).status, 401);
+  assert.equal((await new Browser(world.app).signIn(user.email, user.password.toUpperCase())).status, 401);
 });
 
 test('an enrolled user is asked for a code, and until then reaches nothing else', async (t) => {
@@ -111,7 +111,7 @@ test('an enrolled user is asked for a code, and until then reaches nothing else'
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org, { role: 'super_admin' });
   await linkDevice(world, org, user.id);
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   const page = await client.signIn(user.email, user.password);
   assert.equal(page.status, 303);
   assert.equal(page.location, '/login/code');
@@ -192,13 +192,13 @@ test("a person's run of wrong codes keeps counting across a restarted login, and
   await linkDevice(world, org, user.id, 'Tablet');
   const failed = () => wrongCodesInARow(world, user.id);
 
-  const first = new Client(world.app);
+  const first = new Browser(world.app);
   await first.signIn(user.email, user.password);
   await first.get('/login/code');
   for (let i = 0; i < 5; i++) await wrongCode(world, first);
   assert.equal(await failed(), 5);
 
-  const second = new Client(world.app);
+  const second = new Browser(world.app);
   await second.signIn(user.email, user.password);
   await second.get('/login/code');
   const page = await wrongCode(world, second);
@@ -229,7 +229,7 @@ test('a code accepted once is refused the second time, even from a new login', a
   const code = codeAt(secret, world.clock.now());
   assert.equal((await client.post('/login/code', { code })).location, '/account');
 
-  const again = new Client(world.app);
+  const again = new Browser(world.app);
   await again.signIn(user.email, user.password);
   await again.get('/login/code');
   const page = await again.post('/login/code', { code });
@@ -326,7 +326,7 @@ test('a form posted without its CSRF token is refused with 403 and does nothing'
   const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   await client.get('/login');
   const page = await client.post('/login', { email: user.email, password: user.password }, { csrf: null });
   assert.equal(page.status, 403);
@@ -339,7 +339,7 @@ test('a form posted without its CSRF token is refused with 403 and does nothing'
 
 test('a form posted without its CSRF token gets the "This form has expired" page', async (t) => {
   const world = await buildWorld(t);
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   await client.get('/login');
   const page = await client.post('/login', { email: 'a@example.com', password: 'x' }, { csrf: null });
   assert.equal(page.status, 403);
@@ -350,7 +350,7 @@ test('a form posted without its CSRF token gets the "This form has expired" page
 test('the start page sends each visitor to where their login stands', async (t) => {
   const world = await buildWorld(t);
   const org = await makeOrganisation(world);
-  const anonymous = await new Client(world.app).get('/');
+  const anonymous = await new Browser(world.app).get('/');
   assert.equal(anonymous.status, 303);
   assert.equal(anonymous.location, '/login');
 
@@ -359,7 +359,7 @@ test('the start page sends each visitor to where their login stands', async (t) 
 
   const mustSetUp = await makeUser(world, org);
   await requireOfUser(world, org, mustSetUp.id);
-  const setup = new Client(world.app);
+  const setup = new Browser(world.app);
   assert.equal((await setup.signIn(mustSetUp.email, mustSetUp.password)).location, '/setup');
   assert.equal((await setup.get('/')).location, '/setup');
 

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildWorld, linkDevice, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
-import { Client, textOf, type Page } from '../helpers/client.js';
+import { Browser, textOf, type Page } from '../helpers/browser.js';
 import { checkedValues, elementOn, flashOn, organisationOf, problemOn, signedIn } from './support.js';
 
 const LOCKED = 'Two-factor authentication is already required for everyone, and that cannot be turned off.';
@@ -17,7 +17,7 @@ async function superAdminIn(world: TestWorld) {
   return { org, boss, client };
 }
 
-async function requireFrom(client: Client, date: string): Promise<Page> {
+async function requireFrom(client: Browser, date: string): Promise<Page> {
   return client.post('/admin/2fa/requirement', { start: 'date', date, understood: 'yes' });
 }
 
@@ -279,7 +279,7 @@ test('once required for everyone, users without a device set up at their next si
   const user = await makeUser(world, org);
   world.clock.advanceMinutes(1);
   await client.post('/admin/2fa/requirement', { start: 'now', understood: 'yes' });
-  const login = await new Client(world.app).signIn(user.email, user.password);
+  const login = await new Browser(world.app).signIn(user.email, user.password);
   assert.equal(login.location, '/setup');
 });
 
@@ -295,6 +295,6 @@ test('requiring 2FA "starting now" in block mode holds users without a device at
   const done = await client.post('/admin/2fa/requirement', { start: 'now', understood: 'yes' });
   assert.equal(done.location, '/admin/2fa');
   assert.equal((await client.get('/admin/2fa')).location, '/setup');
-  const login = await new Client(world.app).signIn(user.email, user.password);
+  const login = await new Browser(world.app).signIn(user.email, user.password);
   assert.equal(login.location, '/setup', textOf(login.body));
 });

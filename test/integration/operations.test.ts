@@ -30,10 +30,9 @@ import {
   makeUser,
   PASSWORD,
   type TestWorld,
-  testAppOn,
+  testInstance,
 } from '../helpers/app.js';
-import { Client } from '../helpers/client.js';
-import { openTestDatabase } from '../helpers/databases.js';
+import { Browser } from '../helpers/browser.js';
 import { reservePort } from '../helpers/ports.js';
 import { nextCode } from './support.js';
 
@@ -43,24 +42,15 @@ interface ObservedWorld extends TestWorld {
   logText(): string;
 }
 
-/** Like buildWorld, with the choices this suite varies: metrics on or off, the log captured. */
+/** The test world with the choices this suite varies: metrics on or off, the log captured. */
 async function buildObservedWorld(t: TestContext, options: { metrics: boolean }): Promise<ObservedWorld> {
-  const database = await openTestDatabase();
-  const { db } = database;
   const lines: string[] = [];
-  const { app, deps, clock } = await testAppOn(db, {
+  const world = await buildWorld(t, {
     logger: { level: 'info', stream: { write: (line) => void lines.push(line) } },
     metrics: options.metrics,
   });
-  t.after(async () => {
-    await app.close();
-    await database.close();
-  });
   return {
-    app,
-    db,
-    deps,
-    clock,
+    ...world,
     get log() {
       return lines.map((line) => JSON.parse(line) as Record<string, unknown>);
     },
@@ -99,12 +89,11 @@ function wrongCodeFor(secret: Uint8Array, now: Date): string {
 }
 
 test('/healthz and /readyz answer without a session, and /readyz says 503 once the database is gone', async (t) => {
-  const database = await openTestDatabase();
-  t.after(() => database.close());
+  const database = await testInstance(t);
   // A connection pool of the app's own on the run's database, to close under it.
   const db = openDatabase(database.location);
-  const { app } = await testAppOn(db);
-  t.after(() => app.close());
+  t.after(() => db.destroy());
+  const { app } = await buildWorld(t, { db });
 
   const health = await app.inject({ url: '/healthz' });
   assert.equal(health.statusCode, 200);
@@ -179,7 +168,7 @@ test('/metrics counts sign-ins, wrong codes and requests by route pattern', asyn
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   const secret = await linkDevice(world, org, user.id);
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
 
   const refused = await client.signIn(user.email, 'not the password');
   assert.equal(refused.status, 401);
@@ -269,7 +258,7 @@ test('ten wrong codes in a row count ten failures and one lock', async (t) => {
   const secret = await linkDevice(world, org, user.id);
   // A pending login takes five wrong codes before it must start over: two logins.
   for (let login = 0; login < 2; login += 1) {
-    const client = new Client(world.app);
+    const client = new Browser(world.app);
     assert.equal((await client.signIn(user.email, PASSWORD)).location, '/login/code');
     await client.get('/login/code');
     for (let i = 0; i < 5; i += 1) {
@@ -304,7 +293,7 @@ test('the request id comes from a safe x-request-id, is returned, and marks the 
   assert.match(String(generated.headers['x-request-id']), /^[0-9a-f-]{36}$/, 'also on a redirect');
 
   // A whole sign-in and a set-password link: none of their secrets reaches the log.
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   await client.signIn(user.email, PASSWORD);
   await client.get('/login/code');
   const code = nextCode(world, secret);

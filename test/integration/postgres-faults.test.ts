@@ -26,7 +26,8 @@ import {
   type People,
   type Recorder,
 } from '../helpers/faults.js';
-import { HttpBrowser, startServer } from '../helpers/processes.js';
+import { Browser } from '../helpers/browser.js';
+import { startServer } from '../helpers/processes.js';
 
 const made = await PrivateCluster.create();
 const cluster = made instanceof PrivateCluster ? made : null;
@@ -101,8 +102,8 @@ test(
     // Signed in before the faults: their pages are read again and again throughout.
     const readers = await Promise.all(
       Array.from({ length: 4 }, async () => {
-        const browser = new HttpBrowser();
-        assert.ok(await signInWithCode(browser, server.url, nextEnrolled() ?? assert.fail('no one left'), record));
+        const browser = new Browser(server.url);
+        assert.ok(await signInWithCode(browser, nextEnrolled() ?? assert.fail('no one left'), record));
         return browser;
       }),
     );
@@ -114,27 +115,27 @@ test(
         const reader = readers[worker % 4];
         if (worker < 4 && reader !== undefined) {
           const started = Date.now();
-          const page = await reader.get(server.url, '/account').catch(() => null);
+          const page = await reader.get('/account').catch(() => null);
           record({
             what: 'GET /account',
             status: page?.status ?? null,
             startedAt: started,
             endedAt: Date.now(),
-            retryAfter: page?.headers.get('retry-after') ?? null,
+            retryAfter: page?.headers['retry-after'] === undefined ? null : String(page.headers['retry-after']),
             text: page !== null && page.status >= 500 ? page.body.replace(/<[^>]+>/g, ' ') : '',
           });
           await sleep(50);
           return;
         }
-        const browser = new HttpBrowser();
+        const browser = new Browser(server.url);
         const toSetUp = worker % 2 === 0 ? nextToSetUp() : null;
         const person = toSetUp === null ? nextEnrolled() : null;
         let done = false;
         if (toSetUp !== null) {
-          const device = await linkFirstDevice(browser, server.url, toSetUp, record);
+          const device = await linkFirstDevice(browser, toSetUp, record);
           if (device !== null) linked.push(device);
           done = device !== null;
-        } else if (person !== null) done = await signInWithCode(browser, server.url, person, record);
+        } else if (person !== null) done = await signInWithCode(browser, person, record);
         // While PostgreSQL is down every sign-in fails at once: no need to use up everyone.
         if (!done) await sleep(250);
       },
@@ -203,10 +204,7 @@ test(
     assert.equal(server.child.exitCode, null, 'Twofold ran on throughout, never restarted');
     assert.ok(linked.length > 0, 'no device was linked');
     assert.deepEqual(await problemsIn(url, people, linked), []);
-    assert.ok(
-      await signInWithCode(new HttpBrowser(), server.url, reserved, record),
-      'a sign-in with a code after it all',
-    );
+    assert.ok(await signInWithCode(new Browser(server.url), reserved, record), 'a sign-in with a code after it all');
   },
 );
 

@@ -13,10 +13,11 @@ import { emailKey } from '../../src/domain/users.js';
 import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
 import { insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
-import { textOf } from '../helpers/client.js';
+import { textOf } from '../helpers/browser.js';
 import { createPostgresSchema, postgresTestUrl } from '../helpers/databases.js';
 import { passwordThrottleKeys } from '../../src/services/password-throttle.js';
-import { HttpBrowser, startServer, type HttpPage, type RunningServer } from '../helpers/processes.js';
+import { Browser, type Page } from '../helpers/browser.js';
+import { startServer, type RunningServer } from '../helpers/processes.js';
 
 const SERVER = postgresTestUrl();
 const skip =
@@ -42,18 +43,21 @@ function wrongCodeFor(secret: Uint8Array): string {
   throw new Error('every repeated-digit code matches this device');
 }
 
-/** Password on `base`; expects to be asked for a code. */
-async function passwordStep(browser: HttpBrowser, base: string, email: string): Promise<void> {
-  await browser.get(base, '/login');
-  const answer = await browser.post(base, '/login', { email, password: PASSWORD });
+/**
+ * Password on `base`; expects to be asked for a code. The browsers here keep one cookie
+ * jar for both instances, as for one site behind a load balancer: they are given full URLs.
+ */
+async function passwordStep(browser: Browser, base: string, email: string): Promise<void> {
+  await browser.get(`${base}/login`);
+  const answer = await browser.post(`${base}/login`, { email, password: PASSWORD });
   assert.equal(answer.status, 303, textOf(answer.body));
   assert.equal(answer.location, '/login/code');
 }
 
-async function wrongPassword(base: string, email: string): Promise<HttpPage> {
-  const browser = new HttpBrowser();
-  await browser.get(base, '/login');
-  return browser.post(base, '/login', { email, password: WRONG_PASSWORD });
+async function wrongPassword(base: string, email: string): Promise<Page> {
+  const browser = new Browser(base);
+  await browser.get('/login');
+  return browser.post('/login', { email, password: WRONG_PASSWORD });
 }
 
 test(
@@ -111,15 +115,15 @@ test(
     t.diagnostic(`instances at ${A} and ${B}, ready ${Date.now() - started} ms after the start`);
 
     await t.test('a sign-in started on A (password) finishes on B (code), and the session works on both', async () => {
-      const browser = new HttpBrowser();
+      const browser = new Browser(A);
       await passwordStep(browser, A, ada.email);
-      const form = await browser.get(A, '/login/code');
+      const form = await browser.get(`${A}/login/code`);
       assert.equal(form.status, 200);
-      const done = await browser.post(B, '/login/code', { code: codeAt(ada.secret, new Date()) });
+      const done = await browser.post(`${B}/login/code`, { code: codeAt(ada.secret, new Date()) });
       assert.equal(done.status, 303, textOf(done.body));
       assert.equal(done.location, '/account');
       for (const base of [A, B, A]) {
-        const account = await browser.get(base, '/account');
+        const account = await browser.get(`${base}/account`);
         assert.equal(account.status, 200, `GET /account on ${base}: ${account.status}`);
         assert.match(textOf(account.body), /ada@example\.com/);
       }
@@ -127,42 +131,44 @@ test(
 
     await t.test('a code accepted on one instance is refused on the other as already used', async () => {
       // Accepted on A, replayed on B.
-      const first = new HttpBrowser();
+      const first = new Browser(A);
       await passwordStep(first, A, bob.email);
-      await first.get(A, '/login/code');
+      await first.get(`${A}/login/code`);
       const code = codeAt(bob.secret, new Date());
-      assert.equal((await first.post(A, '/login/code', { code })).location, '/account');
+      assert.equal((await first.post(`${A}/login/code`, { code })).location, '/account');
 
-      const replay = new HttpBrowser();
+      const replay = new Browser(B);
       await passwordStep(replay, B, bob.email);
-      await replay.get(B, '/login/code');
-      const refused = await replay.post(B, '/login/code', { code });
+      await replay.get(`${B}/login/code`);
+      const refused = await replay.post(`${B}/login/code`, { code });
       assert.equal(refused.status, 400);
       assert.match(textOf(refused.body), /That code has already been used/);
 
       // And the other way: the next step's code, accepted on B, is refused on A.
       const next = codeAt(bob.secret, new Date(Date.now() + 30_000));
-      assert.equal((await replay.post(B, '/login/code', { code: next })).location, '/account');
-      const third = new HttpBrowser();
+      assert.equal((await replay.post(`${B}/login/code`, { code: next })).location, '/account');
+      const third = new Browser(A);
       await passwordStep(third, A, bob.email);
-      await third.get(A, '/login/code');
-      const again = await third.post(A, '/login/code', { code: next });
+      await third.get(`${A}/login/code`);
+      const again = await third.post(`${A}/login/code`, { code: next });
       assert.equal(again.status, 400);
       assert.match(textOf(again.body), /That code has already been used/);
     });
 
     await t.test('50 simultaneous uses of one code, 25 on each instance: exactly one signs in', async (t) => {
       // 50 pending sign-ins of one person, 25 started on each instance, five at a time.
-      const browsers = Array.from({ length: 50 }, () => new HttpBrowser());
       const baseOf = (i: number) => (i % 2 === 0 ? A : B);
+      const browsers = Array.from({ length: 50 }, (_, i) => new Browser(baseOf(i)));
       for (let batch = 0; batch < 50; batch += 5) {
         await Promise.all(
           browsers.slice(batch, batch + 5).map((browser, j) => passwordStep(browser, baseOf(batch + j), carol.email)),
         );
       }
-      await Promise.all(browsers.map((browser, i) => browser.get(baseOf(i), '/login/code')));
+      await Promise.all(browsers.map((browser, i) => browser.get(`${baseOf(i)}/login/code`)));
       const code = codeAt(carol.secret, new Date());
-      const answers = await Promise.all(browsers.map((browser, i) => browser.post(baseOf(i), '/login/code', { code })));
+      const answers = await Promise.all(
+        browsers.map((browser, i) => browser.post(`${baseOf(i)}/login/code`, { code })),
+      );
       const signedIn = answers.filter((a) => a.status === 303 && a.location === '/account');
       const byStatus = new Map<string, number>();
       for (const answer of answers) {
@@ -218,7 +224,7 @@ test(
           await db.updateTable('login_throttles').set({ failures: 9 }).where('key', '=', key).execute();
           const sent = Date.now();
           const pair = await Promise.all([wrongPassword(baseOf(5), email), wrongPassword(baseOf(6), email)]);
-          const waits = pair.map((answer) => Number(answer.headers.get('retry-after') ?? 'NaN'));
+          const waits = pair.map((answer) => Number(answer.headers['retry-after'] ?? 'NaN'));
           statuses.push(...pair.map((answer) => String(answer.status)).sort());
           return { statuses, sent, wait: waits.find((w) => !Number.isNaN(w)) };
         };
@@ -236,9 +242,9 @@ test(
         // only if the wait (16 seconds from the tenth attempt) was over.
         const early = await Promise.all(
           [A, B].map(async (base) => {
-            const browser = new HttpBrowser();
-            await browser.get(base, '/login');
-            return browser.post(base, '/login', { email: erin.email, password: PASSWORD });
+            const browser = new Browser(base);
+            await browser.get('/login');
+            return browser.post('/login', { email: erin.email, password: PASSWORD });
           }),
         );
         const elapsed = Date.now() - alternating.sent;
@@ -257,15 +263,15 @@ test(
         (await db.selectFrom('users').select('code_failures').where('id', '=', fay.id).executeTakeFirstOrThrow())
           .code_failures;
       const steps: string[] = [];
-      const wrong = async (browser: HttpBrowser, base: string, label: string) => {
-        const answer = await browser.post(base, '/login/code', { code: wrongCodeFor(fay.secret) });
+      const wrong = async (browser: Browser, base: string, label: string) => {
+        const answer = await browser.post(`${base}/login/code`, { code: wrongCodeFor(fay.secret) });
         steps.push(`${label}:${answer.status}`);
         return answer;
       };
 
-      const first = new HttpBrowser();
+      const first = new Browser(A);
       await passwordStep(first, A, fay.email);
-      await first.get(A, '/login/code');
+      await first.get(`${A}/login/code`);
       // Two free wrong codes, one on each instance, counted once each.
       assert.equal((await wrong(first, A, 'A')).status, 400);
       assert.equal((await wrong(first, B, 'B')).status, 400);
@@ -292,9 +298,9 @@ test(
       assert.equal(fifth.location, '/login');
       assert.equal(await failuresOf(), 8);
 
-      const second = new HttpBrowser();
+      const second = new Browser(B);
       await passwordStep(second, B, fay.email);
-      await second.get(B, '/login/code');
+      await second.get(`${B}/login/code`);
       await waitOver();
       assert.equal((await wrong(second, A, 'A')).status, 400);
       await waitOver();
@@ -306,7 +312,7 @@ test(
       // Locked on both: even the right code is refused, on the other instance too.
       for (const base of [A, B]) {
         await waitOver();
-        const right = await second.post(base, '/login/code', { code: codeAt(fay.secret, new Date()) });
+        const right = await second.post(`${base}/login/code`, { code: codeAt(fay.secret, new Date()) });
         assert.equal(right.status, 429, `the right code on ${base} while locked: ${right.status}`);
         assert.match(textOf(right.body), /locked until/);
       }

@@ -14,7 +14,7 @@ import { codeAt, matchingTimeStep } from '../../src/domain/totp.js';
 import type { Role, User } from '../../src/domain/users.js';
 import { hashToken } from '../../src/store/sessions.js';
 import { buildWorld, linkDevice, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
-import { Client, textOf, type Page } from '../helpers/client.js';
+import { Browser, textOf, type Page } from '../helpers/browser.js';
 import {
   devicesOf,
   elementsOn,
@@ -81,7 +81,7 @@ test('an admin who deactivates, reactivates and sets the password of a protected
   const issued = await mallory.post(`/admin/users/${victim.id}/password-link`, {});
   assert.equal(issued.status, 200);
   const token = linkTokenOn(issued);
-  const visitor = new Client(world.app);
+  const visitor = new Browser(world.app);
   await visitor.get(`/set-password/${token}`);
   const set = await visitor.post(`/set-password/${token}`, {
     password: 'mallory was here',
@@ -172,7 +172,7 @@ type VictimKind = keyof typeof VICTIM_KINDS;
 interface Stage {
   world: TestWorld;
   org: string;
-  attacker: { id: string; email: string; secret: Uint8Array; browser: Client };
+  attacker: { id: string; email: string; secret: Uint8Array; browser: Browser };
 }
 
 interface Victim {
@@ -188,7 +188,7 @@ interface Victim {
   /** The last password the attacker set through a link, if any. */
   passwordSet: string | null;
   /** Logins the attacker started as the victim and left at their next step. */
-  pendingLogins: Client[];
+  pendingLogins: Browser[];
 }
 
 /**
@@ -338,7 +338,7 @@ const STEPS: Step[] = [
     name: 'start signing in as them',
     async run(stage, victim) {
       if (victim.passwordSet === null) return { answer: null, expected: null };
-      const browser = new Client(stage.world.app);
+      const browser = new Browser(stage.world.app);
       await browser.signIn((await victimUser(stage, victim)).email, victim.passwordSet);
       victim.pendingLogins.push(browser);
       return { answer: null, expected: null };
@@ -347,7 +347,7 @@ const STEPS: Step[] = [
 ];
 
 async function setPasswordThrough(stage: Stage, victim: Victim, token: string): Promise<void> {
-  const visitor = new Client(stage.world.app);
+  const visitor = new Browser(stage.world.app);
   await visitor.get(`/set-password/${token}`);
   const set = await visitor.post(`/set-password/${token}`, {
     password: ATTACKER_PASSWORD,
@@ -384,7 +384,7 @@ async function newVictim(stage: Stage, kind: VictimKind): Promise<Victim> {
 }
 
 /** The stage of a pending login's session, or null once it is gone. */
-async function stageOfLogin(stage: Stage, browser: Client): Promise<string | null> {
+async function stageOfLogin(stage: Stage, browser: Browser): Promise<string | null> {
   const token = browser.cookie(SESSION_COOKIE);
   if (token === undefined) return null;
   const row = await stage.world.db
@@ -447,7 +447,7 @@ async function breakIn(stage: Stage, victim: Victim): Promise<string | null> {
   if (token !== undefined) await setPasswordThrough(stage, victim, token);
   const logins = [...victim.pendingLogins];
   if (victim.passwordSet !== null) {
-    const browser = new Client(stage.world.app);
+    const browser = new Browser(stage.world.app);
     const afterPassword = await browser.signIn((await victimUser(stage, victim)).email, victim.passwordSet);
     assert.notEqual(afterPassword.status, 429, 'the attacker was throttled: the check would prove nothing');
     logins.push(browser);

@@ -7,18 +7,15 @@ import { codeAt } from '../../src/domain/totp.js';
 import type { Role } from '../../src/domain/users.js';
 import { audit } from '../../src/services/audit.js';
 import { tenantFor } from '../../src/store/tenant.js';
-import { makeOrganisation, makeUser, PASSWORD } from '../helpers/app.js';
+import { buildWorld, makeOrganisation, makeUser, PASSWORD, type TestWorld } from '../helpers/app.js';
+import { Browser, type Page } from '../helpers/browser.js';
 import {
   addConfirmedDevice,
   addUnconfirmedDevice,
-  Browser,
-  buildSecurityWorld,
-  openWorld,
+  fromAddress,
   seedSession,
   sessionIdOf,
   snapshotOfOrganisation,
-  type Answer,
-  type OpenWorld,
 } from '../helpers/security.js';
 
 /**
@@ -43,7 +40,7 @@ const GUARD_REDIRECTS: Record<string, Outcome> = {
   '/account': 'home',
 };
 
-function outcomeOf(answer: Answer): string {
+function outcomeOf(answer: Page): string {
   if (answer.status >= 200 && answer.status < 300) return 'ok';
   if (answer.status === 403) return 'forbidden';
   if (answer.status === 404) return 'not_found';
@@ -66,7 +63,7 @@ interface Party {
 }
 
 interface Cell {
-  world: OpenWorld;
+  world: TestWorld;
   self: Party;
   target: Party & { name: string; linkToken: string };
 }
@@ -187,7 +184,7 @@ const ROLES: Record<Exclude<Actor, 'anonymous'>, Role> = {
   foreign_super_admin: 'super_admin',
 };
 
-async function partyIn(world: OpenWorld, organisationId: string, role: Role, name?: string): Promise<Party> {
+async function partyIn(world: TestWorld, organisationId: string, role: Role, name?: string): Promise<Party> {
   const user = await makeUser(world, organisationId, { role, ...(name === undefined ? {} : { name }) });
   const confirmed = await addConfirmedDevice(world, organisationId, user.id);
   const unconfirmed = await addUnconfirmedDevice(world, organisationId, user.id);
@@ -206,7 +203,7 @@ interface CellReport {
 }
 
 /** What a refusal must leave as it was: both organisations of the cell and the password throttles. */
-async function snapshotOfCell(world: OpenWorld, organisations: string[]): Promise<string> {
+async function snapshotOfCell(world: TestWorld, organisations: string[]): Promise<string> {
   const parts = [JSON.stringify(await world.db.selectFrom('login_throttles').selectAll().execute())];
   for (const id of organisations) parts.push(await snapshotOfOrganisation(world, id));
   return parts.join('\n');
@@ -220,7 +217,7 @@ let cellNumber = 0;
  * with a session as its login leaves it, and one request.
  */
 async function runCell(
-  world: OpenWorld,
+  world: TestWorld,
   routeKey: string,
   actor: Actor,
   form: Form | undefined,
@@ -244,7 +241,7 @@ async function runCell(
   await audit(tenantA, now, { actor: null, client: null }, 'login_failed', targetUser, { reason: 'wrong_password' });
   const target = { ...targetParty, name: targetName, linkToken };
 
-  const browser = new Browser(world.app);
+  const browser = new Browser(world.app, fromAddress());
   const self = actor === 'anonymous' ? target : parties.get(actor);
   assert.ok(self);
   if (actor !== 'anonymous') {
@@ -298,8 +295,8 @@ function routeKeysOf(routes: readonly { method: string; url: string }[]): string
   return [...new Set(routes.filter((r) => r.method !== 'HEAD').map((r) => `${r.method} ${r.url}`))].sort();
 }
 
-test('the matrix has exactly one row for every registered route, and its step-up column matches the routes', async () => {
-  const world = await openWorld();
+test('the matrix has exactly one row for every registered route, and its step-up column matches the routes', async (t) => {
+  const world = await buildWorld(t);
   try {
     const registered = routeKeysOf(world.app.twofold.routes);
     const missing = registered.filter((key) => !(key in MATRIX));
@@ -316,7 +313,7 @@ test('the matrix has exactly one row for every registered route, and its step-up
 });
 
 test('every route answers each actor as the matrix says, and never across organisations', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const registered = routeKeysOf(world.app.twofold.routes);
 
   let cells = 0;
@@ -350,7 +347,7 @@ test('every route answers each actor as the matrix says, and never across organi
 });
 
 test('signed in more than 10 minutes ago, each step-up route sends every signed-in actor to confirm who they are', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   let cells = 0;
   const wrong: string[] = [];
   for (const [key, row] of Object.entries(MATRIX)) {
@@ -376,14 +373,14 @@ test("another user's device and session ids on one's own pages reach nothing of 
   let changes = 0;
   let leaks = 0;
   for (const actor of ['user', 'admin', 'super_admin', 'foreign_super_admin'] as const) {
-    const world = await openWorld();
+    const world = await buildWorld(t);
     try {
       const orgA = await makeOrganisation(world, 'Alpha Organisation');
       const orgB = await makeOrganisation(world, 'Beta Organisation');
       const organisation = actor === 'foreign_super_admin' ? orgB : orgA;
       const self = await partyIn(world, organisation, ROLES[actor]);
       const target = await partyIn(world, orgA, 'user', 'Target Person');
-      const browser = new Browser(world.app);
+      const browser = new Browser(world.app, fromAddress());
       browser.cookies.set('twofold_session', await seedSession(world, organisation, self.id, 'signed_in'));
       await browser.get('/2fa');
       const targetRows = async () =>
@@ -393,7 +390,7 @@ test("another user's device and session ids on one's own pages reach nothing of 
           await world.db.selectFrom('sessions').selectAll().where('user_id', '=', target.id).execute(),
         ]);
       const before = await targetRows();
-      const tries: Answer[] = [
+      const tries: Page[] = [
         await browser.get(`/2fa/devices/${target.unconfirmed.id}`),
         await browser.post(`/2fa/devices/${target.unconfirmed.id}`, {
           code: codeAt(target.unconfirmed.secret, world.clock.now()),
@@ -418,12 +415,12 @@ test("another user's device and session ids on one's own pages reach nothing of 
 });
 
 test('an admin can neither manage a super admin nor make anyone one', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world, 'Gamma Organisation');
   const admin = await partyIn(world, org, 'admin');
   const superAdmin = await partyIn(world, org, 'super_admin', 'Chief Person');
   const colleague = await partyIn(world, org, 'user');
-  const browser = new Browser(world.app);
+  const browser = new Browser(world.app, fromAddress());
   browser.cookies.set('twofold_session', await seedSession(world, org, admin.id, 'signed_in'));
   await browser.get('/account');
   const cell: Cell = { world, self: admin, target: { ...superAdmin, name: 'Chief Person', linkToken: '' } };

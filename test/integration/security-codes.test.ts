@@ -6,16 +6,16 @@ import { test } from 'node:test';
 import { codeGate, guessingOdds, LOCK_EVERY_FAILURES } from '../../src/domain/code-attempts.js';
 import { codeAt, TOTP_PERIOD_SECONDS } from '../../src/domain/totp.js';
 import { tenantFor } from '../../src/store/tenant.js';
-import { linkDevice, makeOrganisation, makeUser, PASSWORD, type TestWorld } from '../helpers/app.js';
-import { textOf } from '../helpers/client.js';
-import { Browser, buildSecurityWorld, seedSession, type Answer } from '../helpers/security.js';
+import { buildWorld, linkDevice, makeOrganisation, makeUser, PASSWORD, type TestWorld } from '../helpers/app.js';
+import { Browser, type Page, textOf } from '../helpers/browser.js';
+import { fromAddress, seedSession } from '../helpers/security.js';
 import { problemOn, secretShownOn } from './support.js';
 
 const PARALLEL = 50;
 const DAY_MS = 24 * 60 * 60_000;
 
 /** The flash message a redirect carries (signed: "message.signature", URL-encoded). */
-function flashOf(answer: Answer): string | null {
+function flashOf(answer: Page): string | null {
   const line = answer.setCookies.find((l) => l.startsWith('twofold_flash='));
   if (line === undefined) return null;
   const raw = decodeURIComponent(line.split(';')[0]?.slice('twofold_flash='.length) ?? '');
@@ -24,7 +24,7 @@ function flashOf(answer: Answer): string | null {
 
 /** A browser from `ip` that has given the password and stands at the code step. */
 async function atCodeStep(world: TestWorld, email: string, ip = '203.0.113.10'): Promise<Browser> {
-  const browser = new Browser(world.app, ip);
+  const browser = new Browser(world.app, fromAddress(ip));
   await browser.get('/login');
   const afterPassword = await browser.post('/login', { email, password: PASSWORD });
   assert.equal(afterPassword.location, '/login/code', textOf(afterPassword.body));
@@ -52,7 +52,7 @@ function wrongCodeAt(secret: Uint8Array, at: Date, seed: number): string {
 }
 
 test(`one valid code sent by ${PARALLEL} pending logins at once signs in exactly one`, async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const { user, secret, tenant } = await enrolledUser(world);
   const browsers = await Promise.all(
     Array.from({ length: PARALLEL }, (_, i) => atCodeStep(world, user.email, `198.51.100.${i + 1}`)),
@@ -74,10 +74,10 @@ test(`one valid code sent by ${PARALLEL} pending logins at once signs in exactly
 });
 
 test(`one code sent ${PARALLEL} times at once confirms a new device once, and cannot then sign in`, async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
-  const browser = new Browser(world.app);
+  const browser = new Browser(world.app, fromAddress());
   await browser.get('/login');
   assert.equal((await browser.post('/login', { email: user.email, password: PASSWORD })).location, '/account');
   await browser.get('/2fa');
@@ -110,9 +110,9 @@ test(`one code sent ${PARALLEL} times at once confirms a new device once, and ca
 });
 
 test(`one code sent ${PARALLEL} times at once confirms identity (step-up) once`, async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const { org, user, secret } = await enrolledUser(world);
-  const browser = new Browser(world.app);
+  const browser = new Browser(world.app, fromAddress());
   browser.cookies.set(
     'twofold_session',
     await seedSession(world, org, user.id, 'signed_in', { verifiedMinutesAgo: 11 }),
@@ -140,7 +140,7 @@ test(`one code sent ${PARALLEL} times at once confirms identity (step-up) once`,
 });
 
 test(`${PARALLEL} different wrong codes sent at once are checked no more often than one by one`, async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const { user, secret, tenant } = await enrolledUser(world);
   const browsers: Browser[] = [];
   for (let i = 0; i < PARALLEL; i += 1) browsers.push(await atCodeStep(world, user.email, `198.51.100.${i + 1}`));
@@ -161,7 +161,7 @@ test(`${PARALLEL} different wrong codes sent at once are checked no more often t
 });
 
 test('after a code is accepted, codes of that time step or earlier ones are refused; the next step is not', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const { user, secret } = await enrolledUser(world);
   const now = world.clock.now();
   const at = (steps: number) => codeAt(secret, new Date(now.getTime() + steps * TOTP_PERIOD_SECONDS * 1000));
@@ -185,7 +185,7 @@ test('after a code is accepted, codes of that time step or earlier ones are refu
 });
 
 test('an attacker who knows the password, guessing as fast as allowed for 30 days, is checked at most guessingOdds(30) times', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const { org, user, secret, tenant } = await enrolledUser(world);
   const start = world.clock.now().getTime();
   const horizon = start + 30 * DAY_MS;
@@ -206,7 +206,7 @@ test('an attacker who knows the password, guessing as fast as allowed for 30 day
       browser = await atCodeStep(world, user.email, `10.${Math.floor(logins / 250)}.${logins % 250}.1`);
     }
     const code = wrongCodeAt(secret, world.clock.now(), checked + 1);
-    const answer: Answer = await browser.post('/login/code', { code });
+    const answer: Page = await browser.post('/login/code', { code });
     const problem = problemOn(answer);
     if (answer.status === 303 && answer.location === '/account') {
       successes += 1;
@@ -243,7 +243,7 @@ test('an attacker who knows the password, guessing as fast as allowed for 30 day
 });
 
 test('the 10th wrong code in a row locks the second factor across sessions and addresses, and a super admin (not an admin) can unlock it', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const { org, user, secret, tenant } = await enrolledUser(world);
   const waitForGate = async () => {
     const gate = codeGate(await tenant.users.codeAttemptsOf(user.id), world.clock.now());
@@ -251,7 +251,7 @@ test('the 10th wrong code in a row locks the second factor across sessions and a
   };
 
   let browser = await atCodeStep(world, user.email, '203.0.113.1');
-  let last: Answer | null = null;
+  let last: Page | null = null;
   for (let failure = 1; failure <= LOCK_EVERY_FAILURES; failure += 1) {
     await waitForGate();
     if (failure === 6) browser = await atCodeStep(world, user.email, '203.0.113.2');
@@ -278,7 +278,7 @@ test('the 10th wrong code in a row locks the second factor across sessions and a
 
   // An admin sees it on the user's page but may not lift it: that would give a guesser new tries.
   const admin = await makeUser(world, org, { role: 'admin' });
-  const adminBrowser = new Browser(world.app, '192.0.2.200');
+  const adminBrowser = new Browser(world.app, fromAddress('192.0.2.200'));
   adminBrowser.cookies.set('twofold_session', await seedSession(world, org, admin.id, 'signed_in'));
   const adminsView = await adminBrowser.get(`/admin/users/${user.id}`);
   assert.match(textOf(adminsView.body), /Second factor locked until/);
@@ -289,7 +289,7 @@ test('the 10th wrong code in a row locks the second factor across sessions and a
 
   // A super admin sees it too, and unlocks.
   const superAdmin = await makeUser(world, org, { role: 'super_admin' });
-  const superAdminBrowser = new Browser(world.app, '192.0.2.201');
+  const superAdminBrowser = new Browser(world.app, fromAddress('192.0.2.201'));
   superAdminBrowser.cookies.set('twofold_session', await seedSession(world, org, superAdmin.id, 'signed_in'));
   const userPage = await superAdminBrowser.get(`/admin/users/${user.id}`);
   assert.match(textOf(userPage.body), /Second factor locked until/);
@@ -307,7 +307,7 @@ test('the 10th wrong code in a row locks the second factor across sessions and a
 });
 
 test('a right code clears the count of wrong ones', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const { user, secret, tenant } = await enrolledUser(world);
   const browser = await atCodeStep(world, user.email);
   for (let failure = 1; failure <= 3; failure += 1) {
@@ -339,10 +339,10 @@ test('a right code clears the count of wrong ones', async (t) => {
 const MALFORMED = ['12345', '1234567', '١٢٣٤٥٦', '12a456', ' ', '123-456', '+12345', 'x'.repeat(10 * 1024)];
 
 test('a code with a space between its groups is accepted; anything but six digits is a clear 400 on every path', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const { org, user, secret, tenant } = await enrolledUser(world);
   let answered = 0;
-  const expectClear = (answer: Answer, input: string, path: string) => {
+  const expectClear = (answer: Page, input: string, path: string) => {
     answered += 1;
     const label = `${path}: ${JSON.stringify(input.slice(0, 12))}`;
     assert.equal(answer.status, 400, label);
@@ -352,7 +352,7 @@ test('a code with a space between its groups is accepted; anything but six digit
   const login = await atCodeStep(world, user.email);
   for (const input of MALFORMED) expectClear(await login.post('/login/code', { code: input }), input, 'login');
 
-  const signedIn = new Browser(world.app);
+  const signedIn = new Browser(world.app, fromAddress());
   signedIn.cookies.set('twofold_session', await seedSession(world, org, user.id, 'signed_in'));
   await signedIn.get('/2fa');
   const device = (await signedIn.post('/2fa/devices', { name: 'Tablet' })).location ?? '';

@@ -7,16 +7,15 @@ import fc from 'fast-check';
 import type { FastifyInstance } from 'fastify';
 import { codeAt } from '../../src/domain/totp.js';
 import { tenantFor } from '../../src/store/tenant.js';
-import { makeOrganisation, makeUser, PASSWORD } from '../helpers/app.js';
+import { buildWorld, makeOrganisation, makeUser, PASSWORD, type TestWorld } from '../helpers/app.js';
+import { Browser } from '../helpers/browser.js';
 import { testDatabaseKind } from '../helpers/databases.js';
 import {
   addConfirmedDevice,
   addUnconfirmedDevice,
-  Browser,
-  buildSecurityWorld,
+  fromAddress,
   seedSession,
   sessionIdOf,
-  type OpenWorld,
 } from '../helpers/security.js';
 
 const BODY_LIMIT = 16 * 1024;
@@ -80,7 +79,7 @@ interface Attempt {
   body: Body;
 }
 
-async function fixturesOf(world: OpenWorld): Promise<Fixtures> {
+async function fixturesOf(world: TestWorld): Promise<Fixtures> {
   const org = await makeOrganisation(world, 'Fuzz Organisation');
   const other = await makeOrganisation(world, 'Elsewhere');
   const make = async (role: 'user' | 'admin' | 'super_admin', organisationId = org) => {
@@ -332,7 +331,7 @@ interface Sent {
   location: string | undefined;
 }
 
-async function send(world: OpenWorld, fixtures: Fixtures, method: string, url: string, a: Attempt): Promise<Sent> {
+async function send(world: TestWorld, fixtures: Fixtures, method: string, url: string, a: Attempt): Promise<Sent> {
   const cookies: string[] = [];
   if (a.caller === 'garbage') cookies.push(`twofold_session=${encodeURIComponent(a.junk)}`);
   else if (a.caller === 'huge') cookies.push(`twofold_session=${'x'.repeat(64 * 1024)}`);
@@ -417,7 +416,7 @@ async function send(world: OpenWorld, fixtures: Fixtures, method: string, url: s
 }
 
 /** What a POST with no valid CSRF token must leave as it was. */
-async function fingerprintOf(world: OpenWorld): Promise<string> {
+async function fingerprintOf(world: TestWorld): Promise<string> {
   const count = async (table: 'sessions' | 'audit_events' | 'password_links') =>
     (
       await world.db
@@ -444,7 +443,7 @@ function isRouterRefusal(sent: Sent): boolean {
 const GUARD_PAGES = new Set(['/login', '/login/code', '/setup', '/account']);
 
 test('hostile requests on every route: no server error, HTML refusals, 413 over the limit, and the app stays up', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const fixtures = await fixturesOf(world);
   const routes = world.app.twofold.routes.filter((r) => r.method !== 'HEAD');
   let sent = 0;
@@ -510,7 +509,7 @@ test('hostile requests on every route: no server error, HTML refusals, 413 over 
 });
 
 /** Who each access level lets in, to reach a route's body parser. */
-async function admittedCookie(world: OpenWorld, fixtures: Fixtures, access: string): Promise<string> {
+async function admittedCookie(world: TestWorld, fixtures: Fixtures, access: string): Promise<string> {
   const who = ADMITTED[access];
   if (who === undefined) throw new Error(`no caller for access ${access}`);
   if (who === 'none') return `twofold_csrf=${fixtures.csrfCookie}`;
@@ -520,7 +519,7 @@ async function admittedCookie(world: OpenWorld, fixtures: Fixtures, access: stri
 }
 
 test('every POST route refuses a body over 16 KiB with a 413 page, from a caller it admits', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const fixtures = await fixturesOf(world);
   const posts = world.app.twofold.routes.filter((r) => r.method === 'POST');
   let refused = 0;
@@ -551,7 +550,7 @@ function parametrisedRoutes(app: FastifyInstance) {
 }
 
 test('a path parameter that cannot be decoded or is too long gets an HTML page, like every other refusal', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const json: string[] = [];
   for (const route of parametrisedRoutes(world.app)) {
     for (const param of ['%E0%A4%A', '%zz', 'a'.repeat(150)]) {
@@ -572,13 +571,13 @@ test('a path parameter that cannot be decoded or is too long gets an HTML page, 
 });
 
 test('a NUL byte in a field, a path or a query never causes a server error', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const admin = await makeUser(world, org, { role: 'super_admin' });
-  const signedIn = new Browser(world.app);
+  const signedIn = new Browser(world.app, fromAddress());
   signedIn.cookies.set('twofold_session', await seedSession(world, org, admin.id, 'signed_in'));
   await signedIn.get('/account');
-  const anonymous = new Browser(world.app);
+  const anonymous = new Browser(world.app, fromAddress());
   await anonymous.get('/login');
   const answers: [string, number][] = [
     ['POST /login (email)', (await anonymous.post('/login', { email: 'a\u0000b@example.com', password: 'x' })).status],

@@ -3,22 +3,14 @@
 // sign-in refusal that says and takes the same whether or not the account exists.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { makeOrganisation, makeUser, PASSWORD } from '../helpers/app.js';
-import {
-  addConfirmedDevice,
-  addUnconfirmedDevice,
-  Browser,
-  buildSecurityWorld,
-  median,
-  seedSession,
-  type Answer,
-  type OpenWorld,
-} from '../helpers/security.js';
+import { buildWorld, makeOrganisation, makeUser, PASSWORD, type TestWorld } from '../helpers/app.js';
+import { Browser, type Page } from '../helpers/browser.js';
+import { addConfirmedDevice, addUnconfirmedDevice, fromAddress, median, seedSession } from '../helpers/security.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { problemOn } from './support.js';
 
 /** Every GET route, fetched by a caller it admits, with real ids: the pages people see. */
-async function everyPage(world: OpenWorld): Promise<{ route: string; signedIn: boolean; answer: Answer }[]> {
+async function everyPage(world: TestWorld): Promise<{ route: string; signedIn: boolean; answer: Page }[]> {
   const org = await makeOrganisation(world);
   const superAdmin = await makeUser(world, org, { role: 'super_admin' });
   await addConfirmedDevice(world, org, superAdmin.id);
@@ -61,11 +53,11 @@ async function everyPage(world: OpenWorld): Promise<{ route: string; signedIn: b
     if (url.startsWith('/2fa/devices/:id')) return url.replace(':id', ownNewDevice.id);
     return url.replace(':token', link);
   };
-  const pages: { route: string; signedIn: boolean; answer: Answer }[] = [];
+  const pages: { route: string; signedIn: boolean; answer: Page }[] = [];
   for (const route of world.app.twofold.routes.filter((r) => r.method === 'GET')) {
     const caller = callerFor[route.access];
     assert.ok(caller, route.access);
-    const browser = new Browser(world.app);
+    const browser = new Browser(world.app, fromAddress());
     const token = callers[caller];
     if (token !== null) browser.cookies.set('twofold_session', token);
     const answer = await browser.get(addressOf(route.url));
@@ -74,7 +66,7 @@ async function everyPage(world: OpenWorld): Promise<{ route: string; signedIn: b
     pages.push({ route: `GET ${route.url}`, signedIn: caller === 'signed_in', answer });
   }
   // And the refusals people meet.
-  const stranger = new Browser(world.app);
+  const stranger = new Browser(world.app, fromAddress());
   pages.push({ route: 'a missing page', signedIn: false, answer: await stranger.get('/no/such/page') });
   await stranger.get('/login');
   pages.push({
@@ -98,7 +90,7 @@ const INLINE_HANDLER = /<[^>]*\son[a-z]+\s*=/i;
 const INLINE_STYLE = /<[^>]*\sstyle\s*=|<style[\s>]/i;
 
 /** The policy every HTML answer carries: Twofold's own stylesheet, no script, no framing. */
-function assertStrictPolicy(answer: Answer, where: string): void {
+function assertStrictPolicy(answer: Page, where: string): void {
   const csp = String(answer.headers['content-security-policy'] ?? '');
   assert.match(csp, /(^|;)style-src 'self'(;|$)/, `${where}: ${csp}`);
   assert.match(csp, /(^|;)script-src 'none'(;|$)/, `${where}: ${csp}`);
@@ -106,7 +98,7 @@ function assertStrictPolicy(answer: Answer, where: string): void {
 }
 
 test('no page has a script or an inline event handler, and every page forbids scripts and framing', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const pages = await everyPage(world);
   let html = 0;
   for (const { route, answer } of pages) {
@@ -126,7 +118,7 @@ test('no page has a script or an inline event handler, and every page forbids sc
 });
 
 test("the framework's own refusals carry the same policy: a malformed path, an overlong one, a missing page", async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const browser = new Browser(world.app);
   const refusals: [string, number][] = [
     ['/%', 400],
@@ -147,7 +139,7 @@ test("the framework's own refusals carry the same policy: a malformed path, an o
 });
 
 test('every signed-in page is marked no-store', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const all = await everyPage(world);
   const pages = all.filter((p) => p.signedIn && String(p.answer.headers['content-type']).startsWith('text/html'));
   for (const { route, answer } of pages) assert.equal(answer.headers['cache-control'], 'no-store', route);
@@ -161,11 +153,11 @@ test('every signed-in page is marked no-store', async (t) => {
 });
 
 /** Every Set-Cookie line of a sign-in, a wrong code, a flash message and a sign-out. */
-async function cookiesOfAJourney(world: OpenWorld): Promise<{ answers: Answer[]; lines: string[] }> {
+async function cookiesOfAJourney(world: TestWorld): Promise<{ answers: Page[]; lines: string[] }> {
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   await addConfirmedDevice(world, org, user.id);
-  const browser = new Browser(world.app);
+  const browser = new Browser(world.app, fromAddress());
   const answers = [
     await browser.get('/login'),
     await browser.post('/login', { email: user.email, password: PASSWORD }),
@@ -179,7 +171,7 @@ async function cookiesOfAJourney(world: OpenWorld): Promise<{ answers: Answer[];
 }
 
 test('over http there is no HSTS and cookies are not marked Secure', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const { answers, lines } = await cookiesOfAJourney(world);
   for (const answer of answers) assert.equal(answer.headers['strict-transport-security'], undefined);
   for (const line of lines) assert.doesNotMatch(line, /;\s*Secure/i, line);
@@ -187,7 +179,7 @@ test('over http there is no HSTS and cookies are not marked Secure', async (t) =
 });
 
 test('with secureCookies, every answer has HSTS and every cookie is __Host-, Secure, HttpOnly, for the whole site', async (t) => {
-  const world = await buildSecurityWorld(t, { secureCookies: true });
+  const world = await buildWorld(t, { secureCookies: true });
   const { answers, lines } = await cookiesOfAJourney(world);
   for (const answer of answers) {
     assert.equal(answer.headers['strict-transport-security'], 'max-age=31536000; includeSubDomains');
@@ -212,14 +204,14 @@ test('with secureCookies, every answer has HSTS and every cookie is __Host-, Sec
 const TRIES = 200;
 
 test('an unknown email and a wrong password get the same answer in the same time', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   // One known account per try, each from its own address: no throttle ever applies.
   const known: { email: string }[] = [];
   for (let i = 0; i < TRIES; i += 1) known.push(await makeUser(world, org, { email: `known-${i}@example.com` }));
 
   const attempt = async (email: string, ip: string) => {
-    const browser = new Browser(world.app, ip);
+    const browser = new Browser(world.app, fromAddress(ip));
     await browser.get('/login');
     const started = performance.now();
     const cpuBefore = process.cpuUsage();

@@ -7,22 +7,15 @@ import { test } from 'node:test';
 import { codeAt } from '../../src/domain/totp.js';
 import { keepHouse } from '../../src/services/housekeeping.js';
 import { tenantFor } from '../../src/store/tenant.js';
-import { linkDevice, makeOrganisation, makeUser, PASSWORD, type TestWorld } from '../helpers/app.js';
-import { textOf } from '../helpers/client.js';
-import {
-  Browser,
-  buildSecurityWorld,
-  openWorld,
-  seedSession,
-  tempDirectory,
-  type Answer,
-} from '../helpers/security.js';
+import { buildWorld, linkDevice, makeOrganisation, makeUser, PASSWORD, type TestWorld } from '../helpers/app.js';
+import { Browser, type Page, textOf } from '../helpers/browser.js';
+import { fromAddress, seedSession, tempDirectory } from '../helpers/security.js';
 import { problemOn, secretShownOn } from './support.js';
 
 const WRONG = 'not the password at all';
 
-async function passwordAttempt(world: TestWorld, email: string, password: string, ip: string): Promise<Answer> {
-  const browser = new Browser(world.app, ip);
+async function passwordAttempt(world: TestWorld, email: string, password: string, ip: string): Promise<Page> {
+  const browser = new Browser(world.app, fromAddress(ip));
   await browser.get('/login');
   return browser.post('/login', { email, password });
 }
@@ -56,7 +49,7 @@ async function waitsAfterFailures(
 }
 
 test('wrong passwords for one account from one address: 5 are free, then each try waits, doubling', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   const waits = await waitsAfterFailures(world, 10, () => ({ email: user.email, ip: '203.0.113.5' }));
@@ -72,7 +65,7 @@ test('wrong passwords for one account from one address: 5 are free, then each tr
 });
 
 test('wrong passwords from one address over many accounts: 20 are free, then each try waits', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const waits = await waitsAfterFailures(world, 23, (n) => ({
     email: `sprayed-${n}@example.com`,
     ip: '203.0.113.6',
@@ -82,7 +75,7 @@ test('wrong passwords from one address over many accounts: 20 are free, then eac
 });
 
 test('wrong passwords for one account from many addresses: the owner waits at most a minute', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   // The free 50, from 50 addresses at once.
@@ -105,12 +98,12 @@ test('wrong passwords for one account from many addresses: the owner waits at mo
 });
 
 test('wrong passwords sent at once are throttled like wrong passwords sent one by one', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   const browsers: Browser[] = [];
   for (let i = 0; i < 50; i += 1) {
-    const browser = new Browser(world.app, '203.0.113.8');
+    const browser = new Browser(world.app, fromAddress('203.0.113.8'));
     await browser.get('/login');
     browsers.push(browser);
   }
@@ -123,7 +116,7 @@ test('wrong passwords sent at once are throttled like wrong passwords sent one b
 });
 
 test('an office behind one address: 50 right passwords at once all sign in, 50 wrong ones are throttled as before', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const people: { email: string }[] = [];
   for (let i = 0; i < 50; i += 1) people.push(await makeUser(world, org, { email: `person${i}@example.com` }));
@@ -131,7 +124,7 @@ test('an office behind one address: 50 right passwords at once all sign in, 50 w
   const browsersFor = async (n: number) => {
     const browsers: Browser[] = [];
     for (let i = 0; i < n; i += 1) {
-      const browser = new Browser(world.app, office);
+      const browser = new Browser(world.app, fromAddress(office));
       await browser.get('/login');
       browsers.push(browser);
     }
@@ -165,13 +158,13 @@ test('an office behind one address: 50 right passwords at once all sign in, 50 w
 
 test('the password throttle survives a restart on the same database', async (t) => {
   const path = join(tempDirectory(t), 'twofold.sqlite');
-  const first = await openWorld({ path });
+  const first = await buildWorld(t, { sqlitePath: path });
   const org = await makeOrganisation(first);
   const user = await makeUser(first, org);
   const waits = await waitsAfterFailures(first, 7, () => ({ email: user.email, ip: '203.0.113.7' }));
   await first.close();
 
-  const second = await buildSecurityWorld(t, { path, clock: first.clock });
+  const second = await buildWorld(t, { sqlitePath: path, clock: first.clock });
   const refused = await passwordAttempt(second, user.email, PASSWORD, '203.0.113.7');
   t.diagnostic(
     `restart: after ${waits.length + 1} wrong passwords the new instance still refuses the right one for ${String(refused.headers['retry-after'])} s`,
@@ -181,11 +174,11 @@ test('the password throttle survives a restart on the same database', async (t) 
 });
 
 test('a pending login expires after 10 minutes', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   await linkDevice(world, org, user.id);
-  const browser = new Browser(world.app);
+  const browser = new Browser(world.app, fromAddress());
   await browser.get('/login');
   assert.equal((await browser.post('/login', { email: user.email, password: PASSWORD })).location, '/login/code');
   world.clock.set(new Date(world.clock.now().getTime() + 10 * 60_000 - 1000));
@@ -199,13 +192,13 @@ test('a pending login expires after 10 minutes', async (t) => {
 });
 
 test("a pending login is bound to its user: another user's code does not complete it", async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const alice = await makeUser(world, org);
   const bob = await makeUser(world, org);
   await linkDevice(world, org, alice.id);
   const bobSecret = await linkDevice(world, org, bob.id);
-  const browser = new Browser(world.app);
+  const browser = new Browser(world.app, fromAddress());
   await browser.get('/login');
   await browser.post('/login', { email: alice.email, password: PASSWORD });
   await browser.get('/login/code');
@@ -215,7 +208,7 @@ test("a pending login is bound to its user: another user's code does not complet
   assert.match(problemOn(answer), /not right/);
   assert.equal((await browser.get('/account')).location, '/login/code');
   // Bob's code was not spent by the attempt: Bob signs in with it.
-  const bobBrowser = new Browser(world.app);
+  const bobBrowser = new Browser(world.app, fromAddress());
   await bobBrowser.get('/login');
   await bobBrowser.post('/login', { email: bob.email, password: PASSWORD });
   await bobBrowser.get('/login/code');
@@ -223,7 +216,7 @@ test("a pending login is bound to its user: another user's code does not complet
 });
 
 test('a pending login reaches only its own step and sign-out', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org, { role: 'super_admin' });
   await linkDevice(world, org, user.id);
@@ -234,7 +227,7 @@ test('a pending login reaches only its own step and sign-out', async (t) => {
   let cells = 0;
   for (const stage of ['code', 'setup'] as const) {
     for (const route of routes) {
-      const browser = new Browser(world.app);
+      const browser = new Browser(world.app, fromAddress());
       browser.cookies.set('twofold_session', await seedSession(world, org, user.id, stage));
       await browser.get(stage === 'code' ? '/login/code' : '/setup');
       const url = route.url.replace(/:[A-Za-z]+/g, user.id);
@@ -265,11 +258,11 @@ test('a pending login reaches only its own step and sign-out', async (t) => {
 });
 
 test('a session ends after 30 minutes idle, and after 12 hours however active', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   const signIn = async () => {
-    const browser = new Browser(world.app);
+    const browser = new Browser(world.app, fromAddress());
     await browser.get('/login');
     assert.equal((await browser.post('/login', { email: user.email, password: PASSWORD })).location, '/account');
     return browser;
@@ -296,11 +289,11 @@ test('a session ends after 30 minutes idle, and after 12 hours however active', 
 });
 
 test('the sessions page lists where one is signed in, and ends one or all the others', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   const browsers = ['Firefox/128.0 (X11; Linux x86_64)', 'Chrome/126.0 (Windows NT 10.0)', 'Safari/605 (iPhone)'].map(
-    (agent, i) => new Browser(world.app, `192.0.2.${i + 10}`, agent),
+    (agent, i) => new Browser(world.app, { ip: `192.0.2.${i + 10}`, userAgent: agent }),
   );
   for (const browser of browsers) {
     await browser.get('/login');
@@ -326,11 +319,11 @@ test('the sessions page lists where one is signed in, and ends one or all the ot
 });
 
 test('the sessions page leaves out sessions that have ended, and housekeeping deletes them', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   const signIn = async (address: string) => {
-    const browser = new Browser(world.app, address);
+    const browser = new Browser(world.app, fromAddress(address));
     await browser.get('/login');
     assert.equal((await browser.post('/login', { email: user.email, password: PASSWORD })).location, '/account');
     return browser;
@@ -357,10 +350,10 @@ test('the sessions page leaves out sessions that have ended, and housekeeping de
 });
 
 test("every session of a user ends on a password change, an admin's reset, device removal or deactivation, and a set-password link", async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const superAdmin = await makeUser(world, org, { role: 'super_admin' });
-  const admin = new Browser(world.app, '192.0.2.250');
+  const admin = new Browser(world.app, fromAddress('192.0.2.250'));
   admin.cookies.set('twofold_session', await seedSession(world, org, superAdmin.id, 'signed_in'));
   await admin.get('/account');
   const tenant = tenantFor(world.db, org);
@@ -371,7 +364,7 @@ test("every session of a user ends on a password change, an admin's reset, devic
     await linkDevice(world, org, user.id);
     const browsers: Browser[] = [];
     for (const ip of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) {
-      const browser = new Browser(world.app, ip);
+      const browser = new Browser(world.app, fromAddress(ip));
       browser.cookies.set('twofold_session', await seedSession(world, org, user.id, 'signed_in'));
       browsers.push(browser);
     }
@@ -437,7 +430,7 @@ test("every session of a user ends on a password change, an admin's reset, devic
     const link = await admin.post(`/admin/users/${user.id}/password-link`, {});
     const path = /\/set-password\/[\w-]+/.exec(textOf(link.body))?.[0];
     assert.ok(path);
-    const visitor = new Browser(world.app);
+    const visitor = new Browser(world.app, fromAddress());
     await visitor.get(path);
     await visitor.post(path, { password: 'a fresh long passphrase', confirmation: 'a fresh long passphrase' });
     for (const browser of browsers) assert.equal((await browser.get('/account')).location, '/login');
@@ -448,13 +441,13 @@ test("every session of a user ends on a password change, an admin's reset, devic
 });
 
 test('more than 10 minutes after sign-in, device and password changes ask for the password and a code first', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   const secret = await linkDevice(world, org, user.id);
   const [device] = await tenantFor(world.db, org).devices.listForUser(user.id);
   assert.ok(device);
-  const browser = new Browser(world.app);
+  const browser = new Browser(world.app, fromAddress());
   browser.cookies.set('twofold_session', await seedSession(world, org, user.id, 'signed_in'));
 
   world.clock.advanceMinutes(9);
@@ -508,11 +501,11 @@ test('more than 10 minutes after sign-in, device and password changes ask for th
 });
 
 test('a user who must set up now adds their first device through /setup only', async (t) => {
-  const world = await buildSecurityWorld(t);
+  const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   await tenantFor(world.db, org).users.setSetUpAtNextLogin(user.id, true, world.clock.now());
-  const browser = new Browser(world.app);
+  const browser = new Browser(world.app, fromAddress());
   await browser.get('/login');
   assert.equal((await browser.post('/login', { email: user.email, password: PASSWORD })).location, '/setup');
   await browser.get('/setup');

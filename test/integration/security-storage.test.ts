@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { keyringOf, openSecret, WrongSecretKeyError } from '../../src/domain/secret-box.js';
 import { codeAt } from '../../src/domain/totp.js';
-import { makeOrganisation, makeUser, PASSWORD, TEST_KEY } from '../helpers/app.js';
-import { textOf } from '../helpers/client.js';
-import { Browser, openWorld, tempDirectory, type OpenWorld } from '../helpers/security.js';
+import { buildWorld, makeOrganisation, makeUser, PASSWORD, TEST_KEY, type TestWorld } from '../helpers/app.js';
+import { Browser, textOf } from '../helpers/browser.js';
+import { fromAddress, tempDirectory } from '../helpers/security.js';
 import { secretShownOn } from './support.js';
 
 const NEW_PASSWORD = 'a very different passphrase';
@@ -35,7 +35,7 @@ interface Linked {
 }
 
 /** Names a device, reads its secret off the page and confirms it with a code, as a person does. */
-async function linkThroughPages(world: OpenWorld, browser: Browser, name: string): Promise<Linked> {
+async function linkThroughPages(world: TestWorld, browser: Browser, name: string): Promise<Linked> {
   await browser.get('/2fa');
   const started = await browser.post('/2fa/devices', { name });
   const address = started.location ?? '';
@@ -50,13 +50,12 @@ async function linkThroughPages(world: OpenWorld, browser: Browser, name: string
 
 test('the database file holds no secret in plain text, and a sealed secret needs the key', async (t) => {
   const path = join(tempDirectory(t), 'twofold.sqlite');
-  const world = await openWorld({ path });
-  t.after(() => world.close());
+  const world = await buildWorld(t, { sqlitePath: path });
   const org = await makeOrganisation(world);
   const admin = await makeUser(world, org, { role: 'super_admin' });
   const colleague = await makeUser(world, org, { email: 'colleague@example.com' });
 
-  const browser = new Browser(world.app);
+  const browser = new Browser(world.app, fromAddress());
   await browser.get('/login');
   assert.equal((await browser.post('/login', { email: admin.email, password: PASSWORD })).location, '/account');
   const tokens = [browser.cookies.get('twofold_session') ?? ''];

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeAt } from '../../src/domain/totp.js';
 import { buildWorld, makeOrganisation, makeUser, PASSWORD, type TestWorld } from '../helpers/app.js';
-import { Client, textOf } from '../helpers/client.js';
+import { Browser, textOf } from '../helpers/browser.js';
 import {
   devicesOf,
   flashOn,
@@ -24,8 +24,8 @@ const BLOCKED =
   'Your deadline for setting up two-factor authentication has passed, so you cannot sign in. Contact your administrator: they can give you a new deadline.';
 
 /** Signs in with the password and expects to be held at the setup screen. */
-async function heldAtSetup(world: TestWorld, email: string): Promise<{ client: Client; lead: string }> {
-  const client = new Client(world.app);
+async function heldAtSetup(world: TestWorld, email: string): Promise<{ client: Browser; lead: string }> {
+  const client = new Browser(world.app);
   const page = await client.signIn(email, PASSWORD);
   assert.equal(page.status, 303, textOf(page.body));
   assert.equal(page.location, '/setup');
@@ -36,7 +36,7 @@ async function heldAtSetup(world: TestWorld, email: string): Promise<{ client: C
 }
 
 /** Names a device on the setup screen and reads the key its confirmation step shows. */
-async function startAtSetup(client: Client, name = 'Phone'): Promise<{ url: string; secret: Uint8Array }> {
+async function startAtSetup(client: Browser, name = 'Phone'): Promise<{ url: string; secret: Uint8Array }> {
   const named = await client.post('/setup/devices', { name });
   assert.equal(named.status, 303, textOf(named.body));
   assert.match(named.location ?? '', /^\/setup\/devices\/[0-9a-f-]{36}$/);
@@ -191,7 +191,7 @@ test('in block mode a user who let their date pass is refused at sign-in with th
   const user = await makeUser(world, org);
   await requireEveryoneFrom(world, org, minutesFromNow(world, 60), 'block');
   world.clock.advanceMinutes(61);
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   const page = await client.signIn(user.email, user.password);
   assert.equal(page.status, 401);
   assert.equal(problemOn(page), BLOCKED);

@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeAt } from '../../src/domain/totp.js';
 import { buildWorld, linkDevice, makeOrganisation, makeUser } from '../helpers/app.js';
-import { Client, textOf } from '../helpers/client.js';
+import { Browser, textOf } from '../helpers/browser.js';
 
 test('a user with a device signs in with password then code', async (t) => {
   const world = await buildWorld(t);
   const org = await makeOrganisation(world, 'Acme');
   const user = await makeUser(world, org, { email: 'ann@example.com', role: 'super_admin' });
   const secret = await linkDevice(world, org, user.id);
-  const client = new Client(world.app);
+  const client = new Browser(world.app);
   const afterPassword = await client.signIn(user.email, user.password);
   assert.equal(afterPassword.status, 303, afterPassword.body);
   assert.equal(afterPassword.location, '/login/code');

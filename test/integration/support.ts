@@ -9,7 +9,7 @@ import { codeAt } from '../../src/domain/totp.js';
 import type { User } from '../../src/domain/users.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { PASSWORD, type TestWorld } from '../helpers/app.js';
-import { Client, textOf, type Page } from '../helpers/client.js';
+import { Browser, textOf, type Page } from '../helpers/browser.js';
 
 export const SESSION_COOKIE = 'twofold_session';
 export const MINUTE_MS = 60_000;
@@ -30,8 +30,8 @@ export async function signedIn(
   email: string,
   secret?: Uint8Array,
   password = PASSWORD,
-): Promise<Client> {
-  const client = new Client(world.app);
+): Promise<Browser> {
+  const client = new Browser(world.app);
   const afterPassword = await client.signIn(email, password);
   assert.equal(afterPassword.status, 303, textOf(afterPassword.body));
   if (secret === undefined) {
@@ -52,7 +52,7 @@ export async function signedIn(
  */
 export async function confirmIdentity(
   world: TestWorld,
-  client: Client,
+  client: Browser,
   next: string,
   secret?: Uint8Array,
   password = PASSWORD,

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { THROTTLE_MEMORY_MS } from '../../src/domain/throttle.js';
 import { forgetOldThrottles } from '../../src/services/password-throttle.js';
 import { buildWorld, makeOrganisation, makeUser, PASSWORD } from '../helpers/app.js';
-import { Client } from '../helpers/client.js';
+import { Browser } from '../helpers/browser.js';
 
 const HOUR = 60 * 60_000;
 
@@ -54,7 +54,7 @@ test('the rows a sign-in leaves are deleted once a day has passed, and counting 
   const world = await buildWorld(t);
   const org = await makeOrganisation(world);
   const ada = await makeUser(world, org);
-  const signedIn = await new Client(world.app).signIn(ada.email, PASSWORD);
+  const signedIn = await new Browser(world.app).signIn(ada.email, PASSWORD);
   assert.equal(signedIn.location, '/account');
   const count = async () =>
     Number(
@@ -71,7 +71,7 @@ test('the rows a sign-in leaves are deleted once a day has passed, and counting 
   world.clock.advanceMinutes(THROTTLE_MEMORY_MS / 60_000 + 1);
   assert.equal(await forgetOldThrottles(world.deps), 3);
   assert.equal(await count(), 0);
-  const again = await new Client(world.app).signIn(ada.email, 'not the password at all');
+  const again = await new Browser(world.app).signIn(ada.email, 'not the password at all');
   assert.equal(again.status, 401, 'a wrong password is refused, not throttled (429)');
   assert.equal(await count(), 3);
 });

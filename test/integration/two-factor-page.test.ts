@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeAt } from '../../src/domain/totp.js';
 import { buildWorld, linkDevice, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
-import { Client, textOf, type Page } from '../helpers/client.js';
+import { Browser, textOf, type Page } from '../helpers/browser.js';
 import {
   devicesOf,
   elementOn,
@@ -29,7 +29,7 @@ async function enrolledAndSignedIn(world: TestWorld, deviceName = 'Phone') {
 }
 
 /** Names a new device on /2fa and opens its confirmation step. */
-async function startLinking(client: Client, name: string): Promise<{ url: string; page: Page }> {
+async function startLinking(client: Browser, name: string): Promise<{ url: string; page: Page }> {
   await client.get('/2fa');
   const posted = await client.post('/2fa/devices', { name });
   assert.equal(posted.status, 303, textOf(posted.body));
@@ -124,7 +124,7 @@ test('naming a device shows its QR code and its key in groups of four; it signs 
 
   // Not yet confirmed: a code from it does not sign in.
   await client.post('/logout', {});
-  const other = new Client(world.app);
+  const other = new Browser(world.app);
   await other.signIn(user.email, user.password);
   await other.get('/login/code');
   const refused = await other.post('/login/code', { code: nextCode(world, shown.bytes) });

@@ -15,7 +15,8 @@ import * as attemptsInFlight from '../../src/store/migrations/004-attempts-in-fl
 import { insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { USERS_PAGE_SIZE } from '../../src/store/users.js';
-import { createPostgresSchema, openTestDatabase, postgresTestUrl, testDatabaseKind } from '../helpers/databases.js';
+import { testInstance } from '../helpers/app.js';
+import { createPostgresSchema, postgresTestUrl, testDatabaseKind } from '../helpers/databases.js';
 
 const NOW = new Date('2026-11-22T12:00:00.000Z');
 
@@ -133,8 +134,7 @@ const SEARCHES = [
 ];
 
 test('every page of every search lists the matching users in email order, with their confirmed devices', async (t) => {
-  const database = await openTestDatabase();
-  t.after(() => database.close());
+  const database = await testInstance(t);
   const { db } = database;
   const ours = await seedOrganisation(db, 260, 1, 'o');
   // Another organisation's users match the same searches and sit between ours in email order.
@@ -164,8 +164,7 @@ test('every page of every search lists the matching users in email order, with t
 });
 
 test('each listed user is the whole user, as found by id', async (t) => {
-  const database = await openTestDatabase();
-  t.after(() => database.close());
+  const database = await testInstance(t);
   const { id } = await seedOrganisation(database.db, 40, 3, 'w');
   const users = tenantFor(database.db, id).users;
   for (const page of [1, 2]) {
@@ -174,8 +173,7 @@ test('each listed user is the whole user, as found by id', async (t) => {
 });
 
 test('a page number below 1 gives the first page, and one past the end an empty page with the total', async (t) => {
-  const database = await openTestDatabase();
-  t.after(() => database.close());
+  const database = await testInstance(t);
   const { id } = await seedOrganisation(database.db, 30, 4, 'p');
   const users = tenantFor(database.db, id).users;
   const first = await users.list('', 1);
