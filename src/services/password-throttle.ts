@@ -43,7 +43,7 @@ export function passwordThrottleKeys(email: string, ip: string): ThrottleKeys {
   };
 }
 
-/** An attempt admitted and in flight: settle it with passwordWasRight, passwordWasWrong or passwordNotChecked. */
+/** An attempt admitted and in flight: settle it with passwordWasRight or passwordWasWrong. */
 export interface PasswordTicket {
   keys: ThrottleKeys;
   /** The scopes whose one try this attempt claimed. */
@@ -144,20 +144,6 @@ export function passwordWasRight(executor: Executor, ticket: PasswordTicket, now
 export function passwordWasWrong(executor: Executor, ticket: PasswordTicket, now: Date): Promise<void> {
   const all = allKeys(ticket.keys);
   return settleThrottleAttempt(executor, { all, cleared: [], failed: all, waitEnded: [] }, now);
-}
-
-/** An attempt admitted but not checked after all: it leaves, giving back the tries it claimed. */
-export function passwordNotChecked(executor: Executor, ticket: PasswordTicket, now: Date): Promise<void> {
-  return settleThrottleAttempt(
-    executor,
-    {
-      all: allKeys(ticket.keys),
-      cleared: [],
-      failed: [],
-      waitEnded: ticket.claimed.map((scope) => ticket.keys[scope]),
-    },
-    now,
-  );
 }
 
 /**

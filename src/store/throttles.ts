@@ -119,11 +119,6 @@ export async function enterThrottles(
   return new Set(rows.map((row) => row.key));
 }
 
-export async function throttleBlockedUntil(db: Executor, key: string): Promise<Date | null> {
-  const row = await db.selectFrom('login_throttles').select('blocked_until').where('key', '=', key).executeTakeFirst();
-  return row === undefined ? null : new Date(row.blocked_until);
-}
-
 /** Writes the key's row without changing what it counts: the stand-in for an audit row. */
 export async function touchThrottle(db: Executor, key: string, now: Date): Promise<void> {
   await db
