@@ -1,6 +1,7 @@
 // The options that describe a new account (an email and a name), checked before anything
 // is opened. Shared by `org create` (the first super admin) and `user create`.
 import { emailKey, emailProblem, nameProblem } from '../domain/users.js';
+import { message } from '../web/messages.js';
 import { refused, type Outcome } from './command.js';
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; outcome: Outcome };
@@ -18,10 +19,11 @@ export function accountFrom(
 ): Checked<NewAccount> {
   const email = given.email.trim();
   const badEmail = emailProblem(email);
-  if (badEmail !== null) return { ok: false, outcome: refused(`${flags.email} "${given.email}": ${badEmail}`) };
+  if (badEmail !== null)
+    return { ok: false, outcome: refused(`${flags.email} "${given.email}": ${message(badEmail)}`) };
   // Without a name, the part of the address before the @ stands in until someone edits it.
   const name = (given.name ?? email.slice(0, email.lastIndexOf('@'))).trim();
   const badName = nameProblem(name);
-  if (badName !== null) return { ok: false, outcome: refused(`${flags.name}: ${badName}`) };
+  if (badName !== null) return { ok: false, outcome: refused(`${flags.name}: ${message(badName)}`) };
   return { ok: true, value: { email, emailKey: emailKey(email), name } };
 }

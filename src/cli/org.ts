@@ -2,6 +2,7 @@
 // The options are checked here; the work, which needs the database, is loaded only then.
 import { canonicalTimeZone } from '../domain/time-zones.js';
 import { nameProblem } from '../domain/users.js';
+import { message } from '../web/messages.js';
 import { accountFrom } from './account-options.js';
 import { defineCommand, refused, type Command } from './command.js';
 import { PASSWORD_HELP } from './password-input.js';
@@ -19,7 +20,7 @@ const create = defineCommand({
   async run(options, io) {
     const name = options.name.trim();
     const badName = nameProblem(name);
-    if (badName !== null) return refused(`--name: ${badName}`);
+    if (badName !== null) return refused(`--name: ${message(badName)}`);
     const admin = accountFrom(
       { email: options['admin-email'], name: options['admin-name'] },
       { email: '--admin-email', name: '--admin-name' },

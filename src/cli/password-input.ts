@@ -2,7 +2,8 @@
 // `ps`): the first line of piped standard input, or typed twice at a terminal without echo.
 import { createInterface } from 'node:readline';
 import { Writable, type Readable } from 'node:stream';
-import { describePasswordProblem, PASSWORD_MIN_LENGTH, passwordProblem } from '../domain/passwords.js';
+import { PASSWORD_MIN_LENGTH, passwordProblem } from '../domain/passwords.js';
+import { message } from '../web/messages.js';
 import type { Io } from './command.js';
 
 export type PasswordInput =
@@ -79,6 +80,6 @@ export async function readNewPassword(io: Io): Promise<PasswordInput> {
     password = confirmation = await firstLineOf(io.stdin);
   }
   const problem = passwordProblem(password, confirmation);
-  if (problem !== null) return { ok: false, reason: 'invalid', problem: describePasswordProblem(problem) };
+  if (problem !== null) return { ok: false, reason: 'invalid', problem: message(problem) };
   return { ok: true, password };
 }

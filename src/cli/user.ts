@@ -1,6 +1,7 @@
 // `twofold user ...`: accounts with a password set from the command line, and the
 // break-glass reset for someone (often the only admin) locked out of their second factor.
 // The options are checked here; the work, which needs the database, is loaded only then.
+import { message } from '../web/messages.js';
 import { emailProblem, isRole, ROLES } from '../domain/users.js';
 import { accountFrom } from './account-options.js';
 import { defineCommand, refused, type Command } from './command.js';
@@ -38,7 +39,7 @@ const resetTwoFactor = defineCommand({
   ],
   async run(options, io) {
     const badEmail = emailProblem(options.email);
-    if (badEmail !== null) return refused(`--email "${options.email}": ${badEmail}`);
+    if (badEmail !== null) return refused(`--email "${options.email}": ${message(badEmail)}`);
     const { resetTwoFactorOf } = await import('./reset-two-factor.js');
     return resetTwoFactorOf(io, options.email);
   },

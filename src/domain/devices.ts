@@ -13,10 +13,11 @@ export interface Device {
 
 export const DEVICE_NAME_MAX_LENGTH = 60;
 
-export function deviceNameProblem(name: string): string | null {
+export type DeviceNameProblem = 'device_name_missing' | 'device_name_too_long';
+
+export function deviceNameProblem(name: string): DeviceNameProblem | null {
   const trimmed = name.trim();
-  if (trimmed.length === 0) return 'Give the device a name you will recognise, such as "Pixel 8".';
-  if ([...trimmed].length > DEVICE_NAME_MAX_LENGTH)
-    return `The name must have at most ${DEVICE_NAME_MAX_LENGTH} characters.`;
+  if (trimmed.length === 0) return 'device_name_missing';
+  if ([...trimmed].length > DEVICE_NAME_MAX_LENGTH) return 'device_name_too_long';
   return null;
 }

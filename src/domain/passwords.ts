@@ -53,22 +53,11 @@ export async function verifyPassword(storedHash: string | null, password: string
   return hashing(() => verify(storedHash, password)).catch(() => false);
 }
 
-export type PasswordProblem = 'too_short' | 'too_long' | 'mismatch';
+export type PasswordProblem = 'password_too_short' | 'password_too_long' | 'password_mismatch';
 
 export function passwordProblem(password: string, confirmation: string): PasswordProblem | null {
-  if ([...password].length < PASSWORD_MIN_LENGTH) return 'too_short';
-  if ([...password].length > PASSWORD_MAX_LENGTH) return 'too_long';
-  if (password !== confirmation) return 'mismatch';
+  if ([...password].length < PASSWORD_MIN_LENGTH) return 'password_too_short';
+  if ([...password].length > PASSWORD_MAX_LENGTH) return 'password_too_long';
+  if (password !== confirmation) return 'password_mismatch';
   return null;
-}
-
-export function describePasswordProblem(problem: PasswordProblem): string {
-  switch (problem) {
-    case 'too_short':
-      return `The password must have at least ${PASSWORD_MIN_LENGTH} characters.`;
-    case 'too_long':
-      return `The password must have at most ${PASSWORD_MAX_LENGTH} characters.`;
-    case 'mismatch':
-      return 'The two passwords do not match.';
-  }
 }

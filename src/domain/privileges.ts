@@ -176,20 +176,26 @@ export function profileChangeActions(
   return actions;
 }
 
-/** What the refused person reads. */
-export function describeRefusal(refusal: Refusal, action: AdminAction): string {
+/** What a refusal is called where the person reads it: the table says who may do the action. */
+export type RefusalCode =
+  | 'refused_super_admins_only'
+  | 'refused_admins_only'
+  | 'refused_person_above'
+  | 'refused_role_above_own'
+  | 'refused_own_role'
+  | 'refused_own_status';
+
+export function refusalCode(refusal: Refusal, action: AdminAction): RefusalCode {
   switch (refusal) {
     case 'role':
-      return leastRoleFor(action) === 'super_admin'
-        ? 'Only super admins can open this page.'
-        : 'Only administrators can open this page.';
+      return leastRoleFor(action) === 'super_admin' ? 'refused_super_admins_only' : 'refused_admins_only';
     case 'person_above':
-      return 'Only a super admin can manage a super admin.';
+      return 'refused_person_above';
     case 'role_above_own':
-      return 'Only a super admin can make someone a super admin.';
+      return 'refused_role_above_own';
     case 'own_role':
-      return 'You cannot change your own role.';
+      return 'refused_own_role';
     case 'own_status':
-      return 'You cannot deactivate yourself.';
+      return 'refused_own_status';
   }
 }

@@ -25,17 +25,22 @@ const EMAIL_SHAPE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 export const EMAIL_MAX_LENGTH = 254;
 export const NAME_MAX_LENGTH = 100;
 
-export function emailProblem(email: string): string | null {
+export type EmailProblem = 'email_missing' | 'email_too_long' | 'email_shape';
+
+export function emailProblem(email: string): EmailProblem | null {
   const trimmed = email.trim();
-  if (trimmed.length === 0) return 'Enter an email address.';
-  if (trimmed.length > EMAIL_MAX_LENGTH) return `The email address must have at most ${EMAIL_MAX_LENGTH} characters.`;
-  if (!EMAIL_SHAPE.test(trimmed)) return 'Enter an email address like name@example.com.';
+  if (trimmed.length === 0) return 'email_missing';
+  if (trimmed.length > EMAIL_MAX_LENGTH) return 'email_too_long';
+  if (!EMAIL_SHAPE.test(trimmed)) return 'email_shape';
   return null;
 }
 
-export function nameProblem(name: string, what = 'name'): string | null {
-  if (name.trim().length === 0) return `Enter ${/^[aeiou]/i.test(what) ? 'an' : 'a'} ${what}.`;
-  if ([...name.trim()].length > NAME_MAX_LENGTH) return `The ${what} must have at most ${NAME_MAX_LENGTH} characters.`;
+export type NameProblem = 'name_missing' | 'name_too_long';
+
+/** A person's or an organisation's name. */
+export function nameProblem(name: string): NameProblem | null {
+  if (name.trim().length === 0) return 'name_missing';
+  if ([...name.trim()].length > NAME_MAX_LENGTH) return 'name_too_long';
   return null;
 }
 

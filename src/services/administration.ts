@@ -8,13 +8,15 @@ import {
   type TwoFactorStatus,
 } from '../domain/enforcement.js';
 import type { Organisation } from '../domain/organisations.js';
-import { describeRefusal, profileChangeActions, refusalOf } from '../domain/privileges.js';
+import { profileChangeActions, refusalCode, refusalOf, type RefusalCode } from '../domain/privileges.js';
 import {
   emailKey,
   emailProblem,
   isRole,
   isStatus,
   nameProblem,
+  type EmailProblem,
+  type NameProblem,
   type Role,
   type Status,
   type User,
@@ -33,7 +35,10 @@ export interface AdminContext extends AuditContext {
 export const INVITE_LINK_DAYS = 7;
 export const RESET_LINK_HOURS = 24;
 
-export type FieldProblems = Partial<Record<'name' | 'email' | 'role' | 'status' | 'deadline', string>>;
+/** What can be wrong with what an admin sent about a person: codes the messages module words. */
+export type FieldProblem =
+  EmailProblem | NameProblem | 'email_taken' | 'role_missing' | 'status_missing' | 'deadline_past' | RefusalCode;
+export type FieldProblems = Partial<Record<'name' | 'email' | 'role' | 'status' | 'deadline', FieldProblem>>;
 
 export interface UserInput {
   name: string;
@@ -47,9 +52,8 @@ async function profileProblems(db: Executor, input: UserInput, exceptUserId: str
   if (name !== null) problems.name = name;
   const email = emailProblem(input.email);
   if (email !== null) problems.email = email;
-  else if (await isEmailTaken(db, emailKey(input.email), exceptUserId))
-    problems.email = 'Another account already uses this email address.';
-  if (!isRole(input.role)) problems.role = 'Choose a role.';
+  else if (await isEmailTaken(db, emailKey(input.email), exceptUserId)) problems.email = 'email_taken';
+  if (!isRole(input.role)) problems.role = 'role_missing';
   return problems;
 }
 
@@ -64,7 +68,7 @@ export async function createUser(
   const problems = await profileProblems(deps.db, input, null);
   if (isRole(input.role)) {
     const refusal = refusalOf(context.actor, { action: 'create-user', gives: input.role });
-    if (refusal !== null) problems.role = describeRefusal(refusal, 'create-user');
+    if (refusal !== null) problems.role = refusalCode(refusal, 'create-user');
   }
   if (Object.keys(problems).length > 0 || !isRole(input.role)) return { ok: false, problems };
   const role: Role = input.role;
@@ -97,7 +101,7 @@ export async function updateUser(
   input: UserInput & { status: string },
 ): Promise<UpdateUser> {
   const problems = await profileProblems(deps.db, input, target.id);
-  if (!isStatus(input.status)) problems.status = 'Choose a status.';
+  if (!isStatus(input.status)) problems.status = 'status_missing';
   else if (isRole(input.role)) {
     // The route checked that the actor may edit this person; changing their role or status
     // is an action of its own in the privileges table.
@@ -108,7 +112,7 @@ export async function updateUser(
         person: target,
         ...(action === 'set-role' && { gives: role }),
       });
-      if (refusal !== null) problems[action === 'set-role' ? 'role' : 'status'] = describeRefusal(refusal, action);
+      if (refusal !== null) problems[action === 'set-role' ? 'role' : 'status'] = refusalCode(refusal, action);
     }
   }
   if (Object.keys(problems).length > 0 || !isRole(input.role) || !isStatus(input.status))
@@ -150,7 +154,7 @@ export async function setUserRequirement(
   const now = deps.now();
   const unchanged = target.twoFactor.personalDeadline?.getTime() === input.personalDeadline?.getTime();
   if (input.personalDeadline !== null && !unchanged && input.personalDeadline.getTime() <= now.getTime()) {
-    return { ok: false, problems: { deadline: 'Choose a deadline in the future.' } };
+    return { ok: false, problems: { deadline: 'deadline_past' } };
   }
   await atomically(deps.db, tenant.organisationId, async (trx) => {
     await trx.users.setTwoFactorRequirement(target.id, input.required, input.personalDeadline, now);

@@ -1,7 +1,7 @@
 // Linking, confirming and removing a user's authenticator devices.
 import { randomUUID } from 'node:crypto';
 import QRCode from 'qrcode';
-import { deviceNameProblem, type Device } from '../domain/devices.js';
+import { deviceNameProblem, type Device, type DeviceNameProblem } from '../domain/devices.js';
 import { mayRemoveDevice } from '../domain/enforcement.js';
 import type { Organisation } from '../domain/organisations.js';
 import { openSecret, sealSecret } from '../domain/secret-box.js';
@@ -26,7 +26,7 @@ import {
 /** A set-up left unconfirmed this long is abandoned and cleared on the next one. */
 const ABANDONED_AFTER_MINUTES = 24 * 60;
 
-export type StartDevice = { ok: true; deviceId: string } | { ok: false; problem: string };
+export type StartDevice = { ok: true; deviceId: string } | { ok: false; problem: DeviceNameProblem };
 
 export async function startLinkingDevice(deps: Deps, tenant: Tenant, user: User, name: string): Promise<StartDevice> {
   const problem = deviceNameProblem(name);
@@ -128,7 +128,8 @@ export async function confirmDevice(
 }
 
 export type RemoveDevice =
-  { ok: true; turnedOffTwoFactor: boolean } | { ok: false; reason: 'not_found' | 'last_device_required' };
+  | { ok: true; deviceName: string; turnedOffTwoFactor: boolean }
+  | { ok: false; reason: 'not_found' | 'last_device_required' };
 
 /**
  * The user removes one of their devices, or an admin does it for them (`context.actor`
@@ -156,6 +157,6 @@ export function removeDevice(
         by_admin: byAdmin,
       });
     }
-    return { ok: true, turnedOffTwoFactor: decision.turnsOffTwoFactor };
+    return { ok: true, deviceName: found.device.name, turnedOffTwoFactor: decision.turnsOffTwoFactor };
   });
 }

@@ -1,5 +1,5 @@
 // Changing one's own password, and setting one through a one-time link.
-import { hashPassword, passwordProblem, describePasswordProblem, verifyPassword } from '../domain/passwords.js';
+import { hashPassword, passwordProblem, verifyPassword, type PasswordProblem } from '../domain/passwords.js';
 import { inOneCommit } from '../store/db.js';
 import { admitPasswordAttempt, passwordWasRight, passwordWasWrong } from './password-throttle.js';
 import type { User } from '../domain/users.js';
@@ -11,7 +11,9 @@ import { audit } from './audit.js';
 import type { Deps } from './deps.js';
 
 export type PasswordChange =
-  { ok: true; token: string } | { ok: false; field: 'current' | 'password'; problem: string };
+  | { ok: true; token: string }
+  | { ok: false; field: 'password'; problem: PasswordProblem }
+  | { ok: false; field: 'current'; problem: 'passwords_throttled' | 'current_password_wrong' };
 
 /**
  * Ends every session of the user, this one included, and carries on in a new one (its
@@ -26,15 +28,15 @@ export async function changeOwnPassword(
   input: { current: string; password: string; confirmation: string },
 ): Promise<PasswordChange> {
   const problem = passwordProblem(input.password, input.confirmation);
-  if (problem !== null) return { ok: false, field: 'password', problem: describePasswordProblem(problem) };
+  if (problem !== null) return { ok: false, field: 'password', problem };
   const admitted = await admitPasswordAttempt(deps, user.email, client.ip);
   if (!admitted.ok) {
-    return { ok: false, field: 'current', problem: 'Too many wrong passwords. Wait a while and try again.' };
+    return { ok: false, field: 'current', problem: 'passwords_throttled' };
   }
   const right = await verifyPassword(await tenant.users.passwordHashOf(user.id), input.current);
   if (!right) {
     await passwordWasWrong(deps.db, admitted.ticket, deps.now());
-    return { ok: false, field: 'current', problem: 'Your current password is not right.' };
+    return { ok: false, field: 'current', problem: 'current_password_wrong' };
   }
   const hash = await hashPassword(input.password);
   const now = deps.now();
@@ -65,7 +67,7 @@ export async function passwordLinkState(deps: Deps, token: string): Promise<Link
 
 export type SetPassword =
   | { ok: true; user: User }
-  | { ok: false; problem: string }
+  | { ok: false; problem: PasswordProblem }
   | { ok: false; link: Exclude<LinkState, { ok: true }>['reason'] };
 
 /** Sets the password, spends the link and ends the user's sessions; never touches 2FA. */
@@ -79,7 +81,7 @@ export async function setPasswordWithLink(
   const state = await passwordLinkState(deps, token);
   if (!state.ok) return { ok: false, link: state.reason };
   const problem = passwordProblem(password, confirmation);
-  if (problem !== null) return { ok: false, problem: describePasswordProblem(problem) };
+  if (problem !== null) return { ok: false, problem };
   const hash = await hashPassword(password);
   const now = deps.now();
   const spent = await atomically(deps.db, state.user.organisationId, async (trx) => {

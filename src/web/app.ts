@@ -163,27 +163,19 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   );
 
   // Set before the routes are registered, so every route's context inherits them.
-  app.setNotFoundHandler((request, reply) =>
-    renderError(request, reply, 404, 'Page not found', 'There is no page at this address.'),
-  );
+  app.setNotFoundHandler((request, reply) => renderError(request, reply, 404, 'not_found_title', 'not_found'));
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.code === 'FST_CSRF_INVALID_TOKEN' || error.code === 'FST_CSRF_MISSING_SECRET') {
-      return renderError(request, reply, 403, 'This form has expired', 'Go back, reload the page and try again.');
+      return renderError(request, reply, 403, 'form_expired_title', 'form_expired');
     }
     if (error.validation !== undefined || error.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
-      return renderError(
-        request,
-        reply,
-        400,
-        'Bad request',
-        'The form was not sent as expected. Go back, reload the page and try again.',
-      );
+      return renderError(request, reply, 400, 'bad_request_title', 'form_malformed');
     }
     if (error.statusCode === 413) {
-      return renderError(request, reply, 413, 'Too large', 'What was sent is larger than any form here accepts.');
+      return renderError(request, reply, 413, 'too_large_title', 'too_large');
     }
     if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500) {
-      return renderError(request, reply, error.statusCode, 'Bad request', 'The request could not be understood.');
+      return renderError(request, reply, error.statusCode, 'bad_request_title', 'request_malformed');
     }
     const fault = databaseFaultOf(error);
     if (fault !== null) {
@@ -193,11 +185,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       return renderError(request, reply, 503, answer.title, answer.message);
     }
     request.log.error({ err: error }, 'request failed');
-    const message =
-      error instanceof WrongSecretKeyError
-        ? 'Twofold cannot read authenticator secrets because its secret key is wrong. Tell your administrator.'
-        : 'Something went wrong on our side. Try again in a moment.';
-    return renderError(request, reply, 500, 'Something went wrong', message);
+    const what = error instanceof WrongSecretKeyError ? 'wrong_secret_key' : 'failure';
+    return renderError(request, reply, 500, 'failure_title', what);
   });
   await app.register(operationsPlugin, { metrics });
   await app.register(loginRoutes);

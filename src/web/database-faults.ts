@@ -2,11 +2,13 @@
 // or it only reads. The error handler answers them with a page that says so (503), and
 // the log says which, instead of "something went wrong" (500).
 
+import type { SentenceCode } from './messages.js';
+
 export type DatabaseFault = 'unreachable' | 'disk_full' | 'read_only';
 
 export interface FaultAnswer {
-  title: string;
-  message: string;
+  title: SentenceCode;
+  message: SentenceCode;
   /** The log line's message, for the operator. */
   log: string;
   /** Seconds for Retry-After, when waiting helps; null when someone has to act first. */
@@ -15,22 +17,20 @@ export interface FaultAnswer {
 
 export const FAULT_ANSWERS: Record<DatabaseFault, FaultAnswer> = {
   unreachable: {
-    title: 'Temporarily unavailable',
-    message: 'Twofold cannot reach its database at the moment, so it could not do this. Try again in a moment.',
+    title: 'database_unreachable_title',
+    message: 'database_unreachable',
     log: 'the database cannot be reached',
     retryAfterSeconds: 5,
   },
   disk_full: {
-    title: 'Cannot save changes',
-    message:
-      'Twofold cannot save anything because the disk of its database is full. Tell your administrator. You can try again once they have made room.',
+    title: 'cannot_save_title',
+    message: 'database_disk_full',
     log: 'the database disk is full: writes fail until space is freed',
     retryAfterSeconds: null,
   },
   read_only: {
-    title: 'Cannot save changes',
-    message:
-      'Twofold cannot save anything because its database only allows reading. Tell your administrator. You can try again once they have fixed it.',
+    title: 'cannot_save_title',
+    message: 'database_read_only',
     log: 'the database is read-only: writes fail until it is writable again',
     retryAfterSeconds: null,
   },

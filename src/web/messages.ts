@@ -1,22 +1,234 @@
-// Every sentence a person reads about the outcome of what they did, keyed by the outcome
-// codes the services return. Whole sentences only, each with its variables named, so that
-// a second language is one more table, never sentences assembled from fragments.
+// Every sentence a person reads about the outcome of what they did (problems with what they
+// sent, refusals, confirmations, notices, error pages), keyed by the outcome codes the domain
+// and the services return. Whole sentences only, each with its variables named, so that a
+// second language is one more table of the same shape, never sentences put together from
+// fragments. The copy of the pages themselves (headings, labels, explanations) is in the views.
+import { EMAIL_MAX_LENGTH, NAME_MAX_LENGTH } from '../domain/users.js';
+import { DEVICE_NAME_MAX_LENGTH } from '../domain/devices.js';
+import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../domain/passwords.js';
+import type { MustSetUpReason } from '../domain/enforcement.js';
+import type { FieldProblem } from '../services/administration.js';
 import type { SecondFactorProblem } from '../services/second-factor.js';
+
+const ENGLISH = {
+  // What was sent to a form, field by field.
+  email_missing: 'Enter an email address.',
+  email_too_long: `The email address must have at most ${EMAIL_MAX_LENGTH} characters.`,
+  email_shape: 'Enter an email address like name@example.com.',
+  email_taken: 'Another account already uses this email address.',
+  name_missing: 'Enter a name.',
+  name_too_long: `The name must have at most ${NAME_MAX_LENGTH} characters.`,
+  role_missing: 'Choose a role.',
+  status_missing: 'Choose a status.',
+  deadline_unreadable: 'Enter the deadline as a date and time.',
+  deadline_past: 'Choose a deadline in the future.',
+  device_name_missing: 'Give the device a name you will recognise, such as "Pixel 8".',
+  device_name_too_long: `The name must have at most ${DEVICE_NAME_MAX_LENGTH} characters.`,
+  password_too_short: `The password must have at least ${PASSWORD_MIN_LENGTH} characters.`,
+  password_too_long: `The password must have at most ${PASSWORD_MAX_LENGTH} characters.`,
+  password_mismatch: 'The two passwords do not match.',
+  current_password_wrong: 'Your current password is not right.',
+  password_wrong: 'That password is not right.',
+  passwords_throttled: 'Too many wrong passwords. Wait a while and try again.',
+  passwords_throttled_until: (v: { until: string }) => `Too many wrong passwords. Try again after ${v.until}.`,
+
+  // Refusals of the privileges table.
+  refused_super_admins_only: 'Only super admins can open this page.',
+  refused_admins_only: 'Only administrators can open this page.',
+  refused_person_above: 'Only a super admin can manage a super admin.',
+  refused_role_above_own: 'Only a super admin can make someone a super admin.',
+  refused_own_role: 'You cannot change your own role.',
+  refused_own_status: 'You cannot deactivate yourself.',
+
+  // A second factor that was not accepted.
+  code_malformed: 'Enter the 6-digit code from your authenticator app (digits only).',
+  code_wrong:
+    'That code is not right. Check you are reading the entry for this account and try the code your app shows now.',
+  code_expired: 'That code has expired. Enter the new code your app shows now.',
+  code_replayed: 'That code has already been used. Wait for your app to show the next code and enter it.',
+  codes_slow_down: (v: { until: string }) =>
+    `Too many wrong codes in a row. Wait until ${v.until} before trying again.`,
+  second_factor_locked: (v: { until: string }) =>
+    `Too many wrong codes in a row: your second factor is locked until ${v.until}. An administrator can unlock it sooner.`,
+
+  // Signing in and out.
+  sign_in_wrong_credentials: 'The email address or password is not right.',
+  sign_in_throttled: (v: { seconds: number }) =>
+    v.seconds === 1
+      ? 'Too many failed sign-ins. Wait 1 second and try again.'
+      : `Too many failed sign-ins. Wait ${v.seconds} seconds and try again.`,
+  sign_in_blocked:
+    'Your deadline for setting up two-factor authentication has passed, so you cannot sign in. Contact your administrator: they can give you a new deadline.',
+  sign_in_start_over: 'Too many wrong codes. Sign in again with your password to get new tries.',
+  account_inactive: 'This account has been deactivated. Contact your administrator.',
+  signed_out: 'You have signed out.',
+
+  // Set-password links and one's own password.
+  link_unknown:
+    'This set-password link is not valid. Check you copied the whole link, or ask your administrator for a new one.',
+  link_used:
+    'This set-password link has already been used. Ask your administrator for a new one if you need to set your password again.',
+  link_expired: 'This set-password link has expired. Ask your administrator for a new one.',
+  password_set: 'Your password is set. Sign in with it now.',
+  password_changed: 'Your password is changed. You are signed out everywhere else.',
+
+  // Where one's two-factor authentication stands.
+  status_enrolled_required:
+    'Two-factor authentication is on, as your organisation requires. You give a code from one of your devices at every sign-in.',
+  status_enrolled_optional:
+    'Two-factor authentication is on. You give a code from one of your devices at every sign-in. Removing all your devices turns it off.',
+  status_not_required:
+    'Two-factor authentication is off. Your organisation does not require it, but you can turn it on by adding a device.',
+  status_grace: (v: { deadline: string }) =>
+    `Your organisation requires two-factor authentication. Add a device before ${v.deadline}.`,
+  status_blocked: 'Your deadline for setting up two-factor authentication has passed.',
+  setup_reset:
+    'Your administrator has reset your two-factor authentication. Link an authenticator app again to continue.',
+  setup_due_now:
+    'Your organisation requires two-factor authentication for your account. Link an authenticator app to continue.',
+  setup_deadline_passed:
+    'Your deadline for setting up two-factor authentication has passed. Link an authenticator app to continue.',
+  setup_joined_after_start:
+    'Your organisation requires two-factor authentication. Link an authenticator app to continue.',
+
+  // One's own devices.
+  setup_gone: 'That set-up is finished or no longer exists. Start again by naming the device.',
+  device_linked_signed_in: (v: { device: string }) =>
+    `${v.device} is linked and you are signed in. From now on you give a code from your authenticator app at every sign-in.`,
+  device_linked: (v: { device: string }) => `${v.device} is linked. You can sign in with a code from it.`,
+  device_removed: (v: { device: string }) => `${v.device} is removed.`,
+  device_removed_turned_off: (v: { device: string }) =>
+    `${v.device} is removed. Two-factor authentication is now off for your account.`,
+  last_device_stays:
+    'Your organisation requires two-factor authentication, so your last device cannot be removed. Add another device first.',
+
+  // Sessions.
+  session_already_ended: 'That session has already ended.',
+  session_ended: 'That session is signed out.',
+  signed_out_elsewhere: 'You are signed out everywhere else.',
+
+  // What an admin did to a person.
+  profile_saved: 'The profile is saved.',
+  requirement_saved: 'The two-factor settings are saved.',
+  two_factor_reset_done: (v: { name: string }) =>
+    `Two-factor authentication is reset for ${v.name}. They link a device again at their next sign-in.`,
+  second_factor_unlocked: (v: { name: string }) =>
+    `${v.name} can sign in with a code again; their count of wrong codes is cleared.`,
+  user_device_removed: (v: { device: string; name: string }) =>
+    `${v.device} is removed and ${v.name}'s sessions are ended.`,
+  user_last_device_stays: (v: { device: string; name: string }) =>
+    `${v.device} is ${v.name}'s last device and 2FA is required of them, so it cannot be removed on its own. Use Reset 2FA to make them link a new one.`,
+
+  // The organisation's requirement.
+  policy_not_understood: 'Tick the box to confirm you understand the requirement cannot be turned off once it starts.',
+  policy_start_unreadable: 'Enter the start as a date and time, or choose "Starting now".',
+  policy_start_past: 'The start must be in the future. To require it at once, choose "Starting now".',
+  policy_locked: 'Two-factor authentication is already required for everyone, and that cannot be turned off.',
+  policy_required_now: 'Two-factor authentication is now required for everyone.',
+  policy_required_from: (v: { start: string }) =>
+    `Two-factor authentication will be required for everyone from ${v.start}.`,
+  policy_cancelled: 'The requirement for everyone is cancelled.',
+  after_deadline_missing: 'Choose what happens after a deadline.',
+  after_deadline_saved: 'Saved what happens after a deadline.',
+  time_zone_missing: 'Choose a time zone from the list, such as Europe/Amsterdam or UTC.',
+  time_zone_unknown: (v: { typed: string }) =>
+    `"${v.typed}" is not a time zone name. Choose one from the list, such as Europe/Amsterdam or UTC.`,
+  time_zone_saved: (v: { zone: string }) => `Dates are now shown in ${v.zone}.`,
+
+  // The audit log's filter.
+  audit_action_unknown: 'Choose what happened from the list.',
+  audit_from_unreadable: 'Enter the “from” date as a day, like 2026-11-22.',
+  audit_until_unreadable: 'Enter the “until” date as a day, like 2026-11-22.',
+  audit_until_before_from: 'The “until” date is before the “from” date.',
+
+  // Security notices at the next sign-in.
+  notice_device_added: (v: { at: string }) => `A device was added to your two-factor authentication on ${v.at}.`,
+  notice_named_device_added: (v: { device: string; at: string }) =>
+    `“${v.device}” was added to your two-factor authentication on ${v.at}.`,
+  notice_device_removed: (v: { at: string }) => `A device was removed from your two-factor authentication on ${v.at}.`,
+  notice_named_device_removed: (v: { device: string; at: string }) =>
+    `“${v.device}” was removed from your two-factor authentication on ${v.at}.`,
+  notice_device_removed_by_admin: (v: { at: string }) =>
+    `A device was removed from your account by an administrator on ${v.at}.`,
+  notice_named_device_removed_by_admin: (v: { device: string; at: string }) =>
+    `“${v.device}” was removed from your account by an administrator on ${v.at}.`,
+  notice_two_factor_reset: (v: { at: string }) => `An administrator reset your two-factor authentication on ${v.at}.`,
+  notice_second_factor_locked: (v: { at: string }) =>
+    `Your second factor was locked on ${v.at} after too many wrong codes.`,
+  notice_other: (v: { at: string }) => `The protection of your account changed on ${v.at}.`,
+
+  // Error pages: a title and what to do.
+  not_found_title: 'Page not found',
+  not_found: 'There is no page at this address.',
+  user_not_found_title: 'User not found',
+  user_not_found: 'There is no such user in your organisation.',
+  device_not_found_title: 'Device not found',
+  own_device_not_found: 'This device is not linked to your account.',
+  user_device_not_found: 'This device is not linked to this user.',
+  not_allowed_title: 'Not allowed',
+  form_expired_title: 'This form has expired',
+  form_expired: 'Go back, reload the page and try again.',
+  bad_request_title: 'Bad request',
+  form_malformed: 'The form was not sent as expected. Go back, reload the page and try again.',
+  request_malformed: 'The request could not be understood.',
+  too_large_title: 'Too large',
+  too_large: 'What was sent is larger than any form here accepts.',
+  failure_title: 'Something went wrong',
+  failure: 'Something went wrong on our side. Try again in a moment.',
+  wrong_secret_key:
+    'Twofold cannot read authenticator secrets because its secret key is wrong. Tell your administrator.',
+  database_unreachable_title: 'Temporarily unavailable',
+  database_unreachable:
+    'Twofold cannot reach its database at the moment, so it could not do this. Try again in a moment.',
+  cannot_save_title: 'Cannot save changes',
+  database_disk_full:
+    'Twofold cannot save anything because the disk of its database is full. Tell your administrator. You can try again once they have made room.',
+  database_read_only:
+    'Twofold cannot save anything because its database only allows reading. Tell your administrator. You can try again once they have fixed it.',
+} satisfies Record<string, string | ((vars: never) => string)>;
+
+type Table = typeof ENGLISH;
+export type MessageCode = keyof Table;
+/** The codes whose message names no values. */
+export type SentenceCode = { [C in MessageCode]: Table[C] extends string ? C : never }[MessageCode];
+/** The values a message names, when it names any. */
+type VarsOf<C extends MessageCode> = Table[C] extends (vars: infer V) => string ? [vars: V] : [];
+
+// Every outcome code the domain and the services return has its sentence: a new code
+// without one does not compile.
+type Covered<T extends SentenceCode> = T;
+export type CoveredCodes = Covered<FieldProblem | SetupCode | SecondFactorCode>;
+
+export function message<C extends MessageCode>(code: C, ...vars: VarsOf<C>): string {
+  const entry = ENGLISH[code] as string | ((vars: unknown) => string);
+  return typeof entry === 'string' ? entry : entry(vars[0]);
+}
+
+/** A form's problems, field by field, as the sentences shown beside the fields. */
+export function sentencesOf<F extends string>(problems: Partial<Record<F, SentenceCode>>): Partial<Record<F, string>> {
+  const sentences: Partial<Record<F, string>> = {};
+  for (const [field, code] of Object.entries(problems) as [F, SentenceCode | undefined][]) {
+    if (code !== undefined) sentences[field] = ENGLISH[code];
+  }
+  return sentences;
+}
+
+type SetupCode = `setup_${MustSetUpReason}`;
+
+export function setupReasonMessage(reason: MustSetUpReason): string {
+  return message(`setup_${reason}` satisfies SetupCode);
+}
+
+type SecondFactorCode = 'code_malformed' | 'code_wrong' | 'code_expired' | 'code_replayed';
 
 /** What to show for a second factor that was not accepted; `when` writes a moment in the reader's zone. */
 export function secondFactorProblemMessage(problem: SecondFactorProblem, when: (at: Date) => string): string {
   switch (problem.reason) {
-    case 'malformed':
-      return 'Enter the 6-digit code from your authenticator app (digits only).';
-    case 'wrong':
-      return 'That code is not right. Check you are reading the entry for this account and try the code your app shows now.';
-    case 'expired':
-      return 'That code has expired. Enter the new code your app shows now.';
-    case 'replayed':
-      return 'That code has already been used. Wait for your app to show the next code and enter it.';
     case 'slow_down':
-      return `Too many wrong codes in a row. Wait until ${when(problem.until)} before trying again.`;
+      return message('codes_slow_down', { until: when(problem.until) });
     case 'locked':
-      return `Too many wrong codes in a row: your second factor is locked until ${when(problem.until)}. An administrator can unlock it sooner.`;
+      return message('second_factor_locked', { until: when(problem.until) });
+    default:
+      return message(`code_${problem.reason}` satisfies SecondFactorCode);
   }
 }

@@ -1,4 +1,5 @@
 // Rendering pages and carrying a message across a redirect.
+import { message, type SentenceCode } from './messages.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientInfo } from '../domain/audit.js';
 import type { User } from '../domain/users.js';
@@ -110,15 +111,15 @@ export function renderError(
   request: FastifyRequest,
   reply: FastifyReply,
   statusCode: number,
-  title: string,
-  message: string,
+  title: SentenceCode,
+  what: SentenceCode,
 ): FastifyReply {
   return renderPage(
     request,
     reply,
-    title,
+    message(title),
     () =>
-      html`<p>${message}</p>
+      html`<p>${message(what)}</p>
         <p><a href="/">Go to the start page</a></p>`,
     statusCode,
   );

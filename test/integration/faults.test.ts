@@ -15,6 +15,7 @@ import { sql } from 'kysely';
 import { newSecretKeyText, parseSecretKey } from '../../src/domain/secret-box.js';
 import { inTransaction, migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
 import { databaseFaultOf, FAULT_ANSWERS } from '../../src/web/database-faults.js';
+import { message } from '../../src/web/messages.js';
 import {
   buildWorld,
   linkDevice,
@@ -61,7 +62,7 @@ async function observedWorld(t: TestContext, options: WorldOptions = {}): Promis
 function assertFaultPage(page: Page, fault: keyof typeof FAULT_ANSWERS): void {
   const answer = FAULT_ANSWERS[fault];
   assert.equal(page.status, 503, `expected the ${fault} page, got ${page.status}: ${textOf(page.body)}`);
-  assert.ok(textOf(page.body).includes(answer.message), textOf(page.body));
+  assert.ok(textOf(page.body).includes(message(answer.message)), textOf(page.body));
   const retryAfter = page.headers['retry-after'];
   assert.equal(retryAfter, answer.retryAfterSeconds === null ? undefined : String(answer.retryAfterSeconds));
 }

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { newSecretKeyText, parseSecretKey } from '../../src/domain/secret-box.js';
 import { migrateToLatest, openDatabase } from '../../src/store/db.js';
 import { FAULT_ANSWERS } from '../../src/web/database-faults.js';
+import { message } from '../../src/web/messages.js';
 import { PrivateCluster } from '../helpers/fault-makers.js';
 import {
   crashRounds,
@@ -191,7 +192,7 @@ test(
     const failed = exchanges.filter((e) => e.status === null || (e.status >= 500 && e.status !== 503));
     assert.deepEqual(failed, [], 'an answer other than 503 at or above 500, or none');
     for (const e of exchanges.filter((each) => each.status === 503)) {
-      assert.ok(e.text.includes(FAULT_ANSWERS.unreachable.message), `${e.what}: ${e.text}`);
+      assert.ok(e.text.includes(message(FAULT_ANSWERS.unreachable.message)), `${e.what}: ${e.text}`);
       assert.equal(e.retryAfter, '5');
       assert.ok(e.endedAt - e.startedAt < 10_000, `${e.what} took ${e.endedAt - e.startedAt} ms to say 503`);
     }

@@ -2,13 +2,13 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   atMostAtOnce,
-  describePasswordProblem,
   hashPassword,
   passwordProblem,
   PASSWORD_MAX_LENGTH,
   PASSWORD_MIN_LENGTH,
   verifyPassword,
 } from '../../src/domain/passwords.js';
+import { message } from '../../src/web/messages.js';
 
 const PASSWORD = 'tulip-harbour-42';
 
@@ -63,37 +63,37 @@ describe('passwordProblem', () => {
 
   test('one character short of the minimum is too short', () => {
     const password = 'a'.repeat(PASSWORD_MIN_LENGTH - 1);
-    assert.equal(passwordProblem(password, password), 'too_short');
-    assert.equal(passwordProblem('', ''), 'too_short');
+    assert.equal(passwordProblem(password, password), 'password_too_short');
+    assert.equal(passwordProblem('', ''), 'password_too_short');
   });
 
   test('a password of exactly the maximum length is fine, one more is too long', () => {
     const longest = 'a'.repeat(PASSWORD_MAX_LENGTH);
     assert.equal(passwordProblem(longest, longest), null);
-    assert.equal(passwordProblem(`${longest}a`, `${longest}a`), 'too_long');
+    assert.equal(passwordProblem(`${longest}a`, `${longest}a`), 'password_too_long');
   });
 
   test('the limits count characters as a person sees them, not UTF-16 units', () => {
     const nineEmoji = '🔑'.repeat(PASSWORD_MIN_LENGTH - 1); // 18 UTF-16 units
-    assert.equal(passwordProblem(nineEmoji, nineEmoji), 'too_short');
+    assert.equal(passwordProblem(nineEmoji, nineEmoji), 'password_too_short');
     const maxEmoji = '🔑'.repeat(PASSWORD_MAX_LENGTH); // 512 UTF-16 units
     assert.equal(passwordProblem(maxEmoji, maxEmoji), null);
   });
 
   test('a confirmation that differs, even by one character or by case, is a mismatch', () => {
-    assert.equal(passwordProblem(PASSWORD, 'tulip-harbour-43'), 'mismatch');
-    assert.equal(passwordProblem(PASSWORD, PASSWORD.toUpperCase()), 'mismatch');
-    assert.equal(passwordProblem(PASSWORD, ''), 'mismatch');
+    assert.equal(passwordProblem(PASSWORD, 'tulip-harbour-43'), 'password_mismatch');
+    assert.equal(passwordProblem(PASSWORD, PASSWORD.toUpperCase()), 'password_mismatch');
+    assert.equal(passwordProblem(PASSWORD, ''), 'password_mismatch');
   });
 
   test('the length is reported before a mismatch', () => {
-    assert.equal(passwordProblem('short', 'other'), 'too_short');
+    assert.equal(passwordProblem('short', 'other'), 'password_too_short');
   });
 
   test('each problem is described with the number the user must meet', () => {
-    assert.equal(describePasswordProblem('too_short'), 'The password must have at least 10 characters.');
-    assert.equal(describePasswordProblem('too_long'), 'The password must have at most 256 characters.');
-    assert.equal(describePasswordProblem('mismatch'), 'The two passwords do not match.');
+    assert.equal(message('password_too_short'), 'The password must have at least 10 characters.');
+    assert.equal(message('password_too_long'), 'The password must have at most 256 characters.');
+    assert.equal(message('password_mismatch'), 'The two passwords do not match.');
   });
 });
 

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import {
   ADMIN_ACTIONS,
-  describeRefusal,
+  refusalCode,
   leastRoleFor,
   mayGiveRole,
   PRIVILEGES,
@@ -11,7 +11,9 @@ import {
   refusalOf,
   roleMay,
   type AdminAction,
+  type Refusal,
 } from '../../src/domain/privileges.js';
+import { message } from '../../src/web/messages.js';
 import { ROLES, type Role } from '../../src/domain/users.js';
 
 /** The model as SECURITY.md states it, written out again so that a change to the table shows here. */
@@ -93,16 +95,14 @@ describe('whom an action may be done to', () => {
     }
   });
 
-  test('each refusal reads as a whole sentence', () => {
-    assert.equal(describeRefusal('role', 'reset-2fa'), 'Only super admins can open this page.');
-    assert.equal(describeRefusal('role', 'list-users'), 'Only administrators can open this page.');
-    assert.equal(describeRefusal('person_above', 'view-user'), 'Only a super admin can manage a super admin.');
-    assert.equal(
-      describeRefusal('role_above_own', 'create-user'),
-      'Only a super admin can make someone a super admin.',
-    );
-    assert.equal(describeRefusal('own_role', 'set-role'), 'You cannot change your own role.');
-    assert.equal(describeRefusal('own_status', 'deactivate'), 'You cannot deactivate yourself.');
+  test('each refusal reads as a whole sentence that says who may do it', () => {
+    const read = (refusal: Refusal, action: AdminAction) => message(refusalCode(refusal, action));
+    assert.equal(read('role', 'reset-2fa'), 'Only super admins can open this page.');
+    assert.equal(read('role', 'list-users'), 'Only administrators can open this page.');
+    assert.equal(read('person_above', 'view-user'), 'Only a super admin can manage a super admin.');
+    assert.equal(read('role_above_own', 'create-user'), 'Only a super admin can make someone a super admin.');
+    assert.equal(read('own_role', 'set-role'), 'You cannot change your own role.');
+    assert.equal(read('own_status', 'deactivate'), 'You cannot deactivate yourself.');
   });
 });
 

@@ -39,13 +39,13 @@ describe('emailProblem', () => {
   });
 
   test('an empty address asks for one', () => {
-    assert.equal(emailProblem(''), 'Enter an email address.');
-    assert.equal(emailProblem('   '), 'Enter an email address.');
+    assert.equal(emailProblem(''), 'email_missing');
+    assert.equal(emailProblem('   '), 'email_missing');
   });
 
   test('something that is not shaped like an address gets an example of one', () => {
     for (const email of ['ann', 'ann@', '@example.com', 'ann@example', 'ann smith@example.com', 'ann@@example.com']) {
-      assert.equal(emailProblem(email), 'Enter an email address like name@example.com.', email);
+      assert.equal(emailProblem(email), 'email_shape', email);
     }
   });
 
@@ -54,19 +54,19 @@ describe('emailProblem', () => {
     const longest = 'a'.repeat(EMAIL_MAX_LENGTH - domain.length) + domain;
     assert.equal(longest.length, EMAIL_MAX_LENGTH);
     assert.equal(emailProblem(longest), null);
-    assert.equal(emailProblem(`a${longest}`), 'The email address must have at most 254 characters.');
+    assert.equal(emailProblem(`a${longest}`), 'email_too_long');
   });
 });
 
 describe('nameProblem', () => {
   test('an empty name asks for one, using the word the form uses with its article', () => {
-    assert.equal(nameProblem('  '), 'Enter a name.');
-    assert.equal(nameProblem('', 'organisation name'), 'Enter an organisation name.');
+    assert.equal(nameProblem('  '), 'name_missing');
+    assert.equal(nameProblem(''), 'name_missing');
   });
 
   test('a name of the maximum length is fine, one character more is too long', () => {
     assert.equal(nameProblem('é'.repeat(NAME_MAX_LENGTH)), null);
-    assert.equal(nameProblem('é'.repeat(NAME_MAX_LENGTH + 1)), 'The name must have at most 100 characters.');
+    assert.equal(nameProblem('é'.repeat(NAME_MAX_LENGTH + 1)), 'name_too_long');
   });
 });
 

@@ -7,9 +7,9 @@ import fp from 'fastify-plugin';
 import { twoFactorStatusOf, type TwoFactorStatus } from '../../domain/enforcement.js';
 import type { Organisation } from '../../domain/organisations.js';
 import {
-  describeRefusal,
   leastRoleFor,
   PRIVILEGES,
+  refusalCode,
   refusalOf,
   roleMay,
   type AdminAction,
@@ -20,6 +20,7 @@ import { sessionCutOffs } from '../../services/sessions.js';
 import { isRecentlyVerified } from '../../services/step-up.js';
 import { deleteSessionById, findSessionWithAccount, type Session } from '../../store/sessions.js';
 import { tenantFor, type Tenant } from '../../store/tenant.js';
+import { message } from '../messages.js';
 import { clearSessionCookie, redirectWithFlash, renderError } from '../respond.js';
 
 /**
@@ -144,9 +145,6 @@ function admits(access: Access, auth: Auth | null): boolean {
   }
 }
 
-export const BLOCKED_MESSAGE =
-  'Your deadline for setting up two-factor authentication has passed, so you cannot sign in. Contact your administrator: they can give you a new deadline.';
-
 async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   // An unknown address is answered with "not found" whoever asks.
   const action = request.is404 ? undefined : request.routeOptions.config.action;
@@ -158,14 +156,14 @@ async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void
   const found = await authOf(request, reply);
   if (found === 'blocked') {
     request.auth = null;
-    if (access !== 'public') return redirectWithFlash(reply, '/login', BLOCKED_MESSAGE);
+    if (access !== 'public') return redirectWithFlash(reply, '/login', message('sign_in_blocked'));
     return;
   }
   request.auth = found;
   if (admits(access, found)) {
     // Decided before the body is read: a role that may not act never gets further.
     if (action !== undefined && found !== null && !roleMay(found.user.role, action)) {
-      return renderError(request, reply, 403, 'Not allowed', describeRefusal('role', action));
+      return renderError(request, reply, 403, 'not_allowed_title', refusalCode('role', action));
     }
     const stepUp = request.routeOptions.config.stepUp;
     if (
@@ -197,10 +195,10 @@ async function targetGuard(request: FastifyRequest, reply: FastifyReply): Promis
     throw new Error(`route ${request.routeOptions.url ?? ''} acts on a person without an :id`);
   const target = await auth.tenant.users.findById(id);
   if (target === null) {
-    return renderError(request, reply, 404, 'User not found', 'There is no such user in your organisation.');
+    return renderError(request, reply, 404, 'user_not_found_title', 'user_not_found');
   }
   const refusal = refusalOf(auth.user, { action, person: target });
-  if (refusal !== null) return renderError(request, reply, 403, 'Not allowed', describeRefusal(refusal, action));
+  if (refusal !== null) return renderError(request, reply, 403, 'not_allowed_title', refusalCode(refusal, action));
   request.target = target;
 }
 

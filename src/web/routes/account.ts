@@ -7,18 +7,18 @@ import { changeOwnPassword, passwordLinkState, setPasswordWithLink, type LinkSta
 import { authOrThrow } from '../plugins/auth.js';
 import { formSchema } from '../form-schema.js';
 import { clientOf, redirectWithFlash, renderPage, setSessionCookie, when } from '../respond.js';
+import { message, type SentenceCode } from '../messages.js';
 import { alert, csrfField, field } from '../views/forms.js';
 import { noticesPanel } from '../views/account.js';
 import { html, type Html } from '../views/html.js';
 import type { PageContext } from '../views/layout.js';
 
-const LINK_PROBLEMS: Record<Exclude<LinkState, { ok: true }>['reason'], string> = {
-  unknown:
-    'This set-password link is not valid. Check you copied the whole link, or ask your administrator for a new one.',
-  used: 'This set-password link has already been used. Ask your administrator for a new one if you need to set your password again.',
-  expired: 'This set-password link has expired. Ask your administrator for a new one.',
-  inactive: 'This account has been deactivated. Contact your administrator.',
-};
+const LINK_PROBLEMS = {
+  unknown: 'link_unknown',
+  used: 'link_used',
+  expired: 'link_expired',
+  inactive: 'account_inactive',
+} as const satisfies Record<Exclude<LinkState, { ok: true }>['reason'], SentenceCode>;
 
 const PASSWORD_HINT = `At least ${PASSWORD_MIN_LENGTH} characters. A few unrelated words make a strong password that is easy to remember.`;
 
@@ -97,12 +97,12 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
           request,
           reply,
           'Change your password',
-          (ctx) => changePasswordForm(ctx, { [result.field]: result.problem }),
+          (ctx) => changePasswordForm(ctx, { [result.field]: message(result.problem) }),
           400,
         );
       }
       setSessionCookie(reply, cookies, result.token);
-      return redirectWithFlash(reply, '/account', 'Your password is changed. You are signed out everywhere else.');
+      return redirectWithFlash(reply, '/account', message('password_changed'));
     },
   );
 
@@ -112,7 +112,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const state = await passwordLinkState(deps, request.params.token);
       if (!state.ok)
-        return renderPage(request, reply, 'Set your password', () => alert(LINK_PROBLEMS[state.reason]), 410);
+        return renderPage(request, reply, 'Set your password', () => alert(message(LINK_PROBLEMS[state.reason])), 410);
       return renderPage(request, reply, 'Set your password', (ctx) =>
         setPasswordForm(ctx, request.params.token, state.user.email, undefined),
       );
@@ -130,16 +130,16 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
         request.body.confirmation,
         clientOf(request),
       );
-      if (result.ok) return redirectWithFlash(reply, '/login', 'Your password is set. Sign in with it now.');
+      if (result.ok) return redirectWithFlash(reply, '/login', message('password_set'));
       if ('link' in result)
-        return renderPage(request, reply, 'Set your password', () => alert(LINK_PROBLEMS[result.link]), 410);
+        return renderPage(request, reply, 'Set your password', () => alert(message(LINK_PROBLEMS[result.link])), 410);
       const state = await passwordLinkState(deps, request.params.token);
       const email = state.ok ? state.user.email : '';
       return renderPage(
         request,
         reply,
         'Set your password',
-        (ctx) => setPasswordForm(ctx, request.params.token, email, result.problem),
+        (ctx) => setPasswordForm(ctx, request.params.token, email, message(result.problem)),
         400,
       );
     },

@@ -5,6 +5,7 @@ import { isAuditAction, type AuditAction, type RecordedAuditEvent } from '../../
 import { parseLocalDateTime, toLocalInputValue } from '../../domain/time-zones.js';
 import { AUDIT_PAGE_SIZE, type AuditFilter } from '../../store/audit.js';
 import { pageNumberOf } from '../form-schema.js';
+import { message } from '../messages.js';
 import { authOrThrow } from '../plugins/auth.js';
 import { renderPage, when } from '../respond.js';
 import {
@@ -68,13 +69,13 @@ function filterOf(values: AuditFilterValues, timeZone: string): ReadFilter {
   const problems: AuditFilterProblems = {};
   let action: AuditAction | null = null;
   if (isAuditAction(values.action)) action = values.action;
-  else if (values.action !== '') problems.action = 'Choose what happened from the list.';
+  else if (values.action !== '') problems.action = message('audit_action_unknown');
   const from = values.from === '' ? null : startOfDay(values.from, timeZone);
-  if (values.from !== '' && from === null) problems.from = 'Enter the “from” date as a day, like 2026-11-22.';
+  if (values.from !== '' && from === null) problems.from = message('audit_from_unreadable');
   const until = values.until === '' ? null : endOfDay(values.until, timeZone);
-  if (values.until !== '' && until === null) problems.until = 'Enter the “until” date as a day, like 2026-11-22.';
+  if (values.until !== '' && until === null) problems.until = message('audit_until_unreadable');
   if (from !== null && until !== null && from.getTime() >= until.getTime())
-    problems.until = 'The “until” date is before the “from” date.';
+    problems.until = message('audit_until_before_from');
   if (Object.keys(problems).length > 0) return { ok: false, problems };
   return { ok: true, filter: { action, email: values.person, from, until } };
 }

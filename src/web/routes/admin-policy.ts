@@ -7,10 +7,9 @@ import { canonicalTimeZone, parseLocalDateTime, toLocalInputValue } from '../../
 import { changeOrganisationRequirement, setAfterDeadline, setTimeZone } from '../../services/policy.js';
 import { authOrThrow } from '../plugins/auth.js';
 import { formSchema } from '../form-schema.js';
+import { message } from '../messages.js';
 import { contextOf, redirectWithFlash, renderPage, when } from '../respond.js';
 import { policyPage, type PolicyPageData } from '../views/admin-policy.js';
-
-const LOCKED = 'Two-factor authentication is already required for everyone, and that cannot be turned off.';
 
 export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
   const { deps } = app.twofold;
@@ -62,7 +61,7 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
       const { start, date = '', understood } = request.body;
       if (understood !== 'yes')
         return show(request, reply, {
-          problem: 'Tick the box to confirm you understand the requirement cannot be turned off once it starts.',
+          problem: message('policy_not_understood'),
           startValue: date,
           status: 400,
         });
@@ -72,7 +71,7 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
         const at = parseLocalDateTime(date, auth.organisation.timeZone);
         if (at === null)
           return show(request, reply, {
-            problem: 'Enter the start as a date and time, or choose "Starting now".',
+            problem: message('policy_start_unreadable'),
             startValue: date,
             status: 400,
           });
@@ -85,10 +84,11 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
         contextOf(request),
         change,
       );
-      if (!result.ok && result.reason === 'locked') return show(request, reply, { problem: LOCKED, status: 409 });
+      if (!result.ok && result.reason === 'locked')
+        return show(request, reply, { problem: message('policy_locked'), status: 409 });
       if (!result.ok)
         return show(request, reply, {
-          problem: 'The start must be in the future. To require it at once, choose "Starting now".',
+          problem: message('policy_start_past'),
           startValue: date,
           status: 400,
         });
@@ -96,8 +96,8 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
         reply,
         '/admin/2fa',
         change.kind === 'require_now'
-          ? 'Two-factor authentication is now required for everyone.'
-          : `Two-factor authentication will be required for everyone from ${when(request, change.start)}.`,
+          ? message('policy_required_now')
+          : message('policy_required_from', { start: when(request, change.start) }),
       );
     },
   );
@@ -107,8 +107,8 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
     const result = await changeOrganisationRequirement(deps, auth.tenant, auth.organisation, contextOf(request), {
       kind: 'cancel',
     });
-    if (!result.ok) return show(request, reply, { problem: LOCKED, status: 409 });
-    return redirectWithFlash(reply, '/admin/2fa', 'The requirement for everyone is cancelled.');
+    if (!result.ok) return show(request, reply, { problem: message('policy_locked'), status: 409 });
+    return redirectWithFlash(reply, '/admin/2fa', message('policy_cancelled'));
   });
 
   app.post<{ Body: { afterDeadline: string } }>(
@@ -117,9 +117,9 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
     async (request, reply) => {
       const auth = authOrThrow(request);
       if (!isAfterDeadline(request.body.afterDeadline))
-        return show(request, reply, { problem: 'Choose what happens after a deadline.', status: 400 });
+        return show(request, reply, { problem: message('after_deadline_missing'), status: 400 });
       await setAfterDeadline(deps, auth.tenant, contextOf(request), request.body.afterDeadline);
-      return redirectWithFlash(reply, '/admin/2fa', 'Saved what happens after a deadline.');
+      return redirectWithFlash(reply, '/admin/2fa', message('after_deadline_saved'));
     },
   );
 
@@ -131,14 +131,11 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
       const typed = request.body.timeZone.trim();
       const zone = canonicalTimeZone(typed);
       if (zone === null) {
-        const problem =
-          typed === ''
-            ? 'Choose a time zone from the list, such as Europe/Amsterdam or UTC.'
-            : `"${typed}" is not a time zone name. Choose one from the list, such as Europe/Amsterdam or UTC.`;
+        const problem = typed === '' ? message('time_zone_missing') : message('time_zone_unknown', { typed });
         return show(request, reply, { timeZoneRefused: { typed, problem }, status: 400 });
       }
       await setTimeZone(deps, auth.tenant, contextOf(request), zone);
-      return redirectWithFlash(reply, '/admin/2fa', `Dates are now shown in ${zone}.`);
+      return redirectWithFlash(reply, '/admin/2fa', message('time_zone_saved', { zone }));
     },
   );
 }

@@ -16,6 +16,7 @@ import {
   updateUser,
   type FieldProblems,
 } from '../../services/administration.js';
+import { message, sentencesOf, type SentenceCode } from '../messages.js';
 import { addMinutes } from '../../services/deps.js';
 import { USERS_PAGE_SIZE } from '../../store/users.js';
 import { authAndTargetOf, authOrThrow, type Auth } from '../plugins/auth.js';
@@ -43,7 +44,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     auth: Auth,
     target: User,
     values: ProfileValues | null,
-    problems: FieldProblems,
+    problems: Partial<Record<keyof FieldProblems, SentenceCode>>,
     deadlineValue: string | null,
   ) {
     const devices = (await auth.tenant.devices.listForUser(target.id)).filter((d) => d.confirmedAt !== null);
@@ -65,7 +66,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
             codeAttempts,
             now: deps.now(),
             values: values ?? { name: target.name, email: target.email, role: target.role, status: target.status },
-            problems,
+            problems: sentencesOf(problems),
             deadlineValue: deadlineValue ?? (deadline === null ? '' : toLocalInputValue(deadline, tz)),
             timeZone: tz,
             requirement: requirementOf(auth.organisation.policy, deps.now()),
@@ -118,7 +119,8 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
           request,
           reply,
           'Add a user',
-          (ctx) => newUserForm(ctx, auth.user.role, { ...request.body, status: 'active' }, result.problems),
+          (ctx) =>
+            newUserForm(ctx, auth.user.role, { ...request.body, status: 'active' }, sentencesOf(result.problems)),
           400,
         );
       }
@@ -154,7 +156,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
       const found = authAndTargetOf(request);
       const result = await updateUser(deps, found.auth.organisation, contextOf(request), found.target, request.body);
       if (!result.ok) return showUser(request, reply, found.auth, found.target, request.body, result.problems, null);
-      return redirectWithFlash(reply, `/admin/users/${found.target.id}`, 'The profile is saved.');
+      return redirectWithFlash(reply, `/admin/users/${found.target.id}`, message('profile_saved'));
     },
   );
 
@@ -170,22 +172,14 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
       const text = request.body.deadline.trim();
       const deadline = text === '' ? null : parseLocalDateTime(text, tz);
       if (text !== '' && deadline === null) {
-        return showUser(
-          request,
-          reply,
-          found.auth,
-          found.target,
-          null,
-          { deadline: 'Enter the deadline as a date and time.' },
-          text,
-        );
+        return showUser(request, reply, found.auth, found.target, null, { deadline: 'deadline_unreadable' }, text);
       }
       const result = await setUserRequirement(deps, found.auth.tenant, contextOf(request), found.target, {
         required: request.body.required === 'yes',
         personalDeadline: deadline,
       });
       if (!result.ok) return showUser(request, reply, found.auth, found.target, null, result.problems, text);
-      return redirectWithFlash(reply, `/admin/users/${found.target.id}`, 'The two-factor settings are saved.');
+      return redirectWithFlash(reply, `/admin/users/${found.target.id}`, message('requirement_saved'));
     },
   );
 
@@ -208,7 +202,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
       return redirectWithFlash(
         reply,
         `/admin/users/${found.target.id}`,
-        `Two-factor authentication is reset for ${found.target.name}. They link a device again at their next sign-in.`,
+        message('two_factor_reset_done', { name: found.target.name }),
       );
     },
   );
@@ -235,7 +229,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
       return redirectWithFlash(
         reply,
         `/admin/users/${found.target.id}`,
-        `${found.target.name} can sign in with a code again; their count of wrong codes is cleared.`,
+        message('second_factor_unlocked', { name: found.target.name }),
       );
     },
   );
@@ -253,7 +247,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     const found = authAndTargetOf(request);
     const device = await found.auth.tenant.devices.findForUser(found.target.id, request.params.deviceId);
     if (device === null || device.device.confirmedAt === null) {
-      await renderError(request, reply, 404, 'Device not found', 'This device is not linked to this user.');
+      await renderError(request, reply, 404, 'device_not_found_title', 'user_device_not_found');
       return null;
     }
     return { ...found, device: device.device };
@@ -292,13 +286,13 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
         return redirectWithFlash(
           reply,
           back,
-          `${found.device.name} is ${found.target.name}'s last device and 2FA is required of them, so it cannot be removed on its own. Use Reset 2FA to make them link a new one.`,
+          message('user_last_device_stays', { device: found.device.name, name: found.target.name }),
         );
       }
       return redirectWithFlash(
         reply,
         back,
-        `${found.device.name} is removed and ${found.target.name}'s sessions are ended.`,
+        message('user_device_removed', { device: found.device.name, name: found.target.name }),
       );
     },
   );

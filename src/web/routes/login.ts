@@ -1,17 +1,17 @@
 // Sign-in: password, then the code; sign-out.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { signInWithPassword, signOut, submitSecondFactor } from '../../services/login.js';
-import { authOrThrow, BLOCKED_MESSAGE, homeOf } from '../plugins/auth.js';
-import { secondFactorProblemMessage } from '../messages.js';
+import { authOrThrow, homeOf } from '../plugins/auth.js';
+import { message, secondFactorProblemMessage, type SentenceCode } from '../messages.js';
 import { formSchema } from '../form-schema.js';
 import { clearSessionCookie, clientOf, redirectWithFlash, renderPage, setSessionCookie, when } from '../respond.js';
 import { codeForm, loginForm } from '../views/login.js';
 
 const REFUSALS = {
-  wrong_credentials: 'The email address or password is not right.',
-  inactive: 'This account has been deactivated. Contact your administrator.',
-  blocked: BLOCKED_MESSAGE,
-} as const;
+  wrong_credentials: 'sign_in_wrong_credentials',
+  inactive: 'account_inactive',
+  blocked: 'sign_in_blocked',
+} as const satisfies Record<string, SentenceCode>;
 
 function showLogin(request: FastifyRequest, reply: FastifyReply, email: string, problem: string | null, status = 200) {
   return renderPage(request, reply, 'Sign in', (ctx) => loginForm(ctx, email, problem), status);
@@ -40,12 +40,11 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
         clearSessionCookie(reply, cookies);
         const seconds = Math.ceil((result.until.getTime() - deps.now().getTime()) / 1000);
         reply.header('retry-after', String(seconds));
-        const message = `Too many failed sign-ins. Wait ${seconds === 1 ? '1 second' : `${seconds} seconds`} and try again.`;
-        return showLogin(request, reply, request.body.email, message, 429);
+        return showLogin(request, reply, request.body.email, message('sign_in_throttled', { seconds }), 429);
       }
       if (result.kind === 'refused') {
         clearSessionCookie(reply, cookies);
-        return showLogin(request, reply, request.body.email, REFUSALS[result.reason], 401);
+        return showLogin(request, reply, request.body.email, message(REFUSALS[result.reason]), 401);
       }
       setSessionCookie(reply, cookies, result.token);
       if (result.kind === 'signed_in') return reply.redirect('/account', 303);
@@ -69,11 +68,7 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
           return reply.redirect('/account', 303);
         case 'start_over':
           clearSessionCookie(reply, cookies);
-          return redirectWithFlash(
-            reply,
-            '/login',
-            'Too many wrong codes. Sign in again with your password to get new tries.',
-          );
+          return redirectWithFlash(reply, '/login', message('sign_in_start_over'));
         case 'retry':
           return renderPage(
             request,
@@ -94,6 +89,6 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
   app.post('/logout', { config: { access: 'any_session' }, schema: formSchema({}) }, async (request, reply) => {
     await signOut(deps, authOrThrow(request).session);
     clearSessionCookie(reply, cookies);
-    return redirectWithFlash(reply, '/login', 'You have signed out.');
+    return redirectWithFlash(reply, '/login', message('signed_out'));
   });
 }

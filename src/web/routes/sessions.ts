@@ -5,7 +5,7 @@ import { liveSessionsOf } from '../../services/sessions.js';
 import { confirmIdentity } from '../../services/step-up.js';
 import { audit } from '../../services/audit.js';
 import { authOrThrow } from '../plugins/auth.js';
-import { secondFactorProblemMessage } from '../messages.js';
+import { message, secondFactorProblemMessage } from '../messages.js';
 import { formSchema, idParams } from '../form-schema.js';
 import { clientOf, redirectWithFlash, renderPage, when } from '../respond.js';
 import { confirmIdentityForm, sessionsTable } from '../views/account.js';
@@ -33,7 +33,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       const auth = authOrThrow(request);
       const own = (await liveSessionsOf(deps, auth.tenant, auth.user.id)).find((s) => s.id === request.params.id);
       if (own === undefined || own.id === auth.session.id) {
-        return redirectWithFlash(reply, '/account/sessions', 'That session has already ended.');
+        return redirectWithFlash(reply, '/account/sessions', message('session_already_ended'));
       }
       await auth.tenant.sessions.delete(own.id);
       await audit(
@@ -46,7 +46,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           ended: 'one other session',
         },
       );
-      return redirectWithFlash(reply, '/account/sessions', 'That session is signed out.');
+      return redirectWithFlash(reply, '/account/sessions', message('session_ended'));
     },
   );
 
@@ -56,7 +56,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     await audit(auth.tenant, deps.now(), { actor: auth.user, client: clientOf(request) }, 'session_ended', auth.user, {
       ended: 'all other sessions',
     });
-    return redirectWithFlash(reply, '/account/sessions', 'You are signed out everywhere else.');
+    return redirectWithFlash(reply, '/account/sessions', message('signed_out_elsewhere'));
   });
 
   async function showConfirm(
@@ -102,11 +102,11 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           request,
           reply,
           next,
-          { password: `Too many wrong passwords. Try again after ${when(request, result.until)}.` },
+          { password: message('passwords_throttled_until', { until: when(request, result.until) }) },
           429,
         );
       }
-      return showConfirm(request, reply, next, { password: 'That password is not right.' }, 400);
+      return showConfirm(request, reply, next, { password: message('password_wrong') }, 400);
     },
   );
 }

@@ -1,12 +1,12 @@
 // The user's "Two-Factor Authentication (2FA)" page, and the setup screen a login is held
 // at when a device must be linked before anything else.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { mayRemoveDevice, type MustSetUpReason, type TwoFactorStatus } from '../../domain/enforcement.js';
+import { mayRemoveDevice, type TwoFactorStatus } from '../../domain/enforcement.js';
 import { confirmDevice, pendingDevice, removeDevice, startLinkingDevice } from '../../services/devices.js';
 import { authOrThrow, type Access } from '../plugins/auth.js';
 import { formSchema, idParams } from '../form-schema.js';
 import { clientOf, redirectWithFlash, renderError, renderPage, setSessionCookie, when } from '../respond.js';
-import { secondFactorProblemMessage } from '../messages.js';
+import { message, secondFactorProblemMessage, setupReasonMessage } from '../messages.js';
 import { html } from '../views/html.js';
 import {
   addDeviceForm,
@@ -16,29 +16,18 @@ import {
   removeDeviceConfirmation,
 } from '../views/two-factor.js';
 
-const SETUP_REASONS: Record<MustSetUpReason, string> = {
-  reset: 'Your administrator has reset your two-factor authentication. Link an authenticator app again to continue.',
-  due_now:
-    'Your organisation requires two-factor authentication for your account. Link an authenticator app to continue.',
-  deadline_passed:
-    'Your deadline for setting up two-factor authentication has passed. Link an authenticator app to continue.',
-  joined_after_start: 'Your organisation requires two-factor authentication. Link an authenticator app to continue.',
-};
-
 function statusSentence(request: FastifyRequest, status: TwoFactorStatus): string {
   switch (status.kind) {
     case 'enrolled':
-      return status.required
-        ? 'Two-factor authentication is on, as your organisation requires. You give a code from one of your devices at every sign-in.'
-        : 'Two-factor authentication is on. You give a code from one of your devices at every sign-in. Removing all your devices turns it off.';
+      return message(status.required ? 'status_enrolled_required' : 'status_enrolled_optional');
     case 'not_required':
-      return 'Two-factor authentication is off. Your organisation does not require it, but you can turn it on by adding a device.';
+      return message('status_not_required');
     case 'grace':
-      return `Your organisation requires two-factor authentication. Add a device before ${when(request, status.deadline)}.`;
+      return message('status_grace', { deadline: when(request, status.deadline) });
     case 'must_set_up':
-      return SETUP_REASONS[status.reason];
+      return setupReasonMessage(status.reason);
     case 'blocked':
-      return 'Your deadline for setting up two-factor authentication has passed.';
+      return message('status_blocked');
   }
 }
 
@@ -67,7 +56,7 @@ function enrolmentSteps(
           request,
           reply,
           title,
-          (ctx) => addDeviceForm(ctx, `${base}/devices`, request.body.name, result.problem),
+          (ctx) => addDeviceForm(ctx, `${base}/devices`, request.body.name, message(result.problem)),
           400,
         );
       }
@@ -83,11 +72,7 @@ function enrolmentSteps(
     const auth = authOrThrow(request);
     const pending = await pendingDevice(deps, auth.tenant, auth.organisation, auth.user, request.params.id);
     if (pending === null) {
-      return redirectWithFlash(
-        reply,
-        base,
-        'That set-up is finished or no longer exists. Start again by naming the device.',
-      );
+      return redirectWithFlash(reply, base, message('setup_gone'));
     }
     return renderPage(
       request,
@@ -159,11 +144,7 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
   enrolmentSteps(app, '/setup', 'setup', (reply, deviceName, signedInToken) => {
     if (signedInToken === null) throw new Error('a device confirmed at the setup screen signed no one in');
     setSessionCookie(reply, cookies, signedInToken);
-    return redirectWithFlash(
-      reply,
-      '/account',
-      `${deviceName} is linked and you are signed in. From now on you give a code from your authenticator app at every sign-in.`,
-    );
+    return redirectWithFlash(reply, '/account', message('device_linked_signed_in', { device: deviceName }));
   });
 
   app.get('/2fa', async (request, reply) => {
@@ -187,15 +168,14 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
   });
 
   enrolmentSteps(app, '/2fa', 'signed_in', (reply, deviceName) =>
-    redirectWithFlash(reply, '/2fa', `${deviceName} is linked. You can sign in with a code from it.`),
+    redirectWithFlash(reply, '/2fa', message('device_linked', { device: deviceName })),
   );
 
   const removal = { config: { stepUp: {} }, schema: idParams };
   app.get<{ Params: { id: string } }>('/2fa/devices/:id/remove', removal, async (request, reply) => {
     const auth = authOrThrow(request);
     const found = await auth.tenant.devices.findForUser(auth.user.id, request.params.id);
-    if (!found)
-      return renderError(request, reply, 404, 'Device not found', 'This device is not linked to your account.');
+    if (!found) return renderError(request, reply, 404, 'device_not_found_title', 'own_device_not_found');
     const confirmed = await auth.tenant.devices.countConfirmed(auth.user.id);
     const removal = mayRemoveDevice(
       auth.organisation.policy,
@@ -212,26 +192,19 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
     { config: { stepUp: {} }, schema: { ...idParams, ...formSchema({}) } },
     async (request, reply) => {
       const auth = authOrThrow(request);
-      const found = await auth.tenant.devices.findForUser(auth.user.id, request.params.id);
       const context = { actor: auth.user, client: clientOf(request) };
       const result = await removeDevice(deps, auth.organisation, auth.user, request.params.id, context);
       if (!result.ok && result.reason === 'not_found') {
-        return renderError(request, reply, 404, 'Device not found', 'This device is not linked to your account.');
+        return renderError(request, reply, 404, 'device_not_found_title', 'own_device_not_found');
       }
       if (!result.ok) {
-        return redirectWithFlash(
-          reply,
-          '/2fa',
-          'Your organisation requires two-factor authentication, so your last device cannot be removed. Add another device first.',
-        );
+        return redirectWithFlash(reply, '/2fa', message('last_device_stays'));
       }
-      const name = found?.device.name ?? 'The device';
+      const device = result.deviceName;
       return redirectWithFlash(
         reply,
         '/2fa',
-        result.turnedOffTwoFactor
-          ? `${name} is removed. Two-factor authentication is now off for your account.`
-          : `${name} is removed.`,
+        message(result.turnedOffTwoFactor ? 'device_removed_turned_off' : 'device_removed', { device }),
       );
     },
   );

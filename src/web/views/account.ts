@@ -1,6 +1,7 @@
 // Parts of the account pages: security notices, sessions, the confirm-identity form.
 import type { RecordedAuditEvent } from '../../domain/audit.js';
 import type { Session } from '../../store/sessions.js';
+import { message } from '../messages.js';
 import { codeField, csrfField, field } from './forms.js';
 import { html, type Html } from './html.js';
 import type { PageContext } from './layout.js';
@@ -9,26 +10,26 @@ type When = (at: Date) => string;
 
 function noticeText(event: RecordedAuditEvent, when: When): string {
   const at = when(event.at);
-  const name = typeof event.detail.device === 'string' ? event.detail.device : null;
+  const device = typeof event.detail.device === 'string' ? event.detail.device : null;
   switch (event.action) {
     case 'device_added':
-      return name === null
-        ? `A device was added to your two-factor authentication on ${at}.`
-        : `“${name}” was added to your two-factor authentication on ${at}.`;
+      return device === null
+        ? message('notice_device_added', { at })
+        : message('notice_named_device_added', { device, at });
     case 'device_removed':
       if (event.detail.by_admin === true)
-        return name === null
-          ? `A device was removed from your account by an administrator on ${at}.`
-          : `“${name}” was removed from your account by an administrator on ${at}.`;
-      return name === null
-        ? `A device was removed from your two-factor authentication on ${at}.`
-        : `“${name}” was removed from your two-factor authentication on ${at}.`;
+        return device === null
+          ? message('notice_device_removed_by_admin', { at })
+          : message('notice_named_device_removed_by_admin', { device, at });
+      return device === null
+        ? message('notice_device_removed', { at })
+        : message('notice_named_device_removed', { device, at });
     case 'two_factor_reset':
-      return `An administrator reset your two-factor authentication on ${at}.`;
+      return message('notice_two_factor_reset', { at });
     case 'second_factor_locked':
-      return `Your second factor was locked on ${at} after too many wrong codes.`;
+      return message('notice_second_factor_locked', { at });
     default:
-      return `The protection of your account changed on ${at}.`;
+      return message('notice_other', { at });
   }
 }
 

@@ -1,12 +1,11 @@
 // The "Add a user" form, and the page that hands over a one-time set-password link.
 import type { Role, User } from '../../domain/users.js';
-import type { FieldProblems } from '../../services/administration.js';
-import { roleSelect, type ProfileValues } from './admin-parts.js';
+import { roleSelect, type ProfileProblems, type ProfileValues } from './admin-parts.js';
 import { csrfField, errorSummary, field } from './forms.js';
 import { html, type Html } from './html.js';
 import type { PageContext } from './layout.js';
 
-export function newUserForm(ctx: PageContext, actorRole: Role, values: ProfileValues, problems: FieldProblems): Html {
+export function newUserForm(ctx: PageContext, actorRole: Role, values: ProfileValues, problems: ProfileProblems): Html {
   return html`${errorSummary(problems)}
     <p>The new user gets a one-time link to set their own password. You will see it on the next page.</p>
     <form method="post" action="/admin/users" class="card">

@@ -61,6 +61,9 @@ export function twoFactorSentences(status: TwoFactorStatus, confirmedDevices: nu
   }
 }
 
+/** The sentences shown beside the fields of a person's forms. */
+export type ProfileProblems = Partial<Record<'name' | 'email' | 'role' | 'status' | 'deadline', string>>;
+
 export interface ProfileValues {
   name: string;
   email: string;

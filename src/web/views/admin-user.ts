@@ -3,8 +3,8 @@ import type { CodeAttempts } from '../../domain/code-attempts.js';
 import type { Device } from '../../domain/devices.js';
 import { refusalOf, type AdminAction } from '../../domain/privileges.js';
 import type { User } from '../../domain/users.js';
-import type { FieldProblems, UserOverview } from '../../services/administration.js';
-import { roleSelect, twoFactorSentences, type ProfileValues, type When } from './admin-parts.js';
+import type { UserOverview } from '../../services/administration.js';
+import { roleSelect, twoFactorSentences, type ProfileProblems, type ProfileValues, type When } from './admin-parts.js';
 import { csrfField, errorSummary, field } from './forms.js';
 import { html, type Html } from './html.js';
 import type { PageContext } from './layout.js';
@@ -17,7 +17,7 @@ export interface UserPageData {
   codeAttempts: CodeAttempts;
   now: Date;
   values: ProfileValues;
-  problems: FieldProblems;
+  problems: ProfileProblems;
   deadlineValue: string;
   timeZone: string;
   /** The organisation-wide requirement: none, starting at `start`, or in force since then. */
