@@ -586,7 +586,11 @@ test('an administrator cannot open or edit a super admin', async (t) => {
   const page = await client.get(`/admin/users/${boss.id}`);
   assert.equal(page.status, 403);
   assert.match(textOf(page.body), /Only a super admin can manage a super admin\./);
-  await client.get('/admin/users');
+  // The list shows them, without a link to a page that would refuse the admin.
+  const list = await client.get('/admin/users');
+  assert.match(textOf(list.body), /Boss/);
+  assert.doesNotMatch(list.body, new RegExp(`href="/admin/users/${boss.id}"`));
+  assert.match(list.body, /href="\/admin\/users\/[0-9a-f-]{36}"/, 'the admin still opens the others');
   const edit = await client.post(`/admin/users/${boss.id}`, {
     name: 'Demoted',
     email: boss.email,

@@ -96,7 +96,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
       const { users, total } = await listUsers(deps, auth.tenant, auth.organisation, search, page);
       const pages = Math.max(1, Math.ceil(total / USERS_PAGE_SIZE));
       return renderPage(request, reply, 'Users', (ctx) =>
-        usersList(ctx, users, search, page, pages, total, (at) => when(request, at)),
+        usersList(ctx, auth.user, users, search, page, pages, total, (at) => when(request, at)),
       );
     },
   );

@@ -1,14 +1,17 @@
 // The users list: who is in the organisation, and where each stands with two-factor authentication.
-import { ROLE_LABELS } from '../../domain/users.js';
+import { refusalOf } from '../../domain/privileges.js';
+import { ROLE_LABELS, type User } from '../../domain/users.js';
 import type { UserOverview } from '../../services/administration.js';
 import { twoFactorSummary, type When } from './admin-parts.js';
 import { html, type Html } from './html.js';
 import type { PageContext } from './layout.js';
 
-function userRow(o: UserOverview, when: When): Html {
+/** A person the actor may not open (an admin looking at a super admin) is listed without a link. */
+function userRow(o: UserOverview, when: When, mayOpen: boolean): Html {
   const summary = twoFactorSummary(o.status, o.confirmedDevices, when);
+  const name = mayOpen ? html`<a href="/admin/users/${o.user.id}">${o.user.name}</a>` : o.user.name;
   return html`<tr${o.overdue ? html` class="overdue"` : ''}>
-    <td class="who"><a href="/admin/users/${o.user.id}">${o.user.name}</a><br /><span class="muted">${o.user.email}</span></td>
+    <td class="who">${name}<br /><span class="muted">${o.user.email}</span></td>
     <td class="role">${ROLE_LABELS[o.user.role]}</td>
     <td class="account">${o.user.status === 'active' ? 'Active' : 'Inactive'}</td>
     <td class="two-factor" data-label="2FA">${o.overdue ? html`<strong>${summary}</strong>` : summary}</td>
@@ -22,6 +25,7 @@ function countSentence(total: number, search: string): string {
 
 export function usersList(
   ctx: PageContext,
+  actor: User,
   users: UserOverview[],
   search: string,
   page: number,
@@ -54,7 +58,7 @@ export function usersList(
                 </tr>
               </thead>
               <tbody>
-                ${users.map((o) => userRow(o, when))}
+                ${users.map((o) => userRow(o, when, refusalOf(actor, { action: 'view-user', person: o.user }) === null))}
               </tbody>
             </table>
           </div>`
