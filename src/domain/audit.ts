@@ -22,6 +22,7 @@ export const AUDIT_ACTIONS = [
   'password_link_issued',
   'session_ended',
   'identity_confirmed',
+  'action_refused',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -52,6 +53,7 @@ export const AUDIT_LABELS: Record<AuditAction, string> = {
   password_link_issued: 'Set-password link created',
   session_ended: 'Session ended',
   identity_confirmed: 'Identity confirmed',
+  action_refused: 'Admin action refused',
 };
 
 /** Events a user is told about at their next sign-in. */

@@ -22,9 +22,9 @@ import {
   type User,
 } from '../domain/users.js';
 import type { Executor } from '../store/db.js';
-import { atomically, type Tenant } from '../store/tenant.js';
+import { atomically, tenantFor, type Tenant } from '../store/tenant.js';
 import { isEmailTaken } from '../store/users.js';
-import { audit, type AuditContext } from './audit.js';
+import { audit, auditRefusal, type AuditContext } from './audit.js';
 import { addMinutes, type Deps } from './deps.js';
 
 /** An admin acting from a browser. */
@@ -68,7 +68,10 @@ export async function createUser(
   const problems = await profileProblems(deps.db, input, null);
   if (isRole(input.role)) {
     const refusal = refusalOf(context.actor, { action: 'create-user', gives: input.role });
-    if (refusal !== null) problems.role = refusalCode(refusal, 'create-user');
+    if (refusal !== null) {
+      problems.role = refusalCode(refusal, 'create-user');
+      await auditRefusal(tenant, deps.now(), context, 'create-user', refusal, null);
+    }
   }
   if (Object.keys(problems).length > 0 || !isRole(input.role)) return { ok: false, problems };
   const role: Role = input.role;
@@ -112,7 +115,9 @@ export async function updateUser(
         person: target,
         ...(action === 'set-role' && { gives: role }),
       });
-      if (refusal !== null) problems[action === 'set-role' ? 'role' : 'status'] = refusalCode(refusal, action);
+      if (refusal === null) continue;
+      problems[action === 'set-role' ? 'role' : 'status'] = refusalCode(refusal, action);
+      await auditRefusal(tenantFor(deps.db, organisation.id), deps.now(), context, action, refusal, target);
     }
   }
   if (Object.keys(problems).length > 0 || !isRole(input.role) || !isStatus(input.status))

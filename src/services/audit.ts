@@ -1,5 +1,6 @@
 // Recording what happened, from the services where it happens.
 import type { AuditAction, AuditDetail, ClientInfo } from '../domain/audit.js';
+import type { AdminAction, Refusal } from '../domain/privileges.js';
 import type { User } from '../domain/users.js';
 import type { Tenant } from '../store/tenant.js';
 
@@ -24,4 +25,16 @@ export async function audit(
     { action, actor: personOf(context.actor), subject: personOf(subject), client: context.client, detail },
     at,
   );
+}
+
+/** An admin action the privileges table refused: who tried what, on whom, and why not. */
+export async function auditRefusal(
+  tenant: Tenant,
+  at: Date,
+  context: AuditContext,
+  action: AdminAction,
+  refusal: Refusal,
+  person: User | null,
+): Promise<void> {
+  await audit(tenant, at, context, 'action_refused', person, { action, refusal });
 }

@@ -253,6 +253,42 @@ test('each row says when, what, who, about whom, the details and where from', as
   assert.match(page.body, /path: device confirmation<br \/>failures in a row: 1/);
 });
 
+test('refused admin actions are recorded: who tried what, on whom, and why it was refused', async (t) => {
+  const world = await buildWorld(t);
+  const { org, admin, client } = await adminIn(world);
+  const boss = await makeUser(world, org, { role: 'super_admin', email: 'chief@example.com' });
+  const ann = await makeUser(world, org, { email: 'ann@example.com' });
+  const plain = await signedIn(world, ann.email);
+
+  assert.equal((await plain.get('/admin/users')).status, 403);
+  assert.equal((await client.get(`/admin/users/${boss.id}`)).status, 403);
+  assert.equal((await client.post(`/admin/users/${ann.id}/reset-2fa`, {})).status, 403);
+  await client.get('/admin/users/new');
+  const promote = await client.post('/admin/users', { name: 'Up', email: 'up@example.com', role: 'super_admin' });
+  assert.equal(promote.status, 400);
+  await client.get(`/admin/users/${admin.id}`);
+  const selfRole = await client.post(`/admin/users/${admin.id}`, {
+    name: 'The boss',
+    email: admin.email,
+    role: 'user',
+    status: 'active',
+  });
+  assert.equal(selfRole.status, 400);
+
+  const chief = await signedIn(world, boss.email);
+  const rows = rowsOf(await chief.get('/admin/audit?action=action_refused'), 'Admin action refused');
+  assert.deepEqual(rows.map((row) => [row[2], row[3], row[4]]).reverse(), [
+    [ann.email, '—', 'action: list-users refusal: role'],
+    [admin.email, boss.email, 'action: view-user refusal: person above'],
+    // A role that may not act at all is refused before the person is looked up.
+    [admin.email, '—', 'action: reset-2fa refusal: role'],
+    [admin.email, '—', 'action: create-user refusal: role above own'],
+    [admin.email, admin.email, 'action: set-role refusal: own role'],
+  ]);
+  // Nothing was done: Ann keeps her 2FA state, nobody was created.
+  assert.match(textOf((await chief.get('/admin/users?q=up%40example.com')).body), /0 users matching/);
+});
+
 test('the log is filtered by what happened and by person, actor or subject', async (t) => {
   const world = await buildWorld(t);
   const { org, admin, client } = await adminIn(world);

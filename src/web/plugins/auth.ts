@@ -13,15 +13,17 @@ import {
   refusalOf,
   roleMay,
   type AdminAction,
+  type Refusal,
 } from '../../domain/privileges.js';
 import { hasSessionEnded } from '../../domain/session-end.js';
 import type { User } from '../../domain/users.js';
+import { auditRefusal } from '../../services/audit.js';
 import { sessionCutOffs } from '../../services/sessions.js';
 import { isRecentlyVerified } from '../../services/step-up.js';
 import { deleteSessionById, findSessionWithAccount, type Session } from '../../store/sessions.js';
 import { tenantFor, type Tenant } from '../../store/tenant.js';
 import { message } from '../messages.js';
-import { clearSessionCookie, redirectWithFlash, renderError } from '../respond.js';
+import { clearSessionCookie, clientOf, redirectWithFlash, renderError } from '../respond.js';
 
 /**
  * Who may reach a route. A pending login (code or setup) reaches only its own step and
@@ -145,6 +147,20 @@ function admits(access: Access, auth: Auth | null): boolean {
   }
 }
 
+/** Answers 403 with why, and records the attempt in the organisation's audit log. */
+async function refuse(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  auth: Auth,
+  action: AdminAction,
+  refusal: Refusal,
+  person: User | null,
+): Promise<FastifyReply> {
+  const context = { actor: auth.user, client: clientOf(request) };
+  await auditRefusal(auth.tenant, request.server.twofold.deps.now(), context, action, refusal, person);
+  return renderError(request, reply, 403, 'not_allowed_title', refusalCode(refusal, action));
+}
+
 async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void> {
   // An unknown address is answered with "not found" whoever asks.
   const action = request.is404 ? undefined : request.routeOptions.config.action;
@@ -163,7 +179,7 @@ async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void
   if (admits(access, found)) {
     // Decided before the body is read: a role that may not act never gets further.
     if (action !== undefined && found !== null && !roleMay(found.user.role, action)) {
-      return renderError(request, reply, 403, 'not_allowed_title', refusalCode('role', action));
+      return refuse(request, reply, found, action, 'role', null);
     }
     const stepUp = request.routeOptions.config.stepUp;
     if (
@@ -198,7 +214,7 @@ async function targetGuard(request: FastifyRequest, reply: FastifyReply): Promis
     return renderError(request, reply, 404, 'user_not_found_title', 'user_not_found');
   }
   const refusal = refusalOf(auth.user, { action, person: target });
-  if (refusal !== null) return renderError(request, reply, 403, 'not_allowed_title', refusalCode(refusal, action));
+  if (refusal !== null) return refuse(request, reply, auth, action, refusal, target);
   request.target = target;
 }
 
