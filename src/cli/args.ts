@@ -3,16 +3,24 @@
 import { parseArgs } from 'node:util';
 
 export interface OptionSpec {
-  /** The placeholder shown in help, such as EMAIL. */
+  /** The placeholder shown in help, such as EMAIL; a flag has none. */
   value: string;
   about: string;
   required?: boolean;
+  /** A list may be given several times; a flag takes no value and is on when given. */
+  kind?: 'list' | 'flag';
 }
 
 export type OptionSpecs = Readonly<Record<string, Readonly<OptionSpec>>>;
 
 export type OptionValues<S extends OptionSpecs> = {
-  [K in keyof S]: S[K] extends { required: true } ? string : string | undefined;
+  [K in keyof S]: S[K] extends { kind: 'list' }
+    ? string[]
+    : S[K] extends { kind: 'flag' }
+      ? boolean
+      : S[K] extends { required: true }
+        ? string
+        : string | undefined;
 };
 
 export type ParsedOptions<S extends OptionSpecs> =
@@ -32,7 +40,7 @@ function problemOf(error: unknown): string {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option ${token}`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return `${token} needs a value`;
+      return message.includes('does not take an argument') ? `${token} takes no value` : `${token} needs a value`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument "${token}"`;
     default:
@@ -42,20 +50,30 @@ function problemOf(error: unknown): string {
 
 export function parseOptions<S extends OptionSpecs>(argv: readonly string[], specs: S): ParsedOptions<S> {
   if (wantsHelp(argv)) return { kind: 'help' };
-  const options = Object.fromEntries(Object.keys(specs).map((name) => [name, { type: 'string' as const }]));
-  let parsed: Record<string, string | boolean | undefined>;
+  const options = Object.fromEntries(
+    Object.entries(specs).map(([name, spec]) => [
+      name,
+      { type: spec.kind === 'flag' ? ('boolean' as const) : ('string' as const), multiple: spec.kind === 'list' },
+    ]),
+  );
+  let parsed: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
     parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
   } catch (error) {
     return { kind: 'problem', problem: problemOf(error) };
   }
+  const values: Record<string, string | boolean | string[] | undefined> = {};
   for (const [name, spec] of Object.entries(specs)) {
-    if (spec.required === true && parsed[name] === undefined) {
+    const given = parsed[name];
+    if (spec.required === true && given === undefined) {
       return { kind: 'problem', problem: `missing --${name} ${spec.value}` };
     }
+    if (spec.kind === 'list') values[name] = Array.isArray(given) ? given.map(String) : [];
+    else if (spec.kind === 'flag') values[name] = given === true;
+    else values[name] = typeof given === 'string' ? given : undefined;
   }
-  // Every option is declared as a string and the required ones were checked just above.
-  return { kind: 'values', values: parsed as OptionValues<S> };
+  // Each value was read by its spec's kind just above, and the required ones checked.
+  return { kind: 'values', values: values as OptionValues<S> };
 }
 
 function table(rows: readonly [string, string][]): string[] {
@@ -70,10 +88,13 @@ export function helpText(definition: {
   notes?: readonly string[];
 }): string {
   const entries = Object.entries(definition.options);
-  const synopsis = entries.map(([name, spec]) =>
-    spec.required === true ? `--${name} ${spec.value}` : `[--${name} ${spec.value}]`,
-  );
-  const rows: [string, string][] = entries.map(([name, spec]) => [`--${name} ${spec.value}`, spec.about]);
+  const usage = (name: string, spec: OptionSpec) => (spec.kind === 'flag' ? `--${name}` : `--${name} ${spec.value}`);
+  const synopsis = entries.map(([name, spec]) => {
+    const one = usage(name, spec);
+    const repeated = spec.kind === 'list' ? `${one} [${one} ...]` : one;
+    return spec.required === true ? repeated : `[${repeated}]`;
+  });
+  const rows: [string, string][] = entries.map(([name, spec]) => [usage(name, spec), spec.about]);
   rows.push(['-h, --help', 'Show this help.']);
   return [
     `Usage: twofold ${[definition.path, ...synopsis].join(' ')}`,

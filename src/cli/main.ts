@@ -3,6 +3,7 @@
 // cancelled). bin/twofold.js calls main with the process's own streams and environment;
 // the tests call it with theirs.
 import type { Writable } from 'node:stream';
+import { appCommands } from './app.js';
 import { listing } from './args.js';
 import type { Command, Io, Outcome } from './command.js';
 import { keyCommands } from './key.js';
@@ -15,6 +16,7 @@ const GROUPS: Readonly<Record<string, { summary: string; commands: Command[] }>>
   org: orgCommands,
   user: userCommands,
   key: keyCommands,
+  app: appCommands,
 };
 
 const ENVIRONMENT: [string, string][] = [

@@ -23,6 +23,9 @@ export const AUDIT_ACTIONS = [
   'session_ended',
   'identity_confirmed',
   'action_refused',
+  'application_created',
+  'application_secret_rotated',
+  'application_deleted',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -54,6 +57,9 @@ export const AUDIT_LABELS: Record<AuditAction, string> = {
   session_ended: 'Session ended',
   identity_confirmed: 'Identity confirmed',
   action_refused: 'Admin action refused',
+  application_created: 'Application registered',
+  application_secret_rotated: 'Application secret replaced',
+  application_deleted: 'Application deleted',
 };
 
 /** Events a user is told about at their next sign-in. */

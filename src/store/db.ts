@@ -27,6 +27,7 @@ import * as initial from './migrations/001-initial.js';
 import * as security from './migrations/002-security.js';
 import * as usersPage from './migrations/003-users-page.js';
 import * as attemptsInFlight from './migrations/004-attempts-in-flight.js';
+import * as applications from './migrations/005-applications.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -218,6 +219,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '002-security': security,
   '003-users-page': usersPage,
   '004-attempts-in-flight': attemptsInFlight,
+  '005-applications': applications,
 };
 
 /** PostgreSQL aborted a transaction that conflicted with a concurrent one: running it again is the remedy. */

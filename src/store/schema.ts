@@ -104,6 +104,21 @@ export interface PasswordLinksTable {
   used_at: string | null;
 }
 
+export interface ApplicationsTable {
+  id: string;
+  organisation_id: string;
+  name: string;
+  /** JSON list of exact addresses. */
+  redirect_uris: string;
+  post_logout_redirect_uris: string;
+  require_2fa: number;
+  /** SHA-256 of the client secret, hex. */
+  secret_hash: string;
+  secret_set_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -118,6 +133,7 @@ export interface Database {
   twofold_meta: MetaTable;
   login_throttles: LoginThrottlesTable;
   audit_events: AuditEventsTable;
+  applications: ApplicationsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

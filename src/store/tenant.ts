@@ -3,6 +3,7 @@
 import type { Transaction } from 'kysely';
 import { inOneCommit, inTransaction, type Db, type Executor } from './db.js';
 import type { Database } from './schema.js';
+import { applicationsRepository } from './applications.js';
 import { auditRepository } from './audit.js';
 import { devicesRepository } from './devices.js';
 import { organisationRepository } from './organisations.js';
@@ -19,6 +20,7 @@ export function tenantFor(db: Executor, organisationId: string) {
     sessions: sessionsRepository(db, organisationId),
     passwordLinks: passwordLinksRepository(db, organisationId),
     audit: auditRepository(db, organisationId),
+    applications: applicationsRepository(db, organisationId),
   };
 }
 

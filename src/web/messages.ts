@@ -3,6 +3,13 @@
 // and the services return. Whole sentences only, each with its variables named, so that a
 // second language is one more table of the same shape, never sentences put together from
 // fragments. The copy of the pages themselves (headings, labels, explanations) is in the views.
+import {
+  APPLICATION_NAME_MAX_LENGTH,
+  REDIRECT_URI_MAX_LENGTH,
+  REDIRECT_URIS_MAX,
+  type ApplicationNameProblem,
+  type RedirectUrisProblem,
+} from '../domain/applications.js';
 import { EMAIL_MAX_LENGTH, NAME_MAX_LENGTH } from '../domain/users.js';
 import { DEVICE_NAME_MAX_LENGTH } from '../domain/devices.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../domain/passwords.js';
@@ -31,6 +38,18 @@ const ENGLISH = {
   password_wrong: 'That password is not right.',
   passwords_throttled: 'Too many wrong passwords. Wait a while and try again.',
   passwords_throttled_until: (v: { until: string }) => `Too many wrong passwords. Try again after ${v.until}.`,
+
+  // Applications that sign people in through Twofold.
+  application_name_missing: 'Enter the name people know the application by.',
+  application_name_too_long: `The name must have at most ${APPLICATION_NAME_MAX_LENGTH} characters.`,
+  redirect_uris_missing: 'Enter at least one redirect address, the exact address the application receives sign-ins at.',
+  redirect_uris_too_many: `An application may have at most ${REDIRECT_URIS_MAX} addresses of each kind.`,
+  redirect_uri_unreadable: 'Enter a whole address, such as https://app.example.com/callback, with nothing around it.',
+  redirect_uri_too_long: `An address must have at most ${REDIRECT_URI_MAX_LENGTH} characters.`,
+  redirect_uri_insecure:
+    'The address must start with https://; only an application on the same computer may use http://localhost or http://127.0.0.1.',
+  redirect_uri_fragment: 'The address must not contain a # part.',
+  redirect_uri_credentials: 'The address must not contain a user name or password.',
 
   // Refusals of the privileges table.
   refused_super_admins_only: 'Only super admins can open this page.',
@@ -197,7 +216,9 @@ type VarsOf<C extends MessageCode> = Table[C] extends (vars: infer V) => string 
 // Every outcome code the domain and the services return has its sentence: a new code
 // without one does not compile.
 type Covered<T extends SentenceCode> = T;
-export type CoveredCodes = Covered<FieldProblem | SetupCode | SecondFactorCode>;
+export type CoveredCodes = Covered<
+  FieldProblem | SetupCode | SecondFactorCode | ApplicationNameProblem | RedirectUrisProblem
+>;
 
 export function message<C extends MessageCode>(code: C, ...vars: VarsOf<C>): string {
   const entry = ENGLISH[code] as string | ((vars: unknown) => string);

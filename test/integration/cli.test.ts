@@ -3,7 +3,7 @@
 // standard input or typed at a terminal, and the resulting SQLite database read back. The
 // last test runs the real bin/twofold.js, to show that the process itself works.
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -138,6 +138,10 @@ test('every command and group has help, and help touches no data', async (t) => 
     [
       ['user', '--help'],
       ['Usage: twofold user <command>', 'create', 'reset-2fa'],
+    ],
+    [
+      ['app', '--help'],
+      ['Usage: twofold app <command>', 'create', 'list', 'rotate-secret', 'delete'],
     ],
     [['serve', '--help'], ['Usage: twofold serve']],
     [
@@ -506,4 +510,172 @@ test('the real bin/twofold.js reads the piped password, writes its results and e
   });
   const refused = await runTwofold(['org', 'create', '--name', 'Acme'], { TWOFOLD_DATA_DIR: dataDir });
   assert.equal(refused.code, 2, refused.stderr);
+});
+
+/** "name: value" lines, as app create and app rotate-secret print them. */
+function fieldsOf(stdout: string): Map<string, string[]> {
+  const fields = new Map<string, string[]>();
+  for (const line of stdout.trimEnd().split('\n')) {
+    const match = /^([a-z0-9_]+): (.*)$/.exec(line);
+    if (match?.[1] === undefined || match[2] === undefined) continue;
+    fields.set(match[1], [...(fields.get(match[1]) ?? []), match[2]]);
+  }
+  return fields;
+}
+
+test('app create registers an application, shows its secret once, and keeps only its hash', async (t) => {
+  const dataDir = freshDataDir(t);
+  await inDatabase(dataDir, (db) => anOrganisation(db, 'Acme'));
+
+  const run = await twofold(
+    [
+      'app',
+      'create',
+      '--org',
+      'acme',
+      '--name',
+      'Wiki',
+      '--redirect-uri',
+      'https://wiki.example.com/oidc/callback',
+      '--redirect-uri',
+      'http://localhost:8080/callback',
+      '--post-logout-redirect-uri',
+      'https://wiki.example.com/',
+      '--require-2fa',
+    ],
+    { dataDir },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const printed = fieldsOf(run.stdout);
+  assert.deepEqual([...printed.keys()], ['client_id', 'client_secret']);
+  const clientId = printed.get('client_id')?.[0] ?? '';
+  const secret = printed.get('client_secret')?.[0] ?? '';
+  assert.match(clientId, /^[A-Za-z0-9_-]{22}$/);
+  assert.match(secret, /^[A-Za-z0-9_-]{43}$/, 'a secret of 256 random bits');
+
+  const stored = await inDatabase(dataDir, async (db) => {
+    const rows = await db.selectFrom('applications').selectAll().execute();
+    const audit = await db.selectFrom('audit_events').selectAll().where('action', '=', 'application_created').execute();
+    return { rows, audit };
+  });
+  assert.equal(stored.rows.length, 1);
+  const row = stored.rows[0];
+  assert.equal(row?.id, clientId);
+  assert.equal(row?.secret_hash, createHash('sha256').update(secret).digest('hex'));
+  assert.ok(!JSON.stringify(stored).includes(secret), 'the secret itself is stored nowhere');
+  assert.deepEqual(JSON.parse(row?.redirect_uris ?? ''), [
+    'https://wiki.example.com/oidc/callback',
+    'http://localhost:8080/callback',
+  ]);
+  assert.equal(row?.require_2fa, 1);
+  assert.equal(stored.audit.length, 1);
+  assert.equal(stored.audit[0]?.user_agent, 'twofold command');
+
+  const listed = await twofold(['app', 'list', '--org', 'Acme'], { dataDir });
+  assert.equal(listed.code, 0, listed.stderr);
+  const fields = fieldsOf(listed.stdout);
+  assert.deepEqual(fields.get('client_id'), [clientId]);
+  assert.deepEqual(fields.get('name'), ['Wiki']);
+  assert.deepEqual(fields.get('redirect_uri'), [
+    'https://wiki.example.com/oidc/callback',
+    'http://localhost:8080/callback',
+  ]);
+  assert.deepEqual(fields.get('post_logout_redirect_uri'), ['https://wiki.example.com/']);
+  assert.deepEqual(fields.get('require_2fa'), ['yes']);
+  assert.ok(!listed.stdout.includes(secret), 'the secret is never listed');
+});
+
+test('app rotate-secret replaces the secret, app delete removes the application, both within the organisation', async (t) => {
+  const dataDir = freshDataDir(t);
+  await inDatabase(dataDir, async (db) => {
+    await anOrganisation(db, 'Acme');
+    await anOrganisation(db, 'Other');
+  });
+  const created = fieldsOf(
+    (
+      await twofold(['app', 'create', '--org', 'Acme', '--name', 'CRM', '--redirect-uri', 'https://crm.example/cb'], {
+        dataDir,
+      })
+    ).stdout,
+  );
+  const clientId = created.get('client_id')?.[0] ?? '';
+  const first = created.get('client_secret')?.[0] ?? '';
+  const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
+  const storedHash = () =>
+    inDatabase(dataDir, async (db) =>
+      (await db.selectFrom('applications').select('secret_hash').execute()).map((r) => r.secret_hash),
+    );
+
+  // Another organisation's name does not reach it.
+  assertRefused(
+    await twofold(['app', 'rotate-secret', '--org', 'Other', '--client-id', clientId], { dataDir }),
+    'app rotate-secret',
+    `Other has no application with the client_id "${clientId}"`,
+  );
+  assert.deepEqual(await storedHash(), [hashOf(first)]);
+
+  const rotated = await twofold(['app', 'rotate-secret', '--org', 'Acme', '--client-id', clientId], { dataDir });
+  assert.equal(rotated.code, 0, rotated.stderr);
+  const second = fieldsOf(rotated.stdout).get('client_secret')?.[0] ?? '';
+  assert.notEqual(second, first);
+  assert.deepEqual(await storedHash(), [hashOf(second)]);
+
+  assertRefused(
+    await twofold(['app', 'delete', '--org', 'Other', '--client-id', clientId], { dataDir }),
+    'app delete',
+    'Other has no application',
+  );
+  const deleted = await twofold(['app', 'delete', '--org', 'Acme', '--client-id', clientId], { dataDir });
+  assert.equal(deleted.code, 0, deleted.stderr);
+  assert.match(deleted.stdout, /Deleted CRM/);
+  assert.match((await twofold(['app', 'list', '--org', 'Acme'], { dataDir })).stdout, /Acme has no applications\./);
+  assertRefused(
+    await twofold(['app', 'delete', '--org', 'Acme', '--client-id', clientId], { dataDir }),
+    'app delete',
+    'Acme has no application',
+  );
+  const actions = await inDatabase(dataDir, async (db) =>
+    (await db.selectFrom('audit_events').select('action').orderBy('id').execute()).map((r) => r.action),
+  );
+  assert.deepEqual(actions, ['application_created', 'application_secret_rotated', 'application_deleted']);
+});
+
+test('app create refuses a missing or unsafe redirect address and a missing name before touching the data directory', async (t) => {
+  const dataDir = freshDataDir(t);
+  const cases: [string[], string][] = [
+    [['--name', 'Wiki'], 'missing --redirect-uri URI'],
+    [
+      ['--name', 'Wiki', '--redirect-uri', 'http://wiki.example.com/cb'],
+      '--redirect-uri "http://wiki.example.com/cb": The address must start with https://',
+    ],
+    [['--name', 'Wiki', '--redirect-uri', 'https://wiki.example.com/cb#x'], 'must not contain a # part'],
+    [['--name', 'Wiki', '--redirect-uri', 'wiki/cb'], 'Enter a whole address'],
+    [
+      [
+        '--name',
+        'Wiki',
+        '--redirect-uri',
+        'https://wiki.example.com/cb',
+        '--post-logout-redirect-uri',
+        'http://evil.example/',
+      ],
+      '--post-logout-redirect-uri "http://evil.example/"',
+    ],
+    [
+      ['--name', ' ', '--redirect-uri', 'https://wiki.example.com/cb'],
+      '--name: Enter the name people know the application by.',
+    ],
+    [
+      ['--name', 'Wiki', '--redirect-uri', 'https://wiki.example.com/cb', '--require-2fa=yes'],
+      '--require-2fa takes no value',
+    ],
+  ];
+  for (const [args, fragment] of cases) {
+    assertRefused(await twofold(['app', 'create', '--org', 'Acme', ...args], { dataDir }), 'app create', fragment);
+  }
+  assert.equal(existsSync(dataDir), false, 'a refused command created the data directory');
+  const help = await twofold(['app', 'create', '--help'], { dataDir });
+  assert.match(help.stdout, /--redirect-uri URI \[--redirect-uri URI \.\.\.\]/);
+  assert.match(help.stdout, /\[--require-2fa\]/);
+  assert.equal(existsSync(dataDir), false);
 });

@@ -92,6 +92,7 @@ test(
       '002-security',
       '003-users-page',
       '004-attempts-in-flight',
+      '005-applications',
     ]);
 
     await migrateToLatest(db);
@@ -102,6 +103,7 @@ test(
       '002-security',
       '003-users-page',
       '004-attempts-in-flight',
+      '005-applications',
     ]);
   },
 );
@@ -115,6 +117,7 @@ test('instances starting at once on the same empty schema migrate it once', { sk
     '002-security',
     '003-users-page',
     '004-attempts-in-flight',
+    '005-applications',
   ]);
 });
 
@@ -131,6 +134,7 @@ test('each schema of one database has its own tables and its own migration recor
     '002-security',
     '003-users-page',
     '004-attempts-in-flight',
+    '005-applications',
   ]);
 
   await insertOrganisation(db, { id: randomUUID(), name: 'Only in the second', timeZone: 'UTC', now: NOW });

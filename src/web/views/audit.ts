@@ -37,14 +37,16 @@ export function filterQuery(values: AuditFilterValues, page?: number): string {
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const CODE_WORD = /^[a-z0-9]+(_[a-z0-9]+)+$/;
+/** Details that are someone's own words or an identifier, never a code to reword. */
+const AS_TYPED = new Set(['device', 'application', 'client_id']);
 
 function detailValue(key: string, value: AuditDetail[string], when: When): string {
   if (value === null) return 'none';
   if (typeof value === 'boolean') return value ? 'yes' : 'no';
   if (typeof value === 'number') return String(value);
   if (ISO_INSTANT.test(value)) return when(new Date(value));
-  // A device name is someone's own words, shown as typed; other such strings are codes like wrong_password.
-  if (key !== 'device' && CODE_WORD.test(value)) return value.replace(/_/g, ' ');
+  // Names and ids are shown as typed; other such strings are codes like wrong_password.
+  if (!AS_TYPED.has(key) && CODE_WORD.test(value)) return value.replace(/_/g, ' ');
   return value;
 }
 

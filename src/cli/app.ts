@@ -1,0 +1,86 @@
+// `twofold app ...`: the applications that sign people in through Twofold with OpenID
+// Connect. The options are checked here; the work, which needs the database, is loaded only then.
+import { applicationNameProblem, redirectUrisProblem } from '../domain/applications.js';
+import { message } from '../web/messages.js';
+import { defineCommand, refused, type Command } from './command.js';
+
+const org = { value: 'ORG', about: "The organisation's name or id.", required: true } as const;
+const clientId = { value: 'ID', about: 'The client_id of the application.', required: true } as const;
+
+const create = defineCommand({
+  path: 'app create',
+  summary: 'Register an application; prints its client_id and client_secret.',
+  options: {
+    org,
+    name: { value: 'NAME', about: 'The name people know the application by.', required: true },
+    'redirect-uri': {
+      value: 'URI',
+      about: 'An exact address the application receives sign-ins at; give it once per address.',
+      required: true,
+      kind: 'list',
+    },
+    'post-logout-redirect-uri': {
+      value: 'URI',
+      about: 'An exact address the application may send people to after signing out.',
+      kind: 'list',
+    },
+    'require-2fa': { value: '', about: 'Everyone signing in to it gives a second factor.', kind: 'flag' },
+  },
+  notes: [
+    'The client secret is shown only now; Twofold keeps only its hash. Store it in the\n' +
+      'application\'s configuration, or make a new one with "twofold app rotate-secret".',
+  ],
+  async run(options, io) {
+    const badName = applicationNameProblem(options.name);
+    if (badName !== null) return refused(`--name: ${message(badName)}`);
+    for (const [flag, uris, required] of [
+      ['--redirect-uri', options['redirect-uri'], true],
+      ['--post-logout-redirect-uri', options['post-logout-redirect-uri'], false],
+    ] as const) {
+      const bad = redirectUrisProblem(uris, required);
+      if (bad !== null) return refused(`${flag}${bad.uri === null ? '' : ` "${bad.uri}"`}: ${message(bad.problem)}`);
+    }
+    const { createApplicationFor } = await import('./applications.js');
+    return createApplicationFor(io, options.org, {
+      name: options.name,
+      redirectUris: options['redirect-uri'],
+      postLogoutRedirectUris: options['post-logout-redirect-uri'],
+      requireTwoFactor: options['require-2fa'],
+    });
+  },
+});
+
+const list = defineCommand({
+  path: 'app list',
+  summary: "List an organisation's applications.",
+  options: { org },
+  async run(options, io) {
+    const { listApplicationsOf } = await import('./applications.js');
+    return listApplicationsOf(io, options.org);
+  },
+});
+
+const rotateSecret = defineCommand({
+  path: 'app rotate-secret',
+  summary: "Replace an application's client secret; the old one stops working at once.",
+  options: { org, 'client-id': clientId },
+  async run(options, io) {
+    const { rotateSecretOf } = await import('./applications.js');
+    return rotateSecretOf(io, options.org, options['client-id']);
+  },
+});
+
+const remove = defineCommand({
+  path: 'app delete',
+  summary: 'Delete an application: nobody signs in to it through Twofold any more.',
+  options: { org, 'client-id': clientId },
+  async run(options, io) {
+    const { deleteApplicationOf } = await import('./applications.js');
+    return deleteApplicationOf(io, options.org, options['client-id']);
+  },
+});
+
+export const appCommands: { summary: string; commands: Command[] } = {
+  summary: 'Manage the applications that sign people in through Twofold (OpenID Connect).',
+  commands: [create, list, rotateSecret, remove],
+};

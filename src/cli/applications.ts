@@ -1,0 +1,71 @@
+// `app ...` once its options are accepted: through the same service the pages will use.
+import type { Application } from '../domain/applications.js';
+import {
+  createApplication,
+  deleteApplication,
+  rotateApplicationSecret,
+  type ApplicationInput,
+} from '../services/applications.js';
+import type { Deps } from '../services/deps.js';
+import { findOrganisation } from '../store/organisations.js';
+import { tenantFor, type Tenant } from '../store/tenant.js';
+import { done, failed, refused, type Io, type Outcome } from './command.js';
+import { withInstance } from './instance.js';
+
+/** The audit log shows no actor and "the twofold command" as the client. */
+const COMMAND = { actor: null, client: { ip: 'local', userAgent: 'twofold command' } };
+
+function inOrganisation(
+  io: Io,
+  organisation: string,
+  work: (deps: Deps, tenant: Tenant, name: string) => Promise<Outcome>,
+): Promise<Outcome> {
+  return withInstance(io, async ({ deps }) => {
+    const found = await findOrganisation(deps.db, organisation);
+    if (found === null) return refused(`no organisation has the name or id "${organisation}"`);
+    return work(deps, tenantFor(deps.db, found.id), found.name);
+  });
+}
+
+function described(application: Application): string[] {
+  return [
+    `client_id: ${application.id}`,
+    `name: ${application.name}`,
+    ...application.redirectUris.map((uri) => `redirect_uri: ${uri}`),
+    ...application.postLogoutRedirectUris.map((uri) => `post_logout_redirect_uri: ${uri}`),
+    `require_2fa: ${application.requireTwoFactor ? 'yes' : 'no'}`,
+  ];
+}
+
+export function createApplicationFor(io: Io, organisation: string, input: ApplicationInput): Promise<Outcome> {
+  return inOrganisation(io, organisation, async (deps, tenant) => {
+    const created = await createApplication(deps, tenant, COMMAND, input);
+    // The options were checked before the instance was opened, by the same rules.
+    if (!created.ok) return failed('the application was refused', JSON.stringify(created.problems));
+    return done(`client_id: ${created.application.id}`, `client_secret: ${created.clientSecret}`);
+  });
+}
+
+export function listApplicationsOf(io: Io, organisation: string): Promise<Outcome> {
+  return inOrganisation(io, organisation, async (_deps, tenant, name) => {
+    const applications = await tenant.applications.list();
+    if (applications.length === 0) return done(`${name} has no applications.`);
+    return done(...applications.flatMap((application, i) => [...(i > 0 ? [''] : []), ...described(application)]));
+  });
+}
+
+export function rotateSecretOf(io: Io, organisation: string, clientId: string): Promise<Outcome> {
+  return inOrganisation(io, organisation, async (deps, tenant, name) => {
+    const rotated = await rotateApplicationSecret(deps, tenant, COMMAND, clientId);
+    if (rotated === null) return refused(`${name} has no application with the client_id "${clientId}"`);
+    return done(`client_id: ${rotated.application.id}`, `client_secret: ${rotated.clientSecret}`);
+  });
+}
+
+export function deleteApplicationOf(io: Io, organisation: string, clientId: string): Promise<Outcome> {
+  return inOrganisation(io, organisation, async (deps, tenant, name) => {
+    const deleted = await deleteApplication(deps, tenant, COMMAND, clientId);
+    if (deleted === null) return refused(`${name} has no application with the client_id "${clientId}"`);
+    return done(`Deleted ${deleted.name} (client_id ${deleted.id}) from ${name}.`);
+  });
+}

@@ -1,0 +1,73 @@
+// The applications of an organisation that sign people in through Twofold (OpenID Connect
+// relying parties): what makes a name and a redirect address acceptable.
+import { NAME_MAX_LENGTH } from './users.js';
+
+export interface Application {
+  /** The OpenID Connect client_id; never reused. */
+  id: string;
+  organisationId: string;
+  name: string;
+  /** Exact addresses the application may be sent back to after sign-in. */
+  redirectUris: string[];
+  /** Exact addresses it may be sent back to after signing out. */
+  postLogoutRedirectUris: string[];
+  /** A person without a second factor links one before they are sent back. */
+  requireTwoFactor: boolean;
+  secretSetAt: Date;
+  createdAt: Date;
+}
+
+export const APPLICATION_NAME_MAX_LENGTH = NAME_MAX_LENGTH;
+export const REDIRECT_URI_MAX_LENGTH = 2000;
+export const REDIRECT_URIS_MAX = 20;
+
+export type RedirectUriProblem =
+  | 'redirect_uri_unreadable'
+  | 'redirect_uri_too_long'
+  | 'redirect_uri_insecure'
+  | 'redirect_uri_fragment'
+  | 'redirect_uri_credentials';
+
+/** Hosts an application on the person's own machine listens on (RFC 8252, section 7.3). */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * An address Twofold may send a person back to with a code: absolute, compared exactly,
+ * https (or http on the person's own machine), with no fragment and no user name or
+ * password in it (OAuth 2.0 Security BCP, RFC 9700 section 4.1).
+ */
+export function redirectUriProblem(uri: string): RedirectUriProblem | null {
+  if (uri.length > REDIRECT_URI_MAX_LENGTH) return 'redirect_uri_too_long';
+  if (uri !== uri.trim() || !URL.canParse(uri)) return 'redirect_uri_unreadable';
+  const url = new URL(uri);
+  const secure = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
+  if (!secure) return 'redirect_uri_insecure';
+  if (uri.includes('#')) return 'redirect_uri_fragment';
+  if (url.username !== '' || url.password !== '') return 'redirect_uri_credentials';
+  return null;
+}
+
+export type ApplicationNameProblem = 'application_name_missing' | 'application_name_too_long';
+
+export function applicationNameProblem(name: string): ApplicationNameProblem | null {
+  const trimmed = name.trim();
+  if (trimmed.length === 0) return 'application_name_missing';
+  if ([...trimmed].length > APPLICATION_NAME_MAX_LENGTH) return 'application_name_too_long';
+  return null;
+}
+
+export type RedirectUrisProblem = RedirectUriProblem | 'redirect_uris_missing' | 'redirect_uris_too_many';
+
+/** The first problem of a list of redirect addresses, with the address it is about. */
+export function redirectUrisProblem(
+  uris: readonly string[],
+  required: boolean,
+): { problem: RedirectUrisProblem; uri: string | null } | null {
+  if (required && uris.length === 0) return { problem: 'redirect_uris_missing', uri: null };
+  if (uris.length > REDIRECT_URIS_MAX) return { problem: 'redirect_uris_too_many', uri: null };
+  for (const uri of uris) {
+    const problem = redirectUriProblem(uri);
+    if (problem !== null) return { problem, uri };
+  }
+  return null;
+}

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import fc from 'fast-check';
+import {
+  applicationNameProblem,
+  redirectUriProblem,
+  redirectUrisProblem,
+  REDIRECT_URIS_MAX,
+} from '../../src/domain/applications.js';
+
+describe('redirectUriProblem', () => {
+  test('https addresses, and http on the person’s own machine, are accepted as they are', () => {
+    for (const uri of [
+      'https://app.example.com/callback',
+      'https://app.example.com:8443/oidc/cb?tenant=a',
+      'http://localhost:8080/callback',
+      'http://127.0.0.1/cb',
+      'http://[::1]:3000/cb',
+    ])
+      assert.equal(redirectUriProblem(uri), null, uri);
+  });
+
+  test('plain http elsewhere, a fragment, credentials, a relative or padded address are refused', () => {
+    const cases: [string, string][] = [
+      ['http://app.example.com/callback', 'redirect_uri_insecure'],
+      ['http://localhost.example.com/cb', 'redirect_uri_insecure'],
+      ['javascript:alert(1)', 'redirect_uri_insecure'],
+      ['ftp://app.example.com/cb', 'redirect_uri_insecure'],
+      ['https://app.example.com/cb#token', 'redirect_uri_fragment'],
+      ['https://app.example.com/cb#', 'redirect_uri_fragment'],
+      ['https://user:pass@app.example.com/cb', 'redirect_uri_credentials'],
+      ['https://user@app.example.com/cb', 'redirect_uri_credentials'],
+      ['/callback', 'redirect_uri_unreadable'],
+      [' https://app.example.com/cb', 'redirect_uri_unreadable'],
+      ['', 'redirect_uri_unreadable'],
+      [`https://app.example.com/${'a'.repeat(2000)}`, 'redirect_uri_too_long'],
+    ];
+    for (const [uri, problem] of cases) assert.equal(redirectUriProblem(uri), problem, uri);
+  });
+
+  test('no accepted address can carry a fragment or leave https except for a loopback host', () => {
+    fc.assert(
+      fc.property(fc.webUrl({ withFragments: true, withQueryParameters: true }), (uri) => {
+        if (redirectUriProblem(uri) !== null) return;
+        const url = new URL(uri);
+        assert.ok(!uri.includes('#'));
+        assert.ok(url.protocol === 'https:' || ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname), uri);
+      }),
+    );
+  });
+});
+
+describe('redirectUrisProblem', () => {
+  test('at least one sign-in address is required; post-logout ones are optional; each is checked', () => {
+    assert.deepEqual(redirectUrisProblem([], true), { problem: 'redirect_uris_missing', uri: null });
+    assert.equal(redirectUrisProblem([], false), null);
+    assert.deepEqual(redirectUrisProblem(['https://a.example/cb', 'http://b.example/cb'], true), {
+      problem: 'redirect_uri_insecure',
+      uri: 'http://b.example/cb',
+    });
+    const many = Array.from({ length: REDIRECT_URIS_MAX + 1 }, (_, i) => `https://a.example/cb${i}`);
+    assert.deepEqual(redirectUrisProblem(many, true), { problem: 'redirect_uris_too_many', uri: null });
+  });
+});
+
+describe('applicationNameProblem', () => {
+  test('a name is required and at most 100 characters', () => {
+    assert.equal(applicationNameProblem('  '), 'application_name_missing');
+    assert.equal(applicationNameProblem('Wiki'), null);
+    assert.equal(applicationNameProblem('é'.repeat(100)), null);
+    assert.equal(applicationNameProblem('é'.repeat(101)), 'application_name_too_long');
+  });
+});
