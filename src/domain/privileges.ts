@@ -18,6 +18,7 @@ export const ADMIN_ACTIONS = [
   'remove-device',
   'view-audit',
   'manage-policy',
+  'manage-applications',
 ] as const;
 export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
@@ -108,6 +109,12 @@ export const PRIVILEGES: Record<AdminAction, Privilege> = {
     on: 'organisation',
     reason:
       'It decides who in the whole organisation must have a second factor, by when, and what happens after the deadline.',
+  },
+  'manage-applications': {
+    roles: SUPER_ADMINS,
+    on: 'organisation',
+    reason:
+      'An application registered here receives the identity of whoever signs in to it, and its secret and addresses decide where that goes.',
   },
 };
 

@@ -14,6 +14,7 @@ import { audienceOf, authPlugin, type Audience } from './plugins/auth.js';
 import { operationsPlugin, requestIdOf } from './plugins/operations.js';
 import { cookieNamesFor, renderError, type CookieNames } from './respond.js';
 import { accountRoutes } from './routes/account.js';
+import { adminApplicationRoutes } from './routes/admin-applications.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminPolicyRoutes } from './routes/admin-policy.js';
 import { adminUserRoutes } from './routes/admin-users.js';
@@ -196,6 +197,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminUserRoutes);
   await app.register(adminPolicyRoutes);
   await app.register(adminAuditRoutes);
+  await app.register(adminApplicationRoutes);
 
   return app;
 }

@@ -50,6 +50,10 @@ const ENGLISH = {
     'The address must start with https://; only an application on the same computer may use http://localhost or http://127.0.0.1.',
   redirect_uri_fragment: 'The address must not contain a # part.',
   redirect_uri_credentials: 'The address must not contain a user name or password.',
+  address_not_accepted: (v: { uri: string }) => `This is the address that was not accepted: ${v.uri}`,
+  application_deleted: (v: { name: string }) => `${v.name} is deleted. Nobody signs in to it through Twofold any more.`,
+  application_not_found_title: 'Application not found',
+  application_not_found: 'There is no such application in your organisation.',
 
   // Refusals of the privileges table.
   refused_super_admins_only: 'Only super admins can open this page.',

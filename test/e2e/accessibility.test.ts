@@ -267,6 +267,18 @@ describe('accessibility and layout of every page', () => {
     await check(admin, 'audit-log', '/admin/audit');
     await follow(admin, 'Manage 2FA');
     await check(admin, 'manage-2fa-active', '/admin/2fa');
+    await follow(admin, 'Applications');
+    await check(admin, 'applications-none', '/admin/applications');
+    await admin.getByLabel('Name', { exact: true }).fill('Rail Wiki');
+    await admin.getByLabel('Redirect addresses').fill('http://wiki.acme.test/callback');
+    await press(admin, 'Register');
+    await check(admin, 'applications-error', '/admin/applications');
+    await admin.getByLabel('Redirect addresses').fill('https://wiki.acme.test/oidc/callback\nhttp://localhost:8080/cb');
+    await admin.getByLabel('Require two-factor authentication for this application').check();
+    await press(admin, 'Register');
+    await check(admin, 'application-registered', '/admin/applications');
+    await follow(admin, 'Back to Applications');
+    await check(admin, 'applications', '/admin/applications');
     await visit(admin, '/no-such-page');
     assert.equal(await heading(admin), 'Page not found');
     await check(admin, 'not-found');

@@ -65,7 +65,7 @@ interface Party {
 interface Cell {
   world: TestWorld;
   self: Party;
-  target: Party & { name: string; linkToken: string };
+  target: Party & { name: string; linkToken: string; applicationId: string };
 }
 
 type Form = (cell: Cell) => Record<string, string>;
@@ -163,6 +163,16 @@ const MATRIX: Record<string, RouteRow> = {
   'POST /admin/2fa/cancel': { expect: SUPER_ADMINS, form: () => ({}) },
   'POST /admin/2fa/after-deadline': { expect: SUPER_ADMINS, form: () => ({ afterDeadline: 'block' }) },
   'POST /admin/2fa/time-zone': { expect: SUPER_ADMINS, form: () => ({ timeZone: 'Europe/Amsterdam' }) },
+  'GET /admin/applications': { expect: SUPER_ADMINS },
+  'POST /admin/applications': {
+    expect: SUPER_ADMINS,
+    form: () => ({ name: 'New App', redirectUris: 'https://new.example/cb', postLogoutRedirectUris: '' }),
+  },
+  // Another organisation's application is not found.
+  'GET /admin/applications/:id/rotate-secret': { expect: SUPER_ADMINS_OF_THE_USER },
+  'POST /admin/applications/:id/rotate-secret': { expect: SUPER_ADMINS_OF_THE_USER, form: () => ({}) },
+  'GET /admin/applications/:id/delete': { expect: SUPER_ADMINS_OF_THE_USER },
+  'POST /admin/applications/:id/delete': { expect: SUPER_ADMINS_OF_THE_USER, form: () => ({}) },
 };
 
 /** The address of a route with its parameters filled in: the actor's own ids, or the target user's. */
@@ -170,6 +180,7 @@ function addressOf(url: string, cell: Cell): string {
   if (url.startsWith('/admin/users/:id')) {
     return url.replace(':id', cell.target.id).replace(':deviceId', cell.target.confirmed.id);
   }
+  if (url.startsWith('/admin/applications/:id')) return url.replace(':id', cell.target.applicationId);
   if (url === '/set-password/:token') return `/set-password/${cell.target.linkToken}`;
   if (url === '/account/sessions/:id/end') return `/account/sessions/${cell.self.otherSessionId}/end`;
   if (url.endsWith('/:id/remove')) return url.replace(':id', cell.self.confirmed.id);
@@ -239,7 +250,18 @@ async function runCell(
   // Something about the target in their organisation's audit log, for the log's readers.
   const targetUser = await tenantA.users.findById(targetParty.id);
   await audit(tenantA, now, { actor: null, client: null }, 'login_failed', targetUser, { reason: 'wrong_password' });
-  const target = { ...targetParty, name: targetName, linkToken };
+  // An application of the target's organisation, for the routes that act on one.
+  const applicationId = `app-${cellNumber}`;
+  await tenantA.applications.insert({
+    id: applicationId,
+    name: `Target Application ${cellNumber}`,
+    redirectUris: [`https://app-${cellNumber}.example/cb`],
+    postLogoutRedirectUris: [],
+    requireTwoFactor: false,
+    secret: `secret of cell ${cellNumber}`,
+    now,
+  });
+  const target = { ...targetParty, name: targetName, linkToken, applicationId };
 
   const browser = new Browser(world.app, fromAddress());
   const self = actor === 'anonymous' ? target : parties.get(actor);
@@ -276,6 +298,7 @@ async function runCell(
   const readable = [
     `Alpha Organisation ${cellNumber}`,
     targetName,
+    `Target Application ${cellNumber}`,
     target.email,
     ...[...parties.entries()].filter(([name]) => name !== 'foreign_super_admin').map(([, party]) => party.email),
   ];
@@ -423,7 +446,11 @@ test('an admin can neither manage a super admin nor make anyone one', async (t) 
   const browser = new Browser(world.app, fromAddress());
   browser.cookies.set('twofold_session', await seedSession(world, org, admin.id, 'signed_in'));
   await browser.get('/account');
-  const cell: Cell = { world, self: admin, target: { ...superAdmin, name: 'Chief Person', linkToken: '' } };
+  const cell: Cell = {
+    world,
+    self: admin,
+    target: { ...superAdmin, name: 'Chief Person', linkToken: '', applicationId: '' },
+  };
 
   let refused = 0;
   for (const [key, row] of Object.entries(MATRIX)) {

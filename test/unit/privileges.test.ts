@@ -23,6 +23,7 @@ const SUPER_ADMIN_ONLY: readonly AdminAction[] = [
   'reset-2fa',
   'remove-device',
   'manage-policy',
+  'manage-applications',
 ];
 
 const ON_A_PERSON = ADMIN_ACTIONS.filter((action) => PRIVILEGES[action].on === 'person');

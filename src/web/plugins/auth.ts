@@ -147,7 +147,11 @@ function admits(access: Access, auth: Auth | null): boolean {
   }
 }
 
-/** Answers 403 with why, and records the attempt in the organisation's audit log. */
+/**
+ * Answers 403 with why. A page opened is recorded in the organisation's audit log; a form
+ * post is refused here before its CSRF token is read, so it may be another site's forgery
+ * and records nothing (a genuine one came from a page whose opening was recorded).
+ */
 async function refuse(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -156,8 +160,10 @@ async function refuse(
   refusal: Refusal,
   person: User | null,
 ): Promise<FastifyReply> {
-  const context = { actor: auth.user, client: clientOf(request) };
-  await auditRefusal(auth.tenant, request.server.twofold.deps.now(), context, action, refusal, person);
+  if (request.method === 'GET') {
+    const context = { actor: auth.user, client: clientOf(request) };
+    await auditRefusal(auth.tenant, request.server.twofold.deps.now(), context, action, refusal, person);
+  }
   return renderError(request, reply, 403, 'not_allowed_title', refusalCode(refusal, action));
 }
 

@@ -9,7 +9,8 @@ export interface FieldOptions {
   label: string;
   name: string;
   value?: string;
-  type?: 'text' | 'email' | 'password' | 'datetime-local' | 'search';
+  /** A textarea takes several lines, such as one address per line. */
+  type?: 'text' | 'email' | 'password' | 'datetime-local' | 'search' | 'textarea';
   error?: string | undefined;
   hint?: string;
   autocomplete?: string;
@@ -25,10 +26,27 @@ export interface FieldOptions {
 export function field(o: FieldOptions): Html {
   const id = `field-${o.name}`;
   const described = [o.hint ? `${id}-hint` : '', o.error ? `${id}-error` : ''].filter(Boolean).join(' ');
-  return html`<div class="field${o.error ? ' has-error' : ''}">
-    <label for="${id}">${o.label}</label>
+  const head = html`<label for="${id}">${o.label}</label>
     ${o.hint ? html`<p class="hint" id="${id}-hint">${o.hint}</p>` : ''}
-    ${o.error ? html`<p class="error" id="${id}-error">${o.error}</p>` : ''}
+    ${o.error ? html`<p class="error" id="${id}-error">${o.error}</p>` : ''}`;
+  if (o.type === 'textarea') {
+    return html`<div class="field${o.error ? ' has-error' : ''}">
+      ${head}
+      <textarea
+        id="${id}"
+        name="${o.name}"
+        rows="3"
+        spellcheck="false"
+        ${o.autocomplete ? html`autocomplete="${o.autocomplete}"` : ''}
+        ${described ? html`aria-describedby="${described}"` : ''}
+        ${o.error ? html`aria-invalid="true"` : ''}
+      >
+${o.value ?? ''}</textarea
+      >
+    </div>`;
+  }
+  return html`<div class="field${o.error ? ' has-error' : ''}">
+    ${head}
     <input
       id="${id}"
       name="${o.name}"

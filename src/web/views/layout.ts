@@ -48,6 +48,7 @@ function header(ctx: PageContext): Html {
         ${roleMay(viewer.role, 'list-users') ? navLink(ctx, '/admin/users', 'Users') : ''}
         ${roleMay(viewer.role, 'view-audit') ? navLink(ctx, '/admin/audit', 'Audit log') : ''}
         ${roleMay(viewer.role, 'manage-policy') ? navLink(ctx, '/admin/2fa', 'Manage 2FA') : ''}
+        ${roleMay(viewer.role, 'manage-applications') ? navLink(ctx, '/admin/applications', 'Applications') : ''}
       </ul>
     </nav>
     <span class="who">${viewer.email}</span>

@@ -1,0 +1,170 @@
+// The Applications page (super admins): the organisation's OpenID Connect applications,
+// registering one, replacing its secret, deleting it.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Application } from '../../domain/applications.js';
+import {
+  createApplication,
+  deleteApplication,
+  rotateApplicationSecret,
+  type ApplicationProblems,
+} from '../../services/applications.js';
+import { authOrThrow, type Auth } from '../plugins/auth.js';
+import { formSchema, idParams } from '../form-schema.js';
+import { message } from '../messages.js';
+import { contextOf, redirectWithFlash, renderError, renderPage, when } from '../respond.js';
+import {
+  applicationsPage,
+  credentialsIssued,
+  deleteConfirmation,
+  NO_APPLICATION_VALUES,
+  rotateConfirmation,
+  type ApplicationSentences,
+  type ApplicationValues,
+} from '../views/admin-applications.js';
+
+/** The lines of a textarea that hold something. */
+function linesOf(text: string): string[] {
+  return text
+    .split(/\r?\n/)
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}
+
+function sentencesOf(problems: ApplicationProblems): ApplicationSentences {
+  const sentences: ApplicationSentences = {};
+  if (problems.name !== undefined) sentences.name = message(problems.name);
+  for (const field of ['redirectUris', 'postLogoutRedirectUris'] as const) {
+    const problem = problems[field];
+    if (problem === undefined) continue;
+    sentences[field] =
+      problem.uri === null
+        ? message(problem.problem)
+        : `${message(problem.problem)} ${message('address_not_accepted', { uri: problem.uri })}`;
+  }
+  return sentences;
+}
+
+export async function adminApplicationRoutes(app: FastifyInstance): Promise<void> {
+  const { deps } = app.twofold;
+  const config = { action: 'manage-applications' } as const;
+
+  async function show(
+    request: FastifyRequest,
+    reply: FastifyReply,
+    auth: Auth,
+    values: ApplicationValues,
+    problems: ApplicationSentences,
+  ) {
+    const applications = await auth.tenant.applications.list();
+    return renderPage(
+      request,
+      reply,
+      'Applications',
+      (ctx) => applicationsPage(ctx, applications, values, problems, (at) => when(request, at)),
+      Object.keys(problems).length > 0 ? 400 : 200,
+    );
+  }
+
+  /** The application of the path, in the actor's own organisation; anyone else's is not found. */
+  async function applicationOf(
+    request: FastifyRequest<{ Params: { id: string } }>,
+    reply: FastifyReply,
+  ): Promise<{ auth: Auth; application: Application } | null> {
+    const auth = authOrThrow(request);
+    const application = await auth.tenant.applications.find(request.params.id);
+    if (application === null) {
+      await renderError(request, reply, 404, 'application_not_found_title', 'application_not_found');
+      return null;
+    }
+    return { auth, application };
+  }
+
+  app.get('/admin/applications', { config }, (request, reply) =>
+    show(request, reply, authOrThrow(request), NO_APPLICATION_VALUES, {}),
+  );
+
+  app.post<{ Body: { name: string; redirectUris: string; postLogoutRedirectUris: string; requireTwoFactor?: string } }>(
+    '/admin/applications',
+    {
+      config,
+      schema: formSchema({ name: 300, redirectUris: 6000, postLogoutRedirectUris: 6000, requireTwoFactor: 10 }, [
+        'requireTwoFactor',
+      ]),
+    },
+    async (request, reply) => {
+      const auth = authOrThrow(request);
+      const values: ApplicationValues = {
+        name: request.body.name,
+        redirectUris: request.body.redirectUris,
+        postLogoutRedirectUris: request.body.postLogoutRedirectUris,
+        requireTwoFactor: request.body.requireTwoFactor === 'yes',
+      };
+      const result = await createApplication(deps, auth.tenant, contextOf(request), {
+        name: values.name,
+        redirectUris: linesOf(values.redirectUris),
+        postLogoutRedirectUris: linesOf(values.postLogoutRedirectUris),
+        requireTwoFactor: values.requireTwoFactor,
+      });
+      if (!result.ok) return show(request, reply, auth, values, sentencesOf(result.problems));
+      return renderPage(
+        request,
+        reply,
+        `${result.application.name} is registered`,
+        () => credentialsIssued(result.application, result.clientSecret, false),
+        201,
+      );
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/admin/applications/:id/rotate-secret',
+    { config, schema: idParams },
+    async (request, reply) => {
+      const found = await applicationOf(request, reply);
+      if (found === null) return reply;
+      return renderPage(request, reply, `Replace the secret of ${found.application.name}`, (ctx) =>
+        rotateConfirmation(ctx, found.application),
+      );
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/admin/applications/:id/rotate-secret',
+    { config, schema: { ...idParams, ...formSchema({}) } },
+    async (request, reply) => {
+      const found = await applicationOf(request, reply);
+      if (found === null) return reply;
+      const rotated = await rotateApplicationSecret(deps, found.auth.tenant, contextOf(request), request.params.id);
+      if (rotated === null)
+        return renderError(request, reply, 404, 'application_not_found_title', 'application_not_found');
+      return renderPage(request, reply, `New secret for ${rotated.application.name}`, () =>
+        credentialsIssued(rotated.application, rotated.clientSecret, true),
+      );
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/admin/applications/:id/delete',
+    { config, schema: idParams },
+    async (request, reply) => {
+      const found = await applicationOf(request, reply);
+      if (found === null) return reply;
+      return renderPage(request, reply, `Delete ${found.application.name}`, (ctx) =>
+        deleteConfirmation(ctx, found.application),
+      );
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/admin/applications/:id/delete',
+    { config, schema: { ...idParams, ...formSchema({}) } },
+    async (request, reply) => {
+      const found = await applicationOf(request, reply);
+      if (found === null) return reply;
+      const deleted = await deleteApplication(deps, found.auth.tenant, contextOf(request), request.params.id);
+      if (deleted === null)
+        return renderError(request, reply, 404, 'application_not_found_title', 'application_not_found');
+      return redirectWithFlash(reply, '/admin/applications', message('application_deleted', { name: deleted.name }));
+    },
+  );
+}

@@ -1,0 +1,145 @@
+// The Applications page: the applications that sign the organisation's people in through
+// Twofold, registering one, and the page that hands over its secret once.
+import type { Application } from '../../domain/applications.js';
+import { csrfField, errorSummary, field } from './forms.js';
+import { html, type Html } from './html.js';
+import type { PageContext } from './layout.js';
+import type { When } from './admin-parts.js';
+
+export interface ApplicationValues {
+  name: string;
+  redirectUris: string;
+  postLogoutRedirectUris: string;
+  requireTwoFactor: boolean;
+}
+
+export type ApplicationSentences = Partial<Record<'name' | 'redirectUris' | 'postLogoutRedirectUris', string>>;
+
+export const NO_APPLICATION_VALUES: ApplicationValues = {
+  name: '',
+  redirectUris: '',
+  postLogoutRedirectUris: '',
+  requireTwoFactor: false,
+};
+
+function addresses(uris: readonly string[]): Html | string {
+  if (uris.length === 0) return 'None';
+  return html`<ul class="plain">
+    ${uris.map((uri) => html`<li><code>${uri}</code></li>`)}
+  </ul>`;
+}
+
+function applicationRow(application: Application, when: When): Html {
+  return html`<tr>
+    <td data-label="Application"><strong>${application.name}</strong><br /><code>${application.id}</code></td>
+    <td data-label="Redirect addresses">${addresses(application.redirectUris)}</td>
+    <td data-label="After signing out">${addresses(application.postLogoutRedirectUris)}</td>
+    <td data-label="Second factor">${application.requireTwoFactor ? 'Required' : 'As the organisation requires'}</td>
+    <td data-label="Secret">Set ${when(application.secretSetAt)}</td>
+    <td data-label="Actions">
+      <a href="/admin/applications/${application.id}/rotate-secret">Replace secret</a><br />
+      <a href="/admin/applications/${application.id}/delete">Delete</a>
+    </td>
+  </tr>`;
+}
+
+export function applicationsPage(
+  ctx: PageContext,
+  applications: readonly Application[],
+  values: ApplicationValues,
+  problems: ApplicationSentences,
+  when: When,
+): Html {
+  return html`<p>
+      Applications of your organisation can sign people in through Twofold with OpenID Connect: people give their
+      password and, when the organisation or the application requires it, their second factor here, and are sent back
+      to the application.
+    </p>
+    ${
+      applications.length === 0
+        ? html`<p>No applications are registered yet.</p>`
+        : html`<div class="table-scroll">
+            <table class="applications">
+              <caption>
+                Registered applications
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Application</th>
+                  <th scope="col">Redirect addresses</th>
+                  <th scope="col">After signing out</th>
+                  <th scope="col">Second factor</th>
+                  <th scope="col">Secret</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${applications.map((application) => applicationRow(application, when))}
+              </tbody>
+            </table>
+          </div>`
+    }
+    <h2 id="register">Register an application</h2>
+    ${errorSummary(problems)}
+    <form method="post" action="/admin/applications" class="card">
+      ${csrfField(ctx.csrfToken)}
+      ${field({ label: 'Name', name: 'name', value: values.name, error: problems.name, required: true, autocomplete: 'off', hint: 'What people know it by, such as "Wiki".' })}
+      ${field({ label: 'Redirect addresses', name: 'redirectUris', type: 'textarea', value: values.redirectUris, error: problems.redirectUris, autocomplete: 'off', hint: 'One per line, exactly as the application sends them, such as https://wiki.example.com/oidc/callback.' })}
+      ${field({ label: 'Addresses after signing out (optional)', name: 'postLogoutRedirectUris', type: 'textarea', value: values.postLogoutRedirectUris, error: problems.postLogoutRedirectUris, autocomplete: 'off', hint: 'One per line: where the application may send people once they have signed out.' })}
+      <label class="choice"
+        ><input type="checkbox" name="requireTwoFactor" value="yes" ${values.requireTwoFactor ? html`checked` : ''} />
+        Require two-factor authentication for this application</label
+      >
+      <p class="hint">
+        People without a device link one before they are sent back, even where the organisation does not require it yet.
+      </p>
+      <button type="submit">Register</button>
+    </form>`;
+}
+
+/** The client_id and the secret, shown once after registering or replacing the secret. */
+export function credentialsIssued(application: Application, clientSecret: string, replaced: boolean): Html {
+  return html`<p>
+      ${
+        replaced
+          ? html`<strong>${application.name}</strong> has a new secret. The old one no longer works: put this one in the
+            application's configuration now.`
+          : html`<strong>${application.name}</strong> is registered. Put these in the application's configuration.`
+      }
+    </p>
+    <dl class="facts">
+      <dt>client_id</dt>
+      <dd class="secret link"><code>${application.id}</code></dd>
+      <dt>client_secret</dt>
+      <dd class="secret link"><code>${clientSecret}</code></dd>
+    </dl>
+    <p>
+      The secret will not be shown again: Twofold keeps only a fingerprint of it. If it is lost, replace it from the
+      Applications page.
+    </p>
+    <p><a href="/admin/applications">Back to Applications</a></p>`;
+}
+
+export function rotateConfirmation(ctx: PageContext, application: Application): Html {
+  return html`<p>
+      Replace the secret of <strong>${application.name}</strong>? The current secret stops working at once: the
+      application cannot sign anyone in until it has the new one.
+    </p>
+    <form method="post" action="/admin/applications/${application.id}/rotate-secret" class="actions">
+      ${csrfField(ctx.csrfToken)}
+      <button type="submit" class="danger">Replace the secret</button>
+      <a href="/admin/applications">Cancel</a>
+    </form>`;
+}
+
+export function deleteConfirmation(ctx: PageContext, application: Application): Html {
+  return html`<p>
+      Delete <strong>${application.name}</strong>? Nobody can sign in to it through Twofold any more. Registering it again
+      gives it a new client_id and secret.
+    </p>
+    <form method="post" action="/admin/applications/${application.id}/delete" class="actions">
+      ${csrfField(ctx.csrfToken)}
+      <button type="submit" class="danger">Delete ${application.name}</button>
+      <a href="/admin/applications">Cancel</a>
+    </form>`;
+}
