@@ -23,6 +23,15 @@ async function everyPage(world: TestWorld): Promise<{ route: string; signedIn: b
   const ownDevice = await addConfirmedDevice(world, org, superAdmin.id, 'Laptop');
   const ownNewDevice = await addUnconfirmedDevice(world, org, superAdmin.id);
   const now = world.clock.now();
+  await tenantFor(world.db, org).applications.insert({
+    id: 'an-application',
+    name: 'Wiki',
+    redirectUris: ['https://wiki.example/cb'],
+    postLogoutRedirectUris: [],
+    requireTwoFactor: false,
+    secret: 'the secret of the wiki',
+    now: world.clock.now(),
+  });
   const link = await tenantFor(world.db, org).passwordLinks.issue(
     target.id,
     'reset',
@@ -51,6 +60,7 @@ async function everyPage(world: TestWorld): Promise<{ route: string; signedIn: b
     if (url.startsWith('/setup/devices/:id')) return url.replace(':id', setupDevice.id);
     if (url.endsWith('/:id/remove')) return url.replace(':id', ownDevice.id);
     if (url.startsWith('/2fa/devices/:id')) return url.replace(':id', ownNewDevice.id);
+    if (url.startsWith('/admin/applications/:id')) return url.replace(':id', 'an-application');
     return url.replace(':token', link);
   };
   const pages: { route: string; signedIn: boolean; answer: Page }[] = [];
