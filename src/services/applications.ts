@@ -103,7 +103,7 @@ export function rotateApplicationSecret(
   });
 }
 
-/** Removes the application; false if there is no such application. */
+/** Removes the application and returns it; null if there is no such application. */
 export function deleteApplication(
   deps: Deps,
   tenant: Tenant,

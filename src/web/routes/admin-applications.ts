@@ -30,7 +30,7 @@ function linesOf(text: string): string[] {
     .filter((line) => line !== '');
 }
 
-function sentencesOf(problems: ApplicationProblems): ApplicationSentences {
+function applicationSentences(problems: ApplicationProblems): ApplicationSentences {
   const sentences: ApplicationSentences = {};
   if (problems.name !== undefined) sentences.name = message(problems.name);
   for (const field of ['redirectUris', 'postLogoutRedirectUris'] as const) {
@@ -65,6 +65,9 @@ export async function adminApplicationRoutes(app: FastifyInstance): Promise<void
     );
   }
 
+  const notFound = (request: FastifyRequest, reply: FastifyReply) =>
+    renderError(request, reply, 404, 'application_not_found_title', 'application_not_found');
+
   /** The application of the path, in the actor's own organisation; anyone else's is not found. */
   async function applicationOf(
     request: FastifyRequest<{ Params: { id: string } }>,
@@ -73,7 +76,7 @@ export async function adminApplicationRoutes(app: FastifyInstance): Promise<void
     const auth = authOrThrow(request);
     const application = await auth.tenant.applications.find(request.params.id);
     if (application === null) {
-      await renderError(request, reply, 404, 'application_not_found_title', 'application_not_found');
+      await notFound(request, reply);
       return null;
     }
     return { auth, application };
@@ -105,7 +108,7 @@ export async function adminApplicationRoutes(app: FastifyInstance): Promise<void
         postLogoutRedirectUris: linesOf(values.postLogoutRedirectUris),
         requireTwoFactor: values.requireTwoFactor,
       });
-      if (!result.ok) return show(request, reply, auth, values, sentencesOf(result.problems));
+      if (!result.ok) return show(request, reply, auth, values, applicationSentences(result.problems));
       return renderPage(
         request,
         reply,
@@ -132,11 +135,10 @@ export async function adminApplicationRoutes(app: FastifyInstance): Promise<void
     '/admin/applications/:id/rotate-secret',
     { config, schema: { ...idParams, ...formSchema({}) } },
     async (request, reply) => {
-      const found = await applicationOf(request, reply);
-      if (found === null) return reply;
-      const rotated = await rotateApplicationSecret(deps, found.auth.tenant, contextOf(request), request.params.id);
-      if (rotated === null)
-        return renderError(request, reply, 404, 'application_not_found_title', 'application_not_found');
+      // The service finds the application in its own transaction, in the actor's organisation only.
+      const { tenant } = authOrThrow(request);
+      const rotated = await rotateApplicationSecret(deps, tenant, contextOf(request), request.params.id);
+      if (rotated === null) return notFound(request, reply);
       return renderPage(request, reply, `New secret for ${rotated.application.name}`, () =>
         credentialsIssued(rotated.application, rotated.clientSecret, true),
       );
@@ -159,11 +161,9 @@ export async function adminApplicationRoutes(app: FastifyInstance): Promise<void
     '/admin/applications/:id/delete',
     { config, schema: { ...idParams, ...formSchema({}) } },
     async (request, reply) => {
-      const found = await applicationOf(request, reply);
-      if (found === null) return reply;
-      const deleted = await deleteApplication(deps, found.auth.tenant, contextOf(request), request.params.id);
-      if (deleted === null)
-        return renderError(request, reply, 404, 'application_not_found_title', 'application_not_found');
+      const { tenant } = authOrThrow(request);
+      const deleted = await deleteApplication(deps, tenant, contextOf(request), request.params.id);
+      if (deleted === null) return notFound(request, reply);
       return redirectWithFlash(reply, '/admin/applications', message('application_deleted', { name: deleted.name }));
     },
   );
