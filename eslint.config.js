@@ -4,7 +4,7 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules', 'data', 'test-results', 'bin', 'dist'] },
+  { ignores: ['node_modules', 'data', 'test-results', 'bin', 'dist', '.test-build'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
