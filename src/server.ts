@@ -69,7 +69,11 @@ const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
 
 function keepHouseLogged(app: FastifyInstance, deps: Deps): void {
   keepHouse(deps).then(
-    (deleted) => app.log.debug({ deleted }, 'deleted ended sessions and forgotten throttle rows'),
+    (deleted) =>
+      app.log.debug(
+        { deleted },
+        'deleted ended sessions, forgotten throttle rows and expired application sign-in state',
+      ),
     (error: unknown) => app.log.warn({ err: error }, 'housekeeping failed; it runs again within the hour'),
   );
 }

@@ -6,6 +6,7 @@
 import { codeAt } from '../../src/domain/totp.js';
 import type { Db } from '../../src/store/db.js';
 import { atomically } from '../../src/store/tenant.js';
+import { NOT_VERIFIED } from '../../src/store/sessions.js';
 import { cookieNamesFor } from '../../src/web/respond.js';
 import { clientFor, csrfTokenIn, type Answer } from '../http.js';
 import type { ServerProcess } from '../processes.js';
@@ -109,7 +110,7 @@ async function pendingLogins(db: Db, organisationId: string, users: BenchUser[])
   const client = { ip: '127.0.0.1', userAgent: 'twofold-bench' };
   return atomically(db, organisationId, async (tenant) => {
     const tokens: string[] = [];
-    for (const user of users) tokens.push(await tenant.sessions.create(user.id, 'code', now, expiresAt, client, null));
+    for (const user of users) tokens.push(await tenant.sessions.create(user.id, 'code', now, expiresAt, client, NOT_VERIFIED));
     return tokens;
   });
 }

@@ -1,6 +1,11 @@
 // `twofold app ...`: the applications that sign people in through Twofold with OpenID
 // Connect. The options are checked here; the work, which needs the database, is loaded only then.
-import { applicationNameProblem, redirectUrisProblem } from '../domain/applications.js';
+import {
+  applicationNameProblem,
+  ID_TOKEN_SIGNING_ALGS,
+  isIdTokenSigningAlg,
+  redirectUrisProblem,
+} from '../domain/applications.js';
 import { message } from '../web/messages.js';
 import { defineCommand, refused, type Command } from './command.js';
 
@@ -25,6 +30,7 @@ const create = defineCommand({
       kind: 'list',
     },
     'require-2fa': { value: '', about: 'Everyone signing in to it gives a second factor.', kind: 'flag' },
+    'id-token-signing-alg': { value: 'ALG', about: 'How its ID tokens are signed: RS256 (the default) or ES256.' },
   },
   notes: [
     'The client secret is shown only now; Twofold keeps only its hash. Store it in the\n' +
@@ -40,12 +46,16 @@ const create = defineCommand({
       const bad = redirectUrisProblem(uris, required);
       if (bad !== null) return refused(`${flag}${bad.uri === null ? '' : ` "${bad.uri}"`}: ${message(bad.problem)}`);
     }
+    const alg = options['id-token-signing-alg'] ?? 'RS256';
+    if (!isIdTokenSigningAlg(alg))
+      return refused(`--id-token-signing-alg: choose ${ID_TOKEN_SIGNING_ALGS.join(' or ')}`);
     const { createApplicationFor } = await import('./applications.js');
     return createApplicationFor(io, options.org, {
       name: options.name,
       redirectUris: options['redirect-uri'],
       postLogoutRedirectUris: options['post-logout-redirect-uri'],
       requireTwoFactor: options['require-2fa'],
+      idTokenSigningAlg: alg,
     });
   },
 });

@@ -34,6 +34,7 @@ function described(application: Application): string[] {
     ...application.redirectUris.map((uri) => `redirect_uri: ${uri}`),
     ...application.postLogoutRedirectUris.map((uri) => `post_logout_redirect_uri: ${uri}`),
     `require_2fa: ${application.requireTwoFactor ? 'yes' : 'no'}`,
+    `id_token_signing_alg: ${application.idTokenSigningAlg}`,
   ];
 }
 

@@ -4,6 +4,7 @@
 // the tests call it with theirs.
 import type { Writable } from 'node:stream';
 import { appCommands } from './app.js';
+import { oidcCommands } from './oidc.js';
 import { listing } from './args.js';
 import type { Command, Io, Outcome } from './command.js';
 import { keyCommands } from './key.js';
@@ -17,6 +18,7 @@ const GROUPS: Readonly<Record<string, { summary: string; commands: Command[] }>>
   user: userCommands,
   key: keyCommands,
   app: appCommands,
+  oidc: oidcCommands,
 };
 
 const ENVIRONMENT: [string, string][] = [

@@ -13,8 +13,18 @@ export interface Application {
   postLogoutRedirectUris: string[];
   /** A person without a second factor links one before they are sent back. */
   requireTwoFactor: boolean;
+  /** How its ID tokens are signed. */
+  idTokenSigningAlg: IdTokenSigningAlg;
   secretSetAt: Date;
   createdAt: Date;
+}
+
+/** RS256, what every client supports, and ES256. */
+export const ID_TOKEN_SIGNING_ALGS = ['RS256', 'ES256'] as const;
+export type IdTokenSigningAlg = (typeof ID_TOKEN_SIGNING_ALGS)[number];
+
+export function isIdTokenSigningAlg(value: string): value is IdTokenSigningAlg {
+  return (ID_TOKEN_SIGNING_ALGS as readonly string[]).includes(value);
 }
 
 export const APPLICATION_NAME_MAX_LENGTH = NAME_MAX_LENGTH;

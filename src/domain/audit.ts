@@ -26,6 +26,9 @@ export const AUDIT_ACTIONS = [
   'application_created',
   'application_secret_rotated',
   'application_deleted',
+  'application_sign_in',
+  'application_sign_in_refused',
+  'application_sign_in_failed',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -60,6 +63,9 @@ export const AUDIT_LABELS: Record<AuditAction, string> = {
   application_created: 'Application registered',
   application_secret_rotated: 'Application secret replaced',
   application_deleted: 'Application deleted',
+  application_sign_in: 'Signed in to an application',
+  application_sign_in_refused: 'Sign-in to an application refused',
+  application_sign_in_failed: 'Application sign-in error',
 };
 
 /** Events a user is told about at their next sign-in. */

@@ -6,6 +6,7 @@ import {
   applicationNameProblem,
   redirectUrisProblem,
   type Application,
+  type IdTokenSigningAlg,
   type ApplicationNameProblem,
   type RedirectUrisProblem,
 } from '../domain/applications.js';
@@ -18,6 +19,8 @@ export interface ApplicationInput {
   redirectUris: readonly string[];
   postLogoutRedirectUris: readonly string[];
   requireTwoFactor: boolean;
+  /** RS256 unless given. */
+  idTokenSigningAlg?: IdTokenSigningAlg;
 }
 
 export type ApplicationProblems = {
@@ -68,6 +71,7 @@ export async function createApplication(
       redirectUris: [...new Set(input.redirectUris)],
       postLogoutRedirectUris: [...new Set(input.postLogoutRedirectUris)],
       requireTwoFactor: input.requireTwoFactor,
+      idTokenSigningAlg: input.idTokenSigningAlg ?? 'RS256',
       secret: clientSecret,
       now,
     });
@@ -75,6 +79,7 @@ export async function createApplication(
       application: input.name.trim(),
       client_id: id,
       require_2fa: input.requireTwoFactor,
+      id_token_signing_alg: input.idTokenSigningAlg ?? 'RS256',
     });
     const created = await trx.applications.find(id);
     if (created === null) throw new Error('the application just created was not found');

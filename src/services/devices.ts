@@ -117,6 +117,8 @@ export async function confirmDevice(
         const token = completesSignIn
           ? await signInPendingSession(deps, trx, session, user, client, now, 'password_and_new_device')
           : null;
+        // A code from the new device is a second factor given in this session.
+        if (!completesSignIn) await trx.sessions.markSecondFactor(session.id, now);
         return { token };
       });
       if (confirmed === null)

@@ -4,6 +4,7 @@
 import { isSealedWith, openSecret, sealSecret, type SecretKeyring } from '../domain/secret-box.js';
 import type { Db } from '../store/db.js';
 import { findSealedSecret, listSealedSecretsAfter, replaceSealedSecretIfUnchanged } from '../store/sealed-secrets.js';
+import { resealSigningKeys } from './oidc-keys.js';
 import { sealKeyCheckWithCurrentKey } from './secret-key.js';
 
 export interface RotationReport {
@@ -83,6 +84,10 @@ export async function reencryptSecretsUnderCurrentKey(
     await options.afterBatch?.({ ...report });
     if (batch.length < batchSize) break;
   }
+  // The OpenID Connect signing keys are sealed the same way: a handful of rows.
+  const signing = await resealSigningKeys(db, keys);
+  report.reencrypted += signing.resealed;
+  report.unreadable += signing.unreadable;
   if (report.unreadable === 0) await sealKeyCheckWithCurrentKey(db, keys);
   return report;
 }

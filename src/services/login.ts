@@ -5,7 +5,7 @@ import { afterPasswordStep, twoFactorStatusOf } from '../domain/enforcement.js';
 import { emailKey, type User } from '../domain/users.js';
 import { verifyPassword } from '../domain/passwords.js';
 import { findAccountByEmail, type Account } from '../store/logins.js';
-import type { Session, SessionStage } from '../store/sessions.js';
+import { NOT_VERIFIED, type Session, type SessionStage } from '../store/sessions.js';
 import { inOneCommit } from '../store/db.js';
 import { inOneCommitOf, tenantFor, tenantInTransaction, type TenantInTransaction } from '../store/tenant.js';
 import { audit } from './audit.js';
@@ -98,7 +98,10 @@ async function afterRightPassword(
     case 'sign_in_with_reminder': {
       await audit(tenant, now, { actor: user, client }, 'login_succeeded', user, { factors: 'password' });
       // Its sign-in counts as a confirmation of identity for step-up.
-      const token = await tenant.sessions.create(user.id, 'signed_in', now, signedInUntil(deps, now), client, now);
+      const token = await tenant.sessions.create(user.id, 'signed_in', now, signedInUntil(deps, now), client, {
+        verifiedAt: now,
+        secondFactorAt: null,
+      });
       return { kind: 'signed_in', token };
     }
   }
@@ -130,7 +133,7 @@ async function pending(
   client: ClientInfo,
 ): Promise<PasswordStep> {
   const expiresAt = addMinutes(now, deps.sessionLimits.pendingMinutes);
-  const token = await tenant.sessions.create(user.id, stage, now, expiresAt, client, null);
+  const token = await tenant.sessions.create(user.id, stage, now, expiresAt, client, NOT_VERIFIED);
   return { kind: 'pending', token, stage };
 }
 
@@ -154,8 +157,8 @@ export async function signInPendingSession(
 ): Promise<string> {
   const expiresAt = signedInUntil(deps, now);
   const token =
-    (await trx.sessions.signIn(session.id, now, expiresAt, client, now)) ??
-    (await trx.sessions.create(user.id, 'signed_in', now, expiresAt, client, now));
+    (await trx.sessions.signIn(session.id, now, expiresAt, client)) ??
+    (await trx.sessions.create(user.id, 'signed_in', now, expiresAt, client, { verifiedAt: now, secondFactorAt: now }));
   await audit(trx, now, { actor: user, client }, 'login_succeeded', user, { factors });
   return token;
 }
@@ -212,6 +215,7 @@ export async function submitSecondFactor(
   }
 }
 
+/** Ends the session, and the person's sign-in to applications through it, in one commit. */
 export async function signOut(deps: Deps, session: Session): Promise<void> {
-  await tenantFor(deps.db, session.organisationId).sessions.delete(session.id);
+  await inOneCommitOf(deps.db, session.organisationId, (trx) => trx.sessions.delete(session.id));
 }

@@ -46,7 +46,10 @@ export async function changeOwnPassword(
     await trx.users.setPasswordHash(user.id, hash, now);
     await trx.sessions.deleteAllForUser(user.id);
     await audit(trx, now, { actor: user, client }, 'password_changed', user);
-    return trx.sessions.create(user.id, 'signed_in', now, session.expiresAt, client, session.verifiedAt);
+    return trx.sessions.create(user.id, 'signed_in', now, session.expiresAt, client, {
+      verifiedAt: session.verifiedAt,
+      secondFactorAt: session.secondFactorAt,
+    });
   });
   return { ok: true, token };
 }

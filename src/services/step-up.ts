@@ -60,7 +60,7 @@ export async function confirmIdentity(
     return { ok: false, field: 'password', problem: 'wrong' };
   }
   const confirmed = async (trx: TenantInTransaction, factors: 'password' | 'password_and_code') => {
-    await trx.sessions.markVerified(session.id, now);
+    await trx.sessions.markVerified(session.id, now, factors === 'password_and_code');
     await audit(trx, now, { actor: user, client }, 'identity_confirmed', user, { factors });
   };
 

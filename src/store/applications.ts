@@ -1,6 +1,6 @@
 // The applications of one organisation. Only the SHA-256 of a client secret is stored.
 import { createHash } from 'node:crypto';
-import type { Application } from '../domain/applications.js';
+import { isIdTokenSigningAlg, type Application, type IdTokenSigningAlg } from '../domain/applications.js';
 import type { Executor } from './db.js';
 import { iso } from './rows.js';
 import type { Selectable } from 'kysely';
@@ -25,6 +25,7 @@ function applicationFromRow(row: Selectable<ApplicationsTable>): Application {
     redirectUris: listOf(row.redirect_uris),
     postLogoutRedirectUris: listOf(row.post_logout_redirect_uris),
     requireTwoFactor: row.require_2fa === 1,
+    idTokenSigningAlg: isIdTokenSigningAlg(row.id_token_signing_alg) ? row.id_token_signing_alg : 'RS256',
     secretSetAt: new Date(row.secret_set_at),
     createdAt: new Date(row.created_at),
   };
@@ -36,6 +37,7 @@ export interface NewApplication {
   redirectUris: readonly string[];
   postLogoutRedirectUris: readonly string[];
   requireTwoFactor: boolean;
+  idTokenSigningAlg?: IdTokenSigningAlg;
   secret: string;
   now: Date;
 }
@@ -53,6 +55,7 @@ export function applicationsRepository(db: Executor, organisationId: string) {
           redirect_uris: JSON.stringify(application.redirectUris),
           post_logout_redirect_uris: JSON.stringify(application.postLogoutRedirectUris),
           require_2fa: application.requireTwoFactor ? 1 : 0,
+          id_token_signing_alg: application.idTokenSigningAlg ?? 'RS256',
           secret_hash: hashClientSecret(application.secret),
           secret_set_at: now,
           created_at: now,
@@ -102,4 +105,16 @@ export function applicationsRepository(db: Executor, organisationId: string) {
       return result.numDeletedRows > 0n;
     },
   };
+}
+
+/**
+ * An application by its client_id in any organisation, with its secret's hash: what the
+ * OpenID Connect provider knows of a client before anyone is signed in.
+ */
+export async function findClientById(
+  db: Executor,
+  clientId: string,
+): Promise<{ application: Application; secretHash: string } | null> {
+  const row = await db.selectFrom('applications').selectAll().where('id', '=', clientId).executeTakeFirst();
+  return row === undefined ? null : { application: applicationFromRow(row), secretHash: row.secret_hash };
 }

@@ -28,6 +28,7 @@ import * as security from './migrations/002-security.js';
 import * as usersPage from './migrations/003-users-page.js';
 import * as attemptsInFlight from './migrations/004-attempts-in-flight.js';
 import * as applications from './migrations/005-applications.js';
+import * as oidc from './migrations/006-oidc.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -220,6 +221,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '003-users-page': usersPage,
   '004-attempts-in-flight': attemptsInFlight,
   '005-applications': applications,
+  '006-oidc': oidc,
 };
 
 /** PostgreSQL aborted a transaction that conflicted with a concurrent one: running it again is the remedy. */

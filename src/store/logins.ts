@@ -86,3 +86,14 @@ export async function findAccountByEmail(
     .executeTakeFirst();
   return row ? { ...accountFromRow(row), passwordHash: row.password_hash } : null;
 }
+
+/** A person by their id, in any organisation: who an application's token speaks for. */
+export async function findAccountById(db: Executor, userId: string): Promise<Account | null> {
+  const row = await usersWithOrganisation(db)
+    .selectAll('users')
+    .select(ORGANISATION_COLUMNS)
+    .select(confirmedDevicesOfUser)
+    .where('users.id', '=', userId)
+    .executeTakeFirst();
+  return row ? accountFromRow(row) : null;
+}

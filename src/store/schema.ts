@@ -66,6 +66,7 @@ export interface SessionsTable {
   user_agent: string | null;
   /** When a password and (for enrolled users) a code were last given in this session. */
   verified_at: string | null;
+  second_factor_at: Generated<string | null>;
 }
 
 export interface LoginThrottlesTable {
@@ -117,6 +118,27 @@ export interface ApplicationsTable {
   secret_set_at: string;
   created_at: string;
   updated_at: string;
+  id_token_signing_alg: Generated<string>;
+}
+
+export interface OidcPayloadsTable {
+  model: string;
+  id: string;
+  payload: string;
+  grant_id: string | null;
+  uid: string | null;
+  account_id: string | null;
+  twofold_session_id: string | null;
+  expires_at: string;
+  consumed_at: string | null;
+}
+
+export interface OidcSigningKeysTable {
+  kid: string;
+  alg: string;
+  sealed_private_jwk: string;
+  created_at: string;
+  retired_at: string | null;
 }
 
 export interface MetaTable {
@@ -134,6 +156,8 @@ export interface Database {
   login_throttles: LoginThrottlesTable;
   audit_events: AuditEventsTable;
   applications: ApplicationsTable;
+  oidc_payloads: OidcPayloadsTable;
+  oidc_signing_keys: OidcSigningKeysTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

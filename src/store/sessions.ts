@@ -13,6 +13,7 @@ import {
   type Account,
 } from './logins.js';
 import { dateOrNull, iso } from './rows.js';
+import { destroyAllOfAccount, destroyOfTwofoldSessions } from './oidc.js';
 import type { Database, SessionRow } from './schema.js';
 
 /** code: password given, code awaited. setup: password given, must link a device. */
@@ -30,7 +31,17 @@ export interface Session {
   client: ClientInfo;
   /** When a password and (for enrolled users) a code were last given in this session. */
   verifiedAt: Date | null;
+  /** When a second factor was last given in this session (a code, or a device linked). */
+  secondFactorAt: Date | null;
 }
+
+/** When the person last proved who they are in a session: the password, and a second factor if one was given. */
+export interface Verification {
+  verifiedAt: Date | null;
+  secondFactorAt: Date | null;
+}
+
+export const NOT_VERIFIED: Verification = { verifiedAt: null, secondFactorAt: null };
 
 export function newSessionToken(): string {
   return randomBytes(32).toString('base64url');
@@ -58,6 +69,7 @@ function sessionFromRow(row: SessionRow): Session | null {
     codeFailures: row.code_failures,
     client: { ip: row.ip ?? '', userAgent: row.user_agent ?? '' },
     verifiedAt: dateOrNull(row.verified_at),
+    secondFactorAt: dateOrNull(row.second_factor_at),
   };
 }
 
@@ -86,6 +98,7 @@ export async function findSessionWithAccount(
       'sessions.ip as session_ip',
       'sessions.user_agent as session_user_agent',
       'sessions.verified_at as session_verified_at',
+      'sessions.second_factor_at as session_second_factor_at',
     ])
     .where('sessions.id', '=', hashToken(token))
     .executeTakeFirst();
@@ -102,8 +115,15 @@ export async function findSessionWithAccount(
     ip: row.session_ip,
     user_agent: row.session_user_agent,
     verified_at: row.session_verified_at,
+    second_factor_at: row.session_second_factor_at,
   });
   return session === null ? null : { ...accountFromRow(row), session };
+}
+
+/** A session by its stored id, in any organisation. */
+export async function findSessionById(db: Executor, id: string): Promise<Session | null> {
+  const row = await db.selectFrom('sessions').selectAll().where('id', '=', id).executeTakeFirst();
+  return row === undefined ? null : sessionFromRow(row);
 }
 
 export async function deleteSessionById(db: Executor, id: string): Promise<void> {
@@ -117,7 +137,7 @@ function freshSession(
   now: Date,
   expiresAt: Date,
   client: ClientInfo,
-  verifiedAt: Date | null,
+  { verifiedAt, secondFactorAt }: Verification,
 ) {
   return {
     id: hashToken(token),
@@ -129,6 +149,7 @@ function freshSession(
     ip: client.ip,
     user_agent: client.userAgent.slice(0, 300),
     verified_at: verifiedAt === null ? null : iso(verifiedAt),
+    second_factor_at: secondFactorAt === null ? null : iso(secondFactorAt),
   };
 }
 
@@ -141,7 +162,7 @@ export function sessionsRepository(db: Executor, organisationId: string) {
       now: Date,
       expiresAt: Date,
       client: ClientInfo,
-      verifiedAt: Date | null,
+      verification: Verification,
     ): Promise<string> {
       const token = newSessionToken();
       await db
@@ -149,7 +170,7 @@ export function sessionsRepository(db: Executor, organisationId: string) {
         .values({
           organisation_id: organisationId,
           user_id: userId,
-          ...freshSession(token, stage, now, expiresAt, client, verifiedAt),
+          ...freshSession(token, stage, now, expiresAt, client, verification),
         })
         .execute();
       return token;
@@ -158,29 +179,33 @@ export function sessionsRepository(db: Executor, organisationId: string) {
     /**
      * Turns a pending login into a signed-in session under a new id, as if ended and started
      * anew: the old cookie stops working. Returns the new token, or null when the session
-     * had already ended.
+     * had already ended. Only a second factor completes a pending login.
      */
-    async signIn(
-      sessionId: string,
-      now: Date,
-      expiresAt: Date,
-      client: ClientInfo,
-      verifiedAt: Date,
-    ): Promise<string | null> {
+    async signIn(sessionId: string, now: Date, expiresAt: Date, client: ClientInfo): Promise<string | null> {
       const token = newSessionToken();
       const result = await db
         .updateTable('sessions')
-        .set(freshSession(token, 'signed_in', now, expiresAt, client, verifiedAt))
+        .set(freshSession(token, 'signed_in', now, expiresAt, client, { verifiedAt: now, secondFactorAt: now }))
         .where('organisation_id', '=', organisationId)
         .where('id', '=', sessionId)
         .executeTakeFirst();
       return result.numUpdatedRows === 1n ? token : null;
     },
 
-    async markVerified(sessionId: string, now: Date): Promise<void> {
+    async markVerified(sessionId: string, now: Date, withSecondFactor: boolean): Promise<void> {
       await db
         .updateTable('sessions')
-        .set({ verified_at: iso(now) })
+        .set(withSecondFactor ? { verified_at: iso(now), second_factor_at: iso(now) } : { verified_at: iso(now) })
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', sessionId)
+        .execute();
+    },
+
+    /** A second factor given in a signed-in session: a device linked from the 2FA page. */
+    async markSecondFactor(sessionId: string, now: Date): Promise<void> {
+      await db
+        .updateTable('sessions')
+        .set({ second_factor_at: iso(now) })
         .where('organisation_id', '=', organisationId)
         .where('id', '=', sessionId)
         .execute();
@@ -222,7 +247,9 @@ export function sessionsRepository(db: Executor, organisationId: string) {
       return row?.code_failures ?? Number.POSITIVE_INFINITY;
     },
 
+    /** Ends a session, and with it the person's sign-in to applications through it. */
     async delete(sessionId: string): Promise<void> {
+      await destroyOfTwofoldSessions(db, [sessionId]);
       await db
         .deleteFrom('sessions')
         .where('organisation_id', '=', organisationId)
@@ -230,9 +257,30 @@ export function sessionsRepository(db: Executor, organisationId: string) {
         .execute();
     },
 
+    /**
+     * Ends the user's sessions. Without an exception (a reset, a deactivation, a password
+     * change) it also revokes everything applications hold for them: their grants, tokens
+     * and refresh tokens. With one (signing out everywhere else), the sign-ins to
+     * applications through the ended sessions.
+     */
     async deleteAllForUser(userId: string, exceptSessionId: string | null = null): Promise<void> {
       let query = db.deleteFrom('sessions').where('organisation_id', '=', organisationId).where('user_id', '=', userId);
-      if (exceptSessionId !== null) query = query.where('id', '!=', exceptSessionId);
+      if (exceptSessionId !== null) {
+        query = query.where('id', '!=', exceptSessionId);
+        const ended = await db
+          .selectFrom('sessions')
+          .select('id')
+          .where('organisation_id', '=', organisationId)
+          .where('user_id', '=', userId)
+          .where('id', '!=', exceptSessionId)
+          .execute();
+        await destroyOfTwofoldSessions(
+          db,
+          ended.map((row) => row.id),
+        );
+      } else {
+        await destroyAllOfAccount(db, userId);
+      }
       await query.execute();
     },
   };

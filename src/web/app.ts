@@ -1,5 +1,4 @@
 // Builds the Fastify application from a configuration and the services' dependencies.
-import { hkdfSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
@@ -9,6 +8,7 @@ import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } f
 import { WrongSecretKeyError } from '../domain/secret-box.js';
 import type { Deps } from '../services/deps.js';
 import { databaseFaultOf, FAULT_ANSWERS, faultDetailOf } from './database-faults.js';
+import { keyFor } from './keys.js';
 import { createMetrics } from './metrics.js';
 import { audienceOf, authPlugin, type Audience } from './plugins/auth.js';
 import { operationsPlugin, requestIdOf } from './plugins/operations.js';
@@ -19,6 +19,7 @@ import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminPolicyRoutes } from './routes/admin-policy.js';
 import { adminUserRoutes } from './routes/admin-users.js';
 import { loginRoutes } from './routes/login.js';
+import { oidcRoutes } from './routes/oidc.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
 
@@ -66,10 +67,6 @@ function holdsNul(value: unknown): boolean {
 /** Form posts are small; anything larger is refused with 413 before it is parsed. */
 const BODY_LIMIT_BYTES = 16 * 1024;
 const STYLESHEET = readFileSync(new URL('../../public/app.css', import.meta.url), 'utf8');
-
-function keyFor(secretKey: Buffer, purpose: string): string {
-  return Buffer.from(hkdfSync('sha256', secretKey, Buffer.alloc(0), `twofold ${purpose}`, 32)).toString('base64');
-}
 
 /**
  * The policy of every answer: Twofold's own stylesheet and nothing inline, no script at
@@ -150,8 +147,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
 
   app.addHook('preHandler', (request, reply, done) => {
-    if (request.method === 'POST') app.csrfProtection(request, reply, done);
-    else done();
+    if (request.method === 'POST' && request.routeOptions.config.access !== 'protocol') {
+      app.csrfProtection(request, reply, done);
+    } else done();
   });
   app.addHook('onSend', async (_request, reply, payload) => {
     if (String(reply.getHeader('content-type') ?? '').startsWith('text/html'))
@@ -198,6 +196,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminPolicyRoutes);
   await app.register(adminAuditRoutes);
   await app.register(adminApplicationRoutes);
+  await app.register(oidcRoutes);
 
   return app;
 }

@@ -55,6 +55,25 @@ const ENGLISH = {
   application_not_found_title: 'Application not found',
   application_not_found: 'There is no such application in your organisation.',
 
+  // Signing in to an application through Twofold.
+  app_sign_in_to_continue: (v: { application: string }) => `Sign in to continue to ${v.application}.`,
+  app_needs_device: (v: { application: string }) =>
+    `${v.application} asks for two-factor authentication. Link an authenticator app here; then you are sent on to ${v.application}.`,
+  app_needs_code: (v: { application: string }) =>
+    `${v.application} asks for two-factor authentication. Confirm it is you with your password and a code; then you are sent on to it.`,
+  app_no_access_title: 'No access to this application',
+  app_no_access:
+    'Your account has no access to this application. If you think it should, ask the people who run the application.',
+  app_request_title: 'The application’s request could not be completed',
+  app_error_redirect:
+    'The application asked Twofold to send you back to an address it has not registered, so Twofold sent you nowhere. Tell the people who run the application.',
+  app_error_client:
+    'Twofold does not know the application that sent you here, or the application sent a request it is not allowed to make. Tell the people who run it.',
+  app_error_expired:
+    'This sign-in took too long, or was already completed. Go back to the application and start again.',
+  app_error_other: (v: { code: string }) =>
+    `The application’s request could not be completed (${v.code}). Go back to the application and try again; if it happens again, tell the people who run it.`,
+
   // Refusals of the privileges table.
   refused_super_admins_only: 'Only super admins can open this page.',
   refused_admins_only: 'Only administrators can open this page.',

@@ -11,14 +11,16 @@ import { page, type PageContext } from './views/layout.js';
 export interface CookieNames {
   session: string;
   flash: string;
+  /** Where to go once signed in: an application's sign-in waiting for Twofold's. */
+  return: string;
   secure: boolean;
 }
 
 export function cookieNamesFor(secure: boolean): CookieNames {
   // __Host- cookies are only accepted over https, for the whole site, from this host alone.
   return secure
-    ? { session: '__Host-twofold_session', flash: '__Host-twofold_flash', secure }
-    : { session: 'twofold_session', flash: 'twofold_flash', secure };
+    ? { session: '__Host-twofold_session', flash: '__Host-twofold_flash', return: '__Host-twofold_return', secure }
+    : { session: 'twofold_session', flash: 'twofold_flash', return: 'twofold_return', secure };
 }
 
 function cookieOptions(names: CookieNames) {
@@ -31,6 +33,26 @@ export function setSessionCookie(reply: FastifyReply, names: CookieNames, token:
 
 export function clearSessionCookie(reply: FastifyReply, names: CookieNames): void {
   reply.clearCookie(names.session, cookieOptions(names));
+}
+
+/** The only places a person is sent back to after signing in: an application's sign-in in progress. */
+const RETURN_PATH = /^\/oidc\/interaction\/[A-Za-z0-9_-]{1,100}$/;
+
+/** An application's sign-in waits for Twofold's: once it is done, the person goes back to it. Kept for an hour at most. */
+export function rememberReturn(reply: FastifyReply, path: string): void {
+  if (!RETURN_PATH.test(path)) throw new Error(`${path} is not a place to return to after signing in`);
+  const names = reply.server.twofold.cookies;
+  reply.setCookie(names.return, path, { ...cookieOptions(names), signed: true, maxAge: 3600 });
+}
+
+/** The application's sign-in to go back to, if one waits; it is forgotten as it is taken. */
+export function takeReturn(request: FastifyRequest, reply: FastifyReply): string | null {
+  const names = request.server.twofold.cookies;
+  const raw = request.cookies[names.return];
+  if (raw === undefined) return null;
+  reply.clearCookie(names.return, cookieOptions(names));
+  const unsigned = request.unsignCookie(raw);
+  return unsigned.valid && unsigned.value !== null && RETURN_PATH.test(unsigned.value) ? unsigned.value : null;
 }
 
 export function redirectWithFlash(reply: FastifyReply, url: string, message: string): FastifyReply {

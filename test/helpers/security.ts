@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { sealSecret } from '../../src/domain/secret-box.js';
 import { newTotpSecret, timeStepAt } from '../../src/domain/totp.js';
-import { hashToken, type SessionStage } from '../../src/store/sessions.js';
+import { hashToken, NOT_VERIFIED, type SessionStage } from '../../src/store/sessions.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { TEST_KEY, type TestWorld } from './app.js';
 import type { BrowserOptions } from './browser.js';
@@ -42,7 +42,9 @@ export function seedSession(
     now,
     new Date(now.getTime() + minutes * 60_000),
     { ip: options.ip ?? '203.0.113.10', userAgent: 'seeded' },
-    stage === 'signed_in' && ago !== null ? new Date(now.getTime() - ago * 60_000) : null,
+    stage === 'signed_in' && ago !== null
+      ? { verifiedAt: new Date(now.getTime() - ago * 60_000), secondFactorAt: null }
+      : NOT_VERIFIED,
   );
 }
 

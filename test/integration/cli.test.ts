@@ -383,7 +383,7 @@ test('user reset-2fa removes the devices, ends the sessions and asks for a new s
       NOW,
       new Date(NOW.getTime() + 3_600_000),
       { ip: '127.0.0.1', userAgent: '' },
-      NOW,
+      { verifiedAt: NOW, secondFactorAt: null },
     );
     await tenant.sessions.create(
       bobId,
@@ -391,7 +391,7 @@ test('user reset-2fa removes the devices, ends the sessions and asks for a new s
       NOW,
       new Date(NOW.getTime() + 3_600_000),
       { ip: '127.0.0.1', userAgent: '' },
-      NOW,
+      { verifiedAt: NOW, secondFactorAt: null },
     );
     return { organisationId, aliceId, bobId };
   });
@@ -678,4 +678,31 @@ test('app create refuses a missing or unsafe redirect address and a missing name
   assert.match(help.stdout, /--redirect-uri URI \[--redirect-uri URI \.\.\.\]/);
   assert.match(help.stdout, /\[--require-2fa\]/);
   assert.equal(existsSync(dataDir), false);
+});
+
+test('oidc rotate-keys adds a key of each algorithm, keeps the old ones published for a day, then deletes them', async (t) => {
+  const dataDir = freshDataDir(t);
+  const first = await twofold(['oidc', 'rotate-keys'], { dataDir });
+  assert.equal(first.code, 0, first.stderr);
+  assert.match(first.stdout, /^new key: rs256-[A-Za-z0-9_-]{12}$/m);
+  assert.match(first.stdout, /^new key: es256-[A-Za-z0-9_-]{12}$/m);
+  assert.match(first.stdout, /^retired: 2 \(published until /m);
+  const keys = await inDatabase(dataDir, (db) => db.selectFrom('oidc_signing_keys').selectAll().execute());
+  assert.deepEqual(keys.map((key) => key.alg).sort(), ['ES256', 'ES256', 'RS256', 'RS256']);
+  assert.equal(keys.filter((key) => key.retired_at === null).length, 2);
+  for (const key of keys) assert.match(key.sealed_private_jwk, /^v2\./, 'a signing key is stored unsealed');
+
+  // Retired more than a day ago: the next rotation deletes them.
+  await inDatabase(dataDir, (db) =>
+    db
+      .updateTable('oidc_signing_keys')
+      .set({ retired_at: new Date(Date.now() - 25 * 3_600_000).toISOString() })
+      .where('retired_at', 'is not', null)
+      .execute(),
+  );
+  const later = await twofold(['oidc', 'rotate-keys'], { dataDir });
+  assert.equal(later.code, 0, later.stderr);
+  assert.match(later.stdout, /^deleted: 2 /m);
+  const left = await inDatabase(dataDir, (db) => db.selectFrom('oidc_signing_keys').selectAll().execute());
+  assert.equal(left.length, 4);
 });

@@ -93,6 +93,7 @@ test(
       '003-users-page',
       '004-attempts-in-flight',
       '005-applications',
+      '006-oidc',
     ]);
 
     await migrateToLatest(db);
@@ -104,6 +105,7 @@ test(
       '003-users-page',
       '004-attempts-in-flight',
       '005-applications',
+      '006-oidc',
     ]);
   },
 );
@@ -118,6 +120,7 @@ test('instances starting at once on the same empty schema migrate it once', { sk
     '003-users-page',
     '004-attempts-in-flight',
     '005-applications',
+    '006-oidc',
   ]);
 });
 
@@ -135,6 +138,7 @@ test('each schema of one database has its own tables and its own migration recor
     '003-users-page',
     '004-attempts-in-flight',
     '005-applications',
+    '006-oidc',
   ]);
 
   await insertOrganisation(db, { id: randomUUID(), name: 'Only in the second', timeZone: 'UTC', now: NOW });

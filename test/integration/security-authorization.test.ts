@@ -25,9 +25,9 @@ import {
  * - login / code / setup / home: the guard's 303, setting no cookie, to /login, /login/code,
  *   /setup or /account: where this actor's login stands, nothing carried out;
  * - step_up: a 303 to /confirm-identity?next=…;
- * - forbidden: 403; not_found: 404.
+ * - forbidden: 403; not_found: 404; bad_request: 400.
  */
-type Outcome = 'ok' | 'login' | 'code' | 'setup' | 'home' | 'step_up' | 'forbidden' | 'not_found';
+type Outcome = 'ok' | 'login' | 'code' | 'setup' | 'home' | 'step_up' | 'forbidden' | 'not_found' | 'bad_request';
 
 const ACTORS = ['anonymous', 'pending', 'user', 'admin', 'super_admin', 'foreign_super_admin'] as const;
 type Actor = (typeof ACTORS)[number];
@@ -44,6 +44,7 @@ function outcomeOf(answer: Page): string {
   if (answer.status >= 200 && answer.status < 300) return 'ok';
   if (answer.status === 403) return 'forbidden';
   if (answer.status === 404) return 'not_found';
+  if (answer.status === 400) return 'bad_request';
   if (answer.status === 303 && answer.location !== undefined) {
     const path = answer.location.split('?')[0] ?? '';
     if (path === '/confirm-identity') return 'step_up';
@@ -86,6 +87,16 @@ const ADMINS: Row = ['login', 'code', 'forbidden', 'ok', 'ok', 'ok'];
 const ADMINS_OF_THE_USER: Row = ['login', 'code', 'forbidden', 'ok', 'ok', 'not_found'];
 const SUPER_ADMINS: Row = ['login', 'code', 'forbidden', 'forbidden', 'ok', 'ok'];
 const SUPER_ADMINS_OF_THE_USER: Row = ['login', 'code', 'forbidden', 'forbidden', 'ok', 'not_found'];
+
+/** An application's request without what it needs (the provider's own answer), whoever sends it. */
+const PROTOCOL_REFUSAL: Row = [
+  'bad_request',
+  'bad_request',
+  'bad_request',
+  'bad_request',
+  'bad_request',
+  'bad_request',
+];
 
 const NEW_PASSWORD = 'a brand new passphrase';
 const codeOf = (device: { secret: Uint8Array }, cell: Cell) => codeAt(device.secret, cell.world.clock.now());
@@ -138,6 +149,13 @@ const MATRIX: Record<string, RouteRow> = {
     expect: SIGNED_IN,
     form: (c) => ({ password: PASSWORD, code: codeOf(c.self.confirmed, c), next: '/2fa' }),
   },
+  // OpenID Connect: the provider's endpoints answer applications and browsers alike (here
+  // the keys, and a token request without a code); the interaction page, without the
+  // provider's interaction cookie, is an expired sign-in for everyone.
+  'GET /.well-known/openid-configuration': { expect: EVERYONE },
+  'GET /oidc/*': { expect: EVERYONE },
+  'POST /oidc/*': { expect: PROTOCOL_REFUSAL, form: () => ({ grant_type: 'authorization_code' }) },
+  'GET /oidc/interaction/:uid': { expect: PROTOCOL_REFUSAL },
   'GET /admin/audit': { expect: ADMINS },
   'GET /admin/audit.csv': { expect: ADMINS },
   'GET /admin/users': { expect: ADMINS },
@@ -182,6 +200,8 @@ function addressOf(url: string, cell: Cell): string {
   }
   if (url.startsWith('/admin/applications/:id')) return url.replace(':id', cell.target.applicationId);
   if (url === '/set-password/:token') return `/set-password/${cell.target.linkToken}`;
+  if (url === '/oidc/*') return '/oidc/jwks';
+  if (url === '/oidc/interaction/:uid') return '/oidc/interaction/no-such-interaction';
   if (url === '/account/sessions/:id/end') return `/account/sessions/${cell.self.otherSessionId}/end`;
   if (url.endsWith('/:id/remove')) return url.replace(':id', cell.self.confirmed.id);
   return url.replace(':id', cell.self.unconfirmed.id);
@@ -281,7 +301,9 @@ async function runCell(
   const beforeA = await snapshotOfOrganisation(world, orgA);
   const address = addressOf(url, cell);
   const answer =
-    method === 'POST' ? await browser.post(address, (form ?? (() => ({})))(cell)) : await browser.get(address);
+    method === 'POST'
+      ? await browser.post(address === '/oidc/jwks' ? '/oidc/token' : address, (form ?? (() => ({})))(cell))
+      : await browser.get(address);
   const outcome = outcomeOf(answer);
 
   // A refusal or a redirect by the guard carries nothing out: the database is as it was.

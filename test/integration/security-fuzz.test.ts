@@ -286,6 +286,7 @@ function queryArbitrary(fixtures: Fixtures): fc.Arbitrary<string> {
 const ADMITTED: Record<string, 'none' | keyof Fixtures['people']> = {
   asset: 'none',
   public: 'none',
+  protocol: 'none',
   code: 'pending',
   setup: 'setup',
   any_session: 'user',
@@ -473,14 +474,18 @@ test('hostile requests on every route: no server error, HTML refusals, 413 over 
         }
         if (answer.status >= 500) serverErrors += 1;
         assert.ok(answer.status < 500, `${where}: ${answer.body.slice(0, 300)}`);
-        if (answer.status >= 400 && answer.contentType.startsWith('application/json'))
+        // The OpenID Connect endpoints answer applications in JSON, as the protocol says.
+        const protocol = route.access === 'protocol';
+        if (answer.status >= 400 && answer.contentType.startsWith('application/json') && !protocol)
           routerJson.add(`${answer.status} ${answer.body.slice(0, 80)}`);
+        else if (answer.status >= 400 && protocol)
+          assert.match(answer.contentType, /^(text\/html|application\/json)/, where);
         else if (answer.status >= 400) assert.match(answer.contentType, /^text\/html/, where);
         // The guard turns away a caller the route does not admit before the body is read.
         const turnedAway =
           (answer.status === 303 && GUARD_PAGES.has(answer.location ?? '')) ||
           (answer.status === 403 && answer.body.includes('Not allowed'));
-        if (route.method === 'POST' && attempt.body.kind === 'oversize' && !isRouterRefusal(answer)) {
+        if (route.method === 'POST' && attempt.body.kind === 'oversize' && !isRouterRefusal(answer) && !protocol) {
           oversized += 1;
           if (!turnedAway) {
             assert.equal(answer.status, 413, where);

@@ -48,6 +48,7 @@ async function everyPage(world: TestWorld): Promise<{ route: string; signedIn: b
   const callerFor: Record<string, keyof typeof callers> = {
     asset: 'anonymous',
     public: 'anonymous',
+    protocol: 'anonymous',
     code: 'code',
     setup: 'setup',
     any_session: 'signed_in',
@@ -61,6 +62,9 @@ async function everyPage(world: TestWorld): Promise<{ route: string; signedIn: b
     if (url.endsWith('/:id/remove')) return url.replace(':id', ownDevice.id);
     if (url.startsWith('/2fa/devices/:id')) return url.replace(':id', ownNewDevice.id);
     if (url.startsWith('/admin/applications/:id')) return url.replace(':id', 'an-application');
+    if (url === '/oidc/*') return '/oidc/jwks';
+    // Without the provider's interaction cookie: the page that says the sign-in expired.
+    if (url === '/oidc/interaction/:uid') return '/oidc/interaction/no-such-interaction';
     return url.replace(':token', link);
   };
   const pages: { route: string; signedIn: boolean; answer: Page }[] = [];
@@ -72,7 +76,8 @@ async function everyPage(world: TestWorld): Promise<{ route: string; signedIn: b
     if (token !== null) browser.cookies.set('twofold_session', token);
     const answer = await browser.get(addressOf(route.url));
     // /metrics is off unless configured, as in the tests' app: a "not found" page.
-    assert.equal(answer.status >= 400, route.url === '/metrics', `${route.url}: ${answer.status}`);
+    const refused = route.url === '/metrics' || route.url === '/oidc/interaction/:uid';
+    assert.equal(answer.status >= 400, refused, `${route.url}: ${answer.status}`);
     pages.push({ route: `GET ${route.url}`, signedIn: caller === 'signed_in', answer });
   }
   // And the refusals people meet.
@@ -93,7 +98,16 @@ async function everyPage(world: TestWorld): Promise<{ route: string; signedIn: b
 }
 
 /** Answers that are not pages: the stylesheet, the health checks, the CSV export, the redirect at /. */
-const NOT_PAGES = new Set(['GET /static/app.css', 'GET /healthz', 'GET /readyz', 'GET /admin/audit.csv', 'GET /']);
+const NOT_PAGES = new Set([
+  'GET /static/app.css',
+  'GET /healthz',
+  'GET /readyz',
+  'GET /admin/audit.csv',
+  'GET /',
+  // OpenID Connect discovery and keys, in JSON.
+  'GET /.well-known/openid-configuration',
+  'GET /oidc/*',
+]);
 
 const INLINE_HANDLER = /<[^>]*\son[a-z]+\s*=/i;
 /** A style attribute, or a <style> element: what style-src 'self' forbids. */

@@ -13,6 +13,7 @@ import * as security from '../../src/store/migrations/002-security.js';
 import * as usersPage from '../../src/store/migrations/003-users-page.js';
 import * as attemptsInFlight from '../../src/store/migrations/004-attempts-in-flight.js';
 import * as applications from '../../src/store/migrations/005-applications.js';
+import * as oidc from '../../src/store/migrations/006-oidc.js';
 import { insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { USERS_PAGE_SIZE } from '../../src/store/users.js';
@@ -263,6 +264,7 @@ test('the users page migration indexes a database already in use, and its down p
           '003-users-page': usersPage,
           '004-attempts-in-flight': attemptsInFlight,
           '005-applications': applications,
+          '006-oidc': oidc,
         }),
     },
     migrationTableSchema: schema,

@@ -28,9 +28,11 @@ import { clearSessionCookie, clientOf, redirectWithFlash, renderError } from '..
 /**
  * Who may reach a route. A pending login (code or setup) reaches only its own step and
  * sign-out; routes that declare nothing are for signed-in users. Assets (CSS) skip the
- * session lookup altogether.
+ * session lookup altogether. Protocol routes (OpenID Connect) are open to anyone, like
+ * public ones, and are called by applications as well as browsers: they carry no form
+ * token of Twofold's, and the provider checks what they send itself.
  */
-export type Access = 'asset' | 'public' | 'any_session' | 'code' | 'setup' | 'signed_in';
+export type Access = 'asset' | 'public' | 'protocol' | 'any_session' | 'code' | 'setup' | 'signed_in';
 
 /** Who reaches a route, as listed for the tests: its access, or the least role that may perform its action. */
 export type Audience = Access | 'admin' | 'super_admin';
@@ -137,6 +139,7 @@ function admits(access: Access, auth: Auth | null): boolean {
   switch (access) {
     case 'asset':
     case 'public':
+    case 'protocol':
       return true;
     case 'any_session':
       return auth !== null;
@@ -178,7 +181,9 @@ async function guard(request: FastifyRequest, reply: FastifyReply): Promise<void
   const found = await authOf(request, reply);
   if (found === 'blocked') {
     request.auth = null;
-    if (access !== 'public') return redirectWithFlash(reply, '/login', message('sign_in_blocked'));
+    if (access !== 'public' && access !== 'protocol') {
+      return redirectWithFlash(reply, '/login', message('sign_in_blocked'));
+    }
     return;
   }
   request.auth = found;

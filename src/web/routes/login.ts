@@ -4,7 +4,15 @@ import { signInWithPassword, signOut, submitSecondFactor } from '../../services/
 import { authOrThrow, homeOf } from '../plugins/auth.js';
 import { message, secondFactorProblemMessage, type SentenceCode } from '../messages.js';
 import { formSchema } from '../form-schema.js';
-import { clearSessionCookie, clientOf, redirectWithFlash, renderPage, setSessionCookie, when } from '../respond.js';
+import {
+  clearSessionCookie,
+  clientOf,
+  redirectWithFlash,
+  renderPage,
+  setSessionCookie,
+  takeReturn,
+  when,
+} from '../respond.js';
 import { codeForm, loginForm } from '../views/login.js';
 
 const REFUSALS = {
@@ -47,7 +55,7 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
         return showLogin(request, reply, request.body.email, message(REFUSALS[result.reason]), 401);
       }
       setSessionCookie(reply, cookies, result.token);
-      if (result.kind === 'signed_in') return reply.redirect('/account', 303);
+      if (result.kind === 'signed_in') return reply.redirect(takeReturn(request, reply) ?? '/account', 303);
       return reply.redirect(result.stage === 'code' ? '/login/code' : '/setup', 303);
     },
   );
@@ -65,7 +73,7 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
       switch (result.kind) {
         case 'signed_in':
           setSessionCookie(reply, cookies, result.token);
-          return reply.redirect('/account', 303);
+          return reply.redirect(takeReturn(request, reply) ?? '/account', 303);
         case 'start_over':
           clearSessionCookie(reply, cookies);
           return redirectWithFlash(reply, '/login', message('sign_in_start_over'));

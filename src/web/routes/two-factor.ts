@@ -5,7 +5,15 @@ import { mayRemoveDevice, type TwoFactorStatus } from '../../domain/enforcement.
 import { confirmDevice, pendingDevice, removeDevice, startLinkingDevice } from '../../services/devices.js';
 import { authOrThrow, type Access } from '../plugins/auth.js';
 import { formSchema, idParams } from '../form-schema.js';
-import { clientOf, redirectWithFlash, renderError, renderPage, setSessionCookie, when } from '../respond.js';
+import {
+  clientOf,
+  redirectWithFlash,
+  renderError,
+  renderPage,
+  setSessionCookie,
+  takeReturn,
+  when,
+} from '../respond.js';
 import { message, secondFactorProblemMessage, setupReasonMessage } from '../messages.js';
 import { html } from '../views/html.js';
 import {
@@ -36,7 +44,12 @@ function enrolmentSteps(
   app: FastifyInstance,
   base: '/setup' | '/2fa',
   access: Access,
-  onConfirmed: (reply: FastifyReply, deviceName: string, signedInToken: string | null) => FastifyReply,
+  onConfirmed: (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    deviceName: string,
+    signedInToken: string | null,
+  ) => FastifyReply,
 ) {
   const { deps } = app.twofold;
   // Adding a device to a signed-in account asks who you are again; the first device of a
@@ -104,7 +117,7 @@ function enrolmentSteps(
         clientOf(request),
         base === '/setup',
       );
-      if (result.ok) return onConfirmed(reply, result.deviceName, result.signedInToken);
+      if (result.ok) return onConfirmed(request, reply, result.deviceName, result.signedInToken);
       if (result.reason === 'gone') return showConfirm(request, reply);
       return showConfirm(
         request,
@@ -141,10 +154,11 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
     );
   });
 
-  enrolmentSteps(app, '/setup', 'setup', (reply, deviceName, signedInToken) => {
+  enrolmentSteps(app, '/setup', 'setup', (request, reply, deviceName, signedInToken) => {
     if (signedInToken === null) throw new Error('a device confirmed at the setup screen signed no one in');
     setSessionCookie(reply, cookies, signedInToken);
-    return redirectWithFlash(reply, '/account', message('device_linked_signed_in', { device: deviceName }));
+    const next = takeReturn(request, reply) ?? '/account';
+    return redirectWithFlash(reply, next, message('device_linked_signed_in', { device: deviceName }));
   });
 
   app.get('/2fa', async (request, reply) => {
@@ -167,8 +181,8 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
     );
   });
 
-  enrolmentSteps(app, '/2fa', 'signed_in', (reply, deviceName) =>
-    redirectWithFlash(reply, '/2fa', message('device_linked', { device: deviceName })),
+  enrolmentSteps(app, '/2fa', 'signed_in', (request, reply, deviceName) =>
+    redirectWithFlash(reply, takeReturn(request, reply) ?? '/2fa', message('device_linked', { device: deviceName })),
   );
 
   const removal = { config: { stepUp: {} }, schema: idParams };

@@ -1,0 +1,203 @@
+// Twofold as the sign-in of an organisation's applications: the OpenID Connect provider's
+// endpoints, handed over to it, and the interaction page where Twofold decides, with its
+// own pages and rules, whether the person signs in to the application.
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type Provider from 'oidc-provider';
+import type { Session } from '../../store/sessions.js';
+import { applicationSignIn, type SignedInPerson } from '../../services/application-sign-in.js';
+import { signOut } from '../../services/login.js';
+import { signingKeys, signingKeysVersionOf } from '../../services/oidc-keys.js';
+import { message } from '../messages.js';
+import { buildProvider, OIDC_PREFIX, providerRequests, type ProviderRequest } from '../oidc/provider.js';
+import { homeOf } from '../plugins/auth.js';
+import { clientOf, redirectWithFlash, rememberReturn, renderError } from '../respond.js';
+
+/** How often an instance looks whether another one (or `twofold oidc rotate-keys`) changed the signing keys. */
+const KEYS_CHECKED_EVERY_MS = 30_000;
+
+/** The provider, built on first use and again when the signing keys change. */
+function providerHost(app: FastifyInstance) {
+  const { deps, publicUrl, cookies } = app.twofold;
+  let built: { provider: Provider; version: string; checkedAt: number } | null = null;
+  let building: Promise<Provider> | null = null;
+  const build = async (): Promise<Provider> => {
+    const keys = await signingKeys(deps);
+    const provider = buildProvider({
+      deps,
+      issuer: publicUrl,
+      keys,
+      secureCookies: cookies.secure,
+      onServerError: (error) => app.log.error({ err: error }, 'OpenID Connect provider error'),
+    });
+    built = { provider, version: keys.version, checkedAt: Date.now() };
+    return provider;
+  };
+  return async (): Promise<Provider> => {
+    if (built !== null && Date.now() - built.checkedAt < KEYS_CHECKED_EVERY_MS) return built.provider;
+    if (building !== null) return building;
+    building = (async () => {
+      if (built !== null && (await signingKeysVersionOf(deps.db)) === built.version) {
+        built.checkedAt = Date.now();
+        return built.provider;
+      }
+      return build();
+    })().finally(() => {
+      building = null;
+    });
+    return building;
+  };
+}
+
+function signedInPerson(request: FastifyRequest): SignedInPerson | null {
+  const auth = request.auth;
+  return auth?.stage === 'signed_in'
+    ? { session: auth.session, user: auth.user, organisation: auth.organisation }
+    : null;
+}
+
+/** A password given this recently counts as given for an application that asks for a new sign-in (`prompt=login`). */
+const FRESH_PROOF_MS = 5 * 60_000;
+
+/**
+ * Whether the application asked for a sign-in more recent than the session's: `prompt=login`
+ * (the password given again, unless just now) or `max_age` (given at most that long ago).
+ */
+function needsFreshProof(session: Session, reasons: readonly string[], maxAge: unknown, now: Date): boolean {
+  const provedAgo = now.getTime() - (session.verifiedAt ?? session.createdAt).getTime();
+  if (reasons.includes('login_prompt') && provedAgo > FRESH_PROOF_MS) return true;
+  const seconds = typeof maxAge === 'string' || typeof maxAge === 'number' ? Number(maxAge) : Number.NaN;
+  return Number.isFinite(seconds) && provedAgo > seconds * 1000;
+}
+
+export async function oidcRoutes(app: FastifyInstance): Promise<void> {
+  const { deps, cookies } = app.twofold;
+  const providerOf = providerHost(app);
+  const publicAddress = new URL(app.twofold.publicUrl);
+
+  // The provider's own endpoints: it reads the request's body itself.
+  await app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', (_request, _payload, done) => done(null, undefined));
+    const handOver = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+      // The same limit as every form here, before the provider reads anything.
+      if (Number(request.headers['content-length'] ?? 0) > (app.initialConfig.bodyLimit ?? 0)) {
+        return renderError(request, reply, 413, 'too_large_title', 'too_large');
+      }
+      const provider = await providerOf();
+      // The provider builds its addresses from the request's: they are Twofold's public ones.
+      request.raw.headers['x-forwarded-host'] = publicAddress.host;
+      request.raw.headers['x-forwarded-proto'] = publicAddress.protocol.replace(':', '');
+      const person = signedInPerson(request);
+      const handed: ProviderRequest = {
+        person,
+        signOutOfTwofold: false,
+        pending: [],
+        client: clientOf(request),
+        clearTwofoldSession: app.serializeCookie(cookies.session, '', {
+          path: '/',
+          httpOnly: true,
+          sameSite: 'lax',
+          secure: cookies.secure,
+          expires: new Date(0),
+        }),
+      };
+      reply.hijack();
+      await providerRequests.run(handed, () => provider.callback()(request.raw, reply.raw));
+      await Promise.all(handed.pending);
+      // RP-initiated logout that the person extended to Twofold.
+      if (handed.signOutOfTwofold && request.auth !== null) await signOut(deps, request.auth.session);
+      return undefined;
+    };
+    const config = { access: 'protocol' } as const;
+    scope.get('/.well-known/openid-configuration', { config }, handOver);
+    scope.route({ method: ['GET', 'POST'], url: `${OIDC_PREFIX}/*`, config, handler: handOver });
+  });
+
+  app.get<{ Params: { uid: string } }>(
+    `${OIDC_PREFIX}/interaction/:uid`,
+    {
+      config: { access: 'public' },
+      schema: {
+        params: {
+          type: 'object',
+          properties: { uid: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,100}$' } },
+          required: ['uid'],
+        },
+      },
+    },
+    async (request, reply) => {
+      const provider = await providerOf();
+      let details: Awaited<ReturnType<Provider['interactionDetails']>>;
+      try {
+        details = await provider.interactionDetails(request.raw, reply.raw);
+      } catch {
+        return renderError(request, reply, 400, 'app_request_title', 'app_error_expired');
+      }
+      if (details.uid !== request.params.uid) {
+        return renderError(request, reply, 400, 'app_request_title', 'app_error_expired');
+      }
+      const here = `${OIDC_PREFIX}/interaction/${details.uid}`;
+      const params = details.params as { client_id?: unknown; acr_values?: unknown; max_age?: unknown };
+      const person = signedInPerson(request);
+      const decision = await applicationSignIn(
+        deps,
+        person,
+        typeof params.client_id === 'string' ? params.client_id : '',
+        typeof params.acr_values === 'string' ? params.acr_values : undefined,
+        clientOf(request),
+      );
+      const confirmFirst = () =>
+        reply.redirect(`/confirm-identity?${new URLSearchParams({ next: here }).toString()}`, 303);
+      switch (decision.kind) {
+        case 'unknown_application':
+          return renderError(request, reply, 400, 'app_request_title', 'app_error_client');
+        case 'sign_in_first': {
+          rememberReturn(reply, here);
+          const stage = request.auth?.stage ?? null;
+          if (stage !== null) return reply.redirect(homeOf(stage), 303);
+          return redirectWithFlash(
+            reply,
+            '/login',
+            message('app_sign_in_to_continue', { application: decision.application.name }),
+          );
+        }
+        case 'no_access':
+          return renderError(request, reply, 403, 'app_no_access_title', 'app_no_access');
+        case 'link_device':
+          rememberReturn(reply, here);
+          return redirectWithFlash(
+            reply,
+            '/2fa',
+            message('app_needs_device', { application: decision.application.name }),
+          );
+        case 'give_code':
+          return confirmFirst();
+        case 'allowed': {
+          if (person === null) throw new Error('an application sign-in was allowed without a signed-in person');
+          if (needsFreshProof(person.session, details.prompt.reasons, params.max_age, deps.now())) {
+            return confirmFirst();
+          }
+          const { authentication } = decision;
+          const redirectTo = await provider.interactionResult(
+            request.raw,
+            reply.raw,
+            {
+              login: {
+                accountId: person.user.id,
+                acr: authentication.acr,
+                amr: authentication.amr,
+                ts: Math.floor(authentication.authTime.getTime() / 1000),
+                remember: true,
+              },
+              // What the application asked for is granted (see loadExistingGrant): also when
+              // it asks for consent (`prompt=consent`, which refresh tokens need).
+              consent: {},
+            },
+            { mergeWithLastSubmission: false },
+          );
+          return reply.redirect(redirectTo, 303);
+        }
+      }
+    },
+  );
+}

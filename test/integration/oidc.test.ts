@@ -1,0 +1,421 @@
+// Twofold as an OpenID Connect provider, driven by openid-client (panva's certified relying
+// party) as a real application would: the code flow with PKCE, ID token and userinfo, refresh,
+// revocation and logout, and every bad input a client or an attacker can send.
+import assert from 'node:assert/strict';
+import { describe, test, type TestContext } from 'node:test';
+import * as oidc from 'openid-client';
+import { codeAt } from '../../src/domain/totp.js';
+import { ACR_PASSWORD, ACR_TWO_FACTOR } from '../../src/domain/sign-in-for-applications.js';
+import { createApplication } from '../../src/services/applications.js';
+import { rotateSigningKeys } from '../../src/services/oidc-keys.js';
+import { tenantFor } from '../../src/store/tenant.js';
+import { Browser, textOf, type Page } from '../helpers/browser.js';
+import { frozenClock, linkDevice, makeOrganisation, makeUser, serveWorld, type ServedWorld } from '../helpers/app.js';
+
+const REDIRECT = 'http://localhost:8080/callback';
+const AFTER_LOGOUT = 'http://localhost:8080/signed-out';
+
+interface Scene {
+  world: ServedWorld;
+  organisationId: string;
+  ada: { id: string; email: string; password: string };
+  adaSecret: Uint8Array;
+  clientId: string;
+  clientSecret: string;
+  config: oidc.Configuration;
+}
+
+async function registerApplication(
+  world: ServedWorld,
+  organisationId: string,
+  options: { requireTwoFactor?: boolean; idTokenSigningAlg?: 'RS256' | 'ES256'; name?: string } = {},
+) {
+  const created = await createApplication(
+    world.deps,
+    tenantFor(world.db, organisationId),
+    { actor: null, client: null },
+    {
+      name: options.name ?? 'Rail Wiki',
+      redirectUris: [REDIRECT],
+      postLogoutRedirectUris: [AFTER_LOGOUT],
+      requireTwoFactor: options.requireTwoFactor ?? false,
+      idTokenSigningAlg: options.idTokenSigningAlg,
+    },
+  );
+  assert.ok(created.ok);
+  return { clientId: created.application.id, clientSecret: created.clientSecret };
+}
+
+async function relyingParty(world: ServedWorld, clientId: string, clientSecret: string, alg = 'RS256') {
+  return oidc.discovery(
+    new URL(world.baseUrl),
+    clientId,
+    { id_token_signed_response_alg: alg },
+    oidc.ClientSecretBasic(clientSecret),
+    { execute: [oidc.allowInsecureRequests] },
+  );
+}
+
+async function scene(
+  t: TestContext,
+  options: { requireTwoFactor?: boolean; alg?: 'RS256' | 'ES256' } = {},
+): Promise<Scene> {
+  // The relying party checks token times against the real clock.
+  const world = await serveWorld(t, { clock: frozenClock(new Date()) });
+  const organisationId = await makeOrganisation(world, 'Acme Rail');
+  const ada = await makeUser(world, organisationId, { email: 'ada@acme.test', name: 'Ada Lovelace' });
+  const adaSecret = await linkDevice(world, organisationId, ada.id);
+  const { clientId, clientSecret } = await registerApplication(world, organisationId, {
+    requireTwoFactor: options.requireTwoFactor,
+    idTokenSigningAlg: options.alg,
+  });
+  const config = await relyingParty(world, clientId, clientSecret, options.alg);
+  return { world, organisationId, ada, adaSecret, clientId, clientSecret, config };
+}
+
+async function auditOf(s: Scene) {
+  const { events } = await tenantFor(s.world.db, s.organisationId).audit.list(
+    { action: null, email: '', from: null, until: null },
+    1,
+  );
+  return events;
+}
+
+/** What the server answered, however openid-client reports it (an error body, or a WWW-Authenticate challenge). */
+async function refusedWith(promise: Promise<unknown>, code: string): Promise<void> {
+  await assert.rejects(promise, (error: unknown) => {
+    const seen = JSON.stringify({
+      error: (error as { error?: unknown }).error,
+      cause: (error as { cause?: unknown }).cause,
+    });
+    assert.ok(seen.includes(code), `expected ${code}, got ${seen}`);
+    return true;
+  });
+}
+
+interface Started {
+  url: URL;
+  verifier: string;
+  state: string;
+  nonce: string;
+}
+
+async function authorizationRequest(config: oidc.Configuration, extra: Record<string, string> = {}): Promise<Started> {
+  const verifier = oidc.randomPKCECodeVerifier();
+  const state = oidc.randomState();
+  const nonce = oidc.randomNonce();
+  const url = oidc.buildAuthorizationUrl(config, {
+    redirect_uri: REDIRECT,
+    scope: 'openid email profile offline_access',
+    code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+    prompt: 'consent',
+    ...extra,
+  });
+  return { url, verifier, state, nonce };
+}
+
+/** Follows redirects within Twofold; stops at the application's address or at a page. */
+async function follow(browser: Browser, start: string): Promise<{ page: Page; url: string }> {
+  let url = start;
+  for (let hops = 0; hops < 15; hops++) {
+    const page = await browser.get(url);
+    if (page.status < 300 || page.status >= 400 || page.location === undefined) return { page, url };
+    const next = new URL(page.location, url).toString();
+    if (next.startsWith('http://localhost:8080/')) return { page, url: next };
+    url = next;
+  }
+  throw new Error(`more than 15 redirects from ${start}`);
+}
+
+/** Signs in with password and code wherever Twofold asks, until the application gets its answer. */
+async function signInThrough(s: Scene, browser: Browser, start: URL): Promise<string> {
+  let { page, url } = await follow(browser, start.toString());
+  for (let steps = 0; steps < 5 && !url.startsWith('http://localhost:8080/'); steps++) {
+    const path = new URL(url).pathname;
+    let answer: Page;
+    if (path === '/login') answer = await browser.post('/login', { email: s.ada.email, password: s.ada.password });
+    else if (path === '/login/code')
+      answer = await browser.post('/login/code', { code: codeAt(s.adaSecret, s.world.clock.now()) });
+    else throw new Error(`stopped at ${url} (${page.status}): ${textOf(page.body).slice(0, 300)}`);
+    assert.equal(answer.status, 303, textOf(answer.body));
+    ({ page, url } = await follow(browser, new URL(answer.location ?? '/', s.world.baseUrl).toString()));
+  }
+  assert.ok(url.startsWith(REDIRECT), `ended at ${url}`);
+  return url;
+}
+
+/** The application's token request for the code at `callback`, checking state, nonce and PKCE as a relying party does. */
+function exchange(s: Scene, started: Started, callback: string) {
+  return oidc.authorizationCodeGrant(s.config, new URL(callback), checksOf(started));
+}
+
+function checksOf(started: Started) {
+  return { pkceCodeVerifier: started.verifier, expectedState: started.state, expectedNonce: started.nonce };
+}
+
+/** An authorization request, signed in through Twofold's pages, and its code exchanged. */
+async function signedInTokens(s: Scene, browser: Browser, extra: Record<string, string> = {}) {
+  const started = await authorizationRequest(s.config, extra);
+  return exchange(s, started, await signInThrough(s, browser, started.url));
+}
+
+describe('OpenID Connect provider', () => {
+  test('discovery says what Twofold offers: code flow with PKCE, RS256 and ES256, refresh, revocation, logout', async (t) => {
+    const s = await scene(t);
+    const metadata = s.config.serverMetadata();
+    assert.equal(metadata.issuer, s.world.baseUrl);
+    assert.deepEqual(metadata.response_types_supported, ['code']);
+    assert.deepEqual(metadata.code_challenge_methods_supported, ['S256']);
+    assert.deepEqual([...(metadata.id_token_signing_alg_values_supported ?? [])].sort(), ['ES256', 'RS256']);
+    assert.ok(metadata.revocation_endpoint);
+    assert.ok(metadata.end_session_endpoint);
+    assert.ok(metadata.userinfo_endpoint);
+    assert.deepEqual(metadata.acr_values_supported, [ACR_PASSWORD, ACR_TWO_FACTOR]);
+    const jwks = (await (await fetch(String(metadata.jwks_uri))).json()) as { keys: Record<string, unknown>[] };
+    assert.deepEqual(jwks.keys.map((key) => key.alg).sort(), ['ES256', 'RS256']);
+    for (const key of jwks.keys) assert.equal(key.d, undefined, 'a private part is published');
+  });
+
+  test('the whole code flow: sign in with password and code, ID token, userinfo, refresh, revocation', async (t) => {
+    const s = await scene(t);
+    const browser = new Browser(s.world.baseUrl);
+    const tokens = await signedInTokens(s, browser);
+    const claims = tokens.claims();
+    assert.ok(claims);
+    assert.equal(claims.sub, s.ada.id);
+    assert.equal(claims.acr, ACR_TWO_FACTOR);
+    assert.deepEqual(claims.amr, ['pwd', 'otp', 'mfa']);
+    assert.equal(typeof claims.auth_time, 'number');
+    const info = await oidc.fetchUserInfo(s.config, tokens.access_token, s.ada.id);
+    assert.equal(info.email, 'ada@acme.test');
+    assert.equal(info.email_verified, false);
+    assert.equal(info.name, 'Ada Lovelace');
+    assert.equal(info.organisation_id, s.organisationId);
+    assert.equal(info.organisation_name, 'Acme Rail');
+    assert.equal(info.role, 'user');
+    assert.ok(tokens.refresh_token);
+    const refreshed = await oidc.refreshTokenGrant(s.config, tokens.refresh_token);
+    assert.ok(refreshed.access_token);
+    await oidc.tokenRevocation(s.config, refreshed.refresh_token ?? tokens.refresh_token);
+    await refusedWith(
+      oidc.refreshTokenGrant(s.config, refreshed.refresh_token ?? tokens.refresh_token),
+      'invalid_grant',
+    );
+    const audit = await auditOf(s);
+    assert.ok(audit.some((event) => event.action === 'application_sign_in' && event.subject?.id === s.ada.id));
+  });
+
+  test('ES256 ID tokens for an application registered for them', async (t) => {
+    const s = await scene(t, { alg: 'ES256' });
+    const browser = new Browser(s.world.baseUrl);
+    const tokens = await signedInTokens(s, browser);
+    const header = JSON.parse(Buffer.from(String(tokens.id_token).split('.')[0] ?? '', 'base64url').toString()) as {
+      alg: string;
+    };
+    assert.equal(header.alg, 'ES256');
+  });
+
+  test('a person already signed in to Twofold goes straight back to the application', async (t) => {
+    const s = await scene(t);
+    const browser = new Browser(s.world.baseUrl);
+    await signInThrough(s, browser, (await authorizationRequest(s.config)).url);
+    const again = await authorizationRequest(s.config, { prompt: 'none' });
+    const { url } = await follow(browser, again.url.toString());
+    const answer = new URL(url);
+    assert.equal(answer.searchParams.get('error'), null, url);
+    assert.ok(answer.searchParams.get('code'));
+  });
+
+  test('password only: acr and amr say so, and an application asking for a second factor never gets less', async (t) => {
+    const s = await scene(t);
+    const ben = await makeUser(s.world, s.organisationId, { email: 'ben@acme.test', name: 'Ben Okafor' });
+    const browser = new Browser(s.world.baseUrl);
+    const started = await authorizationRequest(s.config);
+    let { url } = await follow(browser, started.url.toString());
+    assert.equal(new URL(url).pathname, '/login');
+    const signedIn = await browser.post('/login', { email: ben.email, password: ben.password });
+    ({ url } = await follow(browser, new URL(signedIn.location ?? '/', s.world.baseUrl).toString()));
+    const tokens = await exchange(s, started, url);
+    assert.equal(tokens.claims()?.acr, ACR_PASSWORD);
+    assert.deepEqual(tokens.claims()?.amr, ['pwd']);
+
+    // Asking for a second factor: Ben has none, so he is asked to link one first.
+    const strict = await authorizationRequest(s.config, { acr_values: ACR_TWO_FACTOR });
+    const held = await follow(browser, strict.url.toString());
+    assert.equal(new URL(held.url).pathname, '/2fa');
+    assert.match(textOf(held.page.body), /Rail Wiki asks for two-factor authentication/);
+  });
+
+  test('an application that requires 2FA has a person without a device link one, then sends them on', async (t) => {
+    const s = await scene(t, { requireTwoFactor: true });
+    const ben = await makeUser(s.world, s.organisationId, { email: 'ben@acme.test', name: 'Ben Okafor' });
+    const browser = new Browser(s.world.baseUrl);
+    const started = await authorizationRequest(s.config);
+    await follow(browser, started.url.toString());
+    const signedIn = await browser.post('/login', { email: ben.email, password: ben.password });
+    const held = await follow(browser, new URL(signedIn.location ?? '/', s.world.baseUrl).toString());
+    assert.equal(new URL(held.url).pathname, '/2fa');
+    const added = await browser.post('/2fa/devices', { name: 'Pixel 8' });
+    assert.equal(added.status, 303, textOf(added.body));
+    const confirmPage = await browser.get(added.location ?? '');
+    const typed = /<code id="secret"[^>]*>([\s\S]*?)<\/code/.exec(confirmPage.body)?.[1] ?? '';
+    const key = typed.replace(/<[^>]+>/g, '').replace(/\s/g, '');
+    assert.ok(key !== '', 'no key to type on the page');
+    const { Secret } = await import('otpauth');
+    const confirmed = await browser.post(added.location ?? '', {
+      code: codeAt(Secret.fromBase32(key).bytes, s.world.clock.now()),
+    });
+    assert.equal(confirmed.status, 303, textOf(confirmed.body));
+    const back = await follow(browser, new URL(confirmed.location ?? '/', s.world.baseUrl).toString());
+    assert.ok(back.url.startsWith(REDIRECT), back.url);
+    const tokens = await exchange(s, started, back.url);
+    assert.equal(tokens.claims()?.acr, ACR_TWO_FACTOR);
+  });
+
+  test('a member of another organisation is told plainly they have no access, and learns nothing of it', async (t) => {
+    const s = await scene(t);
+    const otherOrg = await makeOrganisation(s.world, 'Beta Freight');
+    const cleo = await makeUser(s.world, otherOrg, { email: 'cleo@beta.test', name: 'Cleo Park' });
+    const browser = new Browser(s.world.baseUrl);
+    const started = await authorizationRequest(s.config);
+    await follow(browser, started.url.toString());
+    const signedIn = await browser.post('/login', { email: cleo.email, password: cleo.password });
+    const refused = await follow(browser, new URL(signedIn.location ?? '/', s.world.baseUrl).toString());
+    assert.equal(refused.page.status, 403);
+    const text = textOf(refused.page.body);
+    assert.match(text, /Your account has no access to this application/);
+    assert.doesNotMatch(text, /Acme|Ada|Rail Wiki/);
+    const audit = await auditOf(s);
+    const entry = audit.find((event) => event.action === 'application_sign_in_refused');
+    assert.ok(entry, 'the refusal is in the application organisation’s audit log');
+    assert.equal(entry.subject, null);
+  });
+
+  test('bad requests: unknown client, unregistered redirect address, no PKCE: an error page and no redirect', async (t) => {
+    const s = await scene(t);
+    const browser = new Browser(s.world.baseUrl);
+    const base = await authorizationRequest(s.config);
+    const variants: [string, (url: URL) => void, RegExp][] = [
+      ['unknown client', (url) => url.searchParams.set('client_id', 'no-such-client'), /does not know the application/],
+      [
+        'unregistered redirect',
+        (url) => url.searchParams.set('redirect_uri', 'https://evil.example/cb'),
+        /has not registered/,
+      ],
+      [
+        'redirect with a different path',
+        (url) => url.searchParams.set('redirect_uri', `${REDIRECT}/../evil`),
+        /has not registered/,
+      ],
+    ];
+    for (const [name, change, sentence] of variants) {
+      const url = new URL(base.url);
+      change(url);
+      const page = await browser.get(url.toString());
+      assert.equal(page.status, 400, name);
+      assert.equal(page.location, undefined, `${name}: redirected`);
+      assert.match(textOf(page.body), sentence, name);
+      assert.match(String(page.headers['content-security-policy']), /script-src 'none'/, name);
+    }
+    // Without PKCE the application is told so, at its own address.
+    const noPkce = new URL(base.url);
+    noPkce.searchParams.delete('code_challenge');
+    noPkce.searchParams.delete('code_challenge_method');
+    const refused = await browser.get(noPkce.toString());
+    assert.equal(refused.status, 303);
+    const back = new URL(refused.location ?? '');
+    assert.equal(`${back.origin}${back.pathname}`, REDIRECT);
+    assert.equal(back.searchParams.get('error'), 'invalid_request');
+  });
+
+  test('token requests: wrong secret, PKCE mismatch, a code used twice (tokens revoked), an expired code', async (t) => {
+    const s = await scene(t);
+    const browser = new Browser(s.world.baseUrl);
+
+    const wrongSecret = await relyingParty(s.world, s.clientId, 'not the secret');
+    const first = await authorizationRequest(s.config);
+    const firstCallback = await signInThrough(s, browser, first.url);
+    await refusedWith(
+      oidc.authorizationCodeGrant(wrongSecret, new URL(firstCallback), checksOf(first)),
+      'invalid_client',
+    );
+    await refusedWith(
+      oidc.authorizationCodeGrant(s.config, new URL(firstCallback), {
+        ...checksOf(first),
+        pkceCodeVerifier: oidc.randomPKCECodeVerifier(),
+      }),
+      'invalid_grant',
+    );
+
+    const second = await authorizationRequest(s.config);
+    const { url: secondCallback } = await follow(browser, second.url.toString());
+    const tokens = await exchange(s, second, secondCallback);
+    await refusedWith(exchange(s, second, secondCallback), 'invalid_grant');
+    await refusedWith(oidc.fetchUserInfo(s.config, tokens.access_token, s.ada.id), 'invalid_token');
+    await refusedWith(oidc.refreshTokenGrant(s.config, tokens.refresh_token ?? ''), 'invalid_grant');
+
+    const third = await authorizationRequest(s.config);
+    const { url: thirdCallback } = await follow(browser, third.url.toString());
+    s.world.clock.advanceMinutes(2);
+    await refusedWith(exchange(s, third, thirdCallback), 'invalid_grant');
+    const audit = await auditOf(s);
+    assert.ok(audit.filter((event) => event.action === 'application_sign_in_failed').length >= 3);
+  });
+
+  test('signing out of Twofold ends the sign-in of applications; RP-initiated logout signs out of Twofold', async (t) => {
+    const s = await scene(t);
+    const browser = new Browser(s.world.baseUrl);
+    const tokens = await signedInTokens(s, browser);
+    await browser.post('/logout', {});
+    const silent = await follow(browser, (await authorizationRequest(s.config, { prompt: 'none' })).url.toString());
+    assert.equal(new URL(silent.url).searchParams.get('error'), 'login_required');
+
+    // Signed in again, the application's logout with "Sign out of Twofold too".
+    s.world.clock.advanceMinutes(1);
+    const againTokens = await signedInTokens(s, browser);
+    const logout = oidc.buildEndSessionUrl(s.config, {
+      id_token_hint: String(againTokens.id_token),
+      post_logout_redirect_uri: AFTER_LOGOUT,
+      state: 'bye',
+    });
+    const confirm = await browser.get(logout.toString());
+    assert.equal(confirm.status, 200);
+    assert.match(textOf(confirm.body), /Sign out of Twofold too/);
+    assert.match(String(confirm.headers['content-security-policy']), /form-action 'self' http:\/\/localhost:8080/);
+    const action = /<form[^>]*action="([^"]+)"/.exec(confirm.body)?.[1] ?? '';
+    const xsrf = /name="xsrf" value="([^"]+)"/.exec(confirm.body)?.[1] ?? '';
+    const done = await browser.post(new URL(action, s.world.baseUrl).pathname, { xsrf, logout: 'yes' }, { csrf: null });
+    assert.equal(done.status, 303);
+    assert.ok(done.location?.startsWith(`${AFTER_LOGOUT}?state=bye`), done.location);
+    const home = await browser.get('/account');
+    assert.equal(home.status, 303);
+    assert.equal(home.location, '/login');
+    assert.ok(tokens.access_token);
+  });
+
+  test('deactivating a person revokes what applications hold for them: refresh tokens and access tokens', async (t) => {
+    const s = await scene(t);
+    const browser = new Browser(s.world.baseUrl);
+    const tokens = await signedInTokens(s, browser);
+    const tenant = tenantFor(s.world.db, s.organisationId);
+    await tenant.sessions.deleteAllForUser(s.ada.id);
+    await refusedWith(oidc.refreshTokenGrant(s.config, tokens.refresh_token ?? ''), 'invalid_grant');
+    await refusedWith(oidc.fetchUserInfo(s.config, tokens.access_token, s.ada.id), 'invalid_token');
+  });
+
+  test('rotated keys: new ID tokens are signed with the new key, and the old one stays published', async (t) => {
+    const s = await scene(t);
+    const before = (await (await fetch(`${s.world.baseUrl}/oidc/jwks`)).json()) as { keys: { kid: string }[] };
+    const rotation = await rotateSigningKeys(s.world.deps);
+    assert.equal(rotation.added.length, 2);
+    // Another instance on the same database, started after the rotation.
+    const restarted = await serveWorld(t, { db: s.world.db, clock: s.world.clock });
+    const after = (await (await fetch(`${restarted.baseUrl}/oidc/jwks`)).json()) as { keys: { kid: string }[] };
+    const kids = after.keys.map((key) => key.kid);
+    for (const key of before.keys) assert.ok(kids.includes(key.kid), `${key.kid} is no longer published`);
+    for (const kid of rotation.added) assert.ok(kids.includes(kid), `${kid} is not published`);
+  });
+});
