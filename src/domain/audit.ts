@@ -29,6 +29,7 @@ export const AUDIT_ACTIONS = [
   'application_sign_in',
   'application_sign_in_refused',
   'application_sign_in_failed',
+  'recovery_codes_generated',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -66,6 +67,7 @@ export const AUDIT_LABELS: Record<AuditAction, string> = {
   application_sign_in: 'Signed in to an application',
   application_sign_in_refused: 'Sign-in to an application refused',
   application_sign_in_failed: 'Application sign-in error',
+  recovery_codes_generated: 'Recovery codes made',
 };
 
 /** Events a user is told about at their next sign-in. */

@@ -182,6 +182,8 @@ export async function resetTwoFactor(deps: Deps, tenant: Tenant, context: AuditC
   const now = deps.now();
   return atomically(deps.db, tenant.organisationId, async (trx) => {
     const removed = await trx.devices.removeAllForUser(target.id);
+    // The recovery codes go with the devices: a reset leaves nothing that signs in.
+    await trx.recoveryCodes.removeAllForUser(target.id);
     await trx.users.setSetUpAtNextLogin(target.id, true, now);
     await trx.users.clearCodeFailures(target.id);
     await trx.sessions.deleteAllForUser(target.id);

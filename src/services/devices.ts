@@ -97,7 +97,7 @@ export async function confirmDevice(
   const factor = factorOf('totp');
   const credential = await factor.enrollingCredential(deps, tenant, user.id, deviceId);
   if (credential === null) return { ok: false, reason: 'gone' };
-  const check = await checkSecondFactor(deps, tenant, user, [{ factor, credentials: [credential] }], code);
+  const check = await checkSecondFactor(deps, tenant, user, [{ factor, credentials: [credential] }], code, false);
   switch (check.kind) {
     case 'refused':
       return { ok: false, reason: 'problem', problem: check.problem };

@@ -16,7 +16,7 @@ import type { Tenant, TenantInTransaction } from '../store/tenant.js';
 import { audit } from './audit.js';
 import type { Deps } from './deps.js';
 import type { AnyFactor } from './factors/factor.js';
-import { REGISTERED_FACTORS } from './factors/index.js';
+import { BACKUP_FACTORS, REGISTERED_FACTORS } from './factors/index.js';
 
 export type SecondFactorPath = 'login' | 'device_confirmation' | 'step_up';
 
@@ -87,7 +87,7 @@ export interface PersonsFactor {
   credentials: readonly unknown[];
 }
 
-/** The person's second factors: each registered kind they have a credential of. */
+/** The person's second factors: each kind they have a credential of, backups (recovery codes) aside. */
 export async function secondFactorsOf(deps: Deps, tenant: Tenant, userId: string): Promise<PersonsFactor[]> {
   const found: PersonsFactor[] = [];
   for (const factor of REGISTERED_FACTORS) {
@@ -99,8 +99,9 @@ export async function secondFactorsOf(deps: Deps, tenant: Tenant, userId: string
 
 /**
  * Checks what the person gave against their second factors: the first factor that can read
- * it as its own input takes it. Input none can read is refused unchecked and uncounted;
- * otherwise the attempt goes through the gate, and then that factor's match.
+ * it as its own input takes it; when none of them can, a backup (a recovery code) may,
+ * unless `backups` is false (enrolment). Input none can read is refused unchecked and
+ * uncounted; otherwise the attempt goes through the gate, and then that factor's match.
  */
 export async function checkSecondFactor(
   deps: Deps,
@@ -108,10 +109,13 @@ export async function checkSecondFactor(
   user: User,
   factors: readonly PersonsFactor[],
   given: string,
+  backups = true,
 ): Promise<SecondFactorCheck> {
-  const read = factors
-    .map(({ factor, credentials }) => ({ factor, credentials, input: factor.parse(given) as unknown }))
-    .find(({ input }) => input !== null);
+  const read =
+    factors
+      .map(({ factor, credentials }) => ({ factor, credentials, input: factor.parse(given) as unknown }))
+      .find(({ input }) => input !== null) ??
+    (backups && factors.length > 0 ? await readAsBackup(deps, tenant, user, given) : undefined);
   if (read === undefined) return { kind: 'refused', problem: { reason: 'malformed' } };
   const refused = await admit(deps, tenant, user.id);
   if (refused !== null) return { kind: 'refused', problem: refused };
@@ -120,6 +124,15 @@ export async function checkSecondFactor(
   if (match.matched)
     return { kind: 'matched', matched: { factor: read.factor, userId: user.id, proof: match.proof, now } };
   return { kind: 'wrong', reason: match.reason, now };
+}
+
+/** The backup factor that reads `given`, with the person's credentials of it (read only now). */
+async function readAsBackup(deps: Deps, tenant: Tenant, user: User, given: string) {
+  for (const factor of BACKUP_FACTORS) {
+    const input = factor.parse(given) as unknown;
+    if (input !== null) return { factor, input, credentials: await factor.credentialsOf(deps, tenant, user.id) };
+  }
+  return undefined;
 }
 
 /**

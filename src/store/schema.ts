@@ -141,6 +141,16 @@ export interface OidcSigningKeysTable {
   retired_at: string | null;
 }
 
+export interface RecoveryCodesTable {
+  id: string;
+  organisation_id: string;
+  user_id: string;
+  salt: string;
+  hash: string;
+  created_at: string;
+  used_at: string | null;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -158,6 +168,7 @@ export interface Database {
   applications: ApplicationsTable;
   oidc_payloads: OidcPayloadsTable;
   oidc_signing_keys: OidcSigningKeysTable;
+  recovery_codes: RecoveryCodesTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

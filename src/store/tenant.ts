@@ -8,6 +8,7 @@ import { auditRepository } from './audit.js';
 import { devicesRepository } from './devices.js';
 import { organisationRepository } from './organisations.js';
 import { passwordLinksRepository } from './password-links.js';
+import { recoveryCodesRepository } from './recovery-codes.js';
 import { sessionsRepository } from './sessions.js';
 import { usersRepository } from './users.js';
 
@@ -21,6 +22,7 @@ export function tenantFor(db: Executor, organisationId: string) {
     passwordLinks: passwordLinksRepository(db, organisationId),
     audit: auditRepository(db, organisationId),
     applications: applicationsRepository(db, organisationId),
+    recoveryCodes: recoveryCodesRepository(db, organisationId),
   };
 }
 

@@ -9,7 +9,7 @@ import { tenantFor } from '../../src/store/tenant.js';
 import { buildWorld, linkDevice, makeOrganisation, makeUser, PASSWORD, type TestWorld } from '../helpers/app.js';
 import { Browser, type Page, textOf } from '../helpers/browser.js';
 import { fromAddress, seedSession } from '../helpers/security.js';
-import { problemOn, secretShownOn } from './support.js';
+import { atCodeStep, problemOn, secretShownOn } from './support.js';
 
 const PARALLEL = 50;
 const DAY_MS = 24 * 60 * 60_000;
@@ -20,16 +20,6 @@ function flashOf(answer: Page): string | null {
   if (line === undefined) return null;
   const raw = decodeURIComponent(line.split(';')[0]?.slice('twofold_flash='.length) ?? '');
   return raw.slice(0, raw.lastIndexOf('.'));
-}
-
-/** A browser from `ip` that has given the password and stands at the code step. */
-async function atCodeStep(world: TestWorld, email: string, ip = '203.0.113.10'): Promise<Browser> {
-  const browser = new Browser(world.app, fromAddress(ip));
-  await browser.get('/login');
-  const afterPassword = await browser.post('/login', { email, password: PASSWORD });
-  assert.equal(afterPassword.location, '/login/code', textOf(afterPassword.body));
-  await browser.get('/login/code');
-  return browser;
 }
 
 async function enrolledUser(world: TestWorld, role: 'user' | 'admin' = 'user') {

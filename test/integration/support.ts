@@ -10,6 +10,7 @@ import type { User } from '../../src/domain/users.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { PASSWORD, type TestWorld } from '../helpers/app.js';
 import { Browser, textOf, type Page } from '../helpers/browser.js';
+import { fromAddress } from '../helpers/security.js';
 
 export const SESSION_COOKIE = 'twofold_session';
 export const MINUTE_MS = 60_000;
@@ -228,4 +229,14 @@ export function wrongCodeFor(world: TestWorld, secret: Uint8Array): string {
     const candidate = String((n * 7919) % 1_000_000).padStart(6, '0');
     if (!near.has(candidate)) return candidate;
   }
+}
+
+/** A browser from `ip` that has given the password and stands at the code step. */
+export async function atCodeStep(world: TestWorld, email: string, ip = '203.0.113.10'): Promise<Browser> {
+  const browser = new Browser(world.app, fromAddress(ip));
+  await browser.get('/login');
+  const afterPassword = await browser.post('/login', { email, password: PASSWORD });
+  assert.equal(afterPassword.location, '/login/code', textOf(afterPassword.body));
+  await browser.get('/login/code');
+  return browser;
 }

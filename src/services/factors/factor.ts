@@ -22,6 +22,12 @@ export interface FactorContext {
 export interface SecondFactor<Input, Credential extends FactorCredential, Proof> {
   /** Its name in the registry (factors/index.ts), in the audit log and in forms. */
   readonly kind: string;
+  /**
+   * A backup (recovery codes): taken only from a person who has a factor that is not one,
+   * never counted as enrolled, never used to enrol; its credentials are read only when
+   * what the person gave reads as its input.
+   */
+  readonly backup: boolean;
   /** What the person gave, as the factor's own input; null when it cannot be one (never counted as a guess). */
   parse(given: string): Input | null;
   /** What checking needs: the person's credentials of this kind that sign in. */

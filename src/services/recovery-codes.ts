@@ -1,0 +1,29 @@
+// Issuing a person's recovery codes: a new set of ten replaces the old one, in one commit
+// with its audit entry. The codes are returned to be shown once; only their salted hashes
+// are kept.
+import type { ClientInfo } from '../domain/audit.js';
+import { newRecoveryCode, RECOVERY_CODES_PER_SET, storedFormOf } from '../domain/recovery-codes.js';
+import type { User } from '../domain/users.js';
+import { inOneCommitOf, type Tenant } from '../store/tenant.js';
+import { audit } from './audit.js';
+import type { Deps } from './deps.js';
+
+export async function issueRecoveryCodes(
+  deps: Deps,
+  tenant: Tenant,
+  user: User,
+  client: ClientInfo,
+): Promise<string[]> {
+  const codes = Array.from({ length: RECOVERY_CODES_PER_SET }, newRecoveryCode);
+  const now = deps.now();
+  await inOneCommitOf(deps.db, tenant.organisationId, async (trx) => {
+    await trx.recoveryCodes.replaceSet(user.id, codes.map(storedFormOf), now);
+    await audit(trx, now, { actor: user, client }, 'recovery_codes_generated', user, { count: codes.length });
+  });
+  return codes;
+}
+
+/** How many of the person's codes are still unused. */
+export function recoveryCodesLeft(tenant: Tenant, userId: string): Promise<number> {
+  return tenant.recoveryCodes.countUnused(userId);
+}
