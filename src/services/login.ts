@@ -164,7 +164,8 @@ export async function signInPendingSession(
 }
 
 export type CodeStep =
-  | { kind: 'signed_in'; token: string }
+  /** `recoveryCodesLeft` when a recovery code signed in: how many are left. */
+  | { kind: 'signed_in'; token: string; recoveryCodesLeft: number | null }
   | { kind: 'retry'; problem: SecondFactorProblem; attemptsLeft: number }
   | { kind: 'start_over' };
 
@@ -197,7 +198,8 @@ export async function submitSecondFactor(
       if (token === null)
         return { kind: 'retry', problem: await secondFactorReplayed(tenant, check.matched), attemptsLeft };
       deps.events?.loginOutcome('completed_with_code');
-      return { kind: 'signed_in', token };
+      const recoveryCodesLeft = check.matched.factor.backup ? await tenant.recoveryCodes.countUnused(user.id) : null;
+      return { kind: 'signed_in', token, recoveryCodesLeft };
     }
     case 'wrong': {
       const outcome = await inOneCommitOf(deps.db, session.organisationId, async (trx) => {

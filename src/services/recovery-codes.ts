@@ -4,22 +4,25 @@
 import type { ClientInfo } from '../domain/audit.js';
 import { newRecoveryCode, RECOVERY_CODES_PER_SET, storedFormOf } from '../domain/recovery-codes.js';
 import type { User } from '../domain/users.js';
-import { inOneCommitOf, type Tenant } from '../store/tenant.js';
+import { inOneCommitOf, type Tenant, type TenantInTransaction } from '../store/tenant.js';
 import { audit } from './audit.js';
 import type { Deps } from './deps.js';
 
-export async function issueRecoveryCodes(
-  deps: Deps,
-  tenant: Tenant,
+export function issueRecoveryCodes(deps: Deps, tenant: Tenant, user: User, client: ClientInfo): Promise<string[]> {
+  const now = deps.now();
+  return inOneCommitOf(deps.db, tenant.organisationId, (trx) => issueRecoveryCodesIn(trx, user, client, now));
+}
+
+/** A new set in a commit the caller holds (the one that links a person's first device). */
+export async function issueRecoveryCodesIn(
+  trx: TenantInTransaction,
   user: User,
   client: ClientInfo,
+  now: Date,
 ): Promise<string[]> {
   const codes = Array.from({ length: RECOVERY_CODES_PER_SET }, newRecoveryCode);
-  const now = deps.now();
-  await inOneCommitOf(deps.db, tenant.organisationId, async (trx) => {
-    await trx.recoveryCodes.replaceSet(user.id, codes.map(storedFormOf), now);
-    await audit(trx, now, { actor: user, client }, 'recovery_codes_generated', user, { count: codes.length });
-  });
+  await trx.recoveryCodes.replaceSet(user.id, codes.map(storedFormOf), now);
+  await audit(trx, now, { actor: user, client }, 'recovery_codes_generated', user, { count: codes.length });
   return codes;
 }
 

@@ -20,6 +20,7 @@ import { adminPolicyRoutes } from './routes/admin-policy.js';
 import { adminUserRoutes } from './routes/admin-users.js';
 import { loginRoutes } from './routes/login.js';
 import { oidcRoutes } from './routes/oidc.js';
+import { recoveryCodeRoutes } from './routes/recovery-codes.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
 
@@ -190,6 +191,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(operationsPlugin, { metrics });
   await app.register(loginRoutes);
   await app.register(twoFactorRoutes);
+  await app.register(recoveryCodeRoutes);
   await app.register(accountRoutes);
   await app.register(sessionRoutes);
   await app.register(adminUserRoutes);

@@ -55,6 +55,18 @@ const ENGLISH = {
   application_not_found_title: 'Application not found',
   application_not_found: 'There is no such application in your organisation.',
 
+  // Recovery codes.
+  recovery_codes_replaced: 'Here is your new set. The codes you had before no longer work.',
+  recovery_codes_need_device_title: 'Link a device first',
+  recovery_codes_need_device:
+    'Recovery codes are for when your devices are gone: link an authenticator app on the 2FA page first, and you get them then.',
+  recovery_code_used: (v: { left: number }) =>
+    v.left === 0
+      ? 'You signed in with your last recovery code. Check that your devices still work, and make new recovery codes on the 2FA page now.'
+      : v.left === 1
+        ? 'You signed in with a recovery code; 1 is left. Check that your devices still work, and make new recovery codes on the 2FA page.'
+        : `You signed in with a recovery code; ${v.left} are left. Check that your devices still work.`,
+
   // Signing in to an application through Twofold.
   app_sign_in_to_continue: (v: { application: string }) => `Sign in to continue to ${v.application}.`,
   app_needs_device: (v: { application: string }) =>

@@ -105,3 +105,54 @@ test('a recovery code confirms identity (step-up) once; it never confirms a new 
   assert.equal(refused.status, 400);
   assert.equal(await recoveryCodesLeft(tenant, user.id), 9);
 });
+
+test('the 2FA page counts the codes left and warns at 3; a new set (after step-up) is shown once and voids the old', async (t) => {
+  const world = await buildWorld(t);
+  const { org, user, tenant, codes } = await personWithCodes(world);
+  const browser = new Browser(world.app, fromAddress('203.0.113.12'));
+  browser.cookies.set(
+    'twofold_session',
+    await seedSession(world, org, user.id, 'signed_in', { verifiedMinutesAgo: 0 }),
+  );
+  assert.match(textOf((await browser.get('/2fa')).body), /10 of 10 recovery codes are left/);
+  for (const code of codes.slice(0, 7)) {
+    const at = await atCodeStep(world, user.email, '203.0.113.13');
+    assert.equal((await at.post('/login/code', { code, with: 'recovery' })).status, 303);
+  }
+  assert.match(textOf((await browser.get('/2fa')).body), /Only 3 recovery codes are left/);
+
+  await browser.get('/2fa/recovery-codes');
+  const fresh = await browser.post('/2fa/recovery-codes', {});
+  assert.equal(fresh.status, 200, textOf(fresh.body));
+  const shown = [...fresh.body.matchAll(/<li><code>([a-z2-7-]+)<\/code><\/li>/g)].map((m) => m[1] ?? '');
+  assert.equal(shown.length, 10);
+  assert.match(textOf(fresh.body), /You will not see them again/);
+  assert.match(fresh.body, /download="twofold-recovery-codes\.txt"/);
+  assert.equal(fresh.headers['cache-control'], 'no-store');
+  assert.equal(await recoveryCodesLeft(tenant, user.id), 10);
+  // The old set no longer works; the new one does, and says how many are left.
+  const old = await atCodeStep(world, user.email, '203.0.113.14');
+  assert.equal((await old.post('/login/code', { code: codes[8] ?? '', with: 'recovery' })).status, 400);
+  const fine = await atCodeStep(world, user.email, '203.0.113.15');
+  const signedIn = await fine.post('/login/code', { code: shown[0] ?? '', with: 'recovery' });
+  assert.equal(signedIn.location, '/account');
+  const account = await fine.get('/account');
+  assert.match(textOf(account.body), /You signed in with a recovery code; 9 are left/);
+  // The page again: no code is shown twice.
+  assert.doesNotMatch((await browser.get('/2fa/recovery-codes')).body, new RegExp(shown[1] ?? 'none'));
+});
+
+test('"Use a recovery code instead" on the code step', async (t) => {
+  const world = await buildWorld(t);
+  const { user, codes } = await personWithCodes(world);
+  const browser = await atCodeStep(world, user.email);
+  const codePage = await browser.get('/login/code');
+  assert.match(codePage.body, /href="\/login\/code\?with=recovery"/);
+  const form = await browser.get('/login/code?with=recovery');
+  assert.match(textOf(form.body), /Recovery code/);
+  const wrong = await browser.post('/login/code', { code: 'not a code', with: 'recovery' });
+  assert.equal(wrong.status, 400);
+  assert.match(textOf(wrong.body), /Recovery code/, 'the recovery form again, with the problem');
+  const right = await browser.post('/login/code', { code: codes[9] ?? '', with: 'recovery' });
+  assert.equal(right.location, '/account');
+});

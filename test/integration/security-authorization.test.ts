@@ -128,6 +128,8 @@ const MATRIX: Record<string, RouteRow> = {
   },
   'GET /2fa/devices/:id/remove': { expect: SIGNED_IN, stepUp: true },
   'POST /2fa/devices/:id/remove': { expect: SIGNED_IN, stepUp: true, form: () => ({}) },
+  'GET /2fa/recovery-codes': { expect: SIGNED_IN },
+  'POST /2fa/recovery-codes': { expect: SIGNED_IN, stepUp: true, form: () => ({}) },
   'GET /account': { expect: SIGNED_IN },
   'GET /account/password': { expect: SIGNED_IN, stepUp: true },
   'POST /account/password': {

@@ -13,7 +13,7 @@ import {
   takeReturn,
   when,
 } from '../respond.js';
-import { codeForm, loginForm } from '../views/login.js';
+import { codeForm, loginForm, recoveryCodeForm } from '../views/login.js';
 
 const REFUSALS = {
   wrong_credentials: 'sign_in_wrong_credentials',
@@ -60,34 +60,57 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  app.get('/login/code', { config: { access: 'code' } }, async (request, reply) =>
-    renderPage(request, reply, 'Enter your code', (ctx) => codeForm(ctx, null, null)),
+  /** The code step's page: an authenticator code, or (`with=recovery`) a recovery code. */
+  const showCodeStep = (
+    request: FastifyRequest,
+    reply: FastifyReply,
+    recovery: boolean,
+    problem: string | null,
+    attemptsLeft: number | null,
+    status = 200,
+  ) =>
+    recovery
+      ? renderPage(
+          request,
+          reply,
+          'Enter a recovery code',
+          (ctx) => recoveryCodeForm(ctx, problem, attemptsLeft),
+          status,
+        )
+      : renderPage(request, reply, 'Enter your code', (ctx) => codeForm(ctx, problem, attemptsLeft), status);
+
+  app.get<{ Querystring: { with?: string } }>(
+    '/login/code',
+    {
+      config: { access: 'code' },
+      schema: { querystring: { type: 'object', properties: { with: { type: 'string', maxLength: 20 } } } },
+    },
+    async (request, reply) => showCodeStep(request, reply, request.query.with === 'recovery', null, null),
   );
 
-  app.post<{ Body: { code: string } }>(
+  app.post<{ Body: { code: string; with?: string } }>(
     '/login/code',
-    { config: { access: 'code' }, schema: formSchema({ code: 100 }) },
+    { config: { access: 'code' }, schema: formSchema({ code: 100, with: 20 }, ['with']) },
     async (request, reply) => {
       const auth = authOrThrow(request);
       const result = await submitSecondFactor(deps, auth.session, auth.user, request.body.code, clientOf(request));
       switch (result.kind) {
-        case 'signed_in':
+        case 'signed_in': {
           setSessionCookie(reply, cookies, result.token);
-          return reply.redirect(takeReturn(request, reply) ?? '/account', 303);
+          const next = takeReturn(request, reply) ?? '/account';
+          if (result.recoveryCodesLeft === null) return reply.redirect(next, 303);
+          return redirectWithFlash(reply, next, message('recovery_code_used', { left: result.recoveryCodesLeft }));
+        }
         case 'start_over':
           clearSessionCookie(reply, cookies);
           return redirectWithFlash(reply, '/login', message('sign_in_start_over'));
         case 'retry':
-          return renderPage(
+          return showCodeStep(
             request,
             reply,
-            'Enter your code',
-            (ctx) =>
-              codeForm(
-                ctx,
-                secondFactorProblemMessage(result.problem, (at) => when(request, at)),
-                result.attemptsLeft,
-              ),
+            request.body.with === 'recovery',
+            secondFactorProblemMessage(result.problem, (at) => when(request, at)),
+            result.attemptsLeft,
             result.problem.reason === 'locked' || result.problem.reason === 'slow_down' ? 429 : 400,
           );
       }

@@ -15,7 +15,9 @@ import {
   when,
 } from '../respond.js';
 import { message, secondFactorProblemMessage, setupReasonMessage } from '../messages.js';
+import { recoveryCodesLeft } from '../../services/recovery-codes.js';
 import { html } from '../views/html.js';
+import { recoveryCodesSummary } from '../views/recovery-codes.js';
 import {
   addDeviceForm,
   APPS_SENTENCE,
@@ -165,6 +167,7 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
     const auth = authOrThrow(request);
     const devices = (await auth.tenant.devices.listForUser(auth.user.id)).filter((d) => d.confirmedAt !== null);
     const lastDeviceStays = !mayRemoveDevice(auth.organisation.policy, auth.user.twoFactor, devices.length, true).ok;
+    const codesLeft = await recoveryCodesLeft(auth.tenant, auth.user.id);
     return renderPage(
       request,
       reply,
@@ -177,7 +180,9 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
             Link an authenticator app on your phone or computer. ${APPS_SENTENCE} You can link several devices, and sign
             in with a code from any of them.
           </p>
-          ${addDeviceForm(ctx, '/2fa/devices', '', undefined)}`,
+          ${addDeviceForm(ctx, '/2fa/devices', '', undefined)}
+          <h2 id="recovery-codes">Recovery codes</h2>
+          ${recoveryCodesSummary(codesLeft, devices.length > 0)}`,
     );
   });
 

@@ -79,6 +79,20 @@ export function codeField(error: string | undefined, label = '6-digit code'): Ht
   });
 }
 
+/** What a person types a recovery code into, instead of an authenticator code. */
+export function recoveryCodeField(error: string | undefined): Html {
+  return field({
+    label: 'Recovery code',
+    name: 'code',
+    error,
+    autocomplete: 'off',
+    maxlength: 40,
+    required: true,
+    autofocus: true,
+    hint: 'One of the codes you saved when you set up two-factor authentication, like abcd-efgh-ijkl-mnop-qrst-uvwx. Each works once.',
+  });
+}
+
 export function errorSummary(problems: Record<string, string | undefined>): Html | '' {
   const messages = Object.values(problems).filter((m): m is string => m !== undefined);
   if (messages.length === 0) return '';
