@@ -156,3 +156,15 @@ test('"Use a recovery code instead" on the code step', async (t) => {
   const right = await browser.post('/login/code', { code: codes[9] ?? '', with: 'recovery' });
   assert.equal(right.location, '/account');
 });
+
+test("the admin's user page shows how many recovery codes are left, and none after a reset", async (t) => {
+  const world = await buildWorld(t);
+  const { org, user, found, tenant } = await personWithCodes(world);
+  const admin = await makeUser(world, org, { role: 'super_admin' });
+  await linkDevice(world, org, admin.id);
+  const browser = new Browser(world.app, fromAddress('203.0.113.16'));
+  browser.cookies.set('twofold_session', await seedSession(world, org, admin.id, 'signed_in'));
+  assert.match(textOf((await browser.get(`/admin/users/${user.id}`)).body), /Recovery codes left: 10 of 10/);
+  await resetTwoFactor(world.deps, tenant, { actor: null, client: CLIENT }, found);
+  assert.match(textOf((await browser.get(`/admin/users/${user.id}`)).body), /No recovery codes/);
+});

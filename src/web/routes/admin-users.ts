@@ -52,6 +52,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     const overview = overviewOf(auth.organisation, target, devices.length, deps.now());
     const deadline = target.twoFactor.personalDeadline;
     const codeAttempts = await auth.tenant.users.codeAttemptsOf(target.id);
+    const recoveryCodesLeft = await auth.tenant.recoveryCodes.countUnused(target.id);
     return renderPage(
       request,
       reply,
@@ -63,6 +64,7 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
             actor: auth.user,
             overview,
             devices,
+            recoveryCodesLeft,
             codeAttempts,
             now: deps.now(),
             values: values ?? { name: target.name, email: target.email, role: target.role, status: target.status },

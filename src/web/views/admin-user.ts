@@ -9,11 +9,14 @@ import { csrfField, errorSummary, field } from './forms.js';
 import { html, type Html } from './html.js';
 import type { PageContext } from './layout.js';
 import { lastUsedOf } from './two-factor.js';
+import { RECOVERY_CODES_PER_SET } from '../../domain/recovery-codes.js';
 
 export interface UserPageData {
   actor: User;
   overview: UserOverview;
   devices: Device[];
+  /** Their recovery codes not yet used. */
+  recoveryCodesLeft: number;
   codeAttempts: CodeAttempts;
   now: Date;
   values: ProfileValues;
@@ -76,6 +79,13 @@ export function userPage(ctx: PageContext, d: UserPageData, when: When): Html {
       <h2 id="twofa-heading">Two-factor authentication</h2>
       <p>${twoFactorSentences(d.overview.status, d.overview.confirmedDevices, when).join(' ')}</p>
       ${lockSection(ctx, user, d.codeAttempts, d.now, when, may('unlock-2fa'))}
+      <p>
+        ${
+          d.recoveryCodesLeft === 0
+            ? 'No recovery codes.'
+            : `Recovery codes left: ${d.recoveryCodesLeft} of ${RECOVERY_CODES_PER_SET}.`
+        }
+      </p>
       ${
         d.devices.length === 0
           ? html`<p>No linked devices.</p>`
