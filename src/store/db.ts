@@ -29,6 +29,7 @@ import * as usersPage from './migrations/003-users-page.js';
 import * as attemptsInFlight from './migrations/004-attempts-in-flight.js';
 import * as applications from './migrations/005-applications.js';
 import * as oidc from './migrations/006-oidc.js';
+import * as sites from './migrations/007-sites.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -222,6 +223,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-attempts-in-flight': attemptsInFlight,
   '005-applications': applications,
   '006-oidc': oidc,
+  '007-sites': sites,
 };
 
 /** PostgreSQL aborted a transaction that conflicted with a concurrent one: running it again is the remedy. */

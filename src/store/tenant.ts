@@ -9,6 +9,7 @@ import { devicesRepository } from './devices.js';
 import { organisationRepository } from './organisations.js';
 import { passwordLinksRepository } from './password-links.js';
 import { sessionsRepository } from './sessions.js';
+import { sitesRepository } from './sites.js';
 import { usersRepository } from './users.js';
 
 export function tenantFor(db: Executor, organisationId: string) {
@@ -21,6 +22,7 @@ export function tenantFor(db: Executor, organisationId: string) {
     passwordLinks: passwordLinksRepository(db, organisationId),
     audit: auditRepository(db, organisationId),
     applications: applicationsRepository(db, organisationId),
+    sites: sitesRepository(db, organisationId),
   };
 }
 

@@ -94,6 +94,7 @@ test(
       '004-attempts-in-flight',
       '005-applications',
       '006-oidc',
+      '007-sites',
     ]);
 
     await migrateToLatest(db);
@@ -106,6 +107,7 @@ test(
       '004-attempts-in-flight',
       '005-applications',
       '006-oidc',
+      '007-sites',
     ]);
   },
 );
@@ -121,6 +123,7 @@ test('instances starting at once on the same empty schema migrate it once', { sk
     '004-attempts-in-flight',
     '005-applications',
     '006-oidc',
+    '007-sites',
   ]);
 });
 
@@ -139,6 +142,7 @@ test('each schema of one database has its own tables and its own migration recor
     '004-attempts-in-flight',
     '005-applications',
     '006-oidc',
+    '007-sites',
   ]);
 
   await insertOrganisation(db, { id: randomUUID(), name: 'Only in the second', timeZone: 'UTC', now: NOW });
