@@ -32,6 +32,13 @@ async function everyPage(world: TestWorld): Promise<{ route: string; signedIn: b
     secret: 'the secret of the wiki',
     now: world.clock.now(),
   });
+  await tenantFor(world.db, org).sites.insert({
+    id: 'a-site',
+    host: 'wiki.example',
+    requireTwoFactor: false,
+    now: world.clock.now(),
+  });
+  const site = { id: 'a-site' };
   const link = await tenantFor(world.db, org).passwordLinks.issue(
     target.id,
     'reset',
@@ -61,6 +68,7 @@ async function everyPage(world: TestWorld): Promise<{ route: string; signedIn: b
     if (url.startsWith('/setup/devices/:id')) return url.replace(':id', setupDevice.id);
     if (url.endsWith('/:id/remove')) return url.replace(':id', ownDevice.id);
     if (url.startsWith('/2fa/devices/:id')) return url.replace(':id', ownNewDevice.id);
+    if (url.startsWith('/admin/applications/sites/:id')) return url.replace(':id', site.id);
     if (url.startsWith('/admin/applications/:id')) return url.replace(':id', 'an-application');
     if (url === '/oidc/*') return '/oidc/jwks';
     // Without the provider's interaction cookie: the page that says the sign-in expired.
