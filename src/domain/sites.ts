@@ -65,6 +65,12 @@ export function siteHostOf(typed: string): { ok: true; host: string } | { ok: fa
   return { ok: true, host: url.host };
 }
 
+/** C0 and C1 control characters, DEL among them: never part of an address or a header. */
+export function isControlCharacter(character: string): boolean {
+  const code = character.codePointAt(0) ?? 0;
+  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
+}
+
 /** An address on some site: where a person was going, or is to be sent back to. */
 export interface SiteAddress {
   /** As the browser sends it in Host (no default port). */
@@ -82,20 +88,16 @@ function addressOf(url: URL): SiteAddress | null {
 /**
  * An absolute http or https address with no user name or password: what may be asked for
  * as the place to return to (whether its host is a registered site is the caller's to
- * check). Anything else (a relative or protocol-relative address, javascript:, padding) is
- * null.
+ * check). Anything else (a relative or protocol-relative address, javascript:, padding, a
+ * control character) is null.
  */
 export function returnAddressOf(text: string): SiteAddress | null {
   if (text.length > SITE_ADDRESS_MAX_LENGTH || text !== text.trim() || !/^https?:\/\//i.test(text)) return null;
+  // The parser would drop a line break silently: an address that holds one was not meant as it reads.
+  if ([...text].some(isControlCharacter)) return null;
   if (!URL.canParse(text)) return null;
   const url = new URL(text);
   return url.href.length > SITE_ADDRESS_MAX_LENGTH ? null : addressOf(url);
-}
-
-/** C0 and C1 control characters, DEL among them: never part of an address or a header. */
-export function isControlCharacter(character: string): boolean {
-  const code = character.codePointAt(0) ?? 0;
-  return code < 0x20 || (code >= 0x7f && code <= 0x9f);
 }
 
 /** The Host as a proxy passes it on: a name or bracketed IPv6 address, and a port. */

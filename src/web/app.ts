@@ -18,6 +18,7 @@ import { adminApplicationRoutes } from './routes/admin-applications.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminPolicyRoutes } from './routes/admin-policy.js';
 import { adminUserRoutes } from './routes/admin-users.js';
+import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { loginRoutes } from './routes/login.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { sessionRoutes } from './routes/sessions.js';
@@ -199,6 +200,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminAuditRoutes);
   await app.register(adminApplicationRoutes);
   await app.register(oidcRoutes);
+  await app.register(forwardAuthRoutes);
 
   return app;
 }

@@ -105,6 +105,7 @@ const ENGLISH = {
     'Twofold sends people on only to the sites it protects, and this address is not one of them. Go back and try again; if it happens again, tell the people who run the site.',
   site_cookies_do_not_reach:
     'Twofold cannot sign you in to this site: your browser does not send Twofold’s cookies to it. Tell the people who run Twofold; its README says which cookie settings a site on another host needs.',
+  site_sign_in_needed_title: 'Sign in first',
   site_sign_in_needed: 'Sign in to Twofold to open this site.',
   site_unknown_title: 'Not a protected site',
   site_unknown:

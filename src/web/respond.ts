@@ -11,7 +11,7 @@ import { page, type PageContext } from './views/layout.js';
 export interface CookieNames {
   session: string;
   flash: string;
-  /** Where to go once signed in: an application's sign-in waiting for Twofold's. */
+  /** Where to go once signed in: an application's or a site's sign-in waiting for Twofold's. */
   return: string;
   csrf: string;
   secure: boolean;
@@ -55,17 +55,22 @@ export function clearSessionCookie(reply: FastifyReply, names: CookieNames): voi
   reply.clearCookie(names.session, cookieOptionsOf(names));
 }
 
-/** The only places a person is sent back to after signing in: an application's sign-in in progress. */
-const RETURN_PATH = /^\/oidc\/interaction\/[A-Za-z0-9_-]{1,100}$/;
+/**
+ * The only places a person is sent back to after signing in, all of them Twofold's own
+ * pages: an application's sign-in in progress, or the page that checks a protected site's
+ * address (base64url, at most SITE_ADDRESS_MAX_LENGTH characters) again before sending the
+ * person there.
+ */
+const RETURN_PATH = /^\/(?:oidc\/interaction\/[A-Za-z0-9_-]{1,100}|auth\/continue\?to=[A-Za-z0-9_-]{1,2700})$/;
 
-/** An application's sign-in waits for Twofold's: once it is done, the person goes back to it. Kept for an hour at most. */
+/** An application's or a site's sign-in waits for Twofold's: once it is done, the person goes back to it. Kept for an hour at most. */
 export function rememberReturn(reply: FastifyReply, path: string): void {
   if (!RETURN_PATH.test(path)) throw new Error(`${path} is not a place to return to after signing in`);
   const names = reply.server.twofold.cookies;
   reply.setCookie(names.return, path, { ...cookieOptionsOf(names), signed: true, maxAge: 3600 });
 }
 
-/** The application's sign-in to go back to, if one waits; it is forgotten as it is taken. */
+/** The application's or site's sign-in to go back to, if one waits; it is forgotten as it is taken. */
 export function takeReturn(request: FastifyRequest, reply: FastifyReply): string | null {
   const names = request.server.twofold.cookies;
   const raw = request.cookies[names.return];

@@ -108,6 +108,13 @@ const PROTOCOL_REFUSAL: Row = [
   'bad_request',
 ];
 
+/** A proxy's check of a site of the target's organisation: members in, strangers out, the rest to sign in. */
+const SITE_CHECK: Row = ['sign_in', 'sign_in', 'ok', 'ok', 'ok', 'forbidden'];
+
+function proxyHeaders(cell: Cell): Record<string, string> {
+  return { 'x-forwarded-proto': 'https', 'x-forwarded-host': cell.target.siteHost, 'x-forwarded-uri': '/' };
+}
+
 const NEW_PASSWORD = 'a brand new passphrase';
 const codeOf = (device: { secret: Uint8Array }, cell: Cell) => codeAt(device.secret, cell.world.clock.now());
 
@@ -166,6 +173,14 @@ const MATRIX: Record<string, RouteRow> = {
   'GET /oidc/*': { expect: EVERYONE },
   'POST /oidc/*': { expect: PROTOCOL_REFUSAL, form: () => ({ grant_type: 'authorization_code' }) },
   'GET /oidc/interaction/:uid': { expect: PROTOCOL_REFUSAL },
+  // Forward auth: a proxy's check of a request for the target's organisation's site. Anyone
+  // not signed in (a pending login too) is sent to sign in; a member is let in; a person of
+  // another organisation is refused. The sign-in pages without an address to go to are a
+  // plain 400 for everyone (forward-auth.test.ts goes through them).
+  'GET /auth/nginx': { expect: SITE_CHECK, headers: proxyHeaders },
+  'GET /auth/forward': { expect: SITE_CHECK, headers: proxyHeaders },
+  'GET /auth/sign-in': { expect: PROTOCOL_REFUSAL },
+  'GET /auth/continue': { expect: PROTOCOL_REFUSAL },
   'GET /admin/audit': { expect: ADMINS },
   'GET /admin/audit.csv': { expect: ADMINS },
   'GET /admin/users': { expect: ADMINS },

@@ -111,6 +111,8 @@ describe('returnAddressOf', () => {
       'https://wiki.example.com@evil.example/',
       ' https://wiki.example.com/',
       'https://wiki.example.com/\n',
+      'https://wiki.example.com/\r\nSet-Cookie: x=1',
+      'https://wiki.example.com/\tx',
       'https://',
       `https://wiki.example.com/${'a'.repeat(SITE_ADDRESS_MAX_LENGTH)}`,
     ]) {
