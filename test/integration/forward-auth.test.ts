@@ -261,6 +261,13 @@ describe('the proxy’s check', () => {
     assert.equal(remote['remote-name'], 'Zoë  X-Injected: yes   Łukasz 😀, Jr.');
     assert.equal(remote['remote-email'], 'zoë@acme.test');
     for (const value of Object.values(allowed.headers).map(String)) assert.doesNotMatch(value, /[\r\n]/);
+
+    // A name of control characters alone is no name: the email stands in, and no header is left empty.
+    const bell = await makeUser(s.world, s.acme, { email: 'bell@acme.test', name: '\u0007\u0007' });
+    browser.cookies.set('__Secure-twofold_session', await seedSession(s.world, s.acme, bell.id, 'signed_in'));
+    const named = remoteHeadersOf(await check(browser, 'forward', 'https://wiki.example.com/'));
+    assert.equal(named['remote-name'], 'bell@acme.test');
+    assert.ok(Object.values(named).every((value) => value !== ''));
   });
 
   test('a site that requires 2FA: a person without a device is sent to link one, then on to the site', async (t) => {

@@ -71,7 +71,8 @@ function identityHeaders(identity: RemoteIdentity): Record<string, string> {
   return {
     'Remote-User': headerValueOf(identity.user),
     'Remote-Email': headerValueOf(identity.email),
-    'Remote-Name': headerValueOf(identity.name),
+    // Never empty, so that a proxy that copies only what is there leaves no header of the browser's in place.
+    'Remote-Name': headerValueOf(identity.name) || headerValueOf(identity.email),
     'Remote-Groups': identity.groups.map((group) => headerValueOf(group).replace(/,/g, ' ')).join(','),
   };
 }
