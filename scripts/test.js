@@ -1,6 +1,6 @@
 // `npm test`: typecheck and compile the tests, build dist/, then the suites on SQLite (unit, integration, and end-to-end in
-// Chromium when one is found), then the integration and end-to-end suites again on
-// PostgreSQL when TWOFOLD_TEST_POSTGRES_URL is set. Says plainly what it skips, prints
+// Chromium when one is found; the forward-auth test behind nginx when /usr/sbin/nginx is there), then the integration
+// and end-to-end suites again on PostgreSQL when TWOFOLD_TEST_POSTGRES_URL is set. Says plainly what it skips, prints
 // each pass's outcome and the combined one, and fails if any pass failed.
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
@@ -116,6 +116,11 @@ const skipped = [];
 if (!chromium) {
   skipped.push(
     'SKIPPED: the end-to-end browser tests (test/e2e): no Chromium found. Install it (apt-get install chromium) or set TWOFOLD_CHROMIUM.',
+  );
+}
+if (!existsSync('/usr/sbin/nginx')) {
+  skipped.push(
+    'SKIPPED: forward auth behind a real nginx (test/integration/forward-auth-nginx.test.ts): /usr/sbin/nginx is not installed (apt-get install nginx).',
   );
 }
 if (!postgresUrl) {

@@ -14,6 +14,11 @@ export interface Config {
   /** Where people reach Twofold; set-password links use it, and https makes cookies Secure. */
   publicUrl: string;
   secureCookies: boolean;
+  /**
+   * TWOFOLD_COOKIE_DOMAIN: the Domain of Twofold's cookies, so that the browser sends the
+   * session to the sites under it that a proxy protects; null for Twofold's host alone.
+   */
+  cookieDomain: string | null;
   trustProxy: boolean;
   sessionIdleMinutes: number;
   sessionAbsoluteHours: number;
@@ -91,6 +96,28 @@ function previousKeysFrom(env: Env): Buffer[] {
   });
 }
 
+const DOMAIN_NAME = /^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+$/;
+
+/**
+ * A domain name with at least two labels (a browser refuses a cookie for "com" or an
+ * address), and Twofold's own host or a domain above it: a browser refuses a cookie set
+ * for any other.
+ */
+function cookieDomainFrom(env: Env, publicHost: string): string | null {
+  const text = env.TWOFOLD_COOKIE_DOMAIN;
+  if (text === undefined || text.trim() === '') return null;
+  const domain = text.trim().toLowerCase().replace(/^\./, '');
+  if (!DOMAIN_NAME.test(domain) || /^[\d.]+$/.test(domain)) {
+    throw new ConfigError(`TWOFOLD_COOKIE_DOMAIN must be a domain name such as example.com, not "${text}"`);
+  }
+  if (publicHost !== domain && !publicHost.endsWith(`.${domain}`)) {
+    throw new ConfigError(
+      `TWOFOLD_COOKIE_DOMAIN must be the host of TWOFOLD_PUBLIC_URL (${publicHost}) or a domain it is under, not "${text}"`,
+    );
+  }
+  return domain;
+}
+
 /** The previous keys are read first, so that a refused setting generates no key file. */
 function keyringFrom(env: Env, dataDir: string, database: DatabaseLocation, notice: KeyNotice): SecretKeyring {
   const previous = previousKeysFrom(env);
@@ -128,6 +155,7 @@ export function loadConfig(env: Env, notice: KeyNotice = { generatedAt: null }):
     secretKey: keyringFrom(env, dataDir, database, notice),
     publicUrl,
     secureCookies: parsedUrl.protocol === 'https:',
+    cookieDomain: cookieDomainFrom(env, parsedUrl.hostname),
     trustProxy,
     sessionIdleMinutes: integerIn(env, 'TWOFOLD_SESSION_IDLE_MINUTES', 30, 1, 24 * 60),
     sessionAbsoluteHours: integerIn(env, 'TWOFOLD_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 30),

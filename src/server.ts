@@ -89,6 +89,7 @@ export async function startServer(config: Config, keyNotice: KeyNotice): Promise
       deps,
       publicUrl: config.publicUrl,
       secureCookies: config.secureCookies,
+      cookieDomain: config.cookieDomain,
       trustProxy: config.trustProxy,
       logger: { level: config.logLevel },
       metrics: config.metrics,

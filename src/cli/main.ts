@@ -11,6 +11,7 @@ import { keyCommands } from './key.js';
 import { migrate } from './migrate.js';
 import { orgCommands } from './org.js';
 import { serve } from './serve.js';
+import { siteCommands } from './site.js';
 import { userCommands } from './user.js';
 
 const GROUPS: Readonly<Record<string, { summary: string; commands: Command[] }>> = {
@@ -19,6 +20,7 @@ const GROUPS: Readonly<Record<string, { summary: string; commands: Command[] }>>
   key: keyCommands,
   app: appCommands,
   oidc: oidcCommands,
+  site: siteCommands,
 };
 
 const ENVIRONMENT: [string, string][] = [

@@ -29,6 +29,9 @@ export const AUDIT_ACTIONS = [
   'application_sign_in',
   'application_sign_in_refused',
   'application_sign_in_failed',
+  'site_added',
+  'site_deleted',
+  'site_access_refused',
   'recovery_codes_generated',
 ] as const;
 
@@ -67,6 +70,9 @@ export const AUDIT_LABELS: Record<AuditAction, string> = {
   application_sign_in: 'Signed in to an application',
   application_sign_in_refused: 'Sign-in to an application refused',
   application_sign_in_failed: 'Application sign-in error',
+  site_added: 'Protected site added',
+  site_deleted: 'Protected site deleted',
+  site_access_refused: 'Access to a protected site refused',
   recovery_codes_generated: 'Recovery codes made',
 };
 

@@ -114,7 +114,7 @@ export const PRIVILEGES: Record<AdminAction, Privilege> = {
     roles: SUPER_ADMINS,
     on: 'organisation',
     reason:
-      'An application registered here receives the identity of whoever signs in to it, and its secret and addresses decide where that goes.',
+      'An application or site registered here receives the identity of whoever signs in to it, and its secret, addresses and host decide where that goes.',
   },
 };
 

@@ -1,5 +1,6 @@
-// Signing a person in to one of their organisation's applications (OpenID Connect): who
-// may, what they must have given first, and what the application is told about them.
+// Signing a person in to one of their organisation's applications (OpenID Connect, or a
+// site behind a proxy that asks Twofold): who may, what they must have given first, and
+// what an OpenID Connect application is told about them.
 import type { Application } from './applications.js';
 import type { Organisation } from './organisations.js';
 import type { Role, User } from './users.js';
@@ -43,14 +44,17 @@ export type ApplicationAccess =
   | { kind: 'needs_second_factor'; hasDevice: boolean }
   | { kind: 'allowed'; authentication: Authentication };
 
+/** What Twofold guards: an application, or a site behind a proxy. */
+export type Guarded = Pick<Application, 'organisationId' | 'requireTwoFactor'>;
+
 /**
  * A signed-in person (past the organisation's own rules: the guard holds anyone else at
- * the setup screen or refuses them) and an application: only active members of its
- * organisation get in; an application that requires a second factor, or asks for one, gets
- * a person who gave one in this session.
+ * the setup screen or refuses them) and an application or site: only active members of its
+ * organisation get in; one that requires a second factor, or asks for one, gets a person
+ * who gave one in this session.
  */
 export function applicationAccessOf(
-  application: Application,
+  application: Guarded,
   user: User,
   session: SessionProof,
   confirmedDevices: number,

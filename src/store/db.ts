@@ -29,6 +29,7 @@ import * as usersPage from './migrations/003-users-page.js';
 import * as attemptsInFlight from './migrations/004-attempts-in-flight.js';
 import * as applications from './migrations/005-applications.js';
 import * as oidc from './migrations/006-oidc.js';
+import * as sites from './migrations/007-sites.js';
 import * as recoveryCodes from './migrations/008-recovery-codes.js';
 import type { Database } from './schema.js';
 
@@ -223,6 +224,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '004-attempts-in-flight': attemptsInFlight,
   '005-applications': applications,
   '006-oidc': oidc,
+  '007-sites': sites,
   '008-recovery-codes': recoveryCodes,
 };
 

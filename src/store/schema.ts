@@ -121,6 +121,16 @@ export interface ApplicationsTable {
   id_token_signing_alg: Generated<string>;
 }
 
+export interface SitesTable {
+  id: string;
+  organisation_id: string;
+  /** Lower case, with a port unless the scheme's default; unique in the instance. */
+  host: string;
+  require_2fa: number;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface OidcPayloadsTable {
   model: string;
   id: string;
@@ -168,6 +178,7 @@ export interface Database {
   applications: ApplicationsTable;
   oidc_payloads: OidcPayloadsTable;
   oidc_signing_keys: OidcSigningKeysTable;
+  sites: SitesTable;
   recovery_codes: RecoveryCodesTable;
 }
 

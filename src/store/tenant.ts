@@ -10,6 +10,7 @@ import { organisationRepository } from './organisations.js';
 import { passwordLinksRepository } from './password-links.js';
 import { recoveryCodesRepository } from './recovery-codes.js';
 import { sessionsRepository } from './sessions.js';
+import { sitesRepository } from './sites.js';
 import { usersRepository } from './users.js';
 
 export function tenantFor(db: Executor, organisationId: string) {
@@ -22,6 +23,7 @@ export function tenantFor(db: Executor, organisationId: string) {
     passwordLinks: passwordLinksRepository(db, organisationId),
     audit: auditRepository(db, organisationId),
     applications: applicationsRepository(db, organisationId),
+    sites: sitesRepository(db, organisationId),
     recoveryCodes: recoveryCodesRepository(db, organisationId),
   };
 }

@@ -12,12 +12,13 @@ import { keyFor } from './keys.js';
 import { createMetrics } from './metrics.js';
 import { audienceOf, authPlugin, type Audience } from './plugins/auth.js';
 import { operationsPlugin, requestIdOf } from './plugins/operations.js';
-import { cookieNamesFor, renderError, type CookieNames } from './respond.js';
+import { cookieNamesFor, cookieOptionsOf, renderError, type CookieNames } from './respond.js';
 import { accountRoutes } from './routes/account.js';
 import { adminApplicationRoutes } from './routes/admin-applications.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
 import { adminPolicyRoutes } from './routes/admin-policy.js';
 import { adminUserRoutes } from './routes/admin-users.js';
+import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { loginRoutes } from './routes/login.js';
 import { oidcRoutes } from './routes/oidc.js';
 import { recoveryCodeRoutes } from './routes/recovery-codes.js';
@@ -28,6 +29,8 @@ export interface AppOptions {
   deps: Deps;
   publicUrl: string;
   secureCookies: boolean;
+  /** TWOFOLD_COOKIE_DOMAIN: the Domain of every cookie, for sites behind a proxy on other hosts under it. */
+  cookieDomain?: string | null;
   trustProxy: boolean;
   /** false for none, or pino options; set-password tokens are always kept out of it. */
   logger: false | { level: string; stream?: { write(line: string): void } };
@@ -109,7 +112,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
         .send(PLAIN_BAD_REQUEST);
     },
   });
-  const cookies = cookieNamesFor(options.secureCookies);
+  const cookies = cookieNamesFor(options.secureCookies, options.cookieDomain ?? null);
   const routes: RouteInfo[] = [];
   const metrics = options.metrics === true ? createMetrics(options.deps.db, options.deps.events) : null;
   const deps = metrics === null ? options.deps : { ...options.deps, events: metrics.events };
@@ -134,8 +137,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     hsts: options.secureCookies ? { maxAge: 31536000, includeSubDomains: true } : false,
   });
   await app.register(fastifyCsrf, {
-    cookieKey: options.secureCookies ? '__Host-twofold_csrf' : 'twofold_csrf',
-    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: options.secureCookies, signed: true },
+    cookieKey: cookies.csrf,
+    cookieOpts: { ...cookieOptionsOf(cookies), signed: true },
   });
   await app.register(authPlugin);
 
@@ -199,6 +202,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminAuditRoutes);
   await app.register(adminApplicationRoutes);
   await app.register(oidcRoutes);
+  await app.register(forwardAuthRoutes);
 
   return app;
 }

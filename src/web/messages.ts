@@ -10,12 +10,14 @@ import {
   type ApplicationNameProblem,
   type RedirectUrisProblem,
 } from '../domain/applications.js';
+import { SITE_HOST_MAX_LENGTH } from '../domain/sites.js';
 import { EMAIL_MAX_LENGTH, NAME_MAX_LENGTH } from '../domain/users.js';
 import { DEVICE_NAME_MAX_LENGTH } from '../domain/devices.js';
 import { PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH } from '../domain/passwords.js';
 import type { MustSetUpReason } from '../domain/enforcement.js';
 import type { FieldProblem } from '../services/administration.js';
 import type { SecondFactorProblem } from '../services/second-factor.js';
+import type { AddSiteProblem } from '../services/sites.js';
 
 const ENGLISH = {
   // What was sent to a form, field by field.
@@ -85,6 +87,41 @@ const ENGLISH = {
     'This sign-in took too long, or was already completed. Go back to the application and start again.',
   app_error_other: (v: { code: string }) =>
     `The application’s request could not be completed (${v.code}). Go back to the application and try again; if it happens again, tell the people who run it.`,
+
+  // Sites a proxy protects with Twofold (forward auth).
+  site_host_missing: 'Enter the host name of the site, such as wiki.example.com.',
+  site_host_too_long: `The host name must have at most ${SITE_HOST_MAX_LENGTH} characters.`,
+  site_host_scheme: 'Enter the host name alone, without https:// or http://, such as wiki.example.com.',
+  site_host_credentials: 'The host name must not contain a user name or password.',
+  site_host_path: 'Enter the host name alone, without a path, such as wiki.example.com.',
+  site_host_wildcard: 'Register each host name on its own: a wildcard such as *.example.com is not accepted.',
+  site_host_default_port:
+    'Leave out port 80 and 443, which browsers do not send. Give a port only when the site has another one, such as wiki.example.com:8443.',
+  site_host_unreadable:
+    'Enter a host name such as wiki.example.com, or a host name and port such as wiki.example.com:8443.',
+  site_host_taken: 'This host name is already protected by Twofold. A host name can be registered only once.',
+  site_added: (v: { host: string }) => `${v.host} is protected by Twofold.`,
+  site_deleted: (v: { host: string }) =>
+    `${v.host} is deleted. The proxy in front of it now lets nobody in until it is registered again.`,
+  site_not_found_title: 'Site not found',
+  site_not_found: 'There is no such protected site in your organisation.',
+
+  // Signing in for a protected site.
+  site_sign_in_to_continue: (v: { host: string }) => `Sign in to continue to ${v.host}.`,
+  site_needs_device: (v: { host: string }) =>
+    `${v.host} asks for two-factor authentication. Link an authenticator app here; then you are sent on to ${v.host}.`,
+  site_no_access_title: 'No access to this site',
+  site_no_access: 'Your account has no access to this site. If you think it should, ask the people who run the site.',
+  site_address_title: 'This address cannot be opened',
+  site_address_refused:
+    'Twofold sends people on only to the sites it protects, and this address is not one of them. Go back and try again; if it happens again, tell the people who run the site.',
+  site_cookies_do_not_reach:
+    'Twofold cannot sign you in to this site: your browser does not send Twofold’s cookies to it. Tell the people who run Twofold; its README says which cookie settings a site on another host needs.',
+  site_sign_in_needed_title: 'Sign in first',
+  site_sign_in_needed: 'Sign in to Twofold to open this site.',
+  site_unknown_title: 'Not a protected site',
+  site_unknown:
+    'Twofold does not protect this site, or the proxy in front of it did not say which site was asked for. Tell the people who run the site.',
 
   // Refusals of the privileges table.
   refused_super_admins_only: 'Only super admins can open this page.',
@@ -252,7 +289,7 @@ type VarsOf<C extends MessageCode> = Table[C] extends (vars: infer V) => string 
 // without one does not compile.
 type Covered<T extends SentenceCode> = T;
 export type CoveredCodes = Covered<
-  FieldProblem | SetupCode | SecondFactorCode | ApplicationNameProblem | RedirectUrisProblem
+  FieldProblem | SetupCode | SecondFactorCode | ApplicationNameProblem | RedirectUrisProblem | AddSiteProblem
 >;
 
 export function message<C extends MessageCode>(code: C, ...vars: VarsOf<C>): string {

@@ -11,53 +11,78 @@ import { page, type PageContext } from './views/layout.js';
 export interface CookieNames {
   session: string;
   flash: string;
-  /** Where to go once signed in: an application's sign-in waiting for Twofold's. */
+  /** Where to go once signed in: an application's or a site's sign-in waiting for Twofold's. */
   return: string;
+  csrf: string;
   secure: boolean;
+  /**
+   * The Domain of every cookie (TWOFOLD_COOKIE_DOMAIN), so that the browser sends the
+   * session with the requests of the protected sites under it; null for this host alone.
+   */
+  domain: string | null;
 }
 
-export function cookieNamesFor(secure: boolean): CookieNames {
-  // __Host- cookies are only accepted over https, for the whole site, from this host alone.
-  return secure
-    ? { session: '__Host-twofold_session', flash: '__Host-twofold_flash', return: '__Host-twofold_return', secure }
-    : { session: 'twofold_session', flash: 'twofold_flash', return: 'twofold_return', secure };
+export function cookieNamesFor(secure: boolean, domain: string | null = null): CookieNames {
+  // __Host- cookies are only accepted over https, for the whole site, from this host
+  // alone; a cookie for a domain can be at most __Secure- (only over https).
+  const prefix = !secure ? '' : domain === null ? '__Host-' : '__Secure-';
+  return {
+    session: `${prefix}twofold_session`,
+    flash: `${prefix}twofold_flash`,
+    return: `${prefix}twofold_return`,
+    csrf: `${prefix}twofold_csrf`,
+    secure,
+    domain,
+  };
 }
 
-function cookieOptions(names: CookieNames) {
-  return { path: '/', httpOnly: true, sameSite: 'lax', secure: names.secure } as const;
+/** Every cookie of Twofold's own: for the whole site (or the domain), never read by a script, kept from other sites' forms. */
+export function cookieOptionsOf(names: CookieNames) {
+  return {
+    path: '/',
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: names.secure,
+    ...(names.domain === null ? {} : { domain: names.domain }),
+  } as const;
 }
 
 export function setSessionCookie(reply: FastifyReply, names: CookieNames, token: string): void {
-  reply.setCookie(names.session, token, cookieOptions(names));
+  reply.setCookie(names.session, token, cookieOptionsOf(names));
 }
 
 export function clearSessionCookie(reply: FastifyReply, names: CookieNames): void {
-  reply.clearCookie(names.session, cookieOptions(names));
+  reply.clearCookie(names.session, cookieOptionsOf(names));
 }
 
-/** The only places a person is sent back to after signing in: an application's sign-in in progress. */
-const RETURN_PATH = /^\/oidc\/interaction\/[A-Za-z0-9_-]{1,100}$/;
+/**
+ * The only places a person is sent back to after signing in, all of them Twofold's own
+ * pages: an application's sign-in in progress, or the page that checks a protected site's
+ * address (base64url, at most SITE_ADDRESS_MAX_LENGTH characters) again before sending the
+ * person there.
+ */
+const RETURN_PATH = /^\/(?:oidc\/interaction\/[A-Za-z0-9_-]{1,100}|auth\/continue\?to=[A-Za-z0-9_-]{1,2700})$/;
 
-/** An application's sign-in waits for Twofold's: once it is done, the person goes back to it. Kept for an hour at most. */
+/** An application's or a site's sign-in waits for Twofold's: once it is done, the person goes back to it. Kept for an hour at most. */
 export function rememberReturn(reply: FastifyReply, path: string): void {
   if (!RETURN_PATH.test(path)) throw new Error(`${path} is not a place to return to after signing in`);
   const names = reply.server.twofold.cookies;
-  reply.setCookie(names.return, path, { ...cookieOptions(names), signed: true, maxAge: 3600 });
+  reply.setCookie(names.return, path, { ...cookieOptionsOf(names), signed: true, maxAge: 3600 });
 }
 
-/** The application's sign-in to go back to, if one waits; it is forgotten as it is taken. */
+/** The application's or site's sign-in to go back to, if one waits; it is forgotten as it is taken. */
 export function takeReturn(request: FastifyRequest, reply: FastifyReply): string | null {
   const names = request.server.twofold.cookies;
   const raw = request.cookies[names.return];
   if (raw === undefined) return null;
-  reply.clearCookie(names.return, cookieOptions(names));
+  reply.clearCookie(names.return, cookieOptionsOf(names));
   const unsigned = request.unsignCookie(raw);
   return unsigned.valid && unsigned.value !== null && RETURN_PATH.test(unsigned.value) ? unsigned.value : null;
 }
 
 export function redirectWithFlash(reply: FastifyReply, url: string, message: string): FastifyReply {
   reply.setCookie(reply.server.twofold.cookies.flash, message, {
-    ...cookieOptions(reply.server.twofold.cookies),
+    ...cookieOptionsOf(reply.server.twofold.cookies),
     signed: true,
   });
   return reply.redirect(url, 303);
@@ -67,7 +92,7 @@ function takeFlash(request: FastifyRequest, reply: FastifyReply): string | null 
   const names = request.server.twofold.cookies;
   const raw = request.cookies[names.flash];
   if (raw === undefined) return null;
-  reply.clearCookie(names.flash, cookieOptions(names));
+  reply.clearCookie(names.flash, cookieOptionsOf(names));
   const unsigned = request.unsignCookie(raw);
   return unsigned.valid ? unsigned.value : null;
 }

@@ -279,6 +279,17 @@ describe('accessibility and layout of every page', () => {
     await check(admin, 'application-registered', '/admin/applications');
     await follow(admin, 'Back to Applications');
     await check(admin, 'applications', '/admin/applications');
+    await admin.getByLabel('Host name').fill('https://wiki.acme.test/');
+    await press(admin, 'Protect this site');
+    await check(admin, 'sites-error', '/admin/applications/sites');
+    await admin.getByLabel('Host name').fill('wiki.acme.test');
+    await admin.getByLabel('Require two-factor authentication for this site').check();
+    await press(admin, 'Protect this site');
+    await check(admin, 'sites', '/admin/applications');
+    const [site] = await tenantFor(world.db, organisationId).sites.list();
+    await visit(admin, `/admin/applications/sites/${site?.id ?? ''}/delete`);
+    assert.equal(await heading(admin), 'Delete wiki.acme.test');
+    await check(admin, 'delete-site');
     await visit(admin, '/no-such-page');
     assert.equal(await heading(admin), 'Page not found');
     await check(admin, 'not-found');

@@ -108,6 +108,8 @@ export interface WorldOptions extends InstanceOptions {
   db?: Db;
   publicUrl?: string;
   secureCookies?: boolean;
+  /** TWOFOLD_COOKIE_DOMAIN; none unless given. */
+  cookieDomain?: string;
   logger?: AppOptions['logger'];
   metrics?: boolean;
 }
@@ -141,6 +143,7 @@ export async function buildWorld(t: TestContext, options: WorldOptions = {}): Pr
       deps: instance.deps,
       publicUrl: options.publicUrl ?? 'http://127.0.0.1:3000',
       secureCookies: options.secureCookies ?? false,
+      cookieDomain: options.cookieDomain ?? null,
       trustProxy: false,
       logger: options.logger ?? false,
       metrics: options.metrics,

@@ -91,7 +91,15 @@ export async function addConfirmedDevice(
   return device;
 }
 
-const ORGANISATION_TABLES = ['users', 'devices', 'sessions', 'password_links', 'audit_events', 'applications'] as const;
+const ORGANISATION_TABLES = [
+  'users',
+  'devices',
+  'sessions',
+  'password_links',
+  'audit_events',
+  'applications',
+  'sites',
+] as const;
 
 /** Everything stored for one organisation, as text to compare before and after. */
 export async function snapshotOfOrganisation(world: TestWorld, organisationId: string): Promise<string> {

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { buildWorld, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
 import { textOf, type Page } from '../helpers/browser.js';
-import { flashOn, signedIn, tenantOf } from './support.js';
+import { checkedValues, elementOn, flashOn, problemOn, rowWith, signedIn, tenantOf } from './support.js';
 
 async function superAdminIn(world: TestWorld, role: 'admin' | 'super_admin' = 'super_admin') {
   const org = await makeOrganisation(world);
@@ -156,4 +156,80 @@ test('another organisation’s application is not found, and admins do not manag
   assert.equal(page.status, 403);
   assert.match(textOf(page.body), /Only super admins can open this page\./);
   assert.doesNotMatch((await admin.client.get('/account')).body, /href="\/admin\/applications"/);
+});
+
+test('a super admin protects a site behind a proxy, sees it listed, and deletes it after a confirmation', async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await superAdminIn(world);
+  const page = await client.get('/admin/applications');
+  assert.match(textOf(page.body), /Protected sites .* No sites are protected yet\./);
+
+  const added = await client.post('/admin/applications/sites', { host: ' Wiki.Example.com ', requireTwoFactor: 'yes' });
+  assert.equal(added.status, 303, textOf(added.body));
+  assert.equal(added.location, '/admin/applications#sites');
+  const list = await client.get('/admin/applications');
+  assert.equal(flashOn(list), 'wiki.example.com is protected by Twofold.');
+  assert.deepEqual(rowWith(list, 'wiki.example.com')?.slice(0, 2), ['wiki.example.com', 'Required']);
+  const [site] = await tenantOf(world, org).sites.list();
+  assert.equal(site?.host, 'wiki.example.com');
+  assert.equal(site?.requireTwoFactor, true);
+  const audit = await client.get('/admin/audit?action=site_added');
+  assert.match(textOf(audit.body), /Protected site added.*host: wiki\.example\.com/);
+
+  const confirm = await client.get(`/admin/applications/sites/${site?.id ?? ''}/delete`);
+  assert.equal(confirm.status, 200);
+  assert.match(textOf(confirm.body), /Delete wiki\.example\.com ?\? The proxy in front of it then lets nobody in/);
+  const deleted = await client.post(`/admin/applications/sites/${site?.id ?? ''}/delete`, {});
+  assert.equal(deleted.location, '/admin/applications#sites');
+  assert.equal(
+    flashOn(await client.get('/admin/applications')),
+    'wiki.example.com is deleted. The proxy in front of it now lets nobody in until it is registered again.',
+  );
+  assert.deepEqual(await tenantOf(world, org).sites.list(), []);
+  assert.equal((await client.post(`/admin/applications/sites/${site?.id ?? ''}/delete`, {})).status, 404);
+  assert.match(textOf((await client.get('/admin/audit?action=site_deleted')).body), /Protected site deleted/);
+});
+
+test('a host that is not one, or is taken by any organisation, is explained beside the field and kept as typed', async (t) => {
+  const world = await buildWorld(t);
+  const mine = await superAdminIn(world);
+  const theirs = await superAdminIn(world);
+  await theirs.client.get('/admin/applications');
+  assert.equal((await theirs.client.post('/admin/applications/sites', { host: 'crm.example.com' })).status, 303);
+  const theirName = (await tenantOf(world, theirs.org).organisation.get()).name;
+
+  await mine.client.get('/admin/applications');
+  const cases: [string, RegExp][] = [
+    ['https://wiki.example.com/', /Enter the host name alone, without https:\/\/ or http:\/\//],
+    ['wiki.example.com/admin', /Enter the host name alone, without a path/],
+    ['*.example.com', /a wildcard such as \*\.example\.com is not accepted/],
+    ['wiki.example.com:443', /Leave out port 80 and 443/],
+    ['CRM.example.com', /This host name is already protected by Twofold\./],
+  ];
+  for (const [host, sentence] of cases) {
+    const refused = await mine.client.post('/admin/applications/sites', { host, requireTwoFactor: 'yes' });
+    assert.equal(refused.status, 400, host);
+    assert.match(problemOn(refused), sentence, host);
+    assert.equal(elementOn(refused, 'input', { name: 'host' }).value, host);
+    assert.deepEqual(checkedValues(refused, 'requireTwoFactor'), ['yes']);
+    // Nothing of the organisation that holds the host.
+    assert.ok(!refused.body.includes(theirName), host);
+  }
+  assert.deepEqual(await tenantOf(world, mine.org).sites.list(), []);
+});
+
+test('another organisation’s site is not found, and its list shows only its own sites', async (t) => {
+  const world = await buildWorld(t);
+  const mine = await superAdminIn(world);
+  const theirs = await superAdminIn(world);
+  await theirs.client.get('/admin/applications');
+  await theirs.client.post('/admin/applications/sites', { host: 'theirs.example.com' });
+  const [site] = await tenantOf(world, theirs.org).sites.list();
+  await mine.client.get('/admin/applications');
+  assert.equal((await mine.client.get(`/admin/applications/sites/${site?.id ?? ''}/delete`)).status, 404);
+  const refused = await mine.client.post(`/admin/applications/sites/${site?.id ?? ''}/delete`, {});
+  assert.equal(refused.status, 404);
+  assert.match(textOf(refused.body), /There is no such protected site in your organisation\./);
+  assert.doesNotMatch((await mine.client.get('/admin/applications')).body, /theirs\.example\.com/);
+  assert.equal((await tenantOf(world, theirs.org).sites.list()).length, 1);
 });

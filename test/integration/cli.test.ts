@@ -143,6 +143,14 @@ test('every command and group has help, and help touches no data', async (t) => 
       ['app', '--help'],
       ['Usage: twofold app <command>', 'create', 'list', 'rotate-secret', 'delete'],
     ],
+    [
+      ['site', '--help'],
+      ['Usage: twofold site <command>', 'add', 'list', 'delete'],
+    ],
+    [
+      ['site', 'add', '--help'],
+      ['--org ORG', '--host HOST', '[--require-2fa]', '/auth/nginx'],
+    ],
     [['serve', '--help'], ['Usage: twofold serve']],
     [
       ['org', 'create', '--help'],
@@ -678,6 +686,79 @@ test('app create refuses a missing or unsafe redirect address and a missing name
   assert.match(help.stdout, /--redirect-uri URI \[--redirect-uri URI \.\.\.\]/);
   assert.match(help.stdout, /\[--require-2fa\]/);
   assert.equal(existsSync(dataDir), false);
+});
+
+test('site add protects a host of the organisation, site list shows it, site delete removes it, each audited', async (t) => {
+  const dataDir = freshDataDir(t);
+  await inDatabase(dataDir, async (db) => {
+    await anOrganisation(db, 'Acme');
+    await anOrganisation(db, 'Other');
+  });
+  const added = await twofold(['site', 'add', '--org', 'acme', '--host', 'Wiki.Example.com', '--require-2fa'], {
+    dataDir,
+  });
+  assert.equal(added.code, 0, added.stderr);
+  assert.deepEqual(Object.fromEntries(fieldsOf(added.stdout)), { host: ['wiki.example.com'], require_2fa: ['yes'] });
+  const second = await twofold(['site', 'add', '--org', 'Acme', '--host', 'grafana.example.com:8443'], { dataDir });
+  assert.equal(second.code, 0, second.stderr);
+
+  const listed = await twofold(['site', 'list', '--org', 'Acme'], { dataDir });
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.deepEqual(fieldsOf(listed.stdout).get('host'), ['grafana.example.com:8443', 'wiki.example.com']);
+  assert.deepEqual(fieldsOf(listed.stdout).get('require_2fa'), ['no', 'yes']);
+  assert.match(
+    (await twofold(['site', 'list', '--org', 'Other'], { dataDir })).stdout,
+    /Other has no protected sites\./,
+  );
+
+  // A host is registered once in the instance, whichever organisation asks.
+  assertRefused(
+    await twofold(['site', 'add', '--org', 'Other', '--host', 'wiki.example.com'], { dataDir }),
+    'site add',
+    'This host name is already protected by Twofold.',
+  );
+  // Another organisation's name does not reach it.
+  assertRefused(
+    await twofold(['site', 'delete', '--org', 'Other', '--host', 'wiki.example.com'], { dataDir }),
+    'site delete',
+    'Other has no protected site with the host name "wiki.example.com"',
+  );
+  const deleted = await twofold(['site', 'delete', '--org', 'Acme', '--host', 'WIKI.example.com'], { dataDir });
+  assert.equal(deleted.code, 0, deleted.stderr);
+  assert.match(deleted.stdout, /Deleted wiki\.example\.com from Acme/);
+  assert.deepEqual(fieldsOf((await twofold(['site', 'list', '--org', 'Acme'], { dataDir })).stdout).get('host'), [
+    'grafana.example.com:8443',
+  ]);
+  const stored = await inDatabase(dataDir, async (db) => ({
+    sites: await db.selectFrom('sites').select(['host', 'require_2fa']).execute(),
+    audit: await db.selectFrom('audit_events').select(['action', 'detail', 'user_agent']).orderBy('at').execute(),
+  }));
+  assert.deepEqual(stored.sites, [{ host: 'grafana.example.com:8443', require_2fa: 0 }]);
+  assert.deepEqual(
+    stored.audit.map((row) => [row.action, JSON.parse(row.detail).host, row.user_agent]),
+    [
+      ['site_added', 'wiki.example.com', 'twofold command'],
+      ['site_added', 'grafana.example.com:8443', 'twofold command'],
+      ['site_deleted', 'wiki.example.com', 'twofold command'],
+    ],
+  );
+});
+
+test('site add refuses a scheme, a path, a wildcard or a default port before touching the data directory', async (t) => {
+  const dataDir = freshDataDir(t);
+  const cases: [string, string][] = [
+    ['https://wiki.example.com', 'without https:// or http://'],
+    ['wiki.example.com/admin', 'without a path'],
+    ['*.example.com', 'a wildcard such as *.example.com is not accepted'],
+    ['wiki.example.com:443', 'Leave out port 80 and 443'],
+    ['admin@wiki.example.com', 'must not contain a user name or password'],
+    ['', 'Enter the host name of the site'],
+  ];
+  for (const [host, fragment] of cases) {
+    assertRefused(await twofold(['site', 'add', '--org', 'Acme', '--host', host], { dataDir }), 'site add', fragment);
+  }
+  assertRefused(await twofold(['site', 'add', '--org', 'Acme'], { dataDir }), 'site add', 'missing --host HOST');
+  assert.equal(existsSync(dataDir), false, 'a refused command created the data directory');
 });
 
 test('oidc rotate-keys adds a key of each algorithm, keeps the old ones published for a day, then deletes them', async (t) => {

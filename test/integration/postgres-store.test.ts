@@ -94,6 +94,7 @@ test(
       '004-attempts-in-flight',
       '005-applications',
       '006-oidc',
+      '007-sites',
       '008-recovery-codes',
     ]);
 
@@ -107,6 +108,7 @@ test(
       '004-attempts-in-flight',
       '005-applications',
       '006-oidc',
+      '007-sites',
       '008-recovery-codes',
     ]);
   },
@@ -123,6 +125,7 @@ test('instances starting at once on the same empty schema migrate it once', { sk
     '004-attempts-in-flight',
     '005-applications',
     '006-oidc',
+    '007-sites',
     '008-recovery-codes',
   ]);
 });
@@ -142,6 +145,7 @@ test('each schema of one database has its own tables and its own migration recor
     '004-attempts-in-flight',
     '005-applications',
     '006-oidc',
+    '007-sites',
     '008-recovery-codes',
   ]);
 

@@ -25,9 +25,12 @@ import {
  * - login / code / setup / home: the guard's 303, setting no cookie, to /login, /login/code,
  *   /setup or /account: where this actor's login stands, nothing carried out;
  * - step_up: a 303 to /confirm-identity?next=…;
+ * - sign_in: a proxy's check answered 401 (nginx) or 302 (Traefik, Caddy) with Twofold's
+ *   sign-in for the site as the Location;
  * - forbidden: 403; not_found: 404; bad_request: 400.
  */
-type Outcome = 'ok' | 'login' | 'code' | 'setup' | 'home' | 'step_up' | 'forbidden' | 'not_found' | 'bad_request';
+type Outcome =
+  'ok' | 'login' | 'code' | 'setup' | 'home' | 'step_up' | 'sign_in' | 'forbidden' | 'not_found' | 'bad_request';
 
 const ACTORS = ['anonymous', 'pending', 'user', 'admin', 'super_admin', 'foreign_super_admin'] as const;
 type Actor = (typeof ACTORS)[number];
@@ -42,6 +45,11 @@ const GUARD_REDIRECTS: Record<string, Outcome> = {
 
 function outcomeOf(answer: Page): string {
   if (answer.status >= 200 && answer.status < 300) return 'ok';
+  if (
+    (answer.status === 401 || answer.status === 302) &&
+    /^http:\/\/127\.0\.0\.1:3000\/auth\/sign-in\?rd=/.test(answer.location ?? '')
+  )
+    return 'sign_in';
   if (answer.status === 403) return 'forbidden';
   if (answer.status === 404) return 'not_found';
   if (answer.status === 400) return 'bad_request';
@@ -66,7 +74,7 @@ interface Party {
 interface Cell {
   world: TestWorld;
   self: Party;
-  target: Party & { name: string; linkToken: string; applicationId: string };
+  target: Party & { name: string; linkToken: string; applicationId: string; siteId: string; siteHost: string };
 }
 
 type Form = (cell: Cell) => Record<string, string>;
@@ -77,6 +85,8 @@ interface RouteRow {
   /** Signed in more than 10 minutes ago, the signed-in actors are sent to /confirm-identity first. */
   stepUp?: true;
   form?: Form;
+  /** Headers the request carries besides the browser's: a proxy's, for its checks. */
+  headers?: (cell: Cell) => Record<string, string>;
 }
 
 const EVERYONE: Row = ['ok', 'ok', 'ok', 'ok', 'ok', 'ok'];
@@ -97,6 +107,13 @@ const PROTOCOL_REFUSAL: Row = [
   'bad_request',
   'bad_request',
 ];
+
+/** A proxy's check of a site of the target's organisation: members in, strangers out, the rest to sign in. */
+const SITE_CHECK: Row = ['sign_in', 'sign_in', 'ok', 'ok', 'ok', 'forbidden'];
+
+function proxyHeaders(cell: Cell): Record<string, string> {
+  return { 'x-forwarded-proto': 'https', 'x-forwarded-host': cell.target.siteHost, 'x-forwarded-uri': '/' };
+}
 
 const NEW_PASSWORD = 'a brand new passphrase';
 const codeOf = (device: { secret: Uint8Array }, cell: Cell) => codeAt(device.secret, cell.world.clock.now());
@@ -158,6 +175,14 @@ const MATRIX: Record<string, RouteRow> = {
   'GET /oidc/*': { expect: EVERYONE },
   'POST /oidc/*': { expect: PROTOCOL_REFUSAL, form: () => ({ grant_type: 'authorization_code' }) },
   'GET /oidc/interaction/:uid': { expect: PROTOCOL_REFUSAL },
+  // Forward auth: a proxy's check of a request for the target's organisation's site. Anyone
+  // not signed in (a pending login too) is sent to sign in; a member is let in; a person of
+  // another organisation is refused. The sign-in pages without an address to go to are a
+  // plain 400 for everyone (forward-auth.test.ts goes through them).
+  'GET /auth/nginx': { expect: SITE_CHECK, headers: proxyHeaders },
+  'GET /auth/forward': { expect: SITE_CHECK, headers: proxyHeaders },
+  'GET /auth/sign-in': { expect: PROTOCOL_REFUSAL },
+  'GET /auth/continue': { expect: PROTOCOL_REFUSAL },
   'GET /admin/audit': { expect: ADMINS },
   'GET /admin/audit.csv': { expect: ADMINS },
   'GET /admin/users': { expect: ADMINS },
@@ -193,6 +218,10 @@ const MATRIX: Record<string, RouteRow> = {
   'POST /admin/applications/:id/rotate-secret': { expect: SUPER_ADMINS_OF_THE_USER, form: () => ({}) },
   'GET /admin/applications/:id/delete': { expect: SUPER_ADMINS_OF_THE_USER },
   'POST /admin/applications/:id/delete': { expect: SUPER_ADMINS_OF_THE_USER, form: () => ({}) },
+  'POST /admin/applications/sites': { expect: SUPER_ADMINS, form: () => ({ host: `new-${cellNumber}.example` }) },
+  // Another organisation's site is not found.
+  'GET /admin/applications/sites/:id/delete': { expect: SUPER_ADMINS_OF_THE_USER },
+  'POST /admin/applications/sites/:id/delete': { expect: SUPER_ADMINS_OF_THE_USER, form: () => ({}) },
 };
 
 /** The address of a route with its parameters filled in: the actor's own ids, or the target user's. */
@@ -200,6 +229,7 @@ function addressOf(url: string, cell: Cell): string {
   if (url.startsWith('/admin/users/:id')) {
     return url.replace(':id', cell.target.id).replace(':deviceId', cell.target.confirmed.id);
   }
+  if (url.startsWith('/admin/applications/sites/:id')) return url.replace(':id', cell.target.siteId);
   if (url.startsWith('/admin/applications/:id')) return url.replace(':id', cell.target.applicationId);
   if (url === '/set-password/:token') return `/set-password/${cell.target.linkToken}`;
   if (url === '/oidc/*') return '/oidc/jwks';
@@ -253,7 +283,7 @@ async function runCell(
   world: TestWorld,
   routeKey: string,
   actor: Actor,
-  form: Form | undefined,
+  row: Pick<RouteRow, 'form' | 'headers'>,
   options: { verifiedMinutesAgo: number },
 ): Promise<CellReport> {
   cellNumber += 1;
@@ -283,7 +313,11 @@ async function runCell(
     secret: `secret of cell ${cellNumber}`,
     now,
   });
-  const target = { ...targetParty, name: targetName, linkToken, applicationId };
+  // And a site it protects, for the proxy's checks and the routes that act on one.
+  const siteId = `site-${cellNumber}`;
+  const siteHost = `site-${cellNumber}.example`;
+  await tenantA.sites.insert({ id: siteId, host: siteHost, requireTwoFactor: false, now });
+  const target = { ...targetParty, name: targetName, linkToken, applicationId, siteId, siteHost };
 
   const browser = new Browser(world.app, fromAddress());
   const self = actor === 'anonymous' ? target : parties.get(actor);
@@ -304,8 +338,8 @@ async function runCell(
   const address = addressOf(url, cell);
   const answer =
     method === 'POST'
-      ? await browser.post(address === '/oidc/jwks' ? '/oidc/token' : address, (form ?? (() => ({})))(cell))
-      : await browser.get(address);
+      ? await browser.post(address === '/oidc/jwks' ? '/oidc/token' : address, (row.form ?? (() => ({})))(cell))
+      : await browser.send('GET', address, { headers: row.headers?.(cell) ?? {} });
   const outcome = outcomeOf(answer);
 
   // A refusal or a redirect by the guard carries nothing out: the database is as it was.
@@ -375,7 +409,7 @@ test('every route answers each actor as the matrix says, and never across organi
     if (row === undefined) continue; // reported by the test above
     for (const [index, actor] of ACTORS.entries()) {
       const expected = row.expect[index];
-      const report = await runCell(world, key, actor, row.form, { verifiedMinutesAgo: 0 });
+      const report = await runCell(world, key, actor, row, { verifiedMinutesAgo: 0 });
       cells += 1;
       if (report.outcome !== expected) wrong.push(`${key} as ${actor}: expected ${expected}, got ${report.outcome}`);
       if (report.crossOrganisationRead) crossReads += 1;
@@ -402,7 +436,7 @@ test('signed in more than 10 minutes ago, each step-up route sends every signed-
     for (const [index, actor] of ACTORS.entries()) {
       if (actor === 'anonymous' || actor === 'pending') continue;
       const expected = row.expect[index] === 'ok' ? 'step_up' : row.expect[index];
-      const report = await runCell(world, key, actor, row.form, { verifiedMinutesAgo: 11 });
+      const report = await runCell(world, key, actor, row, { verifiedMinutesAgo: 11 });
       cells += 1;
       if (report.outcome !== expected) wrong.push(`${key} as ${actor}: expected ${expected}, got ${report.outcome}`);
       const next = new URL(report.location ?? '/', 'http://twofold.test').searchParams.get('next') ?? '';
@@ -473,7 +507,7 @@ test('an admin can neither manage a super admin nor make anyone one', async (t) 
   const cell: Cell = {
     world,
     self: admin,
-    target: { ...superAdmin, name: 'Chief Person', linkToken: '', applicationId: '' },
+    target: { ...superAdmin, name: 'Chief Person', linkToken: '', applicationId: '', siteId: '', siteHost: '' },
   };
 
   let refused = 0;

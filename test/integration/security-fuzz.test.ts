@@ -269,7 +269,10 @@ function queryArbitrary(fixtures: Fixtures): fc.Arbitrary<string> {
     fc.constant(''),
     fc
       .dictionary(
-        fc.oneof(fc.constantFrom('next', 'q', 'page', 'action', 'person', 'from', 'until', 'next[]'), fc.string()),
+        fc.oneof(
+          fc.constantFrom('next', 'q', 'page', 'action', 'person', 'from', 'until', 'next[]', 'rd', 'to'),
+          fc.string(),
+        ),
         fc.oneof(value, fc.array(value, { minLength: 2, maxLength: 3 })),
         { maxKeys: 4 },
       )
@@ -278,7 +281,16 @@ function queryArbitrary(fixtures: Fixtures): fc.Arbitrary<string> {
         for (const [key, v] of Object.entries(query)) for (const one of [v].flat()) search.append(key, one);
         return search.toString();
       }),
-    fc.constantFrom('next=//evil.example&next=/x', 'q[]=1&q[]=2', '%zz=%E0%A4%A', 'page=-1', 'page=99999999'),
+    fc.constantFrom(
+      'next=//evil.example&next=/x',
+      'q[]=1&q[]=2',
+      '%zz=%E0%A4%A',
+      'page=-1',
+      'page=99999999',
+      'rd=https://evil.example/',
+      'rd=//evil.example/&rd=javascript:alert(1)',
+      'to=aHR0cHM6Ly9ldmlsLmV4YW1wbGUv',
+    ),
   );
 }
 

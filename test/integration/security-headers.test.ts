@@ -32,6 +32,13 @@ async function everyPage(world: TestWorld): Promise<{ route: string; signedIn: b
     secret: 'the secret of the wiki',
     now: world.clock.now(),
   });
+  await tenantFor(world.db, org).sites.insert({
+    id: 'a-site',
+    host: 'wiki.example',
+    requireTwoFactor: false,
+    now: world.clock.now(),
+  });
+  const site = { id: 'a-site' };
   const link = await tenantFor(world.db, org).passwordLinks.issue(
     target.id,
     'reset',
@@ -61,6 +68,7 @@ async function everyPage(world: TestWorld): Promise<{ route: string; signedIn: b
     if (url.startsWith('/setup/devices/:id')) return url.replace(':id', setupDevice.id);
     if (url.endsWith('/:id/remove')) return url.replace(':id', ownDevice.id);
     if (url.startsWith('/2fa/devices/:id')) return url.replace(':id', ownNewDevice.id);
+    if (url.startsWith('/admin/applications/sites/:id')) return url.replace(':id', site.id);
     if (url.startsWith('/admin/applications/:id')) return url.replace(':id', 'an-application');
     if (url === '/oidc/*') return '/oidc/jwks';
     // Without the provider's interaction cookie: the page that says the sign-in expired.
@@ -75,8 +83,11 @@ async function everyPage(world: TestWorld): Promise<{ route: string; signedIn: b
     const token = callers[caller];
     if (token !== null) browser.cookies.set('twofold_session', token);
     const answer = await browser.get(addressOf(route.url));
-    // /metrics is off unless configured, as in the tests' app: a "not found" page.
-    const refused = route.url === '/metrics' || route.url === '/oidc/interaction/:uid';
+    // /metrics is off unless configured, as in the tests' app: a "not found" page. The
+    // forward-auth checks name no site without a proxy's headers (403), and the sign-in for
+    // a site has no address to go to (400): each a page.
+    const refused =
+      route.url === '/metrics' || route.url === '/oidc/interaction/:uid' || route.url.startsWith('/auth/');
     assert.equal(answer.status >= 400, refused, `${route.url}: ${answer.status}`);
     pages.push({ route: `GET ${route.url}`, signedIn: caller === 'signed_in', answer });
   }

@@ -14,6 +14,7 @@ import * as usersPage from '../../src/store/migrations/003-users-page.js';
 import * as attemptsInFlight from '../../src/store/migrations/004-attempts-in-flight.js';
 import * as applications from '../../src/store/migrations/005-applications.js';
 import * as oidc from '../../src/store/migrations/006-oidc.js';
+import * as sites from '../../src/store/migrations/007-sites.js';
 import * as recoveryCodes from '../../src/store/migrations/008-recovery-codes.js';
 import { insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
@@ -266,6 +267,7 @@ test('the users page migration indexes a database already in use, and its down p
           '004-attempts-in-flight': attemptsInFlight,
           '005-applications': applications,
           '006-oidc': oidc,
+          '007-sites': sites,
           '008-recovery-codes': recoveryCodes,
         }),
     },

@@ -46,6 +46,8 @@ export interface Auth {
   tenant: Tenant;
   status: TwoFactorStatus;
   stage: Stage;
+  /** The person's confirmed devices, read with the session. */
+  confirmedDevices: number;
 }
 
 /**
@@ -132,7 +134,7 @@ async function authOf(request: FastifyRequest, reply: FastifyReply): Promise<Aut
   // A signed-in user whose deadline passed is held at the setup screen, as at login.
   const stage: Stage = session.stage === 'signed_in' && status.kind === 'must_set_up' ? 'setup' : session.stage;
   if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) await tenant.sessions.touch(session.id, now);
-  return { session, user, organisation, tenant, status, stage };
+  return { session, user, organisation, tenant, status, stage, confirmedDevices };
 }
 
 function admits(access: Access, auth: Auth | null): boolean {

@@ -1,5 +1,6 @@
 // The Applications page (super admins): the organisation's OpenID Connect applications,
-// registering one, replacing its secret, deleting it.
+// registering one, replacing its secret, deleting it; and the sites a reverse proxy
+// protects with Twofold, adding and deleting them.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Application } from '../../domain/applications.js';
 import {
@@ -8,6 +9,7 @@ import {
   rotateApplicationSecret,
   type ApplicationProblems,
 } from '../../services/applications.js';
+import { addSite, deleteSite } from '../../services/sites.js';
 import { authOrThrow, type Auth } from '../plugins/auth.js';
 import { formSchema, idParams } from '../form-schema.js';
 import { message } from '../messages.js';
@@ -16,9 +18,11 @@ import {
   applicationsPage,
   credentialsIssued,
   deleteConfirmation,
-  NO_APPLICATION_VALUES,
+  deleteSiteConfirmation,
+  EMPTY_FORMS,
   rotateConfirmation,
   type ApplicationSentences,
+  type ApplicationsForms,
   type ApplicationValues,
 } from '../views/admin-applications.js';
 
@@ -48,20 +52,16 @@ export async function adminApplicationRoutes(app: FastifyInstance): Promise<void
   const { deps } = app.twofold;
   const config = { action: 'manage-applications' } as const;
 
-  async function show(
-    request: FastifyRequest,
-    reply: FastifyReply,
-    auth: Auth,
-    values: ApplicationValues,
-    problems: ApplicationSentences,
-  ) {
+  async function show(request: FastifyRequest, reply: FastifyReply, auth: Auth, forms: ApplicationsForms) {
     const applications = await auth.tenant.applications.list();
+    const sites = await auth.tenant.sites.list();
+    const refused = Object.keys(forms.application.problems).length + Object.keys(forms.site.problems).length > 0;
     return renderPage(
       request,
       reply,
       'Applications',
-      (ctx) => applicationsPage(ctx, applications, values, problems, (at) => when(request, at)),
-      Object.keys(problems).length > 0 ? 400 : 200,
+      (ctx) => applicationsPage(ctx, applications, sites, forms, (at) => when(request, at)),
+      refused ? 400 : 200,
     );
   }
 
@@ -83,7 +83,7 @@ export async function adminApplicationRoutes(app: FastifyInstance): Promise<void
   }
 
   app.get('/admin/applications', { config }, (request, reply) =>
-    show(request, reply, authOrThrow(request), NO_APPLICATION_VALUES, {}),
+    show(request, reply, authOrThrow(request), EMPTY_FORMS),
   );
 
   app.post<{ Body: { name: string; redirectUris: string; postLogoutRedirectUris: string; requireTwoFactor?: string } }>(
@@ -108,7 +108,10 @@ export async function adminApplicationRoutes(app: FastifyInstance): Promise<void
         postLogoutRedirectUris: linesOf(values.postLogoutRedirectUris),
         requireTwoFactor: values.requireTwoFactor,
       });
-      if (!result.ok) return show(request, reply, auth, values, applicationSentences(result.problems));
+      if (!result.ok) {
+        const problems = applicationSentences(result.problems);
+        return show(request, reply, auth, { ...EMPTY_FORMS, application: { values, problems } });
+      }
       return renderPage(
         request,
         reply,
@@ -165,6 +168,47 @@ export async function adminApplicationRoutes(app: FastifyInstance): Promise<void
       const deleted = await deleteApplication(deps, tenant, contextOf(request), request.params.id);
       if (deleted === null) return notFound(request, reply);
       return redirectWithFlash(reply, '/admin/applications', message('application_deleted', { name: deleted.name }));
+    },
+  );
+  app.post<{ Body: { host: string; requireTwoFactor?: string } }>(
+    '/admin/applications/sites',
+    { config, schema: formSchema({ host: 300, requireTwoFactor: 10 }, ['requireTwoFactor']) },
+    async (request, reply) => {
+      const auth = authOrThrow(request);
+      const values = { host: request.body.host, requireTwoFactor: request.body.requireTwoFactor === 'yes' };
+      const result = await addSite(deps, auth.tenant, contextOf(request), values);
+      if (!result.ok) {
+        return show(request, reply, auth, {
+          ...EMPTY_FORMS,
+          site: { values, problems: { host: message(result.problem) } },
+        });
+      }
+      return redirectWithFlash(reply, '/admin/applications#sites', message('site_added', { host: result.site.host }));
+    },
+  );
+
+  const siteNotFound = (request: FastifyRequest, reply: FastifyReply) =>
+    renderError(request, reply, 404, 'site_not_found_title', 'site_not_found');
+
+  app.get<{ Params: { id: string } }>(
+    '/admin/applications/sites/:id/delete',
+    { config, schema: idParams },
+    async (request, reply) => {
+      // In the actor's own organisation only: anyone else's site is not found.
+      const site = await authOrThrow(request).tenant.sites.find(request.params.id);
+      if (site === null) return siteNotFound(request, reply);
+      return renderPage(request, reply, `Delete ${site.host}`, (ctx) => deleteSiteConfirmation(ctx, site));
+    },
+  );
+
+  app.post<{ Params: { id: string } }>(
+    '/admin/applications/sites/:id/delete',
+    { config, schema: { ...idParams, ...formSchema({}) } },
+    async (request, reply) => {
+      const { tenant } = authOrThrow(request);
+      const deleted = await deleteSite(deps, tenant, contextOf(request), { id: request.params.id });
+      if (deleted === null) return siteNotFound(request, reply);
+      return redirectWithFlash(reply, '/admin/applications#sites', message('site_deleted', { host: deleted.host }));
     },
   );
 }

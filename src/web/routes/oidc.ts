@@ -10,7 +10,7 @@ import { signingKeys, signingKeysVersionOf } from '../../services/oidc-keys.js';
 import { message } from '../messages.js';
 import { buildProvider, OIDC_PREFIX, providerRequests, type ProviderRequest } from '../oidc/provider.js';
 import { homeOf } from '../plugins/auth.js';
-import { clientOf, redirectWithFlash, rememberReturn, renderError } from '../respond.js';
+import { clientOf, cookieOptionsOf, redirectWithFlash, rememberReturn, renderError } from '../respond.js';
 
 /** How often an instance looks whether another one (or `twofold oidc rotate-keys`) changed the signing keys. */
 const KEYS_CHECKED_EVERY_MS = 30_000;
@@ -94,10 +94,7 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
         pending: [],
         client: clientOf(request),
         clearTwofoldSession: app.serializeCookie(cookies.session, '', {
-          path: '/',
-          httpOnly: true,
-          sameSite: 'lax',
-          secure: cookies.secure,
+          ...cookieOptionsOf(cookies),
           expires: new Date(0),
         }),
       };

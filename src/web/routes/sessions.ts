@@ -77,15 +77,16 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     );
   }
 
+  // `next` may be a protected site's address waiting to be checked again (/auth/continue?to=…), up to about 2,700 characters.
   app.get<{ Querystring: { next?: string } }>(
     '/confirm-identity',
-    { schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 300 } } } } },
+    { schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 3000 } } } } },
     (request, reply) => showConfirm(request, reply, safeNext(request.query.next), {}),
   );
 
   app.post<{ Body: { next?: string; password: string; code?: string } }>(
     '/confirm-identity',
-    { schema: formSchema({ next: 300, password: 1000, code: 100 }, ['next', 'code']) },
+    { schema: formSchema({ next: 3000, password: 1000, code: 100 }, ['next', 'code']) },
     async (request, reply) => {
       const auth = authOrThrow(request);
       const next = safeNext(request.body.next);

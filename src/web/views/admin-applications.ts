@@ -1,6 +1,8 @@
 // The Applications page: the applications that sign the organisation's people in through
-// Twofold, registering one, and the page that hands over its secret once.
+// Twofold, registering one, and the page that hands over its secret once; and the sites a
+// reverse proxy protects with Twofold.
 import type { Application } from '../../domain/applications.js';
+import type { Site } from '../../domain/sites.js';
 import { csrfField, errorSummary, field } from './forms.js';
 import { html, type Html } from './html.js';
 import type { PageContext } from './layout.js';
@@ -20,6 +22,26 @@ export const NO_APPLICATION_VALUES: ApplicationValues = {
   redirectUris: '',
   postLogoutRedirectUris: '',
   requireTwoFactor: false,
+};
+
+export interface SiteValues {
+  host: string;
+  requireTwoFactor: boolean;
+}
+
+export type SiteSentences = Partial<Record<'host', string>>;
+
+export const NO_SITE_VALUES: SiteValues = { host: '', requireTwoFactor: false };
+
+/** What each form of the page shows: as typed and its problems after a refusal, empty otherwise. */
+export interface ApplicationsForms {
+  application: { values: ApplicationValues; problems: ApplicationSentences };
+  site: { values: SiteValues; problems: SiteSentences };
+}
+
+export const EMPTY_FORMS: ApplicationsForms = {
+  application: { values: NO_APPLICATION_VALUES, problems: {} },
+  site: { values: NO_SITE_VALUES, problems: {} },
 };
 
 function addresses(uris: readonly string[]): Html | string {
@@ -43,13 +65,70 @@ function applicationRow(application: Application, when: When): Html {
   </tr>`;
 }
 
+function siteRow(site: Site, when: When): Html {
+  return html`<tr>
+    <td data-label="Host name"><strong>${site.host}</strong></td>
+    <td data-label="Second factor">${site.requireTwoFactor ? 'Required' : 'As the organisation requires'}</td>
+    <td data-label="Added">${when(site.createdAt)}</td>
+    <td data-label="Actions"><a href="/admin/applications/sites/${site.id}/delete">Delete</a></td>
+  </tr>`;
+}
+
+function sitesSection(ctx: PageContext, sites: readonly Site[], form: ApplicationsForms['site'], when: When): Html {
+  const { values, problems } = form;
+  return html`<h2 id="sites">Protected sites</h2>
+    <p>
+      A site that cannot sign people in with OpenID Connect can be put behind a reverse proxy (nginx, Traefik or Caddy)
+      that asks Twofold, at every request, whether the person may in. People sign in here first, with their second factor
+      when the site or the organisation requires it, and only people of your organisation get in. The README shows how
+      to set up the proxy.
+    </p>
+    ${
+      sites.length === 0
+        ? html`<p>No sites are protected yet.</p>`
+        : html`<div class="table-scroll">
+            <table class="sites">
+              <caption>
+                Protected sites
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Host name</th>
+                  <th scope="col">Second factor</th>
+                  <th scope="col">Added</th>
+                  <th scope="col">Actions</th>
+                </tr>
+              </thead>
+              <tbody>
+                ${sites.map((site) => siteRow(site, when))}
+              </tbody>
+            </table>
+          </div>`
+    }
+    <h3 id="protect">Protect a site</h3>
+    ${errorSummary(problems)}
+    <form method="post" action="/admin/applications/sites" class="card">
+      ${csrfField(ctx.csrfToken)}
+      ${field({ label: 'Host name', name: 'host', value: values.host, error: problems.host, required: true, autocomplete: 'off', hint: 'As people type it in the address bar, such as wiki.example.com; add the port only if it is not 80 or 443, such as wiki.example.com:8443.' })}
+      <label class="choice"
+        ><input type="checkbox" name="requireTwoFactor" value="yes" ${values.requireTwoFactor ? html`checked` : ''} />
+        Require two-factor authentication for this site</label
+      >
+      <p class="hint">
+        People without a device link one before they are let in, even where the organisation does not require it yet.
+      </p>
+      <button type="submit">Protect this site</button>
+    </form>`;
+}
+
 export function applicationsPage(
   ctx: PageContext,
   applications: readonly Application[],
-  values: ApplicationValues,
-  problems: ApplicationSentences,
+  sites: readonly Site[],
+  forms: ApplicationsForms,
   when: When,
 ): Html {
+  const { values, problems } = forms.application;
   return html`<p>
       Applications of your organisation can sign people in through Twofold with OpenID Connect: people give their
       password and, when the organisation or the application requires it, their second factor here, and are sent back
@@ -94,7 +173,8 @@ export function applicationsPage(
         People without a device link one before they are sent back, even where the organisation does not require it yet.
       </p>
       <button type="submit">Register</button>
-    </form>`;
+    </form>
+    ${sitesSection(ctx, sites, forms.site, when)}`;
 }
 
 /** The client_id and the secret, shown once after registering or replacing the secret. */
@@ -140,6 +220,18 @@ export function deleteConfirmation(ctx: PageContext, application: Application): 
     <form method="post" action="/admin/applications/${application.id}/delete" class="actions">
       ${csrfField(ctx.csrfToken)}
       <button type="submit" class="danger">Delete ${application.name}</button>
+      <a href="/admin/applications">Cancel</a>
+    </form>`;
+}
+
+export function deleteSiteConfirmation(ctx: PageContext, site: Site): Html {
+  return html`<p>
+      Delete <strong>${site.host}</strong>? The proxy in front of it then lets nobody in, since Twofold no longer knows the
+      site, until it is registered again.
+    </p>
+    <form method="post" action="/admin/applications/sites/${site.id}/delete" class="actions">
+      ${csrfField(ctx.csrfToken)}
+      <button type="submit" class="danger">Delete ${site.host}</button>
       <a href="/admin/applications">Cancel</a>
     </form>`;
 }
