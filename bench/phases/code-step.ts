@@ -110,7 +110,8 @@ async function pendingLogins(db: Db, organisationId: string, users: BenchUser[])
   const client = { ip: '127.0.0.1', userAgent: 'twofold-bench' };
   return atomically(db, organisationId, async (tenant) => {
     const tokens: string[] = [];
-    for (const user of users) tokens.push(await tenant.sessions.create(user.id, 'code', now, expiresAt, client, NOT_VERIFIED));
+    for (const user of users)
+      tokens.push(await tenant.sessions.create(user.id, 'code', now, expiresAt, client, NOT_VERIFIED));
     return tokens;
   });
 }
