@@ -12,18 +12,20 @@ import { openInstance } from '../src/instance.js';
 import { cleanUp, cleanUpOnSignals, onCleanup, removeDirOnCleanup } from './cleanup.js';
 import { measureCodeStep } from './figures/code-step.js';
 import { measureLogins } from './figures/logins.js';
+import { measureOidc } from './figures/oidc.js';
 import { measureStatements } from './figures/statements.js';
 import { measurePostgres, measureUsersPage, seedBigOrganisation } from './figures/users-page.js';
 import { describeMachine } from './machine.js';
 import { REPO_ROOT } from './processes.js';
 import { describeSummary, profilesIn, summariseProfile, type ProfileSummary } from './profile-summary.js';
 import { judged, machineLines, markdownTable, writeResults } from './report.js';
-import { benchPasswordHash, createOrganisation, seedUsers } from './seed.js';
+import { benchPasswordHash, createOrganisation, registerBenchApplication, seedUsers } from './seed.js';
 import { phaseServers } from './servers.js';
 import {
   benchConfig,
   CODE_STEP_USERS,
   LOGIN_USERS,
+  OIDC_USERS,
   SECRET_KEY,
   say,
   serverOptionsOf,
@@ -80,12 +82,13 @@ async function main(): Promise<void> {
     run.passwordHash,
     {
       organisationId: loginOrganisation,
-      count: LOGIN_USERS + CODE_STEP_USERS,
+      count: LOGIN_USERS + CODE_STEP_USERS + OIDC_USERS,
       prefix: 'login',
       withDevice: () => true,
     },
     run.now,
   );
+  const application = await registerBenchApplication(instance.deps, loginOrganisation);
   const big = await seedBigOrganisation(db, run);
   say(
     `    ${withDevices.length} users with a device, and ${big.users.length + 1} in another organisation, in ${secondsSince(started)} s`,
@@ -98,10 +101,15 @@ async function main(): Promise<void> {
   const rss: { after: string; rssMib: number }[] = [];
   const loginServer = await servers.forPhase('logins');
   rss.push({ after: 'start', rssMib: round(loginServer.rssMib(), 1) });
-  await measureLogins(run, loginServer, withDevices.slice(0, LOGIN_USERS));
+  const loginsRatio = await measureLogins(run, loginServer, withDevices.slice(0, LOGIN_USERS));
   rss.push({ after: 'logins', rssMib: round(loginServer.rssMib(), 1) });
+  const oidcServer = await servers.forPhase('oidc');
+  const oidcUsers = withDevices.slice(LOGIN_USERS + CODE_STEP_USERS);
+  await measureOidc(run, oidcServer, application, oidcUsers, loginsRatio);
+  rss.push({ after: 'OpenID Connect sign-ins', rssMib: round(oidcServer.rssMib(), 1) });
   const codeServer = await servers.forPhase('code-step');
-  await measureCodeStep(run, codeServer, db, loginOrganisation, withDevices.slice(LOGIN_USERS));
+  const codeStepUsers = withDevices.slice(LOGIN_USERS, LOGIN_USERS + CODE_STEP_USERS);
+  await measureCodeStep(run, codeServer, db, loginOrganisation, codeStepUsers);
   rss.push({ after: 'code step', rssMib: round(codeServer.rssMib(), 1) });
   say('\n[5] Users page of 100,000 users, SQLite');
   const pagesServer = await servers.forPhase('users-page');

@@ -10,7 +10,11 @@ import { emailKey, type Role } from '../src/domain/users.js';
 import type { Db, Executor } from '../src/store/db.js';
 import { insertOrganisation } from '../src/store/organisations.js';
 import { searchKeyOf } from '../src/store/rows.js';
+import { createApplication } from '../src/services/applications.js';
+import type { Deps } from '../src/services/deps.js';
+import { tenantFor } from '../src/store/tenant.js';
 import type { Insertable } from 'kysely';
+import type { BenchApplication } from './phases/oidc.js';
 import type { DevicesTable, UsersTable } from '../src/store/schema.js';
 
 export const BENCH_PASSWORD = 'bench password, long enough';
@@ -40,6 +44,23 @@ export async function createOrganisation(db: Executor, name: string, now: Date):
   const id = randomUUID();
   await insertOrganisation(db, { id, name, timeZone: 'UTC', now });
   return id;
+}
+
+/**
+ * The application the OpenID Connect sign-ins are for, registered as the Applications page
+ * registers one, requiring 2FA. Its redirect address is never visited: the bench reads the
+ * code off the redirect.
+ */
+export async function registerBenchApplication(deps: Deps, organisationId: string): Promise<BenchApplication> {
+  const redirectUri = 'http://localhost/bench/callback';
+  const created = await createApplication(
+    deps,
+    tenantFor(deps.db, organisationId),
+    { actor: null, client: null },
+    { name: 'Bench application', redirectUris: [redirectUri], postLogoutRedirectUris: [], requireTwoFactor: true },
+  );
+  if (!created.ok) throw new Error(`the bench application was refused: ${JSON.stringify(created.problems)}`);
+  return { clientId: created.application.id, clientSecret: created.clientSecret, redirectUri };
 }
 
 /** One argon2id hash shared by every bench user: each verification still costs the full price. */

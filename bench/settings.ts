@@ -9,12 +9,17 @@ export const ROUNDS = 3;
 /** Per round: argon2id alone, then logins (after a warm-up that fills every virtual user's pipeline). */
 export const ARGON2 = { warmUpMs: 500, seconds: 3 };
 export const LOGINS = { warmUpMs: 1500, seconds: 4, probeEveryMs: 25 };
+/** Per round: argon2id alone, then OpenID Connect sign-ins (after the same warm-up as the logins). */
+export const OIDC = { warmUpMs: 1500, seconds: 4 };
+/** The OpenID Connect sign-ins' ratio to argon2id is to reach this share of the plain logins' ratio. */
+export const OIDC_SHARE_OF_LOGINS = 0.85;
 /** GET /healthz on the idle server first: what the machine alone does to latency. */
 export const IDLE_PROBE_SECONDS = 3;
 /** Per round: the code step, then the bare route. */
 export const CODE_STEP = { warmUpMs: 500, seconds: 2 };
 export const LOGIN_USERS = 4000;
 export const CODE_STEP_USERS = 8000;
+export const OIDC_USERS = 4000;
 export const BIG_ORGANISATION = 100_000;
 export const PAGE_BOUNDS = { requests: 200, seconds: 8 };
 /** Fixed, so that the bench's sealed secrets open in the server. Never a real key. */

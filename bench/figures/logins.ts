@@ -22,8 +22,11 @@ async function idleHealthz(server: ServerProcess): Promise<Latencies> {
   }
 }
 
-/** 1 and 2: logins against raw argon2id, A B A B ... A; latencies while the logins run. */
-export async function measureLogins(run: Run, server: ServerProcess, users: BenchUser[]): Promise<void> {
+/**
+ * 1 and 2: logins against raw argon2id, A B A B ... A; latencies while the logins run.
+ * Returns the ratio (figure 1), which the OpenID Connect sign-ins are set beside.
+ */
+export async function measureLogins(run: Run, server: ServerProcess, users: BenchUser[]): Promise<number> {
   say(`\n[1, 2] Complete logins, ${CONCURRENCY} virtual users, alternating with raw argon2id verifications`);
   const client = clientFor(server.url);
   let next = 0;
@@ -81,10 +84,11 @@ export async function measureLogins(run: Run, server: ServerProcess, users: Benc
   const cpuNote = `CPU per login: server main thread ${cpuPerLogin.serverMainThreadMs} ms, server other threads ${cpuPerLogin.serverOtherThreadsMs} ms, bench client ${cpuPerLogin.clientMs} ms; raw argon2id ${cpuPerLogin.rawArgon2Ms} ms per verification, so ${serverShare} of the server's CPU per login is the hash`;
   say(`    ${cpuNote}`);
   const lag = `bench client's own event-loop lag p99 ${load.clientLagP99Ms} ms`;
+  const ratio = round(load.loginsPerSecond / ceiling);
   run.rows.push(
     judged(
       'Complete logins/s ÷ raw argon2id verifications/s',
-      round(load.loginsPerSecond / ceiling),
+      ratio,
       '',
       { atLeast: 0.9 },
       `${load.loginsPerSecond} logins/s (${load.completed} in ${load.seconds} s) ÷ ${ceiling} verifications/s (${verified} in ${argon2.length} × ${ARGON2.seconds} s), ${CONCURRENCY} concurrent each; per round ${perRound.join(', ')}. ${cpuNote}`,
@@ -106,4 +110,5 @@ export async function measureLogins(run: Run, server: ServerProcess, users: Benc
       `p50 ${load.healthz.p50} ms, max ${load.healthz.max} ms, n=${load.healthz.n}, one at a time every ${LOGINS.probeEveryMs} ms; on the idle server just before: p50 ${idle.p50} ms, p99 ${idle.p99} ms; ${lag}`,
     ),
   );
+  return ratio;
 }

@@ -154,6 +154,26 @@ export function renderPage(
     .send(page(ctx, title, body(ctx)));
 }
 
+/**
+ * A page that sends the browser on to `to`, a path of this site, as soon as it is shown
+ * (a meta refresh, no script), and links there for a browser that does not follow it.
+ */
+export function renderMovingOn(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  title: string,
+  to: string,
+  body: BodyOf,
+): FastifyReply {
+  // "//host" and "/\host" lead to another host.
+  if (!/^\/(?![/\\])/.test(to)) throw new Error(`${to} is not a path of this site`);
+  const ctx = pageContext(request, reply);
+  return reply
+    .code(200)
+    .type('text/html; charset=utf-8')
+    .send(page(ctx, title, body(ctx), to));
+}
+
 export function renderError(
   request: FastifyRequest,
   reply: FastifyReply,

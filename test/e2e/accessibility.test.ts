@@ -290,6 +290,27 @@ describe('accessibility and layout of every page', () => {
     await visit(admin, `/admin/applications/sites/${site?.id ?? ''}/delete`);
     assert.equal(await heading(admin), 'Delete wiki.acme.test');
     await check(admin, 'delete-site');
+
+    // Signing in to that application while signed in to Twofold: the page on the way back,
+    // held there (its move onwards answered 204, which leaves a page where it is).
+    const [wiki] = await tenantFor(world.db, organisationId).applications.list();
+    const resume = (url: URL) => /^\/oidc\/auth\/[^/]+$/.test(url.pathname);
+    await admin.route(resume, (route) => route.fulfill({ status: 204 }));
+    await visit(
+      admin,
+      `/oidc/auth?${new URLSearchParams({
+        client_id: wiki?.id ?? '',
+        response_type: 'code',
+        scope: 'openid',
+        redirect_uri: 'http://localhost:8080/cb',
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+        state: 'a-state',
+      }).toString()}`,
+    );
+    assert.equal(await heading(admin), 'Continue to Rail Wiki');
+    await check(admin, 'continue-to-application');
+    await admin.unroute(resume);
     await visit(admin, '/no-such-page');
     assert.equal(await heading(admin), 'Page not found');
     await check(admin, 'not-found');

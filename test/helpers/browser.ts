@@ -161,6 +161,16 @@ export class Browser {
   }
 }
 
+/**
+ * Where a page sends the browser on by itself (`<meta http-equiv="refresh" content="0;url=…">`,
+ * as Twofold's way back to an application does), or undefined.
+ */
+export function movesOnTo(page: Page): string | undefined {
+  if (page.status !== 200) return undefined;
+  const content = /<meta http-equiv="refresh" content="0;url=([^"]+)"/.exec(page.body)?.[1];
+  return content?.replace(/&amp;/g, '&');
+}
+
 /** Text of the page without tags, with whitespace folded, for asserting what a person reads. */
 export function textOf(body: string): string {
   return body

@@ -9,7 +9,7 @@ import { ACR_PASSWORD, ACR_TWO_FACTOR } from '../../src/domain/sign-in-for-appli
 import { createApplication } from '../../src/services/applications.js';
 import { rotateSigningKeys } from '../../src/services/oidc-keys.js';
 import { tenantFor } from '../../src/store/tenant.js';
-import { Browser, textOf, type Page } from '../helpers/browser.js';
+import { Browser, movesOnTo, textOf, type Page } from '../helpers/browser.js';
 import { frozenClock, linkDevice, makeOrganisation, makeUser, serveWorld, type ServedWorld } from '../helpers/app.js';
 
 const REDIRECT = 'http://localhost:8080/callback';
@@ -117,13 +117,17 @@ async function authorizationRequest(config: oidc.Configuration, extra: Record<st
   return { url, verifier, state, nonce };
 }
 
-/** Follows redirects within Twofold; stops at the application's address or at a page. */
+/**
+ * Follows redirects within Twofold, and the page that moves on by itself on the way back to
+ * the application (as a browser does); stops at the application's address or at a page.
+ */
 async function follow(browser: Browser, start: string): Promise<{ page: Page; url: string }> {
   let url = start;
   for (let hops = 0; hops < 15; hops++) {
     const page = await browser.get(url);
-    if (page.status < 300 || page.status >= 400 || page.location === undefined) return { page, url };
-    const next = new URL(page.location, url).toString();
+    const onwards = movesOnTo(page) ?? (page.status >= 300 && page.status < 400 ? page.location : undefined);
+    if (onwards === undefined) return { page, url };
+    const next = new URL(onwards, url).toString();
     if (next.startsWith('http://localhost:8080/')) return { page, url: next };
     url = next;
   }
@@ -206,6 +210,43 @@ describe('OpenID Connect provider', () => {
     );
     const audit = await auditOf(s);
     assert.ok(audit.some((event) => event.action === 'application_sign_in' && event.subject?.id === s.ada.id));
+  });
+
+  test('after the last form, the way back leaves Twofold from a page that moves on by itself, not in the form’s redirects', async (t) => {
+    // A browser holds every redirect that follows a form's submission to the form page's
+    // form-action, 'self': Chromium refuses a redirect to the application's address there.
+    const s = await scene(t);
+    const browser = new Browser(s.world.baseUrl);
+    const started = await authorizationRequest(s.config);
+    await follow(browser, started.url.toString());
+    await browser.post('/login', { email: s.ada.email, password: s.ada.password });
+    let answer = await browser.post('/login/code', { code: codeAt(s.adaSecret, s.world.clock.now()) });
+    const redirects: string[] = [];
+    while (answer.status === 303 && answer.location !== undefined) {
+      const next = new URL(answer.location, s.world.baseUrl);
+      redirects.push(next.toString());
+      answer = await browser.get(next.toString());
+    }
+    assert.ok(redirects.length > 0);
+    for (const url of redirects) assert.ok(url.startsWith(`${s.world.baseUrl}/`), `the code's form post led to ${url}`);
+    assert.equal(answer.status, 200, textOf(answer.body));
+    assert.match(
+      textOf(answer.body),
+      /Continue to Rail Wiki You are signed in\. Twofold is taking you back to Rail Wiki\./,
+    );
+    const csp = String(answer.headers['content-security-policy']);
+    assert.match(csp, /(^|;)form-action 'self'(;|$)/, csp);
+    assert.match(csp, /(^|;)script-src 'none'(;|$)/, csp);
+    const onwards = movesOnTo(answer);
+    assert.match(onwards ?? '', /^\/oidc\/auth\/[\w-]+$/);
+    assert.match(answer.body, new RegExp(`<a class="button" href="${onwards}">Continue to Rail Wiki</a>`));
+
+    // From there a navigation of its own, which form-action does not govern: to the application, with a code.
+    const back = await browser.get(onwards ?? '');
+    assert.equal(back.status, 303);
+    assert.ok(back.location?.startsWith(`${REDIRECT}?`), back.location);
+    const tokens = await exchange(s, started, back.location ?? '');
+    assert.equal(tokens.claims()?.acr, ACR_TWO_FACTOR);
   });
 
   test('ES256 ID tokens for an application registered for them', async (t) => {

@@ -91,6 +91,24 @@ async function everyPage(world: TestWorld): Promise<{ route: string; signedIn: b
     assert.equal(answer.status >= 400, refused, `${route.url}: ${answer.status}`);
     pages.push({ route: `GET ${route.url}`, signedIn: caller === 'signed_in', answer });
   }
+  // The way back to an application once Twofold has let the person in: a page that moves
+  // on by itself. Its route is a public one, which the count of signed-in pages leaves out.
+  const member = new Browser(world.app, fromAddress());
+  member.cookies.set('twofold_session', callers.signed_in);
+  const authorization = new URLSearchParams({
+    client_id: 'an-application',
+    response_type: 'code',
+    scope: 'openid',
+    redirect_uri: 'https://wiki.example/cb',
+    code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    code_challenge_method: 'S256',
+    state: 'a-state',
+  });
+  let onwards: Page = await member.get(`/oidc/auth?${authorization.toString()}`);
+  while (onwards.status === 303 && onwards.location !== undefined) onwards = await member.get(onwards.location);
+  assert.equal(onwards.status, 200, onwards.body);
+  assert.match(onwards.body, /<meta http-equiv="refresh"/);
+  pages.push({ route: 'the way back to an application', signedIn: false, answer: onwards });
   // And the refusals people meet.
   const stranger = new Browser(world.app, fromAddress());
   pages.push({ route: 'a missing page', signedIn: false, answer: await stranger.get('/no/such/page') });

@@ -10,7 +10,15 @@ import { signingKeys, signingKeysVersionOf } from '../../services/oidc-keys.js';
 import { message } from '../messages.js';
 import { buildProvider, OIDC_PREFIX, providerRequests, type ProviderRequest } from '../oidc/provider.js';
 import { homeOf } from '../plugins/auth.js';
-import { clientOf, cookieOptionsOf, redirectWithFlash, rememberReturn, renderError } from '../respond.js';
+import {
+  clientOf,
+  cookieOptionsOf,
+  redirectWithFlash,
+  rememberReturn,
+  renderError,
+  renderMovingOn,
+} from '../respond.js';
+import { continueToApplication } from '../views/oidc.js';
 
 /** How often an instance looks whether another one (or `twofold oidc rotate-keys`) changed the signing keys. */
 const KEYS_CHECKED_EVERY_MS = 30_000;
@@ -192,7 +200,17 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
             },
             { mergeWithLastSubmission: false },
           );
-          return reply.redirect(redirectTo, 303);
+          // Not a redirect: this answer often ends the redirects of a form just posted here
+          // (the password, the code, a device linked), and a browser holds every redirect
+          // of a form's submission to the page's form-action, 'self': Chromium refuses to
+          // follow the provider's next one, to the application's address. From this page
+          // the way on is a navigation of its own (a meta refresh), which form-action does
+          // not govern.
+          const resume = new URL(redirectTo, publicAddress);
+          if (resume.origin !== publicAddress.origin) throw new Error(`the provider resumes at ${resume.origin}`);
+          const to = `${resume.pathname}${resume.search}`;
+          const { name } = decision.application;
+          return renderMovingOn(request, reply, `Continue to ${name}`, to, () => continueToApplication(name, to));
         }
       }
     },

@@ -69,12 +69,17 @@ function reminderBanner(ctx: PageContext): Html | '' {
   </div>`;
 }
 
-export function page(ctx: PageContext, title: string, body: Html): string {
+/**
+ * A whole page. With `moveOnTo`, the browser goes on to that address of this site as soon as
+ * the page is shown: a meta refresh, which needs no script.
+ */
+export function page(ctx: PageContext, title: string, body: Html, moveOnTo?: string): string {
   return html`<!doctype html>
     <html lang="en">
       <head>
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
+        ${moveOnTo === undefined ? '' : html`<meta http-equiv="refresh" content="0;url=${moveOnTo}" />`}
         <title>${title} · Twofold</title>
         <link rel="stylesheet" href="/static/app.css" />
       </head>

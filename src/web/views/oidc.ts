@@ -1,9 +1,19 @@
-// The pages the OpenID Connect provider shows itself: an application's request it cannot
-// complete, the sign-out an application asked for, and its outcome. They are written by
-// the provider, outside a Fastify request: no one is shown as signed in on them.
+// The pages of signing in to an application: the way back to it once Twofold has let the
+// person in; and the pages the OpenID Connect provider shows itself (an application's
+// request it cannot complete, the sign-out an application asked for, and its outcome),
+// which it writes outside a Fastify request, so no one is shown as signed in on them.
 import { message } from '../messages.js';
 import { html, trusted, type Html } from './html.js';
 import { page, type PageContext } from './layout.js';
+
+/**
+ * What the person sees for a moment on the way back to the application (the page moves on
+ * by itself), or keeps seeing if their browser does not follow a refresh.
+ */
+export function continueToApplication(application: string, to: string): Html {
+  return html`<p class="lead">You are signed in. Twofold is taking you back to ${application}.</p>
+    <p><a class="button" href="${to}">Continue to ${application}</a></p>`;
+}
 
 function providerPage(title: string, body: Html): string {
   const ctx: PageContext = { csrfToken: '', viewer: null, pending: false, flash: null, reminder: null, path: '/oidc' };
