@@ -6,26 +6,8 @@ import {
   rotateApplicationSecret,
   type ApplicationInput,
 } from '../services/applications.js';
-import type { Deps } from '../services/deps.js';
-import { findOrganisation } from '../store/organisations.js';
-import { tenantFor, type Tenant } from '../store/tenant.js';
 import { done, failed, refused, type Io, type Outcome } from './command.js';
-import { withInstance } from './instance.js';
-
-/** The audit log shows no actor and "the twofold command" as the client. */
-const COMMAND = { actor: null, client: { ip: 'local', userAgent: 'twofold command' } };
-
-function inOrganisation(
-  io: Io,
-  organisation: string,
-  work: (deps: Deps, tenant: Tenant, name: string) => Promise<Outcome>,
-): Promise<Outcome> {
-  return withInstance(io, async ({ deps }) => {
-    const found = await findOrganisation(deps.db, organisation);
-    if (found === null) return refused(`no organisation has the name or id "${organisation}"`);
-    return work(deps, tenantFor(deps.db, found.id), found.name);
-  });
-}
+import { COMMAND, inOrganisation } from './instance.js';
 
 function described(application: Application): string[] {
   return [

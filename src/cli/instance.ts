@@ -4,7 +4,9 @@
 import { loadConfig, type Config, type KeyNotice } from '../config.js';
 import { openInstance } from '../instance.js';
 import type { Deps } from '../services/deps.js';
-import type { Io } from './command.js';
+import { findOrganisation } from '../store/organisations.js';
+import { tenantFor, type Tenant } from '../store/tenant.js';
+import { refused, type Io, type Outcome } from './command.js';
 
 export interface CommandInstance {
   config: Config;
@@ -40,4 +42,20 @@ export async function withInstance<T>(io: Io, work: (instance: CommandInstance) 
   } finally {
     await close();
   }
+}
+
+/** The audit log shows no actor and "the twofold command" as the client. */
+export const COMMAND = { actor: null, client: { ip: 'local', userAgent: 'twofold command' } };
+
+/** The work of a command on one organisation, found by its name or id in the configured instance. */
+export function inOrganisation(
+  io: Io,
+  organisation: string,
+  work: (deps: Deps, tenant: Tenant, name: string) => Promise<Outcome>,
+): Promise<Outcome> {
+  return withInstance(io, async ({ deps }) => {
+    const found = await findOrganisation(deps.db, organisation);
+    if (found === null) return refused(`no organisation has the name or id "${organisation}"`);
+    return work(deps, tenantFor(deps.db, found.id), found.name);
+  });
 }

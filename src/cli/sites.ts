@@ -1,27 +1,9 @@
 // `site ...` once its options are accepted: through the same service the Applications page uses.
 import type { Site } from '../domain/sites.js';
-import type { Deps } from '../services/deps.js';
 import { addSite, deleteSite, type SiteInput } from '../services/sites.js';
-import { findOrganisation } from '../store/organisations.js';
-import { tenantFor, type Tenant } from '../store/tenant.js';
 import { message } from '../web/messages.js';
 import { done, refused, type Io, type Outcome } from './command.js';
-import { withInstance } from './instance.js';
-
-/** The audit log shows no actor and "the twofold command" as the client. */
-const COMMAND = { actor: null, client: { ip: 'local', userAgent: 'twofold command' } };
-
-function inOrganisation(
-  io: Io,
-  organisation: string,
-  work: (deps: Deps, tenant: Tenant, name: string) => Promise<Outcome>,
-): Promise<Outcome> {
-  return withInstance(io, async ({ deps }) => {
-    const found = await findOrganisation(deps.db, organisation);
-    if (found === null) return refused(`no organisation has the name or id "${organisation}"`);
-    return work(deps, tenantFor(deps.db, found.id), found.name);
-  });
-}
+import { COMMAND, inOrganisation } from './instance.js';
 
 function described(site: Site): string[] {
   return [`host: ${site.host}`, `require_2fa: ${site.requireTwoFactor ? 'yes' : 'no'}`];
