@@ -4,7 +4,6 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { tenantFor } from '../../src/store/tenant.js';
 import { linkDevice, makeOrganisation, makeUser, serveWorld } from '../helpers/app.js';
@@ -19,21 +18,18 @@ import {
   press,
   readSecretAndQr,
   SCENARIO_TIMEOUT_MS,
+  SCREENSHOTS,
   screenshotOf,
   settled,
   signIn,
   signInWithCode,
   textOf,
   visit,
+  VIEWPORTS,
   wrongCode,
 } from './support.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
-const VIEWPORTS = {
-  phone: { width: 390, height: 844 },
-  desktop: { width: 1280, height: 900 },
-} as const;
 
 interface Violation {
   id: string;

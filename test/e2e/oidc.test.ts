@@ -7,7 +7,6 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { after, before, describe, test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { ACR_TWO_FACTOR } from '../../src/domain/sign-in-for-applications.js';
 import { codeAt } from '../../src/domain/totp.js';
@@ -27,11 +26,11 @@ import {
   press,
   readSecretAndQr,
   screenshotOf,
+  SCREENSHOTS,
   textOf,
+  VIEWPORTS,
 } from './support.js';
 
-const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
-const SIZES = { desktop: { width: 1280, height: 900 }, phone: { width: 390, height: 844 } } as const;
 /** Each scenario takes a few seconds; this bounds a hung one. */
 const TIMEOUT_MS = 120_000;
 
@@ -83,11 +82,11 @@ async function personAt(t: TestContext, world: ServedWorld): Promise<Person> {
 }
 
 async function screenshots(page: Page, name: string): Promise<void> {
-  for (const [size, viewport] of Object.entries(SIZES)) {
+  for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     await page.setViewportSize(viewport);
     await screenshotOf(page, page, { path: `${SCREENSHOTS}oidc-${name}-${size}.png`, fullPage: true });
   }
-  await page.setViewportSize(SIZES.desktop);
+  await page.setViewportSize(VIEWPORTS.desktop);
 }
 
 /** The demo's "Sign in with Twofold": Twofold's sign-in page, saying what for. */

@@ -3,6 +3,7 @@
 // device), written once.
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { Secret } from 'otpauth';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { PNG } from 'pngjs';
@@ -12,6 +13,13 @@ import type { ServedWorld, TestWorld } from '../helpers/app.js';
 // jsqr is CommonJS whose types declare a default export: TypeScript (NodeNext) would type
 // the import as the module object, while Node hands over the function itself.
 const jsQR = createRequire(import.meta.url)('jsqr') as typeof import('jsqr').default;
+
+/** Where the suites put the screenshots a person looks at, and the two sizes they are taken at. */
+export const SCREENSHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));
+export const VIEWPORTS = {
+  phone: { width: 390, height: 844 },
+  desktop: { width: 1280, height: 900 },
+} as const;
 
 /** Generous: Chromium in a container, argon2 on every sign-in, and maybe a busy machine. */
 export const SCENARIO_TIMEOUT_MS = 900_000;
