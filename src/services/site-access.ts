@@ -3,11 +3,11 @@
 import type { ClientInfo } from '../domain/audit.js';
 import { applicationAccessOf } from '../domain/sign-in-for-applications.js';
 import { remoteIdentityOf, type RemoteIdentity, type Site } from '../domain/sites.js';
-import { findSiteByHost } from '../store/sites.js';
 import { tenantFor } from '../store/tenant.js';
 import type { SignedInPerson } from './application-sign-in.js';
 import { audit } from './audit.js';
 import type { Deps } from './deps.js';
+import { siteOfHost } from './site-directory.js';
 
 /** A signed-in person as the access guard found them, with whether they have a device to give a code from. */
 export interface SitePerson extends SignedInPerson {
@@ -22,9 +22,9 @@ export type SiteAccess =
   | { kind: 'give_code'; site: Site }
   | { kind: 'allowed'; site: Site; identity: RemoteIdentity };
 
-/** What stands between a person and the site of `host`; one read, of the site. */
+/** What stands between a person and the site of `host`; at most one read, of the site (see site-directory.ts). */
 export async function decideSiteAccess(deps: Deps, person: SitePerson | null, host: string): Promise<SiteAccess> {
-  const site = await findSiteByHost(deps.db, host);
+  const site = await siteOfHost(deps.db, host);
   if (site === null) return { kind: 'unknown_site' };
   if (person === null) return { kind: 'sign_in_first', site };
   const access = applicationAccessOf(site, person.user, person.session, person.confirmedDevices, undefined);

@@ -5,6 +5,7 @@ import { siteHostOf, type Site, type SiteHostProblem } from '../domain/sites.js'
 import { atomically, type Tenant } from '../store/tenant.js';
 import { audit, type AuditContext } from './audit.js';
 import type { Deps } from './deps.js';
+import { forgetSite } from './site-directory.js';
 
 export interface SiteInput {
   host: string;
@@ -37,9 +38,14 @@ export async function addSite(deps: Deps, tenant: Tenant, context: AuditContext,
 export type WhichSite = { id: string } | { host: string };
 
 /** Removes the site and returns it; null if the organisation has no such site. */
-export function deleteSite(deps: Deps, tenant: Tenant, context: AuditContext, which: WhichSite): Promise<Site | null> {
+export async function deleteSite(
+  deps: Deps,
+  tenant: Tenant,
+  context: AuditContext,
+  which: WhichSite,
+): Promise<Site | null> {
   const now = deps.now();
-  return atomically(deps.db, tenant.organisationId, async (trx) => {
+  const deleted = await atomically(deps.db, tenant.organisationId, async (trx) => {
     let site: Site | null;
     if ('id' in which) site = await trx.sites.find(which.id);
     else {
@@ -50,4 +56,6 @@ export function deleteSite(deps: Deps, tenant: Tenant, context: AuditContext, wh
     await audit(trx, now, context, 'site_deleted', null, { host: site.host });
     return site;
   });
+  if (deleted !== null) forgetSite(deps.db, deleted.host);
+  return deleted;
 }

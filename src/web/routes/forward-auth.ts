@@ -91,7 +91,7 @@ export async function forwardAuthRoutes(app: FastifyInstance): Promise<void> {
     | { kind: 'sign_in'; signInUrl: string }
     | { kind: 'refused'; title: SentenceCode; sentence: SentenceCode };
 
-  /** The proxy's question, answered with one read (the site) besides the session the guard read. */
+  /** The proxy's question, answered with the session the guard read and the site, read at most every few seconds. */
   async function verdictOf(request: FastifyRequest): Promise<Verdict> {
     const address = requestedAddress(request);
     if (address === null) return { kind: 'refused', title: 'site_unknown_title', sentence: 'site_unknown' };
