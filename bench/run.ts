@@ -19,10 +19,18 @@ import { describeMachine } from './machine.js';
 import { REPO_ROOT } from './processes.js';
 import { describeSummary, profilesIn, summariseProfile, type ProfileSummary } from './profile-summary.js';
 import { judged, machineLines, markdownTable, writeResults } from './report.js';
-import { benchPasswordHash, createOrganisation, registerBenchApplication, seedUsers } from './seed.js';
+import {
+  benchPasswordHash,
+  createOrganisation,
+  registerBenchApplication,
+  registerBenchSite,
+  seedUsers,
+  signedInSession,
+} from './seed.js';
 import { phaseServers } from './servers.js';
 import {
   benchConfig,
+  BENCH_SITE_HOST,
   CODE_STEP_USERS,
   LOGIN_USERS,
   OIDC_USERS,
@@ -89,6 +97,7 @@ async function main(): Promise<void> {
     run.now,
   );
   const application = await registerBenchApplication(instance.deps, loginOrganisation);
+  await registerBenchSite(instance.deps, loginOrganisation, BENCH_SITE_HOST);
   const big = await seedBigOrganisation(db, run);
   say(
     `    ${withDevices.length} users with a device, and ${big.users.length + 1} in another organisation, in ${secondsSince(started)} s`,
@@ -105,7 +114,11 @@ async function main(): Promise<void> {
   rss.push({ after: 'logins', rssMib: round(loginServer.rssMib(), 1) });
   const oidcServer = await servers.forPhase('oidc');
   const oidcUsers = withDevices.slice(LOGIN_USERS + CODE_STEP_USERS);
-  await measureOidc(run, oidcServer, application, oidcUsers, loginsRatio);
+  // The site's visitor: a person of the code step's share, whose sessions that phase does not end.
+  const visitor = withDevices[LOGIN_USERS];
+  if (visitor === undefined) throw new Error('no user for the forward-auth checks');
+  const visit = await signedInSession(db, loginOrganisation, visitor.id);
+  await measureOidc(run, oidcServer, application, oidcUsers, loginsRatio, visit);
   rss.push({ after: 'OpenID Connect sign-ins', rssMib: round(oidcServer.rssMib(), 1) });
   const codeServer = await servers.forPhase('code-step');
   const codeStepUsers = withDevices.slice(LOGIN_USERS, LOGIN_USERS + CODE_STEP_USERS);

@@ -11,8 +11,9 @@ import type { Db, Executor } from '../src/store/db.js';
 import { insertOrganisation } from '../src/store/organisations.js';
 import { searchKeyOf } from '../src/store/rows.js';
 import { createApplication } from '../src/services/applications.js';
+import { addSite } from '../src/services/sites.js';
 import type { Deps } from '../src/services/deps.js';
-import { tenantFor } from '../src/store/tenant.js';
+import { atomically, tenantFor } from '../src/store/tenant.js';
 import type { Insertable } from 'kysely';
 import type { BenchApplication } from './phases/oidc.js';
 import type { DevicesTable, UsersTable } from '../src/store/schema.js';
@@ -61,6 +62,30 @@ export async function registerBenchApplication(deps: Deps, organisationId: strin
   );
   if (!created.ok) throw new Error(`the bench application was refused: ${JSON.stringify(created.problems)}`);
   return { clientId: created.application.id, clientSecret: created.clientSecret, redirectUri };
+}
+
+/** The protected site the forward-auth checks ask about, registered as the Applications page registers one, requiring 2FA. */
+export async function registerBenchSite(deps: Deps, organisationId: string, host: string): Promise<void> {
+  const added = await addSite(
+    deps,
+    tenantFor(deps.db, organisationId),
+    { actor: null, client: null },
+    {
+      host,
+      requireTwoFactor: true,
+    },
+  );
+  if (!added.ok) throw new Error(`the bench site was refused: ${added.problem}`);
+}
+
+/** A signed-in session of `userId`, a second factor given, as the code step leaves one; returns its token. */
+export function signedInSession(db: Db, organisationId: string, userId: string): Promise<string> {
+  const now = new Date();
+  const expiresAt = new Date(now.getTime() + 8 * 60 * 60_000);
+  const client = { ip: '127.0.0.1', userAgent: 'twofold-bench' };
+  return atomically(db, organisationId, (tenant) =>
+    tenant.sessions.create(userId, 'signed_in', now, expiresAt, client, { verifiedAt: now, secondFactorAt: now }),
+  );
 }
 
 /** One argon2id hash shared by every bench user: each verification still costs the full price. */

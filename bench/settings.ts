@@ -9,8 +9,13 @@ export const ROUNDS = 3;
 /** Per round: argon2id alone, then logins (after a warm-up that fills every virtual user's pipeline). */
 export const ARGON2 = { warmUpMs: 500, seconds: 3 };
 export const LOGINS = { warmUpMs: 1500, seconds: 4, probeEveryMs: 25 };
-/** Per round: argon2id alone, then OpenID Connect sign-ins (after the same warm-up as the logins). */
-export const OIDC = { warmUpMs: 1500, seconds: 4 };
+/**
+ * Per round: argon2id alone, then OpenID Connect sign-ins (after the same warm-up as the
+ * logins), with a signed-in person's forward-auth check probed meanwhile.
+ */
+export const OIDC = { warmUpMs: 1500, seconds: 4, probeEveryMs: 25 };
+/** The protected site the forward-auth checks ask about: on the host of the server's own address, as a cookie must reach it. */
+export const BENCH_SITE_HOST = '127.0.0.1:8081';
 /** The OpenID Connect sign-ins' ratio to argon2id is to reach this share of the plain logins' ratio. */
 export const OIDC_SHARE_OF_LOGINS = 0.85;
 /** GET /healthz on the idle server first: what the machine alone does to latency. */

@@ -1,14 +1,25 @@
-// 7 and 8: complete OpenID Connect sign-ins against raw argon2id verifications, alternating,
-// set beside the plain logins' ratio of the same run; and the token endpoint's latency
-// while those sign-ins saturate the CPU.
+// 7, 8 and 10: complete OpenID Connect sign-ins against raw argon2id verifications,
+// alternating, set beside the plain logins' ratio of the same run; and the latencies of the
+// token endpoint and of a signed-in person's forward-auth check while those sign-ins
+// saturate the CPU.
 import { withCpu, sumCpu, type CpuSpent } from '../cpu.js';
-import { clientFor } from '../http.js';
+import { clientFor, type Client } from '../http.js';
+import { cookieNamesFor } from '../../src/web/respond.js';
 import { rawVerificationsPerSecond, type Argon2Rate } from '../phases/argon2.js';
 import { combineOidcRounds, oidcRound, type BenchApplication, type OidcRound } from '../phases/oidc.js';
 import type { ServerProcess } from '../processes.js';
 import { judged, type Row } from '../report.js';
 import type { BenchUser } from '../seed.js';
-import { ARGON2, CONCURRENCY, OIDC, OIDC_SHARE_OF_LOGINS, ROUNDS, say, type Run } from '../settings.js';
+import {
+  ARGON2,
+  BENCH_SITE_HOST,
+  CONCURRENCY,
+  OIDC,
+  OIDC_SHARE_OF_LOGINS,
+  ROUNDS,
+  say,
+  type Run,
+} from '../settings.js';
 import { round } from '../stats.js';
 
 /** The figures of the plain logins the new ones are set beside, in the table. */
@@ -21,8 +32,19 @@ function insertAfter(rows: Row[], figure: string, row: Row): void {
   rows.splice(at < 0 ? rows.length : at + 1, 0, row);
 }
 
+/** The proxy's question for the bench site, as nginx asks it, with a signed-in person's session. */
+function forwardAuthCheckOf(client: Client, sessionToken: string) {
+  const headers = {
+    cookie: `${cookieNamesFor(false).session}=${sessionToken}`,
+    'x-forwarded-proto': 'http',
+    'x-forwarded-host': BENCH_SITE_HOST,
+  };
+  let n = 0;
+  return () => client.send('GET', '/auth/nginx', { ...headers, 'x-forwarded-uri': `/page/${(n += 1)}` });
+}
+
 /**
- * 7 and 8: OpenID Connect sign-ins against raw argon2id, A B A B ... A; `loginsRatio` is the
+ * 7, 8 and 10: OpenID Connect sign-ins against raw argon2id, A B A B ... A; `loginsRatio` is the
  * plain logins' ratio measured earlier in the run (figure 1), of which this one is to reach
  * OIDC_SHARE_OF_LOGINS.
  */
@@ -32,9 +54,12 @@ export async function measureOidc(
   application: BenchApplication,
   users: BenchUser[],
   loginsRatio: number,
+  /** A signed-in session of a member of the bench site's organisation. */
+  forwardAuthSession: string,
 ): Promise<void> {
   say(`\n[7, 8] Complete OpenID Connect sign-ins, ${CONCURRENCY} virtual users, alternating with raw argon2id`);
   const client = clientFor(server.url);
+  const forwardAuthCheck = forwardAuthCheckOf(client, forwardAuthSession);
   let next = 0;
   const nextUser = () => users[next++];
   const argon2: Argon2Rate[] = [];
@@ -42,6 +67,8 @@ export async function measureOidc(
   const cpu: CpuSpent[] = [];
   const verify = () => rawVerificationsPerSecond(run.passwordHash, CONCURRENCY, ARGON2.seconds, ARGON2.warmUpMs);
   try {
+    const first = await forwardAuthCheck();
+    if (first.status !== 200) throw new Error(`the forward-auth check answered ${first.status}`);
     // As an application does when it starts; it also has the server build its provider (and
     // make its signing keys, on a new database) before anything is timed.
     const discovery = await client.send('GET', '/.well-known/openid-configuration');
@@ -49,7 +76,7 @@ export async function measureOidc(
     argon2.push(await verify());
     for (let i = 0; i < ROUNDS; i += 1) {
       const [signedIn, spent] = await withCpu(server, () =>
-        oidcRound(client, application, nextUser, { concurrency: CONCURRENCY, ...OIDC }),
+        oidcRound(client, application, nextUser, { concurrency: CONCURRENCY, ...OIDC, forwardAuthCheck }),
       );
       signIns.push(signedIn);
       cpu.push(spent);
@@ -103,6 +130,7 @@ export async function measureOidc(
     ),
     target: `>= ${target} (${OIDC_SHARE_OF_LOGINS} × logins' ${loginsRatio})`,
   });
+  const forwardAuth = load.forwardAuth;
   insertAfter(
     run.rows,
     CODE_STEP_FIGURE,
@@ -112,6 +140,18 @@ export async function measureOidc(
       ' ms',
       { below: 50 },
       `p50 ${token.p50} ms, max ${token.max} ms, n=${token.n}; the code step under the same load p99 ${load.steps.postCode.p99} ms; bench client's own event-loop lag p99 ${load.clientLagP99Ms} ms`,
+      load.failures,
+    ),
+  );
+  insertAfter(
+    run.rows,
+    'Token endpoint (POST /oidc/token) p99, under the sign-in load',
+    judged(
+      'Forward-auth check (GET /auth/nginx) p99, under the sign-in load',
+      forwardAuth.p99,
+      ' ms',
+      { below: 20 },
+      `a signed-in person's check of a site requiring 2FA, one at a time every ${OIDC.probeEveryMs} ms; p50 ${forwardAuth.p50} ms, max ${forwardAuth.max} ms, n=${forwardAuth.n}`,
       load.failures,
     ),
   );

@@ -50,9 +50,12 @@ function check(answer: Answer, status: number, location?: string): Answer {
   throw new Error(`expected ${expected}, got ${got}: ${answer.body.replace(/\s+/g, ' ').slice(0, 200)}`);
 }
 
-/** GET /healthz one at a time, every `everyMs`, from `start` until `end` (performance.now() times). */
-export async function probeHealthz(
-  client: Client,
+/**
+ * `send` one at a time, every `everyMs`, from `start` until `end` (performance.now()
+ * times): the latencies of the answers with status 200, and how many had another.
+ */
+export async function probe(
+  send: () => Promise<Answer>,
   start: number,
   end: number,
   everyMs: number,
@@ -62,12 +65,17 @@ export async function probeHealthz(
   await sleep(Math.max(0, start - performance.now()));
   while (performance.now() < end) {
     const next = performance.now() + everyMs;
-    const answer = await client.send('GET', '/healthz');
+    const answer = await send();
     if (answer.status === 200) latencies.push(answer.ms);
     else failures += 1;
     await sleep(Math.max(0, next - performance.now()));
   }
   return { latencies, failures };
+}
+
+/** GET /healthz, probed. */
+export function probeHealthz(client: Client, start: number, end: number, everyMs: number) {
+  return probe(() => client.send('GET', '/healthz'), start, end, everyMs);
 }
 
 /**

@@ -10,9 +10,10 @@ import { ACR_TWO_FACTOR } from '../../src/domain/sign-in-for-applications.js';
 import { codeAt } from '../../src/domain/totp.js';
 import { csrfTokenIn, type Answer, type Client } from '../http.js';
 import { BENCH_PASSWORD, type BenchUser } from '../seed.js';
+import { probe } from './logins.js';
 import { inParallel, latenciesOf, round, sleep, type Latencies } from '../stats.js';
 
-const STEPS = [
+export const OIDC_STEPS = [
   'authorize',
   'toLogin',
   'getLogin',
@@ -23,7 +24,7 @@ const STEPS = [
   'resume',
   'token',
 ] as const;
-type Step = (typeof STEPS)[number];
+export type OidcStep = (typeof OIDC_STEPS)[number];
 
 export interface BenchApplication {
   clientId: string;
@@ -38,7 +39,9 @@ export interface OidcRound {
   seconds: number;
   failures: number;
   firstFailure: string | null;
-  samples: Record<Step, number[]>;
+  samples: Record<OidcStep, number[]>;
+  /** The forward-auth checks' latencies, probed meanwhile. */
+  forwardAuth: number[];
   clientLagP99Ms: number;
 }
 
@@ -48,7 +51,8 @@ export interface OidcLoad {
   seconds: number;
   failures: number;
   firstFailure: string | null;
-  steps: Record<Step, Latencies>;
+  steps: Record<OidcStep, Latencies>;
+  forwardAuth: Latencies;
   clientLagP99Ms: number;
 }
 
@@ -56,10 +60,13 @@ export interface OidcLoadOptions {
   concurrency: number;
   warmUpMs: number;
   seconds: number;
+  /** A signed-in person's forward-auth check, sent one at a time every `probeEveryMs` in the window. */
+  forwardAuthCheck: () => Promise<Answer>;
+  probeEveryMs: number;
 }
 
 /** Refuses an answer that is not what a person signing in to an application gets. */
-function check(step: Step, answer: Answer, status: number, location?: RegExp): Answer {
+function check(step: OidcStep, answer: Answer, status: number, location?: RegExp): Answer {
   if (answer.status === status && (location === undefined || location.test(answer.location ?? ''))) return answer;
   const got = `${answer.status}${answer.location === undefined ? '' : ` to ${answer.location}`}`;
   throw new Error(`${step}: expected ${status}, got ${got}: ${answer.body.replace(/\s+/g, ' ').slice(0, 200)}`);
@@ -79,6 +86,83 @@ function payloadOf(jwt: string): Record<string, unknown> {
 }
 
 /**
+ * One person's whole sign-in to the application, as a fresh browser, every answer checked;
+ * `onStep` is told each step's name just before its request is sent.
+ */
+export async function signInToApplication(
+  client: Client,
+  application: BenchApplication,
+  user: BenchUser,
+  secret: Uint8Array,
+  onStep: (name: OidcStep) => void = () => {},
+): Promise<Record<OidcStep, Answer>> {
+  const browser = client.browser();
+  const basic = `Basic ${Buffer.from(
+    `${encodeURIComponent(application.clientId)}:${encodeURIComponent(application.clientSecret)}`,
+  ).toString('base64')}`;
+  const verifier = random();
+  const state = random();
+  const nonce = random();
+  const query = new URLSearchParams({
+    client_id: application.clientId,
+    response_type: 'code',
+    scope: 'openid email',
+    redirect_uri: application.redirectUri,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+  });
+  const answers: Partial<Record<OidcStep, Answer>> = {};
+  const step = async (name: OidcStep, send: () => Promise<Answer>, status: number, location?: RegExp) => {
+    onStep(name);
+    return (answers[name] = check(name, await send(), status, location));
+  };
+  const authorize = await step(
+    'authorize',
+    () => browser.get(`/oidc/auth?${query.toString()}`),
+    303,
+    /\/interaction\//,
+  );
+  await step('toLogin', () => browser.get(pathOf(authorize.location)), 303, /^\/login$/);
+  const page = await step('getLogin', () => browser.get('/login'), 200);
+  const form = { _csrf: csrfTokenIn(page.body), email: user.email, password: BENCH_PASSWORD };
+  await step('postPassword', () => browser.post('/login', form), 303, /^\/login\/code$/);
+  const codePage = await step('getCode', () => browser.get('/login/code'), 200);
+  const code = { _csrf: csrfTokenIn(codePage.body), code: codeAt(secret, new Date()) };
+  const back = await step('postCode', () => browser.post('/login/code', code), 303, /^\/oidc\/interaction\//);
+  const onwards = await step('continuePage', () => browser.get(pathOf(back.location)), 200);
+  const to = /<meta http-equiv="refresh" content="0;url=([^"]+)"/.exec(onwards.body)?.[1];
+  if (to === undefined) throw new Error('continuePage: no way on to the application');
+  const redirected = await step('resume', () => browser.get(to.replace(/&amp;/g, '&')), 303);
+  const callback = new URL(redirected.location ?? '', application.redirectUri);
+  if (!redirected.location?.startsWith(application.redirectUri) || callback.searchParams.get('state') !== state) {
+    throw new Error(`resume: not back at the application with its state: ${redirected.location ?? ''}`);
+  }
+  const tokens = await step(
+    'token',
+    () =>
+      client.send(
+        'POST',
+        '/oidc/token',
+        { authorization: basic },
+        {
+          grant_type: 'authorization_code',
+          code: callback.searchParams.get('code') ?? '',
+          redirect_uri: application.redirectUri,
+          code_verifier: verifier,
+        },
+      ),
+    200,
+  );
+  const claims = payloadOf(String((JSON.parse(tokens.body) as { id_token?: unknown }).id_token ?? ''));
+  if (claims.sub !== user.id || claims.nonce !== nonce || claims.acr !== ACR_TWO_FACTOR) {
+    throw new Error(`token: an ID token for the wrong sign-in: ${JSON.stringify(claims)}`);
+  }
+  return answers as Record<OidcStep, Answer>;
+}
+
+/**
  * Signs in users taken from `nextUser` until the window ends; counts the sign-ins that
  * complete inside it (after `warmUpMs`, when every virtual user is mid-sign-in).
  */
@@ -90,82 +174,34 @@ export async function oidcRound(
 ): Promise<OidcRound> {
   const windowStart = performance.now() + options.warmUpMs;
   const windowEnd = windowStart + options.seconds * 1000;
-  const samples = Object.fromEntries(STEPS.map((step) => [step, [] as number[]])) as Record<Step, number[]>;
-  const basic = `Basic ${Buffer.from(
-    `${encodeURIComponent(application.clientId)}:${encodeURIComponent(application.clientSecret)}`,
-  ).toString('base64')}`;
+  const samples = Object.fromEntries(OIDC_STEPS.map((step) => [step, [] as number[]])) as Record<OidcStep, number[]>;
   let completed = 0;
   let allCompleted = 0;
   let failures = 0;
   let firstFailure: string | null = null;
 
   async function signIn(user: BenchUser, secret: Uint8Array): Promise<void> {
-    const browser = client.browser();
-    const verifier = random();
-    const state = random();
-    const nonce = random();
-    const query = new URLSearchParams({
-      client_id: application.clientId,
-      response_type: 'code',
-      scope: 'openid email',
-      redirect_uri: application.redirectUri,
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-      code_challenge_method: 'S256',
-      state,
-      nonce,
-    });
-    const answers: Partial<Record<Step, Answer>> = {};
-    const step = async (name: Step, send: Promise<Answer>, status: number, location?: RegExp) =>
-      (answers[name] = check(name, await send, status, location));
     try {
-      const authorize = await step('authorize', browser.get(`/oidc/auth?${query.toString()}`), 303, /\/interaction\//);
-      await step('toLogin', browser.get(pathOf(authorize.location)), 303, /^\/login$/);
-      const page = await step('getLogin', browser.get('/login'), 200);
-      const form = { _csrf: csrfTokenIn(page.body), email: user.email, password: BENCH_PASSWORD };
-      await step('postPassword', browser.post('/login', form), 303, /^\/login\/code$/);
-      const codePage = await step('getCode', browser.get('/login/code'), 200);
-      const code = { _csrf: csrfTokenIn(codePage.body), code: codeAt(secret, new Date()) };
-      const back = await step('postCode', browser.post('/login/code', code), 303, /^\/oidc\/interaction\//);
-      const onwards = await step('continuePage', browser.get(pathOf(back.location)), 200);
-      const to = /<meta http-equiv="refresh" content="0;url=([^"]+)"/.exec(onwards.body)?.[1];
-      if (to === undefined) throw new Error('continuePage: no way on to the application');
-      const redirected = await step('resume', browser.get(to.replace(/&amp;/g, '&')), 303);
-      const callback = new URL(redirected.location ?? '', application.redirectUri);
-      if (!redirected.location?.startsWith(application.redirectUri) || callback.searchParams.get('state') !== state) {
-        throw new Error(`resume: not back at the application with its state: ${redirected.location ?? ''}`);
-      }
-      const tokens = await step(
-        'token',
-        client.send(
-          'POST',
-          '/oidc/token',
-          { authorization: basic },
-          {
-            grant_type: 'authorization_code',
-            code: callback.searchParams.get('code') ?? '',
-            redirect_uri: application.redirectUri,
-            code_verifier: verifier,
-          },
-        ),
-        200,
-      );
-      const claims = payloadOf(String((JSON.parse(tokens.body) as { id_token?: unknown }).id_token ?? ''));
-      if (claims.sub !== user.id || claims.nonce !== nonce || claims.acr !== ACR_TWO_FACTOR) {
-        throw new Error(`token: an ID token for the wrong sign-in: ${JSON.stringify(claims)}`);
-      }
+      const answers = await signInToApplication(client, application, user, secret);
       const done = performance.now();
       allCompleted += 1;
       if (done < windowStart || done >= windowEnd) return;
       completed += 1;
-      for (const name of STEPS) samples[name].push(answers[name]?.ms ?? Number.NaN);
+      for (const name of OIDC_STEPS) samples[name].push(answers[name].ms);
     } catch (error) {
       failures += 1;
       firstFailure ??= error instanceof Error ? error.message : String(error);
     }
   }
 
+  const forwardAuth: number[] = [];
   const lag = monitorEventLoopDelay({ resolution: 10 });
   await Promise.all([
+    probe(options.forwardAuthCheck, windowStart, windowEnd, options.probeEveryMs).then((probed) => {
+      forwardAuth.push(...probed.latencies);
+      failures += probed.failures;
+      if (probed.failures > 0) firstFailure ??= `forward auth: ${probed.failures} checks not answered 200`;
+    }),
     sleep(options.warmUpMs).then(() => lag.enable()),
     inParallel(
       options.concurrency,
@@ -186,6 +222,7 @@ export async function oidcRound(
     failures,
     firstFailure,
     samples,
+    forwardAuth,
     clientLagP99Ms: round(lag.percentile(99) / 1e6, 1),
   };
 }
@@ -200,8 +237,9 @@ export function combineOidcRounds(rounds: OidcRound[]): OidcLoad {
     failures: rounds.reduce((n, r) => n + r.failures, 0),
     firstFailure: rounds.find((r) => r.firstFailure !== null)?.firstFailure ?? null,
     steps: Object.fromEntries(
-      STEPS.map((step) => [step, latenciesOf(rounds.flatMap((r) => r.samples[step]))]),
-    ) as Record<Step, Latencies>,
+      OIDC_STEPS.map((step) => [step, latenciesOf(rounds.flatMap((r) => r.samples[step]))]),
+    ) as Record<OidcStep, Latencies>,
+    forwardAuth: latenciesOf(rounds.flatMap((r) => r.forwardAuth)),
     clientLagP99Ms: Math.max(...rounds.map((r) => r.clientLagP99Ms)),
   };
 }

@@ -1,45 +1,103 @@
-// SQL statements per complete login, counted in-process: the real app (buildApp) on an
-// instance set up as the server sets up its own (src/instance.ts), on a SQLite file whose
-// Kysely logs every statement executed. One login, step by step, through app.inject.
+// SQL statements per complete login, per OpenID Connect sign-in and per forward-auth check,
+// counted in-process: the real app (buildApp) on an instance set up as the server sets up its
+// own (src/instance.ts), on a SQLite file whose Kysely logs every statement executed,
+// listening on 127.0.0.1 and driven by the bench's own client one request at a time, so
+// that each statement is counted under the request that ran it.
 import { join } from 'node:path';
 import { codeAt } from '../../src/domain/totp.js';
 import { instanceOn } from '../../src/instance.js';
 import { openDatabase } from '../../src/store/db.js';
 import { buildApp } from '../../src/web/app.js';
-import { csrfTokenIn } from '../http.js';
-import { BENCH_PASSWORD, benchPasswordHash, createOrganisation, seedUsers } from '../seed.js';
-import { benchConfig } from '../settings.js';
-
-export type LoginStep = 'GET /login' | 'POST /login' | 'GET /login/code' | 'POST /login/code';
+import { cookieNamesFor } from '../../src/web/respond.js';
+import { clientFor, csrfTokenIn, type Answer } from '../http.js';
+import {
+  BENCH_PASSWORD,
+  benchPasswordHash,
+  createOrganisation,
+  registerBenchApplication,
+  registerBenchSite,
+  seedUsers,
+} from '../seed.js';
+import { BENCH_SITE_HOST, benchConfig } from '../settings.js';
+import { signInToApplication } from './oidc.js';
 
 export interface StatementCount {
   total: number;
-  perStep: Record<LoginStep, number>;
-  /** The statements of the login, in order, without their parameters. */
-  statements: { step: LoginStep; sql: string }[];
+  /** Per request of the journey, in order. */
+  perStep: Record<string, number>;
+  /** The statements, in order, without their parameters. */
+  statements: { step: string; sql: string }[];
 }
 
-export async function statementsPerLogin(dir: string): Promise<StatementCount> {
+export interface StatementCounts {
+  login: StatementCount;
+  /** A sign-in after the first, which also made the signing keys. */
+  oidcSignIn: StatementCount;
+  /** The first check of a signed-in person, which also reads the site. */
+  forwardAuthFirst: StatementCount;
+  /** FORWARD_AUTH_CHECKS checks after it, by the same person. */
+  forwardAuthLater: StatementCount & { checks: number };
+}
+
+export const FORWARD_AUTH_CHECKS = 20;
+
+function countOf(statements: { step: string; sql: string }[]): StatementCount {
+  const perStep: Record<string, number> = {};
+  for (const statement of statements) perStep[statement.step] = (perStep[statement.step] ?? 0) + 1;
+  return { total: statements.length, perStep, statements };
+}
+
+/** Refuses an answer that is not the journey's. */
+function expect(answer: Answer, status: number, location?: string): Answer {
+  if (answer.status === status && (location === undefined || answer.location === location)) return answer;
+  throw new Error(`statements: expected ${status} ${location ?? ''}, got ${answer.status} ${answer.location ?? ''}`);
+}
+
+export async function countStatements(dir: string): Promise<StatementCounts> {
   const config = benchConfig(join(dir, 'statements'), join(dir, 'statements.sqlite'));
-  let step: LoginStep | null = null;
-  const statements: { step: LoginStep; sql: string }[] = [];
+  let step: string | null = null;
+  const statements: { step: string; sql: string }[] = [];
   const log = (event: { query: { sql: string } }) => {
     if (step !== null) statements.push({ step, sql: event.query.sql });
   };
+  /** The statements `journey` runs, each under the step named last before it. */
+  const counted = async (journey: (name: (step: string) => void) => Promise<void>): Promise<StatementCount> => {
+    const from = statements.length;
+    try {
+      await journey((name) => (step = name));
+    } finally {
+      step = null;
+    }
+    return countOf(statements.slice(from));
+  };
+
   const instance = await instanceOn(openDatabase(config.database, { log }), config);
   const { deps } = instance;
-  const { db } = deps;
   try {
     const now = new Date();
-    const organisationId = await createOrganisation(db, 'Statements', now);
-    const [user] = await seedUsers(
-      db,
+    const organisationId = await createOrganisation(deps.db, 'Statements', now);
+    const [person, applicationUser, firstApplicationUser] = await seedUsers(
+      deps.db,
       config.secretKey.current,
       await benchPasswordHash(),
-      { organisationId, count: 1, prefix: 'counted', withDevice: () => true },
+      { organisationId, count: 3, prefix: 'counted', withDevice: () => true },
       now,
     );
-    if (user === undefined || user.secret === null) throw new Error('no user was seeded');
+    const secret = person?.secret;
+    const applicationSecret = applicationUser?.secret;
+    const firstSecret = firstApplicationUser?.secret;
+    if (
+      person === undefined ||
+      applicationUser === undefined ||
+      firstApplicationUser === undefined ||
+      secret == null ||
+      applicationSecret == null ||
+      firstSecret == null
+    ) {
+      throw new Error('no user was seeded');
+    }
+    const application = await registerBenchApplication(deps, organisationId);
+    await registerBenchSite(deps, organisationId, BENCH_SITE_HOST);
     const app = await buildApp({
       deps,
       publicUrl: config.publicUrl,
@@ -47,50 +105,55 @@ export async function statementsPerLogin(dir: string): Promise<StatementCount> {
       trustProxy: config.trustProxy,
       logger: false,
     });
+    const client = clientFor(await app.listen({ host: '127.0.0.1', port: 0 }));
     try {
-      const jar = new Map<string, string>();
-      const send = async (method: 'GET' | 'POST', url: string, form?: Record<string, string>) => {
-        step = `${method} ${url}` as LoginStep;
-        const response = await app.inject({
-          method,
-          url,
-          cookies: Object.fromEntries(jar),
-          ...(form === undefined ? {} : { payload: form }),
+      const browser = client.browser();
+      const login = await counted(async (name) => {
+        name('GET /login');
+        const page = expect(await browser.get('/login'), 200);
+        name('POST /login');
+        const form = { _csrf: csrfTokenIn(page.body), email: person.email, password: BENCH_PASSWORD };
+        expect(await browser.post('/login', form), 303, '/login/code');
+        name('GET /login/code');
+        const codePage = expect(await browser.get('/login/code'), 200);
+        name('POST /login/code');
+        const code = { _csrf: csrfTokenIn(codePage.body), code: codeAt(secret, new Date()) };
+        expect(await browser.post('/login/code', code), 303, '/account');
+      });
+
+      const session = browser.cookies.get(cookieNamesFor(config.secureCookies).session) ?? '';
+      const check = (path: string) =>
+        client.send('GET', '/auth/nginx', {
+          cookie: `${cookieNamesFor(config.secureCookies).session}=${session}`,
+          'x-forwarded-proto': 'http',
+          'x-forwarded-host': BENCH_SITE_HOST,
+          'x-forwarded-uri': path,
         });
-        step = null;
-        for (const cookie of response.cookies) {
-          if (cookie.value === '' || (cookie.expires !== undefined && cookie.expires.getTime() < Date.now())) {
-            jar.delete(cookie.name);
-          } else jar.set(cookie.name, cookie.value);
-        }
-        return response;
+      const forwardAuthFirst = await counted(async (name) => {
+        name('GET /auth/nginx');
+        expect(await check('/'), 200);
+      });
+      const forwardAuthLater = await counted(async (name) => {
+        name('GET /auth/nginx');
+        for (let i = 0; i < FORWARD_AUTH_CHECKS; i += 1) expect(await check(`/page/${i}`), 200);
+      });
+
+      // The first sign-in also makes the provider's signing keys, once in an instance's life: not counted.
+      await signInToApplication(client, application, firstApplicationUser, firstSecret);
+      const oidcSignIn = await counted(async (name) => {
+        await signInToApplication(client, application, applicationUser, applicationSecret, name);
+      });
+      return {
+        login,
+        oidcSignIn,
+        forwardAuthFirst,
+        forwardAuthLater: { ...forwardAuthLater, checks: FORWARD_AUTH_CHECKS },
       };
-      const page = await send('GET', '/login');
-      const password = await send('POST', '/login', {
-        _csrf: csrfTokenIn(page.body),
-        email: user.email,
-        password: BENCH_PASSWORD,
-      });
-      if (password.headers.location !== '/login/code')
-        throw new Error(`the password step answered ${password.statusCode}`);
-      const codePage = await send('GET', '/login/code');
-      const done = await send('POST', '/login/code', {
-        _csrf: csrfTokenIn(codePage.body),
-        code: codeAt(user.secret, new Date()),
-      });
-      if (done.headers.location !== '/account') throw new Error(`the code step answered ${done.statusCode}`);
     } finally {
+      client.close();
       await app.close();
     }
   } finally {
     await instance.close();
   }
-  const perStep: Record<LoginStep, number> = {
-    'GET /login': 0,
-    'POST /login': 0,
-    'GET /login/code': 0,
-    'POST /login/code': 0,
-  };
-  for (const statement of statements) perStep[statement.step] += 1;
-  return { total: statements.length, perStep, statements };
 }
