@@ -84,7 +84,11 @@ export function signedInSession(db: Db, organisationId: string, userId: string):
   const expiresAt = new Date(now.getTime() + 8 * 60 * 60_000);
   const client = { ip: '127.0.0.1', userAgent: 'twofold-bench' };
   return atomically(db, organisationId, (tenant) =>
-    tenant.sessions.create(userId, 'signed_in', now, expiresAt, client, { verifiedAt: now, secondFactorAt: now }),
+    tenant.sessions.create(userId, 'signed_in', now, expiresAt, client, {
+      verifiedAt: now,
+      secondFactorAt: now,
+      secondFactorMethod: 'otp',
+    }),
   );
 }
 

@@ -1,6 +1,7 @@
 // One way to set Twofold up, for the server, the `twofold` command, the tests and the bench:
 // the database opened and migrated, the key checked against the stored secrets, and the
 // services' dependencies built. Whatever is set up here is closed by the instance's close().
+import { relyingPartyOf } from './domain/devices.js';
 import type { Config } from './config.js';
 import type { Clock, Deps } from './services/deps.js';
 import { ensureSecretKeyMatches } from './services/secret-key.js';
@@ -9,7 +10,7 @@ import { migrateToLatest, openDatabase, type Db } from './store/db.js';
 /** What an instance is made of: a Config has all of it; a test or the bench may give only this. */
 export type InstanceSettings = Pick<
   Config,
-  'database' | 'secretKey' | 'sessionIdleMinutes' | 'sessionAbsoluteHours' | 'pendingLoginMinutes'
+  'database' | 'secretKey' | 'sessionIdleMinutes' | 'sessionAbsoluteHours' | 'pendingLoginMinutes' | 'publicUrl'
 > & {
   /** The services' clock: the real one unless a test freezes it. */
   now?: Clock;
@@ -60,5 +61,6 @@ export function depsOn(db: Db, settings: Omit<InstanceSettings, 'database'>): De
       absoluteHours: settings.sessionAbsoluteHours,
       pendingMinutes: settings.pendingLoginMinutes,
     },
+    relyingParty: relyingPartyOf(settings.publicUrl),
   };
 }

@@ -33,6 +33,7 @@ export const AUDIT_ACTIONS = [
   'site_deleted',
   'site_access_refused',
   'recovery_codes_generated',
+  'security_key_possible_clone',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -74,6 +75,7 @@ export const AUDIT_LABELS: Record<AuditAction, string> = {
   site_deleted: 'Protected site deleted',
   site_access_refused: 'Access to a protected site refused',
   recovery_codes_generated: 'Recovery codes made',
+  security_key_possible_clone: 'Security key refused: possibly a copy',
 };
 
 /** Events a user is told about at their next sign-in. */

@@ -1,3 +1,4 @@
+import type { RelyingParty } from '../domain/devices.js';
 import type { SecretKeyring } from '../domain/secret-box.js';
 import type { Db } from '../store/db.js';
 import type { SecondFactorPath } from './second-factor.js';
@@ -11,6 +12,8 @@ export interface Deps {
   /** Seals with the current key; opens with it or a previous one, during a key rotation. */
   secretKey: SecretKeyring;
   sessionLimits: SessionLimits;
+  /** Twofold's host name and origin, to which security keys and passkeys are bound. */
+  relyingParty: RelyingParty;
   /** Told what happened, for the metrics; without it nobody is told. */
   events?: ServiceEvents;
 }

@@ -115,10 +115,10 @@ export async function confirmDevice(
         await trx.users.setSetUpAtNextLogin(user.id, false, now);
         await audit(trx, now, { actor: user, client }, 'device_added', user, { device: credential.name });
         const token = completesSignIn
-          ? await signInPendingSession(deps, trx, session, user, client, now, 'password_and_new_device')
+          ? await signInPendingSession(deps, trx, session, user, client, now, 'password_and_new_device', 'otp')
           : null;
         // A code from the new device is a second factor given in this session.
-        if (!completesSignIn) await trx.sessions.markSecondFactor(session.id, now);
+        if (!completesSignIn) await trx.sessions.markSecondFactor(session.id, now, 'otp');
         return { token };
       });
       if (confirmed === null)

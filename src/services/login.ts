@@ -1,5 +1,6 @@
 // Signing in: the password step (throttled), then the code or the setup the user's 2FA
 // state asks for.
+import type { SecondFactorMethod } from '../domain/devices.js';
 import type { ClientInfo } from '../domain/audit.js';
 import { afterPasswordStep, twoFactorStatusOf } from '../domain/enforcement.js';
 import { emailKey, type User } from '../domain/users.js';
@@ -101,6 +102,7 @@ async function afterRightPassword(
       const token = await tenant.sessions.create(user.id, 'signed_in', now, signedInUntil(deps, now), client, {
         verifiedAt: now,
         secondFactorAt: null,
+        secondFactorMethod: null,
       });
       return { kind: 'signed_in', token };
     }
@@ -154,11 +156,13 @@ export async function signInPendingSession(
   client: ClientInfo,
   now: Date,
   factors: 'password_and_code' | 'password_and_new_device',
+  method: SecondFactorMethod,
 ): Promise<string> {
   const expiresAt = signedInUntil(deps, now);
+  const verification = { verifiedAt: now, secondFactorAt: now, secondFactorMethod: method };
   const token =
-    (await trx.sessions.signIn(session.id, now, expiresAt, client)) ??
-    (await trx.sessions.create(user.id, 'signed_in', now, expiresAt, client, { verifiedAt: now, secondFactorAt: now }));
+    (await trx.sessions.signIn(session.id, now, expiresAt, client, method)) ??
+    (await trx.sessions.create(user.id, 'signed_in', now, expiresAt, client, verification));
   await audit(trx, now, { actor: user, client }, 'login_succeeded', user, { factors });
   return token;
 }
@@ -192,7 +196,7 @@ export async function submitSecondFactor(
       const { now } = check.matched;
       const token = await inOneCommitOf(deps.db, session.organisationId, async (trx) =>
         (await acceptSecondFactor(trx, check.matched, 'use'))
-          ? signInPendingSession(deps, trx, session, user, client, now, 'password_and_code')
+          ? signInPendingSession(deps, trx, session, user, client, now, 'password_and_code', check.matched.method)
           : null,
       );
       if (token === null)

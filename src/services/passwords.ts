@@ -49,6 +49,7 @@ export async function changeOwnPassword(
     return trx.sessions.create(user.id, 'signed_in', now, session.expiresAt, client, {
       verifiedAt: session.verifiedAt,
       secondFactorAt: session.secondFactorAt,
+      secondFactorMethod: session.secondFactorMethod,
     });
   });
   return { ok: true, token };

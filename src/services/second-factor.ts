@@ -15,13 +15,14 @@ import type { User } from '../domain/users.js';
 import type { Tenant, TenantInTransaction } from '../store/tenant.js';
 import { audit } from './audit.js';
 import type { Deps } from './deps.js';
-import type { AnyFactor } from './factors/factor.js';
+import type { DeviceKind, SecondFactorMethod } from '../domain/devices.js';
+import type { AnyFactor, FactorMiss } from './factors/factor.js';
 import { BACKUP_FACTORS, REGISTERED_FACTORS } from './factors/index.js';
 
 export type SecondFactorPath = 'login' | 'device_confirmation' | 'step_up';
 
 export type SecondFactorProblem =
-  { reason: 'malformed' | 'wrong' | 'expired' | 'replayed' } | { reason: 'locked' | 'slow_down'; until: Date };
+  { reason: 'malformed' | 'replayed' | FactorMiss } | { reason: 'locked' | 'slow_down'; until: Date };
 
 /** A match, admitted and checked, that the use case accepts in its commit. */
 export interface SecondFactorMatched {
@@ -29,12 +30,13 @@ export interface SecondFactorMatched {
   userId: string;
   proof: unknown;
   now: Date;
+  method: SecondFactorMethod;
 }
 
 export type SecondFactorCheck =
   | { kind: 'matched'; matched: SecondFactorMatched }
   /** Not right: the use case records it with recordWrongSecondFactor. */
-  | { kind: 'wrong'; reason: 'wrong' | 'expired'; now: Date }
+  | { kind: 'wrong'; reason: FactorMiss; now: Date }
   /** Refused before it was checked: nothing to record. */
   | { kind: 'refused'; problem: SecondFactorProblem };
 
@@ -81,6 +83,12 @@ async function admit(deps: Deps, tenant: Tenant, userId: string): Promise<Second
   }
 }
 
+/** The kinds of device the person has linked (an authenticator app, a security key or passkey): the ways they can sign in. */
+export async function deviceKindsOf(tenant: Tenant, userId: string): Promise<ReadonlySet<DeviceKind>> {
+  const devices = await tenant.devices.listForUser(userId);
+  return new Set(devices.filter((device) => device.confirmedAt !== null).map((device) => device.kind));
+}
+
 /** One kind of second factor the person has, with their credentials of it. */
 export interface PersonsFactor {
   factor: AnyFactor;
@@ -120,9 +128,12 @@ export async function checkSecondFactor(
   const refused = await admit(deps, tenant, user.id);
   if (refused !== null) return { kind: 'refused', problem: refused };
   const now = deps.now();
-  const match = read.factor.match(read.credentials, read.input, now);
-  if (match.matched)
-    return { kind: 'matched', matched: { factor: read.factor, userId: user.id, proof: match.proof, now } };
+  const match = await read.factor.match(read.credentials, read.input, now, deps.relyingParty);
+  if (match.matched) {
+    const { factor } = read;
+    const matched = { factor, userId: user.id, proof: match.proof, now, method: factor.methodOf(match.proof) };
+    return { kind: 'matched', matched };
+  }
   return { kind: 'wrong', reason: match.reason, now };
 }
 
@@ -164,7 +175,7 @@ export async function secondFactorReplayed(tenant: Tenant, matched: SecondFactor
 export async function recordWrongSecondFactor(
   trx: TenantInTransaction,
   user: User,
-  wrong: { reason: 'wrong' | 'expired'; now: Date },
+  wrong: { reason: FactorMiss; now: Date },
   path: SecondFactorPath,
   client: ClientInfo,
 ): Promise<{ problem: SecondFactorProblem; locked: boolean }> {
@@ -172,6 +183,7 @@ export async function recordWrongSecondFactor(
   const failures = await trx.users.recordCodeFailure(user.id, now);
   const context = { actor: user, client };
   await audit(trx, now, context, 'code_failed', user, { path, failures_in_a_row: failures });
+  if (wrong.reason === 'possible_clone') await audit(trx, now, context, 'security_key_possible_clone', user, { path });
   const lockedUntil = lockAfter(failures, now);
   if (lockedUntil === null) return { problem: { reason: wrong.reason }, locked: false };
   await trx.users.lockSecondFactor(user.id, lockedUntil);

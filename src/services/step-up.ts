@@ -1,5 +1,6 @@
 // Step-up: adding or removing a device and changing the password need a password (and,
 // for a person with a second factor, that too) given in the last 10 minutes in this session.
+import type { SecondFactorMethod } from '../domain/devices.js';
 import type { ClientInfo } from '../domain/audit.js';
 import { verifyPassword } from '../domain/passwords.js';
 import type { User } from '../domain/users.js';
@@ -59,8 +60,9 @@ export async function confirmIdentity(
     });
     return { ok: false, field: 'password', problem: 'wrong' };
   }
-  const confirmed = async (trx: TenantInTransaction, factors: 'password' | 'password_and_code') => {
-    await trx.sessions.markVerified(session.id, now, factors === 'password_and_code');
+  const confirmed = async (trx: TenantInTransaction, method: SecondFactorMethod | null) => {
+    await trx.sessions.markVerified(session.id, now, method);
+    const factors = method === null ? 'password' : 'password_and_code';
     await audit(trx, now, { actor: user, client }, 'identity_confirmed', user, { factors });
   };
 
@@ -68,7 +70,7 @@ export async function confirmIdentity(
   if (factors.length === 0) {
     await inOneCommit(deps.db, async (trx) => {
       await passwordWasRight(trx, ticket, now);
-      await confirmed(tenantInTransaction(trx, organisationId), 'password');
+      await confirmed(tenantInTransaction(trx, organisationId), null);
     });
     return { ok: true };
   }
@@ -82,7 +84,7 @@ export async function confirmIdentity(
         await passwordWasRight(trx, ticket, now);
         const tenantInCommit = tenantInTransaction(trx, organisationId);
         if (!(await acceptSecondFactor(tenantInCommit, check.matched, 'use'))) return false;
-        await confirmed(tenantInCommit, 'password_and_code');
+        await confirmed(tenantInCommit, check.matched.method);
         return true;
       });
       if (accepted) return { ok: true };

@@ -31,6 +31,7 @@ import * as applications from './migrations/005-applications.js';
 import * as oidc from './migrations/006-oidc.js';
 import * as sites from './migrations/007-sites.js';
 import * as recoveryCodes from './migrations/008-recovery-codes.js';
+import * as securityKeys from './migrations/009-security-keys.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -226,6 +227,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '006-oidc': oidc,
   '007-sites': sites,
   '008-recovery-codes': recoveryCodes,
+  '009-security-keys': securityKeys,
 };
 
 /** PostgreSQL aborted a transaction that conflicted with a concurrent one: running it again is the remedy. */

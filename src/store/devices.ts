@@ -1,7 +1,31 @@
-// Authenticator devices of one organisation's users.
+// The second-factor devices of one organisation's users: authenticator apps (kind 'totp')
+// and security keys and passkeys (kind 'webauthn').
 import type { Device } from '../domain/devices.js';
 import type { Executor } from './db.js';
 import { deviceFromRow, iso } from './rows.js';
+
+/** A security key or passkey as stored: its public key sealed like an app's secret. */
+export interface StoredSecurityKey {
+  device: Device;
+  sealedPublicKey: string;
+  /** base64url, as the browser gives it. */
+  credentialId: string;
+  signCount: number;
+  transports: string[];
+  backedUp: boolean;
+}
+
+export interface NewSecurityKey {
+  id: string;
+  userId: string;
+  name: string;
+  sealedPublicKey: string;
+  credentialId: string;
+  signCount: number;
+  transports: string[];
+  backedUp: boolean;
+  now: Date;
+}
 
 export function devicesRepository(db: Executor, organisationId: string) {
   const ofUser = (userId: string) =>
@@ -26,10 +50,11 @@ export function devicesRepository(db: Executor, organisationId: string) {
       return row ? { device: deviceFromRow(row), sealedSecret: row.sealed_secret } : null;
     },
 
-    /** Confirmed devices with their sealed secrets, for checking a login code. */
+    /** Confirmed authenticator apps with their sealed secrets, for checking a login code. */
     async confirmedWithSecrets(userId: string): Promise<{ device: Device; sealedSecret: string }[]> {
       const rows = await ofUser(userId)
         .selectAll()
+        .where('kind', '=', 'totp')
         .where('confirmed_at', 'is not', null)
         .orderBy('created_at')
         .execute();
@@ -84,6 +109,79 @@ export function devicesRepository(db: Executor, organisationId: string) {
         .where('id', '=', deviceId)
         .where('confirmed_at', acceptedFor === 'enrolment' ? 'is' : 'is not', null)
         .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
+        .executeTakeFirst();
+      return result.numUpdatedRows === 1n;
+    },
+
+    /** The person's security keys and passkeys, for checking one at sign-in. */
+    async securityKeys(userId: string): Promise<StoredSecurityKey[]> {
+      const rows = await ofUser(userId)
+        .selectAll()
+        .where('kind', '=', 'webauthn')
+        .where('confirmed_at', 'is not', null)
+        .orderBy('created_at')
+        .execute();
+      return rows.map((row) => ({
+        device: deviceFromRow(row),
+        sealedPublicKey: row.sealed_secret,
+        credentialId: row.credential_id ?? '',
+        signCount: Number(row.sign_count ?? 0),
+        transports: (row.transports ?? '').split(',').filter((t) => t !== ''),
+        backedUp: row.backed_up === 1,
+      }));
+    },
+
+    /** The credential ids of all the person's keys: a key registered once is not registered again. */
+    async securityKeyCredentialIds(userId: string): Promise<string[]> {
+      const rows = await ofUser(userId).select('credential_id').where('kind', '=', 'webauthn').execute();
+      return rows.flatMap((row) => (row.credential_id === null ? [] : [row.credential_id]));
+    },
+
+    /** A key made and checked in one go, so linked at once; false when its credential is already registered. */
+    async insertSecurityKey(key: NewSecurityKey): Promise<boolean> {
+      const now = iso(key.now);
+      const result = await db
+        .insertInto('devices')
+        .values({
+          id: key.id,
+          organisation_id: organisationId,
+          user_id: key.userId,
+          kind: 'webauthn',
+          name: key.name,
+          sealed_secret: key.sealedPublicKey,
+          credential_id: key.credentialId,
+          sign_count: key.signCount,
+          transports: key.transports.join(','),
+          backed_up: key.backedUp ? 1 : 0,
+          created_at: now,
+          confirmed_at: now,
+          last_used_at: null,
+          last_used_step: null,
+        })
+        .onConflict((conflict) => conflict.column('credential_id').doNothing())
+        .executeTakeFirst();
+      return (result.numInsertedOrUpdatedRows ?? 0n) > 0n;
+    },
+
+    /**
+     * A use of a key: its new signature counter, backed-up flag and last use, only if the
+     * counter is still the one the check read (a counter that moved meanwhile is another
+     * use of the same key, and this one is refused as a replay).
+     */
+    async acceptSecurityKeyUse(
+      userId: string,
+      deviceId: string,
+      use: { previousCount: number; newCount: number; backedUp: boolean; now: Date },
+    ): Promise<boolean> {
+      const result = await db
+        .updateTable('devices')
+        .set({ sign_count: use.newCount, backed_up: use.backedUp ? 1 : 0, last_used_at: iso(use.now) })
+        .where('organisation_id', '=', organisationId)
+        .where('user_id', '=', userId)
+        .where('id', '=', deviceId)
+        .where('kind', '=', 'webauthn')
+        .where('confirmed_at', 'is not', null)
+        .where('sign_count', '=', use.previousCount)
         .executeTakeFirst();
       return result.numUpdatedRows === 1n;
     },

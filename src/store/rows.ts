@@ -55,6 +55,7 @@ export function deviceFromRow(row: DeviceRow): Device {
   return {
     id: row.id,
     userId: row.user_id,
+    kind: row.kind === 'webauthn' ? 'webauthn' : 'totp',
     name: row.name,
     createdAt: new Date(row.created_at),
     confirmedAt: dateOrNull(row.confirmed_at),

@@ -51,6 +51,21 @@ export interface DevicesTable {
   confirmed_at: string | null;
   last_used_at: string | null;
   last_used_step: number | null;
+  /** 'totp' (an authenticator app) or 'webauthn' (a security key or passkey); see migration 009. */
+  kind: Generated<string>;
+  credential_id: string | null;
+  /** bigint: PostgreSQL gives it as a string. */
+  sign_count: number | string | null;
+  transports: string | null;
+  backed_up: number | null;
+}
+
+export interface WebauthnChallengesTable {
+  challenge: string;
+  organisation_id: string;
+  user_id: string;
+  purpose: string;
+  expires_at: string;
 }
 
 export interface SessionsTable {
@@ -67,6 +82,8 @@ export interface SessionsTable {
   /** When a password and (for enrolled users) a code were last given in this session. */
   verified_at: string | null;
   second_factor_at: Generated<string | null>;
+  /** RFC 8176 method of the second factor given: otp, hwk or swk; see migration 009. */
+  second_factor_method: Generated<string | null>;
 }
 
 export interface LoginThrottlesTable {
@@ -180,6 +197,7 @@ export interface Database {
   oidc_signing_keys: OidcSigningKeysTable;
   sites: SitesTable;
   recovery_codes: RecoveryCodesTable;
+  webauthn_challenges: WebauthnChallengesTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

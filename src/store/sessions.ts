@@ -3,6 +3,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ExpressionBuilder } from 'kysely';
 import type { ClientInfo } from '../domain/audit.js';
+import { isSecondFactorMethod, type SecondFactorMethod } from '../domain/devices.js';
 import type { SessionCutOffs } from '../domain/session-end.js';
 import type { Executor } from './db.js';
 import {
@@ -33,15 +34,18 @@ export interface Session {
   verifiedAt: Date | null;
   /** When a second factor was last given in this session (a code, or a device linked). */
   secondFactorAt: Date | null;
+  /** How it was given; null without one. */
+  secondFactorMethod: SecondFactorMethod | null;
 }
 
 /** When the person last proved who they are in a session: the password, and a second factor if one was given. */
 export interface Verification {
   verifiedAt: Date | null;
   secondFactorAt: Date | null;
+  secondFactorMethod: SecondFactorMethod | null;
 }
 
-export const NOT_VERIFIED: Verification = { verifiedAt: null, secondFactorAt: null };
+export const NOT_VERIFIED: Verification = { verifiedAt: null, secondFactorAt: null, secondFactorMethod: null };
 
 export function newSessionToken(): string {
   return randomBytes(32).toString('base64url');
@@ -70,6 +74,7 @@ function sessionFromRow(row: SessionRow): Session | null {
     client: { ip: row.ip ?? '', userAgent: row.user_agent ?? '' },
     verifiedAt: dateOrNull(row.verified_at),
     secondFactorAt: dateOrNull(row.second_factor_at),
+    secondFactorMethod: isSecondFactorMethod(row.second_factor_method) ? row.second_factor_method : null,
   };
 }
 
@@ -99,6 +104,7 @@ export async function findSessionWithAccount(
       'sessions.user_agent as session_user_agent',
       'sessions.verified_at as session_verified_at',
       'sessions.second_factor_at as session_second_factor_at',
+      'sessions.second_factor_method as session_second_factor_method',
     ])
     .where('sessions.id', '=', hashToken(token))
     .executeTakeFirst();
@@ -116,6 +122,7 @@ export async function findSessionWithAccount(
     user_agent: row.session_user_agent,
     verified_at: row.session_verified_at,
     second_factor_at: row.session_second_factor_at,
+    second_factor_method: row.session_second_factor_method,
   });
   return session === null ? null : { ...accountFromRow(row), session };
 }
@@ -137,7 +144,7 @@ function freshSession(
   now: Date,
   expiresAt: Date,
   client: ClientInfo,
-  { verifiedAt, secondFactorAt }: Verification,
+  { verifiedAt, secondFactorAt, secondFactorMethod }: Verification,
 ) {
   return {
     id: hashToken(token),
@@ -150,6 +157,7 @@ function freshSession(
     user_agent: client.userAgent.slice(0, 300),
     verified_at: verifiedAt === null ? null : iso(verifiedAt),
     second_factor_at: secondFactorAt === null ? null : iso(secondFactorAt),
+    second_factor_method: secondFactorAt === null ? null : secondFactorMethod,
   };
 }
 
@@ -181,31 +189,43 @@ export function sessionsRepository(db: Executor, organisationId: string) {
      * anew: the old cookie stops working. Returns the new token, or null when the session
      * had already ended. Only a second factor completes a pending login.
      */
-    async signIn(sessionId: string, now: Date, expiresAt: Date, client: ClientInfo): Promise<string | null> {
+    async signIn(
+      sessionId: string,
+      now: Date,
+      expiresAt: Date,
+      client: ClientInfo,
+      method: SecondFactorMethod,
+    ): Promise<string | null> {
       const token = newSessionToken();
+      const verification = { verifiedAt: now, secondFactorAt: now, secondFactorMethod: method };
       const result = await db
         .updateTable('sessions')
-        .set(freshSession(token, 'signed_in', now, expiresAt, client, { verifiedAt: now, secondFactorAt: now }))
+        .set(freshSession(token, 'signed_in', now, expiresAt, client, verification))
         .where('organisation_id', '=', organisationId)
         .where('id', '=', sessionId)
         .executeTakeFirst();
       return result.numUpdatedRows === 1n ? token : null;
     },
 
-    async markVerified(sessionId: string, now: Date, withSecondFactor: boolean): Promise<void> {
+    /** The password given again, and the second factor given as `method` (null: none). */
+    async markVerified(sessionId: string, now: Date, method: SecondFactorMethod | null): Promise<void> {
       await db
         .updateTable('sessions')
-        .set(withSecondFactor ? { verified_at: iso(now), second_factor_at: iso(now) } : { verified_at: iso(now) })
+        .set(
+          method === null
+            ? { verified_at: iso(now) }
+            : { verified_at: iso(now), second_factor_at: iso(now), second_factor_method: method },
+        )
         .where('organisation_id', '=', organisationId)
         .where('id', '=', sessionId)
         .execute();
     },
 
     /** A second factor given in a signed-in session: a device linked from the 2FA page. */
-    async markSecondFactor(sessionId: string, now: Date): Promise<void> {
+    async markSecondFactor(sessionId: string, now: Date, method: SecondFactorMethod): Promise<void> {
       await db
         .updateTable('sessions')
-        .set({ second_factor_at: iso(now) })
+        .set({ second_factor_at: iso(now), second_factor_method: method })
         .where('organisation_id', '=', organisationId)
         .where('id', '=', sessionId)
         .execute();

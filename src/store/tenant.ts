@@ -12,6 +12,7 @@ import { recoveryCodesRepository } from './recovery-codes.js';
 import { sessionsRepository } from './sessions.js';
 import { sitesRepository } from './sites.js';
 import { usersRepository } from './users.js';
+import { webauthnChallengesRepository } from './webauthn-challenges.js';
 
 export function tenantFor(db: Executor, organisationId: string) {
   return {
@@ -25,6 +26,7 @@ export function tenantFor(db: Executor, organisationId: string) {
     applications: applicationsRepository(db, organisationId),
     sites: sitesRepository(db, organisationId),
     recoveryCodes: recoveryCodesRepository(db, organisationId),
+    webauthnChallenges: webauthnChallengesRepository(db, organisationId),
   };
 }
 

@@ -1,5 +1,7 @@
 // Builds the Fastify application from a configuration and the services' dependencies.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyCsrf from '@fastify/csrf-protection';
 import fastifyFormbody from '@fastify/formbody';
@@ -71,6 +73,23 @@ function holdsNul(value: unknown): boolean {
 /** Form posts are small; anything larger is refused with 413 before it is parsed. */
 const BODY_LIMIT_BYTES = 16 * 1024;
 const STYLESHEET = readFileSync(new URL('../../public/app.css', import.meta.url), 'utf8');
+/**
+ * The scripts of the pages that offer security keys and passkeys, and only those: SimpleWebAuthn's
+ * browser library, from the installed package (no CDN), and Twofold's own (public/security-key.js).
+ */
+const SCRIPTS: Record<string, string> = {
+  '/static/simplewebauthn-browser.js': readFileSync(
+    join(
+      dirname(createRequire(import.meta.url).resolve('@simplewebauthn/browser')),
+      '..',
+      'dist',
+      'bundle',
+      'index.umd.min.js',
+    ),
+    'utf8',
+  ),
+  '/static/security-key.js': readFileSync(new URL('../../public/security-key.js', import.meta.url), 'utf8'),
+};
 
 /**
  * The policy of every answer: Twofold's own stylesheet and nothing inline, no script at
@@ -164,6 +183,11 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   app.get('/static/app.css', { config: { access: 'asset' } }, async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(STYLESHEET),
   );
+  for (const [path, script] of Object.entries(SCRIPTS)) {
+    app.get(path, { config: { access: 'asset' } }, async (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(script),
+    );
+  }
 
   // Set before the routes are registered, so every route's context inherits them.
   app.setNotFoundHandler((request, reply) => renderError(request, reply, 404, 'not_found_title', 'not_found'));

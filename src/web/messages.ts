@@ -137,6 +137,17 @@ const ENGLISH = {
     'That code is not right. Check you are reading the entry for this account and try the code your app shows now.',
   code_expired: 'That code has expired. Enter the new code your app shows now.',
   code_replayed: 'That code has already been used. Wait for your app to show the next code and enter it.',
+  key_not_made:
+    'No security key or passkey was made. Press the button and follow your browser’s prompt; if your browser cannot make one, link an authenticator app instead.',
+  key_refused: 'That key could not be linked: its answer was not for this page. Press the button again.',
+  key_already_linked: 'That key is already linked to an account here. Use another key.',
+  key_no_answer:
+    'No security key or passkey answered. Press the button and follow your browser’s prompt, or use another way below.',
+  key_wrong:
+    'That key or passkey is not one linked to your account, or its answer was not for this page. Try again with a linked key.',
+  key_replayed: 'That answer from your key was already used. Press the button again.',
+  code_possible_clone:
+    'Your security key was refused: its counter went backwards, as a copy of the key would do. Use another of your devices, and tell your administrator.',
   codes_slow_down: (v: { until: string }) =>
     `Too many wrong codes in a row. Wait until ${v.until} before trying again.`,
   second_factor_locked: (v: { until: string }) =>
@@ -312,10 +323,20 @@ export function setupReasonMessage(reason: MustSetUpReason): string {
   return message(`setup_${reason}` satisfies SetupCode);
 }
 
-type SecondFactorCode = 'code_malformed' | 'code_wrong' | 'code_expired' | 'code_replayed';
+type SecondFactorCode = 'code_malformed' | 'code_wrong' | 'code_expired' | 'code_replayed' | 'code_possible_clone';
 
 /** What to show for a second factor that was not accepted; `when` writes a moment in the reader's zone. */
-export function secondFactorProblemMessage(problem: SecondFactorProblem, when: (at: Date) => string): string {
+/** The sentence for a second factor refused; `byKey` when the person answered with a security key or passkey. */
+export function secondFactorProblemMessage(
+  problem: SecondFactorProblem,
+  when: (at: Date) => string,
+  byKey = false,
+): string {
+  if (byKey && (problem.reason === 'malformed' || problem.reason === 'wrong' || problem.reason === 'replayed')) {
+    return message(
+      problem.reason === 'malformed' ? 'key_no_answer' : problem.reason === 'wrong' ? 'key_wrong' : 'key_replayed',
+    );
+  }
   switch (problem.reason) {
     case 'slow_down':
       return message('codes_slow_down', { until: when(problem.until) });

@@ -155,6 +155,15 @@ export function renderPage(
 }
 
 /**
+ * For the pages that offer security keys and passkeys: scripts from Twofold itself are
+ * allowed on this answer (every other answer keeps script-src 'none').
+ */
+export function allowScriptsFromSelf(reply: FastifyReply): void {
+  const policy = String(reply.getHeader('content-security-policy') ?? '');
+  void reply.header('content-security-policy', policy.replace("script-src 'none'", "script-src 'self'"));
+}
+
+/**
  * A page that sends the browser on to `to`, a path of this site, as soon as it is shown
  * (a meta refresh, no script), and links there for a browser that does not follow it.
  */

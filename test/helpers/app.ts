@@ -52,7 +52,11 @@ export interface InstanceOptions {
   secretKey?: SecretKeyring;
   /** Kysely plugins or a log that see every statement, the builders' too. */
   observers?: StatementObservers;
+  /** TWOFOLD_PUBLIC_URL: DEFAULT_PUBLIC_URL unless given. */
+  publicUrl?: string;
 }
+
+export const DEFAULT_PUBLIC_URL = 'http://127.0.0.1:3000';
 
 export interface TestInstance {
   db: Db;
@@ -63,8 +67,15 @@ export interface TestInstance {
   close(): Promise<void>;
 }
 
-function settingsOf(clock: TestClock, secretKey: SecretKeyring): Omit<InstanceSettings, 'database'> {
-  return { now: clock.now, secretKey, sessionIdleMinutes: 30, sessionAbsoluteHours: 12, pendingLoginMinutes: 10 };
+function settingsOf(options: InstanceOptions, clock: TestClock): Omit<InstanceSettings, 'database'> {
+  return {
+    now: clock.now,
+    secretKey: options.secretKey ?? keyringOf(TEST_KEY),
+    sessionIdleMinutes: 30,
+    sessionAbsoluteHours: 12,
+    pendingLoginMinutes: 10,
+    publicUrl: options.publicUrl ?? DEFAULT_PUBLIC_URL,
+  };
 }
 
 async function openTestInstance(options: InstanceOptions): Promise<TestInstance> {
@@ -74,7 +85,7 @@ async function openTestInstance(options: InstanceOptions): Promise<TestInstance>
       ? await newTestDatabase(options.observers)
       : sqliteTestDatabase(options.sqlitePath, options.observers);
   // On failure instanceOn closes the connections: `npm test` drops a schema left so at its end.
-  const instance = await instanceOn(database.db, settingsOf(clock, options.secretKey ?? keyringOf(TEST_KEY)));
+  const instance = await instanceOn(database.db, settingsOf(options, clock));
   let closed: Promise<void> | null = null;
   const close = async () => {
     try {
@@ -106,7 +117,6 @@ export interface WorldOptions extends InstanceOptions {
    * closes it; the other database options do not apply.
    */
   db?: Db;
-  publicUrl?: string;
   secureCookies?: boolean;
   /** TWOFOLD_COOKIE_DOMAIN; none unless given. */
   cookieDomain?: string;
@@ -134,14 +144,14 @@ export async function buildWorld(t: TestContext, options: WorldOptions = {}): Pr
       ? await openTestInstance({ ...options, clock })
       : {
           db: options.db,
-          deps: depsOn(options.db, settingsOf(clock, options.secretKey ?? keyringOf(TEST_KEY))),
+          deps: depsOn(options.db, settingsOf(options, clock)),
           close: () => Promise.resolve(),
         };
   let app: FastifyInstance;
   try {
     app = await buildApp({
       deps: instance.deps,
-      publicUrl: options.publicUrl ?? 'http://127.0.0.1:3000',
+      publicUrl: options.publicUrl ?? DEFAULT_PUBLIC_URL,
       secureCookies: options.secureCookies ?? false,
       cookieDomain: options.cookieDomain ?? null,
       trustProxy: false,

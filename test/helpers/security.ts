@@ -43,7 +43,7 @@ export function seedSession(
     new Date(now.getTime() + minutes * 60_000),
     { ip: options.ip ?? '203.0.113.10', userAgent: 'seeded' },
     stage === 'signed_in' && ago !== null
-      ? { verifiedAt: new Date(now.getTime() - ago * 60_000), secondFactorAt: null }
+      ? { verifiedAt: new Date(now.getTime() - ago * 60_000), secondFactorAt: null, secondFactorMethod: null }
       : NOT_VERIFIED,
   );
 }

@@ -391,7 +391,7 @@ test('user reset-2fa removes the devices, ends the sessions and asks for a new s
       NOW,
       new Date(NOW.getTime() + 3_600_000),
       { ip: '127.0.0.1', userAgent: '' },
-      { verifiedAt: NOW, secondFactorAt: null },
+      { verifiedAt: NOW, secondFactorAt: null, secondFactorMethod: null },
     );
     await tenant.sessions.create(
       bobId,
@@ -399,7 +399,7 @@ test('user reset-2fa removes the devices, ends the sessions and asks for a new s
       NOW,
       new Date(NOW.getTime() + 3_600_000),
       { ip: '127.0.0.1', userAgent: '' },
-      { verifiedAt: NOW, secondFactorAt: null },
+      { verifiedAt: NOW, secondFactorAt: null, secondFactorMethod: null },
     );
     return { organisationId, aliceId, bobId };
   });

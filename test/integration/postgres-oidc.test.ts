@@ -78,6 +78,7 @@ test(
       sessionIdleMinutes: 30,
       sessionAbsoluteHours: 12,
       pendingLoginMinutes: 10,
+      publicUrl: PUBLIC,
     });
     const created = await createApplication(
       deps,

@@ -47,12 +47,18 @@ test('the 2FA page lists confirmed devices with when they were added and last us
   assert.equal(page.status, 200);
   assert.match(textOf(page.body), /Two-factor authentication is on\./);
   // Signed in at 12:01 with the Pixel; the iPhone was linked at 12:01 and never used since.
-  assert.deepEqual(rowWith(page, 'Pixel 8')?.slice(0, 3), [
+  assert.deepEqual(rowWith(page, 'Pixel 8')?.slice(0, 4), [
     'Pixel 8',
+    'Authenticator app',
     '22 Nov 2026, 12:00 (UTC)',
     '22 Nov 2026, 12:01 (UTC)',
   ]);
-  assert.deepEqual(rowWith(page, 'Work iPhone')?.slice(0, 3), ['Work iPhone', '22 Nov 2026, 12:01 (UTC)', 'Never']);
+  assert.deepEqual(rowWith(page, 'Work iPhone')?.slice(0, 4), [
+    'Work iPhone',
+    'Authenticator app',
+    '22 Nov 2026, 12:01 (UTC)',
+    'Never',
+  ]);
   assert.equal(rowWith(page, 'Half-done tablet'), null);
 });
 
@@ -64,15 +70,21 @@ test('a device linked on the 2FA page is last used "Never" until it signs in', a
   const confirmed = await client.post(url, { code: codeAt(bytes, world.clock.now()) });
   assert.equal(confirmed.location, '/2fa', problemOn(confirmed));
   const page = await client.get('/2fa');
-  assert.deepEqual(rowWith(page, 'Spare phone')?.slice(0, 3), ['Spare phone', '22 Nov 2026, 12:01 (UTC)', 'Never']);
-  assert.equal(rowWith(page, 'Pixel 8')?.[2], '22 Nov 2026, 12:01 (UTC)');
+  assert.deepEqual(rowWith(page, 'Spare phone')?.slice(0, 4), [
+    'Spare phone',
+    'Authenticator app',
+    '22 Nov 2026, 12:01 (UTC)',
+    'Never',
+  ]);
+  assert.equal(rowWith(page, 'Pixel 8')?.[3], '22 Nov 2026, 12:01 (UTC)');
 
   // Signing in with it is a use.
   await client.post('/logout', {});
   const again = await signedIn(world, user.email, bytes);
   const after = await again.get('/2fa');
-  assert.deepEqual(rowWith(after, 'Spare phone')?.slice(0, 3), [
+  assert.deepEqual(rowWith(after, 'Spare phone')?.slice(0, 4), [
     'Spare phone',
+    'Authenticator app',
     '22 Nov 2026, 12:01 (UTC)',
     '22 Nov 2026, 12:02 (UTC)',
   ]);

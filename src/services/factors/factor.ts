@@ -2,6 +2,7 @@
 // authenticator app's codes today; recovery codes and passkeys next) is one file that
 // implements this and is registered in factors/index.ts. Nothing else knows which kind it
 // is: the wrong-attempt gate and lock (services/second-factor.ts) guard them all alike.
+import type { RelyingParty, SecondFactorMethod } from '../../domain/devices.js';
 import type { SecretKeyring } from '../../domain/secret-box.js';
 import type { Tenant, TenantInTransaction } from '../../store/tenant.js';
 
@@ -12,11 +13,20 @@ export interface FactorCredential {
 }
 
 /** What matching a factor's input gives: the proof to accept, or why it is not right. */
-export type FactorMatch<Proof> = { matched: true; proof: Proof } | { matched: false; reason: 'wrong' | 'expired' };
+export type FactorMatch<Proof> = { matched: true; proof: Proof } | { matched: false; reason: FactorMiss };
+
+/**
+ * Why an input did not match: wrong, an expired code, or a key whose signature counter went
+ * backwards (a possible copy of the key, recorded as such).
+ */
+export type FactorMiss = 'wrong' | 'expired' | 'possible_clone';
 
 /** What a factor's reads and writes need besides the store. */
 export interface FactorContext {
   secretKey: SecretKeyring;
+  relyingParty: RelyingParty;
+  /** The services' clock. */
+  now: () => Date;
 }
 
 export interface SecondFactor<Input, Credential extends FactorCredential, Proof> {
@@ -39,8 +49,15 @@ export interface SecondFactor<Input, Credential extends FactorCredential, Proof>
     userId: string,
     credentialId: string,
   ): Promise<Credential | null>;
-  /** Pure: whether the input matches one of the credentials at `now`. */
-  match(credentials: readonly Credential[], input: Input, now: Date): FactorMatch<Proof>;
+  /** Pure (no reads or writes; a signature check may be asynchronous): whether the input matches one of the credentials at `now`. */
+  match(
+    credentials: readonly Credential[],
+    input: Input,
+    now: Date,
+    relyingParty: RelyingParty,
+  ): FactorMatch<Proof> | Promise<FactorMatch<Proof>>;
+  /** How a matched proof was given, as applications are told (RFC 8176). */
+  methodOf(proof: Proof): SecondFactorMethod;
   /**
    * Accepts a matched proof in the use case's commit: false when it was accepted before (a
    * replay), in one conditional write so that of simultaneous copies exactly one is

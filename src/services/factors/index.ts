@@ -2,10 +2,12 @@
 // SecondFactor (factor.ts) and one line here.
 import type { AnyFactor } from './factor.js';
 import { recoveryCodeFactor } from './recovery-code.js';
+import { securityKeyFactor } from './security-key.js';
 import { totpFactor } from './totp.js';
 
 const FACTORS = {
   totp: totpFactor,
+  security_key: securityKeyFactor,
   recovery_code: recoveryCodeFactor,
 } as const satisfies Record<string, AnyFactor>;
 

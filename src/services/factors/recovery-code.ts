@@ -34,6 +34,9 @@ export const recoveryCodeFactor: SecondFactor<string, RecoveryCodeCredential, Re
   },
 
   /** A used code fails here, in the conditional write, and is answered as a replay. */
+  // A one-time password, in RFC 8176's words.
+  methodOf: () => 'otp',
+
   accept(trx, userId, { codeId }, now, acceptedFor) {
     if (acceptedFor === 'enrolment') return Promise.resolve(false);
     return trx.recoveryCodes.use(userId, codeId, now);

@@ -48,6 +48,8 @@ export const totpFactor: SecondFactor<string, TotpCredential, TotpProof> = {
     return { matched: false, reason: expired ? 'expired' : 'wrong' };
   },
 
+  methodOf: () => 'otp',
+
   accept(trx, userId, { deviceId, timeStep }, now, acceptedFor) {
     return trx.devices.acceptTimeStep(userId, deviceId, timeStep, now, acceptedFor);
   },

@@ -1,10 +1,14 @@
 // Sign-in: password, then the code; sign-out.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DeviceKind } from '../../domain/devices.js';
 import { signInWithPassword, signOut, submitSecondFactor } from '../../services/login.js';
+import { deviceKindsOf } from '../../services/second-factor.js';
+import { securityKeyRequest } from '../../services/security-keys.js';
 import { authOrThrow, homeOf } from '../plugins/auth.js';
 import { message, secondFactorProblemMessage, type SentenceCode } from '../messages.js';
 import { formSchema } from '../form-schema.js';
 import {
+  allowScriptsFromSelf,
   clearSessionCookie,
   clientOf,
   redirectWithFlash,
@@ -13,7 +17,9 @@ import {
   takeReturn,
   when,
 } from '../respond.js';
-import { codeForm, loginForm, recoveryCodeForm } from '../views/login.js';
+import { codeForm, loginForm, recoveryCodeForm, securityKeyStep } from '../views/login.js';
+
+type Way = 'key' | 'app' | 'recovery';
 
 const REFUSALS = {
   wrong_credentials: 'sign_in_wrong_credentials',
@@ -60,24 +66,55 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     },
   );
 
-  /** The code step's page: an authenticator code, or (`with=recovery`) a recovery code. */
-  const showCodeStep = (
+  /** The way of giving the second factor asked for (`with`), among those the person has: a key first, else an app. */
+  const wayOf = (asked: string | undefined, kinds: ReadonlySet<DeviceKind>): Way => {
+    if (asked === 'recovery') return 'recovery';
+    if (asked === 'app' && kinds.has('totp')) return 'app';
+    return kinds.has('webauthn') ? 'key' : 'app';
+  };
+
+  /** The code step's page: a security key or passkey, an authenticator code, or a recovery code. */
+  const showCodeStep = async (
     request: FastifyRequest,
     reply: FastifyReply,
-    recovery: boolean,
+    asked: string | undefined,
     problem: string | null,
     attemptsLeft: number | null,
     status = 200,
-  ) =>
-    recovery
-      ? renderPage(
+  ) => {
+    const auth = authOrThrow(request);
+    const kinds = await deviceKindsOf(auth.tenant, auth.user.id);
+    const has = { key: kinds.has('webauthn'), app: kinds.has('totp') };
+    switch (wayOf(asked, kinds)) {
+      case 'recovery':
+        return renderPage(
           request,
           reply,
           'Enter a recovery code',
-          (ctx) => recoveryCodeForm(ctx, problem, attemptsLeft),
+          (ctx) => recoveryCodeForm(ctx, problem, attemptsLeft, has),
           status,
-        )
-      : renderPage(request, reply, 'Enter your code', (ctx) => codeForm(ctx, problem, attemptsLeft), status);
+        );
+      case 'app':
+        return renderPage(
+          request,
+          reply,
+          'Enter your code',
+          (ctx) => codeForm(ctx, problem, attemptsLeft, has),
+          status,
+        );
+      case 'key': {
+        const options = await securityKeyRequest(deps, auth.tenant, auth.user.id);
+        allowScriptsFromSelf(reply);
+        return renderPage(
+          request,
+          reply,
+          'Use your security key',
+          (ctx) => securityKeyStep(ctx, options, problem, attemptsLeft, has),
+          status,
+        );
+      }
+    }
+  };
 
   app.get<{ Querystring: { with?: string } }>(
     '/login/code',
@@ -85,15 +122,20 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
       config: { access: 'code' },
       schema: { querystring: { type: 'object', properties: { with: { type: 'string', maxLength: 20 } } } },
     },
-    async (request, reply) => showCodeStep(request, reply, request.query.with === 'recovery', null, null),
+    async (request, reply) => showCodeStep(request, reply, request.query.with, null, null),
   );
 
-  app.post<{ Body: { code: string; with?: string } }>(
+  app.post<{ Body: { code?: string; answer?: string; with?: string } }>(
     '/login/code',
-    { config: { access: 'code' }, schema: formSchema({ code: 100, with: 20 }, ['with']) },
+    {
+      config: { access: 'code' },
+      schema: formSchema({ code: 100, answer: 12_000, with: 20 }, ['code', 'answer', 'with']),
+    },
     async (request, reply) => {
       const auth = authOrThrow(request);
-      const result = await submitSecondFactor(deps, auth.session, auth.user, request.body.code, clientOf(request));
+      const byKey = request.body.with === 'key';
+      const given = (byKey ? request.body.answer : request.body.code) ?? '';
+      const result = await submitSecondFactor(deps, auth.session, auth.user, given, clientOf(request));
       switch (result.kind) {
         case 'signed_in': {
           setSessionCookie(reply, cookies, result.token);
@@ -108,8 +150,8 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
           return showCodeStep(
             request,
             reply,
-            request.body.with === 'recovery',
-            secondFactorProblemMessage(result.problem, (at) => when(request, at)),
+            request.body.with,
+            secondFactorProblemMessage(result.problem, (at) => when(request, at), byKey),
             result.attemptsLeft,
             result.problem.reason === 'locked' || result.problem.reason === 'slow_down' ? 429 : 400,
           );

@@ -2,12 +2,14 @@
 // confirm-identity step that sensitive changes ask for.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { liveSessionsOf } from '../../services/sessions.js';
+import { deviceKindsOf } from '../../services/second-factor.js';
+import { securityKeyRequest } from '../../services/security-keys.js';
 import { confirmIdentity } from '../../services/step-up.js';
 import { audit } from '../../services/audit.js';
 import { authOrThrow } from '../plugins/auth.js';
 import { message, secondFactorProblemMessage } from '../messages.js';
 import { formSchema, idParams } from '../form-schema.js';
-import { clientOf, redirectWithFlash, renderPage, when } from '../respond.js';
+import { allowScriptsFromSelf, clientOf, redirectWithFlash, renderPage, when } from '../respond.js';
 import { confirmIdentityForm, sessionsTable } from '../views/account.js';
 
 /** Only a path of this site, never another host ("//evil.example" or "https://..."). */
@@ -67,12 +69,15 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     status = 200,
   ) {
     const auth = authOrThrow(request);
-    const needsCode = (await auth.tenant.devices.countConfirmed(auth.user.id)) > 0;
+    const kinds = await deviceKindsOf(auth.tenant, auth.user.id);
+    const keyOptions = kinds.has('webauthn') ? await securityKeyRequest(deps, auth.tenant, auth.user.id) : null;
+    if (keyOptions !== null) allowScriptsFromSelf(reply);
+    const ways = { app: kinds.has('totp'), keyOptions };
     return renderPage(
       request,
       reply,
       'Confirm it is you',
-      (ctx) => confirmIdentityForm(ctx, next, needsCode, problems),
+      (ctx) => confirmIdentityForm(ctx, next, ways, problems),
       status,
     );
   }
@@ -84,17 +89,19 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     (request, reply) => showConfirm(request, reply, safeNext(request.query.next), {}),
   );
 
-  app.post<{ Body: { next?: string; password: string; code?: string } }>(
+  app.post<{ Body: { next?: string; password: string; code?: string; answer?: string } }>(
     '/confirm-identity',
-    { schema: formSchema({ next: 3000, password: 1000, code: 100 }, ['next', 'code']) },
+    { schema: formSchema({ next: 3000, password: 1000, code: 100, answer: 12_000 }, ['next', 'code', 'answer']) },
     async (request, reply) => {
       const auth = authOrThrow(request);
       const next = safeNext(request.body.next);
-      const input = { password: request.body.password, code: request.body.code ?? '' };
+      // A key's answer when the key button gave one; the code typed otherwise.
+      const byKey = (request.body.answer ?? '') !== '';
+      const input = { password: request.body.password, code: (byKey ? request.body.answer : request.body.code) ?? '' };
       const result = await confirmIdentity(deps, auth.tenant, auth.user, auth.session, input, clientOf(request));
       if (result.ok) return reply.redirect(next, 303);
       if (result.field === 'code') {
-        const problem = secondFactorProblemMessage(result.problem, (at) => when(request, at));
+        const problem = secondFactorProblemMessage(result.problem, (at) => when(request, at), byKey);
         const status = result.problem.reason === 'locked' || result.problem.reason === 'slow_down' ? 429 : 400;
         return showConfirm(request, reply, next, { code: problem }, status);
       }

@@ -16,6 +16,7 @@ import {
 } from '../respond.js';
 import { message, secondFactorProblemMessage, setupReasonMessage } from '../messages.js';
 import { recoveryCodesLeft } from '../../services/recovery-codes.js';
+import { securityKeyEnrolment, type OnLinked } from './security-keys.js';
 import { html } from '../views/html.js';
 import { recoveryCodesSummary } from '../views/recovery-codes.js';
 import {
@@ -42,17 +43,7 @@ function statusSentence(request: FastifyRequest, status: TwoFactorStatus): strin
 }
 
 /** The add / confirm steps, mounted under /setup (during login) and /2fa (signed in). */
-function enrolmentSteps(
-  app: FastifyInstance,
-  base: '/setup' | '/2fa',
-  access: Access,
-  onConfirmed: (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    deviceName: string,
-    signedInToken: string | null,
-  ) => FastifyReply,
-) {
+function enrolmentSteps(app: FastifyInstance, base: '/setup' | '/2fa', access: Access, onConfirmed: OnLinked) {
   const { deps } = app.twofold;
   // Adding a device to a signed-in account asks who you are again; the first device of a
   // login held at the setup screen does not (the password was just given).
@@ -152,16 +143,22 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
               at every sign-in.
             </li>
           </ol>
-          ${addDeviceForm(ctx, '/setup/devices', '', undefined)}`,
+          ${addDeviceForm(ctx, '/setup/devices', '', undefined)}
+          <p>
+            Or, instead of an app: <a href="/setup/security-keys">use a security key or passkey</a> (a key such as a
+            YubiKey, or the passkeys of your phone, computer or password manager).
+          </p>`,
     );
   });
 
-  enrolmentSteps(app, '/setup', 'setup', (request, reply, deviceName, signedInToken) => {
-    if (signedInToken === null) throw new Error('a device confirmed at the setup screen signed no one in');
+  const linkedAtSetup: OnLinked = (request, reply, deviceName, signedInToken) => {
+    if (signedInToken === null) throw new Error('a device linked at the setup screen signed no one in');
     setSessionCookie(reply, cookies, signedInToken);
     const next = takeReturn(request, reply) ?? '/account';
     return redirectWithFlash(reply, next, message('device_linked_signed_in', { device: deviceName }));
-  });
+  };
+  enrolmentSteps(app, '/setup', 'setup', linkedAtSetup);
+  securityKeyEnrolment(app, '/setup', 'setup', linkedAtSetup);
 
   app.get('/2fa', async (request, reply) => {
     const auth = authOrThrow(request);
@@ -181,14 +178,20 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
             in with a code from any of them.
           </p>
           ${addDeviceForm(ctx, '/2fa/devices', '', undefined)}
+          <h2 id="add-security-key">Add a security key or passkey</h2>
+          <p>
+            A security key or a passkey signs you in with a touch or your screen lock, and a fake sign-in page cannot
+            trick it. <a href="/2fa/security-keys">Add a security key or passkey</a>
+          </p>
           <h2 id="recovery-codes">Recovery codes</h2>
           ${recoveryCodesSummary(codesLeft, devices.length > 0)}`,
     );
   });
 
-  enrolmentSteps(app, '/2fa', 'signed_in', (request, reply, deviceName) =>
-    redirectWithFlash(reply, takeReturn(request, reply) ?? '/2fa', message('device_linked', { device: deviceName })),
-  );
+  const linkedOnTwoFactorPage: OnLinked = (request, reply, deviceName) =>
+    redirectWithFlash(reply, takeReturn(request, reply) ?? '/2fa', message('device_linked', { device: deviceName }));
+  enrolmentSteps(app, '/2fa', 'signed_in', linkedOnTwoFactorPage);
+  securityKeyEnrolment(app, '/2fa', 'signed_in', linkedOnTwoFactorPage);
 
   const removal = { config: { stepUp: {} }, schema: idParams };
   app.get<{ Params: { id: string } }>('/2fa/devices/:id/remove', removal, async (request, reply) => {

@@ -1,4 +1,5 @@
 // Parts of the account pages: security notices, sessions, the confirm-identity form.
+import { securityKeyScripts } from './security-keys.js';
 import type { RecordedAuditEvent } from '../../domain/audit.js';
 import type { Session } from '../../store/sessions.js';
 import { message } from '../messages.js';
@@ -115,20 +116,39 @@ export function sessionsTable(ctx: PageContext, sessions: Session[], currentId: 
     }`;
 }
 
+/**
+ * The step-up form: the password, and a code from an app (`ways.app`) or the person's
+ * security key or passkey (`keyOptions`, the browser's options, when they have one).
+ */
 export function confirmIdentityForm(
   ctx: PageContext,
   next: string,
-  needsCode: boolean,
+  ways: { app: boolean; keyOptions: unknown },
   problems: { password?: string; code?: string },
 ): Html {
+  const byKey = ways.keyOptions !== null;
+  const what = ways.app
+    ? byKey
+      ? 'your password, and a code from your authenticator app or your security key or passkey'
+      : 'your password and a code from your authenticator app'
+    : byKey
+      ? 'your password, then use your security key or passkey'
+      : 'your password';
   return html`<p>
-      ${
-        needsCode
-          ? 'To change how your account is protected, confirm it is you: enter your password and a code from your authenticator app. You will not be asked again for 10 minutes.'
-          : 'To change how your account is protected, confirm it is you: enter your password. You will not be asked again for 10 minutes.'
-      }
+      To change how your account is protected, confirm it is you: enter ${what}. You will not be asked again for 10
+      minutes.
     </p>
-    <form method="post" action="/confirm-identity" class="card narrow">
+    <form
+      method="post"
+      action="/confirm-identity"
+      class="card narrow"
+      ${
+        byKey
+          ? html`data-security-key="use" data-options="${JSON.stringify(ways.keyOptions)}"
+          data-unsupported="This browser cannot use security keys or passkeys${ways.app ? '; enter a code from your app instead' : ''}."`
+          : ''
+      }
+    >
       ${csrfField(ctx.csrfToken)}
       <input type="hidden" name="next" value="${next}" />
       ${field({
@@ -140,8 +160,20 @@ export function confirmIdentityForm(
         autofocus: true,
         error: problems.password,
       })}
-      ${needsCode ? codeField(problems.code) : ''}
-      <button type="submit">Confirm</button>
+      ${ways.app ? codeField(problems.code) : ''}
+      ${!ways.app && problems.code !== undefined ? html`<p class="error" role="alert">${problems.code}</p>` : ''}
+      ${ways.app || !byKey ? html`<button type="submit">Confirm</button>` : ''}
+      ${
+        byKey
+          ? html`<input type="hidden" name="answer" value="" />
+            <p class="hint" data-key-status aria-live="polite"></p>
+            <noscript><p class="error">Security keys and passkeys need JavaScript, which is off in this browser.</p></noscript>
+            <button type="submit" ${ways.app ? html`class="secondary"` : ''} data-key-button>
+              Confirm with your security key or passkey
+            </button>`
+          : ''
+      }
     </form>
+    ${byKey ? securityKeyScripts() : ''}
     <p><a href="${next}">Cancel</a></p>`;
 }

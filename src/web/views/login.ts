@@ -1,5 +1,6 @@
 import { MAX_CODE_FAILURES_PER_LOGIN } from '../../services/login.js';
 import { alert, codeField, csrfField, field, recoveryCodeField } from './forms.js';
+import { securityKeyForm } from './security-keys.js';
 import { html, type Html } from './html.js';
 import type { PageContext } from './layout.js';
 
@@ -20,7 +21,47 @@ function triesLeft(attemptsLeft: number | null): string {
     : '';
 }
 
-export function codeForm(ctx: PageContext, problem: string | null, attemptsLeft: number | null): Html {
+/** The other ways of giving a second factor the person has, as links to them. */
+function otherWays(has: { key: boolean; app: boolean }, showing: 'key' | 'app' | 'recovery'): Html {
+  return html`${
+    has.key && showing !== 'key'
+      ? html`<p><a href="/login/code?with=key">Use your security key or passkey instead</a></p>`
+      : ''
+  }
+    ${
+      has.app && showing !== 'app'
+        ? html`<p><a href="/login/code?with=app">Use a code from your authenticator app instead</a></p>`
+        : ''
+    }
+    ${showing !== 'recovery' ? html`<p><a href="/login/code?with=recovery">Use a recovery code instead</a></p>` : ''}`;
+}
+
+/** The code step with a security key or passkey: a button that asks the browser for one. */
+export function securityKeyStep(
+  ctx: PageContext,
+  options: unknown,
+  problem: string | null,
+  attemptsLeft: number | null,
+  has: { key: boolean; app: boolean },
+): Html {
+  return html`<p>Use the security key or passkey you linked to this account: press the button, then follow your browser’s prompt.</p>
+    ${securityKeyForm(ctx, {
+      mode: 'use',
+      action: '/login/code',
+      options,
+      buttonLabel: 'Use your security key or passkey',
+      fields: html`<input type="hidden" name="with" value="key" />`,
+      problem: problem === null ? null : problem + triesLeft(attemptsLeft),
+    })}
+    ${otherWays(has, 'key')}`;
+}
+
+export function codeForm(
+  ctx: PageContext,
+  problem: string | null,
+  attemptsLeft: number | null,
+  has: { key: boolean; app: boolean },
+): Html {
   const left = triesLeft(attemptsLeft);
   return html`<p>
       Open your authenticator app and enter the 6-digit code it shows for this account. Any of your linked devices will
@@ -30,19 +71,24 @@ export function codeForm(ctx: PageContext, problem: string | null, attemptsLeft:
       ${csrfField(ctx.csrfToken)} ${codeField(problem === null ? undefined : problem + left)}
       <button type="submit">Verify</button>
     </form>
-    <p><a href="/login/code?with=recovery">Use a recovery code instead</a></p>
+    ${otherWays(has, 'app')}
     <p class="hint">
       Lost your device and your recovery codes? Contact your administrator: they can reset your two-factor
       authentication.
     </p>`;
 }
 
-export function recoveryCodeForm(ctx: PageContext, problem: string | null, attemptsLeft: number | null): Html {
+export function recoveryCodeForm(
+  ctx: PageContext,
+  problem: string | null,
+  attemptsLeft: number | null,
+  has: { key: boolean; app: boolean },
+): Html {
   return html`<p>Type one of the recovery codes you saved. Each code works once.</p>
     <form method="post" action="/login/code" class="card narrow">
       ${csrfField(ctx.csrfToken)} <input type="hidden" name="with" value="recovery" />
       ${recoveryCodeField(problem === null ? undefined : problem + triesLeft(attemptsLeft))}
       <button type="submit">Verify</button>
     </form>
-    <p><a href="/login/code">Use a code from your authenticator app instead</a></p>`;
+    ${otherWays(has, 'recovery')}`;
 }

@@ -77,6 +77,7 @@ export function lastUsedOf(device: Device, when: (at: Date) => string): string {
 function deviceRow(ctx: PageContext, device: Device, when: (at: Date) => string, removable: boolean): Html {
   return html`<tr>
     <td data-label="Device">${device.name}</td>
+    <td data-label="Kind">${device.kind === 'webauthn' ? 'Security key or passkey' : 'Authenticator app'}</td>
     <td data-label="Added">${when(device.createdAt)}</td>
     <td data-label="Last used">${lastUsedOf(device, when)}</td>
     <td>
@@ -115,6 +116,7 @@ export function devicesTable(
         <thead>
           <tr>
             <th scope="col">Device</th>
+            <th scope="col">Kind</th>
             <th scope="col">Added</th>
             <th scope="col">Last used</th>
             <th scope="col"><span class="visually-hidden">Actions</span></th>
