@@ -67,7 +67,8 @@ export interface TestInstance {
   close(): Promise<void>;
 }
 
-function settingsOf(options: InstanceOptions, clock: TestClock): Omit<InstanceSettings, 'database'> {
+/** The instance settings of the tests: the test key unless given, the default session limits. */
+export function settingsOf(options: InstanceOptions, clock: TestClock): Omit<InstanceSettings, 'database'> {
   return {
     now: clock.now,
     secretKey: options.secretKey ?? keyringOf(TEST_KEY),
@@ -190,8 +191,15 @@ export async function serveWorld(t: TestContext, options: Omit<WorldOptions, 'pu
   return { ...world, baseUrl };
 }
 
+/**
+ * What the builders below write with: a database set up with the test key, and the clock
+ * that dates the rows. A world, or the test's own connections to a database that real
+ * `twofold serve` processes share (several-instances.ts).
+ */
+export type Seedable = Pick<TestWorld, 'db' | 'clock'>;
+
 export async function makeOrganisation(
-  world: TestWorld,
+  world: Seedable,
   name = `Org ${randomUUID().slice(0, 8)}`,
   timeZone = 'UTC',
 ): Promise<string> {
@@ -204,7 +212,7 @@ export const PASSWORD = 'correct horse battery';
 let cachedHash: Promise<string> | null = null;
 
 export async function makeUser(
-  world: TestWorld,
+  world: Seedable,
   organisationId: string,
   options: { email?: string; role?: Role; name?: string; password?: string } = {},
 ): Promise<{ id: string; email: string; password: string }> {
@@ -227,7 +235,7 @@ export async function makeUser(
 
 /** A confirmed device, as if linked a while ago; returns its secret for computing codes. */
 export async function linkDevice(
-  world: TestWorld,
+  world: Seedable,
   organisationId: string,
   userId: string,
   name = 'Phone',

@@ -12,6 +12,7 @@ import { codeAt } from '../../src/domain/totp.js';
 import { addSite, deleteSite } from '../../src/services/sites.js';
 import { buildWorld, linkDevice, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
 import { Browser, textOf, type Page } from '../helpers/browser.js';
+import { proxyCheck, remoteHeadersOf } from '../helpers/forward-auth.js';
 import { seedSession } from '../helpers/security.js';
 import { flashOn, nextCode, secretShownOn, tenantOf } from './support.js';
 
@@ -51,30 +52,8 @@ async function scene(t: TestContext): Promise<Scene> {
   return { world, acme, beta, ada, adaSecret };
 }
 
-/** The proxy's check of a request for `address`, carrying the browser's cookies. */
-function check(browser: Browser, endpoint: 'nginx' | 'forward', address: string, extra: Record<string, string> = {}) {
-  const url = new URL(address);
-  return browser.send('GET', `/auth/${endpoint}`, {
-    headers: {
-      'x-forwarded-method': 'GET',
-      'x-forwarded-proto': url.protocol.replace(':', ''),
-      'x-forwarded-host': url.host,
-      'x-forwarded-uri': `${url.pathname}${url.search}`,
-      ...extra,
-    },
-  });
-}
-
 function signInAddressFor(address: string): string {
   return `${TWOFOLD}/auth/sign-in?${new URLSearchParams({ rd: address }).toString()}`;
-}
-
-function remoteHeadersOf(page: Page): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(page.headers)
-      .filter(([name]) => name.startsWith('remote-'))
-      .map(([name, value]) => [name, Buffer.from(String(value), 'latin1').toString('utf8')]),
-  );
 }
 
 /** Follows Twofold's own redirects (paths and addresses on TWOFOLD); stops elsewhere or at a page. */
@@ -95,11 +74,11 @@ describe('the proxy’s check', () => {
     const s = await scene(t);
     const browser = new Browser(s.world.app);
     const address = 'https://wiki.example.com/page?x=1&y=2';
-    const nginx = await check(browser, 'nginx', address);
+    const nginx = await proxyCheck(browser, 'nginx', address);
     assert.equal(nginx.status, 401);
     assert.equal(nginx.location, signInAddressFor(address));
     assert.match(String(nginx.headers['content-type']), /^text\/html/);
-    const forward = await check(browser, 'forward', address);
+    const forward = await proxyCheck(browser, 'forward', address);
     assert.equal(forward.status, 302);
     assert.equal(forward.location, signInAddressFor(address));
     for (const answer of [nginx, forward]) {
@@ -114,7 +93,7 @@ describe('the proxy’s check', () => {
     const address = 'https://wiki.example.com/docs/Start?edit=1';
 
     // The proxy sends the person to Twofold, which asks them to sign in for the site.
-    const refused = await check(browser, 'forward', address);
+    const refused = await proxyCheck(browser, 'forward', address);
     const atTwofold = await browser.get(refused.location?.replace(TWOFOLD, '') ?? '');
     assert.equal(atTwofold.status, 303);
     assert.equal(atTwofold.location, '/login');
@@ -131,7 +110,7 @@ describe('the proxy’s check', () => {
 
     // Back at the site, the proxy's check lets Ada in and tells the site who she is.
     for (const endpoint of ['nginx', 'forward'] as const) {
-      const allowed = await check(browser, endpoint, address);
+      const allowed = await proxyCheck(browser, endpoint, address);
       assert.equal(allowed.status, 200, `${endpoint}: ${allowed.status}`);
       assert.equal(allowed.location, undefined);
       assert.deepEqual(remoteHeadersOf(allowed), {
@@ -142,10 +121,10 @@ describe('the proxy’s check', () => {
       });
     }
     // Any page of the site, on the same cookies.
-    assert.equal((await check(browser, 'forward', 'https://wiki.example.com/other')).status, 200);
+    assert.equal((await proxyCheck(browser, 'forward', 'https://wiki.example.com/other')).status, 200);
 
     await browser.post('/logout', {});
-    const again = await check(browser, 'forward', address);
+    const again = await proxyCheck(browser, 'forward', address);
     assert.equal(again.status, 302);
     assert.equal(again.location, signInAddressFor(address));
     assert.deepEqual(remoteHeadersOf(again), {});
@@ -156,9 +135,9 @@ describe('the proxy’s check', () => {
     const cleo = await makeUser(s.world, s.beta, { email: 'cleo@beta.test', name: 'Cleo Park' });
     const browser = new Browser(s.world.app);
     browser.cookies.set('__Secure-twofold_session', await seedSession(s.world, s.beta, cleo.id, 'signed_in'));
-    assert.equal((await check(browser, 'forward', 'https://crm.example.com/')).status, 200, 'her own site');
+    assert.equal((await proxyCheck(browser, 'forward', 'https://crm.example.com/')).status, 200, 'her own site');
     for (const endpoint of ['nginx', 'forward'] as const) {
-      const refused = await check(browser, endpoint, 'https://wiki.example.com/');
+      const refused = await proxyCheck(browser, endpoint, 'https://wiki.example.com/');
       assert.equal(refused.status, 403);
       assert.equal(refused.location, undefined);
       assert.deepEqual(remoteHeadersOf(refused), {});
@@ -179,7 +158,7 @@ describe('the proxy’s check', () => {
     ];
     for (const address of unknown) {
       for (const endpoint of ['nginx', 'forward'] as const) {
-        const answer = await check(browser, endpoint, address);
+        const answer = await proxyCheck(browser, endpoint, address);
         assert.equal(answer.status, 403, `${endpoint} ${address}`);
         assert.equal(answer.location, undefined);
         assert.deepEqual(remoteHeadersOf(answer), {});
@@ -254,7 +233,7 @@ describe('the proxy’s check', () => {
     });
     const browser = new Browser(s.world.app);
     browser.cookies.set('__Secure-twofold_session', await seedSession(s.world, s.acme, odd.id, 'signed_in'));
-    const allowed = await check(browser, 'forward', 'https://wiki.example.com/');
+    const allowed = await proxyCheck(browser, 'forward', 'https://wiki.example.com/');
     assert.equal(allowed.status, 200);
     assert.equal(allowed.headers['x-injected'], undefined);
     const remote = remoteHeadersOf(allowed);
@@ -265,7 +244,7 @@ describe('the proxy’s check', () => {
     // A name of control characters alone is no name: the email stands in, and no header is left empty.
     const bell = await makeUser(s.world, s.acme, { email: 'bell@acme.test', name: '\u0007\u0007' });
     browser.cookies.set('__Secure-twofold_session', await seedSession(s.world, s.acme, bell.id, 'signed_in'));
-    const named = remoteHeadersOf(await check(browser, 'forward', 'https://wiki.example.com/'));
+    const named = remoteHeadersOf(await proxyCheck(browser, 'forward', 'https://wiki.example.com/'));
     assert.equal(named['remote-name'], 'bell@acme.test');
     assert.ok(Object.values(named).every((value) => value !== ''));
   });
@@ -277,10 +256,14 @@ describe('the proxy’s check', () => {
     const signedIn = await browser.signIn(ben.email, ben.password);
     assert.equal(signedIn.location, '/account');
     const vault = 'https://vault.example.com/secrets';
-    assert.equal((await check(browser, 'forward', 'https://wiki.example.com/')).status, 200, 'no 2FA needed there');
-    const nginx = await check(browser, 'nginx', vault);
+    assert.equal(
+      (await proxyCheck(browser, 'forward', 'https://wiki.example.com/')).status,
+      200,
+      'no 2FA needed there',
+    );
+    const nginx = await proxyCheck(browser, 'nginx', vault);
     assert.equal(nginx.status, 401);
-    const held = await check(browser, 'forward', vault);
+    const held = await proxyCheck(browser, 'forward', vault);
     assert.equal(held.status, 302);
     assert.equal(held.location, signInAddressFor(vault));
 
@@ -297,7 +280,7 @@ describe('the proxy’s check', () => {
     assert.equal(confirmed.status, 303, textOf(confirmed.body));
     const back = await follow(browser, confirmed.location ?? '');
     assert.equal(back.url, vault);
-    assert.equal((await check(browser, 'forward', vault)).status, 200);
+    assert.equal((await proxyCheck(browser, 'forward', vault)).status, 200);
   });
 
   test('a site that requires 2FA: a session without a code asks for one first; with one, straight through', async (t) => {
@@ -306,7 +289,7 @@ describe('the proxy’s check', () => {
     // A password-only session of a person with a device (as from a sign-in before the device was linked elsewhere).
     browser.cookies.set('__Secure-twofold_session', await seedSession(s.world, s.acme, s.ada.id, 'signed_in'));
     const vault = 'https://vault.example.com/';
-    const held = await check(browser, 'forward', vault);
+    const held = await proxyCheck(browser, 'forward', vault);
     assert.equal(held.status, 302);
     const { url } = await follow(browser, held.location ?? '');
     const confirm = new URL(url);
@@ -321,7 +304,7 @@ describe('the proxy’s check', () => {
     assert.equal(confirmed.location, next);
     const back = await follow(browser, next);
     assert.equal(back.url, vault);
-    assert.equal((await check(browser, 'forward', vault)).status, 200);
+    assert.equal((await proxyCheck(browser, 'forward', vault)).status, 200);
     // Already allowed: the sign-in page sends the person straight on.
     const straight = await browser.get(signInAddressFor(vault).replace(TWOFOLD, ''));
     assert.equal(straight.status, 303);
@@ -347,7 +330,7 @@ describe('the proxy’s check', () => {
     const checks = 50;
     counting = true;
     for (let i = 0; i < checks; i++) {
-      assert.equal((await check(browser, 'nginx', `http://127.0.0.1:8080/page/${i}`)).status, 200);
+      assert.equal((await proxyCheck(browser, 'nginx', `http://127.0.0.1:8080/page/${i}`)).status, 200);
     }
     counting = false;
     t.diagnostic(`forward auth: ${statements.length / checks} SQL statements per check of a signed-in person`);
@@ -363,10 +346,10 @@ describe('the proxy’s check', () => {
     const s = await scene(t);
     const browser = new Browser(s.world.app);
     browser.cookies.set('__Secure-twofold_session', await seedSession(s.world, s.acme, s.ada.id, 'signed_in'));
-    assert.equal((await check(browser, 'forward', 'https://wiki.example.com/')).status, 200);
+    assert.equal((await proxyCheck(browser, 'forward', 'https://wiki.example.com/')).status, 200);
     const context = { actor: null, client: null };
     assert.ok(await deleteSite(s.world.deps, tenantOf(s.world, s.acme), context, { host: 'wiki.example.com' }));
-    assert.equal((await check(browser, 'forward', 'https://wiki.example.com/')).status, 403);
+    assert.equal((await proxyCheck(browser, 'forward', 'https://wiki.example.com/')).status, 403);
   });
 });
 
