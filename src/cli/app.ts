@@ -60,6 +60,72 @@ const create = defineCommand({
   },
 });
 
+const update = defineCommand({
+  path: 'app update',
+  summary: "Change an application's name, addresses, 2FA requirement or ID token signature.",
+  options: {
+    org,
+    'client-id': clientId,
+    name: { value: 'NAME', about: 'The name people know the application by.' },
+    'redirect-uri': {
+      value: 'URI',
+      about: 'An exact address it receives sign-ins at; the ones given replace all it had.',
+      kind: 'list',
+    },
+    'post-logout-redirect-uri': {
+      value: 'URI',
+      about: 'An address it may send people to after signing out; the ones given replace all it had.',
+      kind: 'list',
+    },
+    'require-2fa': { value: '', about: 'Everyone signing in to it gives a second factor, or not.', kind: 'switch' },
+    'id-token-signing-alg': { value: 'ALG', about: 'How its ID tokens are signed: RS256 or ES256.' },
+  },
+  notes: [
+    'What is not given stays as it is; the client_id and the secret never change. Give\n' +
+      '--post-logout-redirect-uri "" to remove every address after signing out.',
+  ],
+  async run(options, io) {
+    const name = options.name;
+    if (name !== undefined) {
+      const badName = applicationNameProblem(name);
+      if (badName !== null) return refused(`--name: ${message(badName)}`);
+    }
+    const redirectUris = options['redirect-uri'].length > 0 ? options['redirect-uri'] : undefined;
+    const logouts = options['post-logout-redirect-uri'];
+    const postLogoutRedirectUris = logouts.length > 0 ? logouts.filter((uri) => uri !== '') : undefined;
+    for (const [flag, uris, required] of [
+      ['--redirect-uri', redirectUris, true],
+      ['--post-logout-redirect-uri', postLogoutRedirectUris, false],
+    ] as const) {
+      const bad = uris === undefined ? null : redirectUrisProblem(uris, required);
+      if (bad !== null) return refused(`${flag}${bad.uri === null ? '' : ` "${bad.uri}"`}: ${message(bad.problem)}`);
+    }
+    const alg = options['id-token-signing-alg'];
+    if (alg !== undefined && !isIdTokenSigningAlg(alg))
+      return refused(`--id-token-signing-alg: choose ${ID_TOKEN_SIGNING_ALGS.join(' or ')}`);
+    const requireTwoFactor = options['require-2fa'];
+    if (
+      name === undefined &&
+      redirectUris === undefined &&
+      postLogoutRedirectUris === undefined &&
+      requireTwoFactor === undefined &&
+      alg === undefined
+    ) {
+      return refused(
+        'nothing to change: give --name, --redirect-uri, --post-logout-redirect-uri, --require-2fa, --no-require-2fa or --id-token-signing-alg',
+      );
+    }
+    const { updateApplicationOf } = await import('./applications.js');
+    return updateApplicationOf(io, options.org, options['client-id'], {
+      name,
+      redirectUris,
+      postLogoutRedirectUris,
+      requireTwoFactor,
+      idTokenSigningAlg: alg,
+    });
+  },
+});
+
 const list = defineCommand({
   path: 'app list',
   summary: "List an organisation's applications.",
@@ -92,5 +158,5 @@ const remove = defineCommand({
 
 export const appCommands: { summary: string; commands: Command[] } = {
   summary: 'Manage the applications that sign people in through Twofold (OpenID Connect).',
-  commands: [create, list, rotateSecret, remove],
+  commands: [create, update, list, rotateSecret, remove],
 };

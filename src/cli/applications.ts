@@ -4,8 +4,12 @@ import {
   createApplication,
   deleteApplication,
   rotateApplicationSecret,
+  updateApplication,
+  type ApplicationChange,
   type ApplicationInput,
+  type ApplicationProblems,
 } from '../services/applications.js';
+import { message } from '../web/messages.js';
 import { done, failed, refused, type Io, type Outcome } from './command.js';
 import { COMMAND, inOrganisation } from './instance.js';
 
@@ -26,6 +30,43 @@ export function createApplicationFor(io: Io, organisation: string, input: Applic
     // The options were checked before the instance was opened, by the same rules.
     if (!created.ok) return failed('the application was refused', JSON.stringify(created.problems));
     return done(`client_id: ${created.application.id}`, `client_secret: ${created.clientSecret}`);
+  });
+}
+
+/** The first of a refusal's problems, named by the option it is about. */
+function firstProblem(problems: ApplicationProblems): string {
+  if (problems.name !== undefined) return `--name: ${message(problems.name)}`;
+  for (const [flag, problem] of [
+    ['--redirect-uri', problems.redirectUris],
+    ['--post-logout-redirect-uri', problems.postLogoutRedirectUris],
+  ] as const) {
+    if (problem !== undefined)
+      return `${flag}${problem.uri === null ? '' : ` "${problem.uri}"`}: ${message(problem.problem)}`;
+  }
+  if (problems.idTokenSigningAlg !== undefined) return `--id-token-signing-alg: ${message(problems.idTokenSigningAlg)}`;
+  return 'the change was refused';
+}
+
+export function updateApplicationOf(
+  io: Io,
+  organisation: string,
+  clientId: string,
+  change: ApplicationChange,
+): Promise<Outcome> {
+  return inOrganisation(io, organisation, async (deps, tenant, name) => {
+    const result = await updateApplication(deps, tenant, COMMAND, clientId, change);
+    switch (result.kind) {
+      case 'not_found':
+        return refused(`${name} has no application with the client_id "${clientId}"`);
+      case 'refused':
+        // The options were checked before; what is left is an address it had, which today's rules refuse.
+        return refused(firstProblem(result.problems));
+      case 'unchanged':
+        io.stderr.write('twofold: nothing changed: the application already has these settings.\n');
+        return done(...described(result.application));
+      case 'changed':
+        return done(...described(result.application));
+    }
   });
 }
 

@@ -7,8 +7,11 @@ export interface OptionSpec {
   value: string;
   about: string;
   required?: boolean;
-  /** A list may be given several times; a flag takes no value and is on when given. */
-  kind?: 'list' | 'flag';
+  /**
+   * A list may be given several times; a flag takes no value and is on when given; a switch
+   * is on with --NAME, off with --no-NAME, and left as it is when neither is given.
+   */
+  kind?: 'list' | 'flag' | 'switch';
 }
 
 export type OptionSpecs = Readonly<Record<string, Readonly<OptionSpec>>>;
@@ -18,9 +21,11 @@ export type OptionValues<S extends OptionSpecs> = {
     ? string[]
     : S[K] extends { kind: 'flag' }
       ? boolean
-      : S[K] extends { required: true }
-        ? string
-        : string | undefined;
+      : S[K] extends { kind: 'switch' }
+        ? boolean | undefined
+        : S[K] extends { required: true }
+          ? string
+          : string | undefined;
 };
 
 export type ParsedOptions<S extends OptionSpecs> =
@@ -51,10 +56,21 @@ function problemOf(error: unknown): string {
 export function parseOptions<S extends OptionSpecs>(argv: readonly string[], specs: S): ParsedOptions<S> {
   if (wantsHelp(argv)) return { kind: 'help' };
   const options = Object.fromEntries(
-    Object.entries(specs).map(([name, spec]) => [
-      name,
-      { type: spec.kind === 'flag' ? ('boolean' as const) : ('string' as const), multiple: spec.kind === 'list' },
-    ]),
+    Object.entries(specs).flatMap(([name, spec]) => {
+      if (spec.kind === 'switch') {
+        const flag = { type: 'boolean' as const, multiple: false };
+        return [
+          [name, flag],
+          [`no-${name}`, flag],
+        ];
+      }
+      return [
+        [
+          name,
+          { type: spec.kind === 'flag' ? ('boolean' as const) : ('string' as const), multiple: spec.kind === 'list' },
+        ],
+      ];
+    }),
   );
   let parsed: Record<string, string | boolean | (string | boolean)[] | undefined>;
   try {
@@ -68,7 +84,11 @@ export function parseOptions<S extends OptionSpecs>(argv: readonly string[], spe
     if (spec.required === true && given === undefined) {
       return { kind: 'problem', problem: `missing --${name} ${spec.value}` };
     }
-    if (spec.kind === 'list') values[name] = Array.isArray(given) ? given.map(String) : [];
+    if (spec.kind === 'switch') {
+      const off = parsed[`no-${name}`] === true;
+      if (given === true && off) return { kind: 'problem', problem: `give --${name} or --no-${name}, not both` };
+      values[name] = given === true ? true : off ? false : undefined;
+    } else if (spec.kind === 'list') values[name] = Array.isArray(given) ? given.map(String) : [];
     else if (spec.kind === 'flag') values[name] = given === true;
     else values[name] = typeof given === 'string' ? given : undefined;
   }
@@ -88,13 +108,21 @@ export function helpText(definition: {
   notes?: readonly string[];
 }): string {
   const entries = Object.entries(definition.options);
-  const usage = (name: string, spec: OptionSpec) => (spec.kind === 'flag' ? `--${name}` : `--${name} ${spec.value}`);
+  const usage = (name: string, spec: OptionSpec) =>
+    spec.kind === 'switch'
+      ? `--${name} | --no-${name}`
+      : spec.kind === 'flag'
+        ? `--${name}`
+        : `--${name} ${spec.value}`;
   const synopsis = entries.map(([name, spec]) => {
     const one = usage(name, spec);
     const repeated = spec.kind === 'list' ? `${one} [${one} ...]` : one;
     return spec.required === true ? repeated : `[${repeated}]`;
   });
-  const rows: [string, string][] = entries.map(([name, spec]) => [usage(name, spec), spec.about]);
+  const rows: [string, string][] = entries.map(([name, spec]) => [
+    spec.kind === 'switch' ? `--${name}, --no-${name}` : usage(name, spec),
+    spec.about,
+  ]);
   rows.push(['-h, --help', 'Show this help.']);
   return [
     `Usage: twofold ${[definition.path, ...synopsis].join(' ')}`,

@@ -1,22 +1,51 @@
 // The applications of an organisation that sign people in through Twofold (OpenID Connect
-// relying parties): what makes a name and a redirect address acceptable.
+// relying parties): what makes a name and a redirect address acceptable, and what a change
+// to one changes.
+import { isControlCharacter } from './sites.js';
 import { NAME_MAX_LENGTH } from './users.js';
 
-export interface Application {
-  /** The OpenID Connect client_id; never reused. */
-  id: string;
-  organisationId: string;
+/** What a super admin chooses for an application, and may change later. */
+export interface ApplicationSettings {
   name: string;
   /** Exact addresses the application may be sent back to after sign-in. */
-  redirectUris: string[];
+  redirectUris: readonly string[];
   /** Exact addresses it may be sent back to after signing out. */
-  postLogoutRedirectUris: string[];
+  postLogoutRedirectUris: readonly string[];
   /** A person without a second factor links one before they are sent back. */
   requireTwoFactor: boolean;
   /** How its ID tokens are signed. */
   idTokenSigningAlg: IdTokenSigningAlg;
+}
+
+export interface Application extends ApplicationSettings {
+  /** The OpenID Connect client_id; never reused. */
+  id: string;
+  organisationId: string;
   secretSetAt: Date;
   createdAt: Date;
+}
+
+export type ApplicationSetting = keyof ApplicationSettings;
+
+/** In the order a change names them, as the command lists an application. */
+export const APPLICATION_SETTINGS: readonly ApplicationSetting[] = [
+  'name',
+  'redirectUris',
+  'postLogoutRedirectUris',
+  'requireTwoFactor',
+  'idTokenSigningAlg',
+];
+
+function sameList(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((item, i) => item === b[i]);
+}
+
+/** The settings `after` gives differently from `before`; none when it changes nothing. */
+export function changedSettings(before: ApplicationSettings, after: ApplicationSettings): ApplicationSetting[] {
+  return APPLICATION_SETTINGS.filter((setting) => {
+    const [was, is] = [before[setting], after[setting]];
+    return typeof was === 'object' && typeof is === 'object' ? !sameList(was, is) : was !== is;
+  });
 }
 
 /** RS256, what every client supports, and ES256. */
@@ -27,12 +56,19 @@ export function isIdTokenSigningAlg(value: string): value is IdTokenSigningAlg {
   return (ID_TOKEN_SIGNING_ALGS as readonly string[]).includes(value);
 }
 
+export type IdTokenSigningAlgProblem = 'id_token_signing_alg_unknown';
+
+export function idTokenSigningAlgProblem(value: string): IdTokenSigningAlgProblem | null {
+  return isIdTokenSigningAlg(value) ? null : 'id_token_signing_alg_unknown';
+}
+
 export const APPLICATION_NAME_MAX_LENGTH = NAME_MAX_LENGTH;
 export const REDIRECT_URI_MAX_LENGTH = 2000;
 export const REDIRECT_URIS_MAX = 20;
 
 export type RedirectUriProblem =
   | 'redirect_uri_unreadable'
+  | 'redirect_uri_control_character'
   | 'redirect_uri_too_long'
   | 'redirect_uri_insecure'
   | 'redirect_uri_fragment'
@@ -49,6 +85,8 @@ const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 export function redirectUriProblem(uri: string): RedirectUriProblem | null {
   if (uri.length > REDIRECT_URI_MAX_LENGTH) return 'redirect_uri_too_long';
   if (uri !== uri.trim() || !URL.canParse(uri)) return 'redirect_uri_unreadable';
+  // The parser drops a tab or a line break inside an address; what is compared is what was typed.
+  if ([...uri].some(isControlCharacter)) return 'redirect_uri_control_character';
   const url = new URL(uri);
   const secure = url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
   if (!secure) return 'redirect_uri_insecure';

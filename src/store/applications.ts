@@ -1,6 +1,11 @@
 // The applications of one organisation. Only the SHA-256 of a client secret is stored.
 import { createHash } from 'node:crypto';
-import { isIdTokenSigningAlg, type Application, type IdTokenSigningAlg } from '../domain/applications.js';
+import {
+  isIdTokenSigningAlg,
+  type Application,
+  type ApplicationSettings,
+  type IdTokenSigningAlg,
+} from '../domain/applications.js';
 import type { Executor } from './db.js';
 import { iso } from './rows.js';
 import type { Selectable } from 'kysely';
@@ -83,6 +88,24 @@ export function applicationsRepository(db: Executor, organisationId: string) {
         .where('id', '=', id)
         .executeTakeFirst();
       return row === undefined ? null : applicationFromRow(row);
+    },
+
+    /** Replaces what a super admin chose; the client_id and the secret stay. False if there is no such application. */
+    async update(id: string, settings: ApplicationSettings, now: Date): Promise<boolean> {
+      const result = await db
+        .updateTable('applications')
+        .set({
+          name: settings.name,
+          redirect_uris: JSON.stringify(settings.redirectUris),
+          post_logout_redirect_uris: JSON.stringify(settings.postLogoutRedirectUris),
+          require_2fa: settings.requireTwoFactor ? 1 : 0,
+          id_token_signing_alg: settings.idTokenSigningAlg,
+          updated_at: iso(now),
+        })
+        .where('organisation_id', '=', organisationId)
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return result.numUpdatedRows > 0n;
     },
 
     /** Replaces the secret; the old one stops working at once. False if there is no such application. */

@@ -8,6 +8,7 @@ import {
   REDIRECT_URI_MAX_LENGTH,
   REDIRECT_URIS_MAX,
   type ApplicationNameProblem,
+  type IdTokenSigningAlgProblem,
   type RedirectUrisProblem,
 } from '../domain/applications.js';
 import { SITE_HOST_MAX_LENGTH } from '../domain/sites.js';
@@ -47,12 +48,17 @@ const ENGLISH = {
   redirect_uris_missing: 'Enter at least one redirect address, the exact address the application receives sign-ins at.',
   redirect_uris_too_many: `An application may have at most ${REDIRECT_URIS_MAX} addresses of each kind.`,
   redirect_uri_unreadable: 'Enter a whole address, such as https://app.example.com/callback, with nothing around it.',
+  redirect_uri_control_character: 'The address must not contain tabs, line breaks or other control characters.',
   redirect_uri_too_long: `An address must have at most ${REDIRECT_URI_MAX_LENGTH} characters.`,
   redirect_uri_insecure:
     'The address must start with https://; only an application on the same computer may use http://localhost or http://127.0.0.1.',
   redirect_uri_fragment: 'The address must not contain a # part.',
   redirect_uri_credentials: 'The address must not contain a user name or password.',
   address_not_accepted: (v: { uri: string }) => `This is the address that was not accepted: ${v.uri}`,
+  id_token_signing_alg_unknown: 'Choose how its ID tokens are signed: RS256 or ES256.',
+  application_changed: (v: { name: string }) =>
+    `The changes to ${v.name} are saved. They apply from the next sign-in to it.`,
+  application_unchanged: (v: { name: string }) => `Nothing changed: ${v.name} already had these settings.`,
   application_deleted: (v: { name: string }) => `${v.name} is deleted. Nobody signs in to it through Twofold any more.`,
   application_not_found_title: 'Application not found',
   application_not_found: 'There is no such application in your organisation.',
@@ -300,7 +306,13 @@ type VarsOf<C extends MessageCode> = Table[C] extends (vars: infer V) => string 
 // without one does not compile.
 type Covered<T extends SentenceCode> = T;
 export type CoveredCodes = Covered<
-  FieldProblem | SetupCode | SecondFactorCode | ApplicationNameProblem | RedirectUrisProblem | AddSiteProblem
+  | FieldProblem
+  | SetupCode
+  | SecondFactorCode
+  | ApplicationNameProblem
+  | RedirectUrisProblem
+  | IdTokenSigningAlgProblem
+  | AddSiteProblem
 >;
 
 export function message<C extends MessageCode>(code: C, ...vars: VarsOf<C>): string {

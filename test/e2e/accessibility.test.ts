@@ -275,6 +275,18 @@ describe('accessibility and layout of every page', () => {
     await check(admin, 'application-registered', '/admin/applications');
     await follow(admin, 'Back to Applications');
     await check(admin, 'applications', '/admin/applications');
+    await follow(admin, 'Change');
+    assert.equal(await heading(admin), 'Change Rail Wiki');
+    await check(admin, 'application-change');
+    await admin.getByLabel('Name', { exact: true }).fill('Rail Wiki '.repeat(12));
+    await admin.getByLabel('Addresses after signing out (optional)').fill('https://wiki.acme.test/#signed-out');
+    await admin.getByLabel('ES256').check();
+    await press(admin, 'Save changes');
+    await check(admin, 'application-change-error');
+    await admin.getByLabel('Name', { exact: true }).fill('Rail Wiki');
+    await admin.getByLabel('Addresses after signing out (optional)').fill('https://wiki.acme.test/signed-out');
+    await press(admin, 'Save changes');
+    await check(admin, 'application-changed', '/admin/applications');
     await admin.getByLabel('Host name').fill('https://wiki.acme.test/');
     await press(admin, 'Protect this site');
     await check(admin, 'sites-error', '/admin/applications/sites');

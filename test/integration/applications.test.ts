@@ -5,19 +5,12 @@ import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import { buildWorld, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
 import { textOf, type Page } from '../helpers/browser.js';
-import { checkedValues, elementOn, flashOn, problemOn, rowWith, signedIn, tenantOf } from './support.js';
+import { checkedValues, credentialsOn, elementOn, flashOn, problemOn, rowWith, signedIn, tenantOf } from './support.js';
 
 async function superAdminIn(world: TestWorld, role: 'admin' | 'super_admin' = 'super_admin') {
   const org = await makeOrganisation(world);
   const admin = await makeUser(world, org, { role });
   return { org, client: await signedIn(world, admin.email) };
-}
-
-/** The client_id and secret a credentials page shows. */
-function credentialsOn(page: Page): { clientId: string; secret: string } {
-  const codes = [...page.body.matchAll(/<dd class="secret link"><code>([^<]+)<\/code><\/dd>/g)].map((m) => m[1] ?? '');
-  assert.equal(codes.length, 2, textOf(page.body));
-  return { clientId: codes[0] ?? '', secret: codes[1] ?? '' };
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -232,4 +225,261 @@ test('another organisation’s site is not found, and its list shows only its ow
   assert.match(textOf(refused.body), /There is no such protected site in your organisation\./);
   assert.doesNotMatch((await mine.client.get('/admin/applications')).body, /theirs\.example\.com/);
   assert.equal((await tenantOf(world, theirs.org).sites.list()).length, 1);
+});
+
+/** Registers an application through the page and returns its credentials. */
+async function registered(
+  client: Awaited<ReturnType<typeof superAdminIn>>['client'],
+  form: Record<string, string>,
+): Promise<{ clientId: string; secret: string }> {
+  await client.get('/admin/applications');
+  const created = await client.post('/admin/applications', { postLogoutRedirectUris: '', ...form });
+  assert.equal(created.status, 201, textOf(created.body));
+  return credentialsOn(created);
+}
+
+/** The textarea called `name`, as a browser reads its content. */
+function textareaOn(page: Page, name: string): string {
+  const m = new RegExp(`<textarea[^>]*name="${name}"[^>]*>\\n?([\\s\\S]*?)</textarea`).exec(page.body);
+  assert.ok(m, `no textarea ${name}`);
+  return (m[1] ?? '').replace(/&amp;/g, '&').replace(/&lt;/g, '<').replace(/&gt;/g, '>');
+}
+
+async function auditDetailsOf(world: TestWorld, org: string, action: 'application_changed') {
+  const { events } = await tenantOf(world, org).audit.list({ action, email: '', from: null, until: null }, 1);
+  return events.map((event) => event.detail);
+}
+
+test('the register form offers RS256, ticked, or ES256 for ID tokens, and registers the one chosen', async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await superAdminIn(world);
+  const page = await client.get('/admin/applications');
+  assert.deepEqual(checkedValues(page, 'idTokenSigningAlg'), ['RS256']);
+  assert.match(
+    textOf(page.body),
+    /ID token signature How Twofold signs the ID tokens it gives the application\. Keep RS256 unless the application asks for ES256\. RS256, what every OpenID Connect client supports ES256/,
+  );
+  const { clientId } = await registered(client, {
+    name: 'Ledger',
+    redirectUris: 'https://ledger.example/cb',
+    idTokenSigningAlg: 'ES256',
+  });
+  assert.equal((await tenantOf(world, org).applications.find(clientId))?.idTokenSigningAlg, 'ES256');
+  assert.deepEqual(rowWith(await client.get('/admin/applications'), 'Ledger')?.[0]?.endsWith('ID tokens: ES256'), true);
+
+  const forged = await client.post('/admin/applications', {
+    name: 'Forged',
+    redirectUris: 'https://forged.example/cb',
+    postLogoutRedirectUris: '',
+    idTokenSigningAlg: 'none',
+  });
+  assert.equal(forged.status, 400);
+  assert.match(problemOn(forged), /Choose how its ID tokens are signed: RS256 or ES256\./);
+  assert.equal((await tenantOf(world, org).applications.list()).length, 1);
+});
+
+test('a super admin changes an application: the form shows what it has, the change is saved and audited, the client_id and secret stay', async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await superAdminIn(world);
+  const { clientId, secret } = await registered(client, {
+    name: 'Wiki',
+    redirectUris: 'https://wiki.example.com/oidc/callback\nhttp://localhost:8080/cb',
+    postLogoutRedirectUris: 'https://wiki.example.com/',
+  });
+  const list = await client.get('/admin/applications');
+  assert.match(list.body, new RegExp(`<a href="/admin/applications/${clientId}/edit">Change</a>`));
+
+  const form = await client.get(`/admin/applications/${clientId}/edit`);
+  assert.equal(form.status, 200);
+  assert.match(textOf(form.body), /Change Wiki/);
+  assert.ok(form.body.includes(`<code>${clientId}</code>`), 'the client_id is shown');
+  assert.ok(!form.body.includes(secret), 'the secret is never shown again');
+  assert.equal(elementOn(form, 'input', { name: 'name' }).value, 'Wiki');
+  assert.equal(textareaOn(form, 'redirectUris'), 'https://wiki.example.com/oidc/callback\nhttp://localhost:8080/cb');
+  assert.equal(textareaOn(form, 'postLogoutRedirectUris'), 'https://wiki.example.com/');
+  assert.deepEqual(checkedValues(form, 'requireTwoFactor'), []);
+  assert.deepEqual(checkedValues(form, 'idTokenSigningAlg'), ['RS256']);
+  assert.equal(
+    elementOn(form, 'form', { method: 'post', class: 'card' }).action,
+    `/admin/applications/${clientId}/edit`,
+  );
+
+  const saved = await client.post(`/admin/applications/${clientId}/edit`, {
+    name: ' Team Wiki ',
+    redirectUris: 'https://wiki.example.com/oidc/callback\r\nhttps://wiki.example.com/oidc/callback\r\n',
+    postLogoutRedirectUris: 'https://wiki.example.com/',
+    requireTwoFactor: 'yes',
+    idTokenSigningAlg: 'ES256',
+  });
+  assert.equal(saved.status, 303, textOf(saved.body));
+  assert.equal(saved.location, '/admin/applications');
+  assert.equal(
+    flashOn(await client.get('/admin/applications')),
+    'The changes to Team Wiki are saved. They apply from the next sign-in to it.',
+  );
+  const stored = await tenantOf(world, org).applications.find(clientId);
+  assert.equal(stored?.name, 'Team Wiki');
+  assert.deepEqual(stored?.redirectUris, ['https://wiki.example.com/oidc/callback']);
+  assert.deepEqual(stored?.postLogoutRedirectUris, ['https://wiki.example.com/']);
+  assert.equal(stored?.requireTwoFactor, true);
+  assert.equal(stored?.idTokenSigningAlg, 'ES256');
+  const row = await world.db.selectFrom('applications').selectAll().where('id', '=', clientId).executeTakeFirst();
+  assert.equal(row?.secret_hash, sha256(secret), 'the secret stays');
+
+  assert.deepEqual(await auditDetailsOf(world, org, 'application_changed'), [
+    {
+      application: 'Wiki',
+      client_id: clientId,
+      changed: 'name, redirect_uris, require_2fa, id_token_signing_alg',
+      name: 'Team Wiki',
+      redirect_uris: 'https://wiki.example.com/oidc/callback',
+      require_2fa: true,
+      id_token_signing_alg: 'ES256',
+    },
+  ]);
+  const audit = await client.get('/admin/audit?action=application_changed');
+  assert.match(
+    textOf(audit.body),
+    new RegExp(
+      `Application changed .*application: Wiki client id: ${clientId} changed: name, redirect_uris, require_2fa, id_token_signing_alg name: Team Wiki redirect uris: https://wiki\\.example\\.com/oidc/callback require 2fa: yes id token signing alg: ES256`,
+    ),
+  );
+
+  // Removing every address after signing out is a change too; the list of them reads "none".
+  const cleared = await client.post(`/admin/applications/${clientId}/edit`, {
+    name: 'Team Wiki',
+    redirectUris: 'https://wiki.example.com/oidc/callback',
+    postLogoutRedirectUris: '',
+    requireTwoFactor: 'yes',
+    idTokenSigningAlg: 'ES256',
+  });
+  assert.equal(cleared.status, 303, textOf(cleared.body));
+  assert.deepEqual((await tenantOf(world, org).applications.find(clientId))?.postLogoutRedirectUris, []);
+  assert.deepEqual((await auditDetailsOf(world, org, 'application_changed'))[0], {
+    application: 'Team Wiki',
+    client_id: clientId,
+    changed: 'post_logout_redirect_uris',
+    post_logout_redirect_uris: null,
+  });
+});
+
+test('saving an application unchanged says so and records nothing', async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await superAdminIn(world);
+  const { clientId } = await registered(client, {
+    name: 'CRM',
+    redirectUris: 'https://crm.example/cb',
+    requireTwoFactor: 'yes',
+    idTokenSigningAlg: 'ES256',
+  });
+  const before = await world.db.selectFrom('applications').selectAll().where('id', '=', clientId).execute();
+  world.clock.advanceMinutes(5);
+  await client.get(`/admin/applications/${clientId}/edit`);
+  // As the form sends it, and without a signature chosen (which leaves it as it is).
+  const forms: Record<string, string>[] = [
+    {
+      name: 'CRM',
+      redirectUris: 'https://crm.example/cb\r\n',
+      postLogoutRedirectUris: '',
+      requireTwoFactor: 'yes',
+      idTokenSigningAlg: 'ES256',
+    },
+    { name: ' CRM', redirectUris: 'https://crm.example/cb', postLogoutRedirectUris: '\r\n', requireTwoFactor: 'yes' },
+  ];
+  for (const form of forms) {
+    const unchanged = await client.post(`/admin/applications/${clientId}/edit`, form);
+    assert.equal(unchanged.status, 303, textOf(unchanged.body));
+    assert.equal(flashOn(await client.get('/admin/applications')), 'Nothing changed: CRM already had these settings.');
+  }
+  assert.deepEqual(await world.db.selectFrom('applications').selectAll().where('id', '=', clientId).execute(), before);
+  assert.deepEqual(await auditDetailsOf(world, org, 'application_changed'), []);
+});
+
+test('a change that cannot be saved is explained beside its field, keeps what was typed, and changes nothing', async (t) => {
+  const world = await buildWorld(t);
+  const { org, client } = await superAdminIn(world);
+  const { clientId } = await registered(client, { name: 'Wiki', redirectUris: 'https://wiki.example.com/cb' });
+  const before = await tenantOf(world, org).applications.find(clientId);
+  await client.get(`/admin/applications/${clientId}/edit`);
+
+  const refused = await client.post(`/admin/applications/${clientId}/edit`, {
+    name: 'n'.repeat(101),
+    redirectUris: 'https://wiki.example.com/cb\nhttps://wiki.example.com/a\tb',
+    postLogoutRedirectUris: 'http://wiki.example.com/',
+    requireTwoFactor: 'yes',
+    idTokenSigningAlg: 'HS256',
+  });
+  assert.equal(refused.status, 400);
+  const text = problemOn(refused);
+  assert.match(text, /The name must have at most 100 characters\./);
+  assert.match(text, /The address must not contain tabs, line breaks or other control characters\./);
+  assert.match(text, /The address must start with https:\/\/; .* http:\/\/wiki\.example\.com\//);
+  assert.match(text, /Choose how its ID tokens are signed: RS256 or ES256\./);
+  assert.match(textOf(refused.body), /Change Wiki/, 'the page keeps the name it has');
+  assert.equal(elementOn(refused, 'input', { name: 'name' }).value, 'n'.repeat(101));
+  assert.equal(textareaOn(refused, 'redirectUris'), 'https://wiki.example.com/cb\nhttps://wiki.example.com/a\tb');
+  assert.equal(textareaOn(refused, 'postLogoutRedirectUris'), 'http://wiki.example.com/');
+  assert.deepEqual(checkedValues(refused, 'requireTwoFactor'), ['yes']);
+  assert.deepEqual(checkedValues(refused, 'idTokenSigningAlg'), []);
+
+  const empty = await client.post(`/admin/applications/${clientId}/edit`, {
+    name: ' ',
+    redirectUris: ' \n ',
+    postLogoutRedirectUris: '',
+  });
+  assert.equal(empty.status, 400);
+  assert.match(
+    problemOn(empty),
+    /Enter the name people know the application by\..*Enter at least one redirect address/,
+  );
+  assert.deepEqual(checkedValues(empty, 'idTokenSigningAlg'), ['RS256'], 'the signature it has');
+
+  // Beyond what any form sends, and bytes no form holds: a plain refusal, never a server error.
+  const answers = [
+    await client.post(`/admin/applications/${clientId}/edit`, {
+      name: 'x'.repeat(301),
+      redirectUris: 'https://wiki.example.com/cb',
+      postLogoutRedirectUris: '',
+    }),
+    await client.post(`/admin/applications/${clientId}/edit`, {
+      name: 'Wiki\u0000',
+      redirectUris: 'https://wiki.example.com/cb',
+      postLogoutRedirectUris: '',
+    }),
+    await client.post(`/admin/applications/${clientId}/edit`, { name: 'Wiki' }),
+  ];
+  assert.deepEqual(
+    answers.map((answer) => answer.status),
+    [400, 400, 400],
+  );
+  assert.deepEqual(await tenantOf(world, org).applications.find(clientId), before);
+  assert.deepEqual(await auditDetailsOf(world, org, 'application_changed'), []);
+});
+
+test('another organisation’s application, or one that does not exist, cannot be changed: not found', async (t) => {
+  const world = await buildWorld(t);
+  const mine = await superAdminIn(world);
+  const theirs = await superAdminIn(world);
+  const { clientId } = await registered(theirs.client, {
+    name: 'Their App',
+    redirectUris: 'https://theirs.example/cb',
+  });
+  const before = await tenantOf(world, theirs.org).applications.find(clientId);
+  await mine.client.get('/admin/applications');
+  for (const id of [clientId, 'no-such-application']) {
+    const form = await mine.client.get(`/admin/applications/${id}/edit`);
+    assert.equal(form.status, 404, id);
+    assert.match(textOf(form.body), /There is no such application in your organisation\./);
+    assert.doesNotMatch(form.body, /Their App/);
+    const refused = await mine.client.post(`/admin/applications/${id}/edit`, {
+      name: 'Mine Now',
+      redirectUris: 'https://mine.example/cb',
+      postLogoutRedirectUris: '',
+    });
+    assert.equal(refused.status, 404, id);
+    assert.match(textOf(refused.body), /There is no such application in your organisation\./);
+  }
+  assert.deepEqual(await tenantOf(world, theirs.org).applications.find(clientId), before);
+  assert.deepEqual(await auditDetailsOf(world, theirs.org, 'application_changed'), []);
+  assert.deepEqual(await auditDetailsOf(world, mine.org, 'application_changed'), []);
 });

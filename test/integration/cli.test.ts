@@ -141,7 +141,18 @@ test('every command and group has help, and help touches no data', async (t) => 
     ],
     [
       ['app', '--help'],
-      ['Usage: twofold app <command>', 'create', 'list', 'rotate-secret', 'delete'],
+      ['Usage: twofold app <command>', 'create', 'update', 'list', 'rotate-secret', 'delete'],
+    ],
+    [
+      ['app', 'update', '--help'],
+      [
+        'Usage: twofold app update --org ORG --client-id ID [--name NAME]',
+        '[--redirect-uri URI [--redirect-uri URI ...]]',
+        '[--require-2fa | --no-require-2fa]',
+        '[--id-token-signing-alg ALG]',
+        '--require-2fa, --no-require-2fa',
+        'What is not given stays as it is',
+      ],
     ],
     [
       ['site', '--help'],
@@ -646,6 +657,129 @@ test('app rotate-secret replaces the secret, app delete removes the application,
     (await db.selectFrom('audit_events').select('action').orderBy('id').execute()).map((r) => r.action),
   );
   assert.deepEqual(actions, ['application_created', 'application_secret_rotated', 'application_deleted']);
+});
+
+test('app update changes what it is given, keeps the rest and the secret, prints the application, and is audited', async (t) => {
+  const dataDir = freshDataDir(t);
+  await inDatabase(dataDir, async (db) => {
+    await anOrganisation(db, 'Acme');
+    await anOrganisation(db, 'Other');
+  });
+  const created = fieldsOf(
+    (
+      await twofold(
+        [
+          'app',
+          'create',
+          '--org',
+          'Acme',
+          '--name',
+          'CRM',
+          '--redirect-uri',
+          'https://crm.example/cb',
+          '--post-logout-redirect-uri',
+          'https://crm.example/',
+        ],
+        { dataDir },
+      )
+    ).stdout,
+  );
+  const clientId = created.get('client_id')?.[0] ?? '';
+  const secretHash = createHash('sha256')
+    .update(created.get('client_secret')?.[0] ?? '')
+    .digest('hex');
+  const update = (...args: string[]) =>
+    twofold(['app', 'update', '--org', 'Acme', '--client-id', clientId, ...args], { dataDir });
+
+  const changed = await update(
+    '--redirect-uri',
+    'https://crm.example/oidc/cb',
+    '--redirect-uri',
+    'http://localhost:8080/cb',
+    '--require-2fa',
+    '--id-token-signing-alg',
+    'ES256',
+  );
+  assert.equal(changed.code, 0, changed.stderr);
+  assert.equal(changed.stderr, '');
+  assert.deepEqual(Object.fromEntries(fieldsOf(changed.stdout)), {
+    client_id: [clientId],
+    name: ['CRM'],
+    redirect_uri: ['https://crm.example/oidc/cb', 'http://localhost:8080/cb'],
+    post_logout_redirect_uri: ['https://crm.example/'],
+    require_2fa: ['yes'],
+    id_token_signing_alg: ['ES256'],
+  });
+  // As app list prints it.
+  assert.equal((await twofold(['app', 'list', '--org', 'Acme'], { dataDir })).stdout, changed.stdout);
+
+  const renamed = await update('--name', 'Sales CRM', '--no-require-2fa', '--post-logout-redirect-uri', '');
+  assert.equal(renamed.code, 0, renamed.stderr);
+  assert.deepEqual(Object.fromEntries(fieldsOf(renamed.stdout)), {
+    client_id: [clientId],
+    name: ['Sales CRM'],
+    redirect_uri: ['https://crm.example/oidc/cb', 'http://localhost:8080/cb'],
+    require_2fa: ['no'],
+    id_token_signing_alg: ['ES256'],
+  });
+
+  const same = await update('--name', 'Sales CRM', '--id-token-signing-alg', 'ES256');
+  assert.equal(same.code, 0, same.stderr);
+  assert.match(same.stderr, /nothing changed: the application already has these settings/);
+  assert.deepEqual(fieldsOf(same.stdout).get('name'), ['Sales CRM']);
+
+  // Another organisation's name does not reach it; refused options change nothing.
+  assertRefused(
+    await twofold(['app', 'update', '--org', 'Other', '--client-id', clientId, '--name', 'Mine'], { dataDir }),
+    'app update',
+    `Other has no application with the client_id "${clientId}"`,
+  );
+  const refusals: [string[], string][] = [
+    [[], 'nothing to change: give --name'],
+    [['--name', ' '], '--name: Enter the name people know the application by.'],
+    [['--redirect-uri', 'http://crm.example/cb'], '--redirect-uri "http://crm.example/cb": The address must start'],
+    [['--post-logout-redirect-uri', 'https://crm.example/#x'], 'must not contain a # part'],
+    [['--id-token-signing-alg', 'HS256'], '--id-token-signing-alg: choose RS256 or ES256'],
+    [['--require-2fa', '--no-require-2fa'], 'give --require-2fa or --no-require-2fa, not both'],
+    [['--no-require-2fa=yes'], '--no-require-2fa takes no value'],
+  ];
+  for (const [args, fragment] of refusals) assertRefused(await update(...args), 'app update', fragment);
+
+  const stored = await inDatabase(dataDir, async (db) => ({
+    rows: await db.selectFrom('applications').selectAll().execute(),
+    audit: await db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('action', '=', 'application_changed')
+      .orderBy('id')
+      .execute(),
+  }));
+  assert.equal(stored.rows.length, 1);
+  assert.equal(stored.rows[0]?.id, clientId);
+  assert.equal(stored.rows[0]?.secret_hash, secretHash, 'the secret stays');
+  assert.equal(stored.rows[0]?.name, 'Sales CRM');
+  assert.deepEqual(
+    stored.audit.map((event) => JSON.parse(event.detail) as unknown),
+    [
+      {
+        application: 'CRM',
+        client_id: clientId,
+        changed: 'redirect_uris, require_2fa, id_token_signing_alg',
+        redirect_uris: 'https://crm.example/oidc/cb http://localhost:8080/cb',
+        require_2fa: true,
+        id_token_signing_alg: 'ES256',
+      },
+      {
+        application: 'CRM',
+        client_id: clientId,
+        changed: 'name, post_logout_redirect_uris, require_2fa',
+        name: 'Sales CRM',
+        post_logout_redirect_uris: null,
+        require_2fa: false,
+      },
+    ],
+  );
+  assert.ok(stored.audit.every((event) => event.user_agent === 'twofold command'));
 });
 
 test('app create refuses a missing or unsafe redirect address and a missing name before touching the data directory', async (t) => {

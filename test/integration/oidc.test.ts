@@ -11,9 +11,12 @@ import { rotateSigningKeys } from '../../src/services/oidc-keys.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { Browser, movesOnTo, textOf, type Page } from '../helpers/browser.js';
 import { frozenClock, linkDevice, makeOrganisation, makeUser, serveWorld, type ServedWorld } from '../helpers/app.js';
+import { credentialsOn } from './support.js';
 
 const REDIRECT = 'http://localhost:8080/callback';
 const AFTER_LOGOUT = 'http://localhost:8080/signed-out';
+/** Another address of the same application, for a change of its redirect addresses. */
+const OTHER_REDIRECT = 'http://localhost:8080/signed-in';
 
 interface Scene {
   world: ServedWorld;
@@ -160,6 +163,36 @@ function checksOf(started: Started) {
   return { pkceCodeVerifier: started.verifier, expectedState: started.state, expectedNonce: started.nonce };
 }
 
+/** The algorithm in the header of the ID token. */
+function idTokenAlgOf(tokens: { id_token?: string }): string {
+  const header = JSON.parse(Buffer.from(String(tokens.id_token).split('.')[0] ?? '', 'base64url').toString()) as {
+    alg: string;
+  };
+  return header.alg;
+}
+
+/** A super admin of the scene's organisation, signed in to Twofold in a browser of their own. */
+async function superAdminOf(s: Scene): Promise<Browser> {
+  const admin = await makeUser(s.world, s.organisationId, { email: 'root@acme.test', role: 'super_admin' });
+  const browser = new Browser(s.world.baseUrl);
+  const signedIn = await browser.signIn(admin.email, admin.password);
+  assert.equal(signedIn.location, '/account', textOf(signedIn.body));
+  return browser;
+}
+
+/** Saves the Change page of the scene's application, as the super admin fills it in. */
+async function changeOnPage(s: Scene, admin: Browser, form: Record<string, string>): Promise<void> {
+  const page = await admin.get(`/admin/applications/${s.clientId}/edit`);
+  assert.equal(page.status, 200, textOf(page.body));
+  const saved = await admin.post(`/admin/applications/${s.clientId}/edit`, {
+    name: 'Rail Wiki',
+    postLogoutRedirectUris: AFTER_LOGOUT,
+    ...form,
+  });
+  assert.equal(saved.status, 303, textOf(saved.body));
+  assert.equal(saved.location, '/admin/applications');
+}
+
 /** An authorization request, signed in through Twofold's pages, and its code exchanged. */
 async function signedInTokens(s: Scene, browser: Browser, extra: Record<string, string> = {}) {
   const started = await authorizationRequest(s.config, extra);
@@ -253,10 +286,75 @@ describe('OpenID Connect provider', () => {
     const s = await scene(t, { alg: 'ES256' });
     const browser = new Browser(s.world.baseUrl);
     const tokens = await signedInTokens(s, browser);
-    const header = JSON.parse(Buffer.from(String(tokens.id_token).split('.')[0] ?? '', 'base64url').toString()) as {
-      alg: string;
+    assert.equal(idTokenAlgOf(tokens), 'ES256');
+  });
+
+  test('ES256 chosen on the Applications page, when registering or changing an application, signs its ID tokens', async (t) => {
+    const s = await scene(t);
+    const admin = await superAdminOf(s);
+    const browser = new Browser(s.world.baseUrl);
+    assert.equal(idTokenAlgOf(await signedInTokens(s, browser)), 'RS256');
+
+    await admin.get('/admin/applications');
+    const registered = await admin.post('/admin/applications', {
+      name: 'Rail Ledger',
+      redirectUris: REDIRECT,
+      postLogoutRedirectUris: '',
+      idTokenSigningAlg: 'ES256',
+    });
+    assert.equal(registered.status, 201, textOf(registered.body));
+    const { clientId, secret } = credentialsOn(registered);
+    const ledger: Scene = {
+      ...s,
+      clientId,
+      clientSecret: secret,
+      config: await relyingParty(s.world, clientId, secret, 'ES256'),
     };
-    assert.equal(header.alg, 'ES256');
+    assert.equal(idTokenAlgOf(await signedInTokens(ledger, browser)), 'ES256');
+
+    // The first application, changed to ES256 on the page, while the server runs on.
+    await changeOnPage(s, admin, { redirectUris: REDIRECT, idTokenSigningAlg: 'ES256' });
+    const changed: Scene = { ...s, config: await relyingParty(s.world, s.clientId, s.clientSecret, 'ES256') };
+    assert.equal(idTokenAlgOf(await signedInTokens(changed, browser)), 'ES256');
+  });
+
+  test('a redirect address removed on the Change page is refused at once; the new one works, with the same secret', async (t) => {
+    const s = await scene(t);
+    const admin = await superAdminOf(s);
+    const browser = new Browser(s.world.baseUrl);
+    // The provider has seen the application as it was, and signed Ada in to it.
+    await signedInTokens(s, browser);
+
+    await changeOnPage(s, admin, { redirectUris: OTHER_REDIRECT });
+    const removed = await browser.get((await authorizationRequest(s.config)).url.toString());
+    assert.equal(removed.status, 400);
+    assert.equal(removed.location, undefined, 'sent to the removed address');
+    assert.match(textOf(removed.body), /has not registered/);
+
+    const started = await authorizationRequest(s.config, { redirect_uri: OTHER_REDIRECT });
+    const { url } = await follow(browser, started.url.toString());
+    assert.ok(url.startsWith(`${OTHER_REDIRECT}?`), url);
+    const tokens = await exchange(s, started, url);
+    assert.equal(tokens.claims()?.sub, s.ada.id);
+  });
+
+  test('turning on "Require two-factor authentication" on the Change page asks the next sign-in for a second factor', async (t) => {
+    const s = await scene(t);
+    const admin = await superAdminOf(s);
+    const ben = await makeUser(s.world, s.organisationId, { email: 'ben@acme.test', name: 'Ben Okafor' });
+    const browser = new Browser(s.world.baseUrl);
+    const first = await authorizationRequest(s.config);
+    await follow(browser, first.url.toString());
+    const signedIn = await browser.post('/login', { email: ben.email, password: ben.password });
+    const back = await follow(browser, new URL(signedIn.location ?? '/', s.world.baseUrl).toString());
+    assert.equal((await exchange(s, first, back.url)).claims()?.acr, ACR_PASSWORD);
+    const again = await follow(browser, (await authorizationRequest(s.config)).url.toString());
+    assert.ok(again.url.startsWith(`${REDIRECT}?`), `before the change, straight back: ${again.url}`);
+
+    await changeOnPage(s, admin, { redirectUris: REDIRECT, requireTwoFactor: 'yes' });
+    const held = await follow(browser, (await authorizationRequest(s.config)).url.toString());
+    assert.equal(new URL(held.url).pathname, '/2fa');
+    assert.match(textOf(held.page.body), /Rail Wiki asks for two-factor authentication/);
   });
 
   test('a person already signed in to Twofold goes straight back to the application', async (t) => {

@@ -214,6 +214,17 @@ const MATRIX: Record<string, RouteRow> = {
     form: () => ({ name: 'New App', redirectUris: 'https://new.example/cb', postLogoutRedirectUris: '' }),
   },
   // Another organisation's application is not found.
+  'GET /admin/applications/:id/edit': { expect: SUPER_ADMINS_OF_THE_USER },
+  'POST /admin/applications/:id/edit': {
+    expect: SUPER_ADMINS_OF_THE_USER,
+    form: (c) => ({
+      name: 'Renamed Application',
+      redirectUris: `https://changed-${c.target.applicationId}.example/cb`,
+      postLogoutRedirectUris: '',
+      requireTwoFactor: 'yes',
+      idTokenSigningAlg: 'ES256',
+    }),
+  },
   'GET /admin/applications/:id/rotate-secret': { expect: SUPER_ADMINS_OF_THE_USER },
   'POST /admin/applications/:id/rotate-secret': { expect: SUPER_ADMINS_OF_THE_USER, form: () => ({}) },
   'GET /admin/applications/:id/delete': { expect: SUPER_ADMINS_OF_THE_USER },

@@ -50,6 +50,10 @@ const FIELD_NAMES = [
   'person',
   'from',
   'until',
+  'redirectUris',
+  'postLogoutRedirectUris',
+  'requireTwoFactor',
+  'idTokenSigningAlg',
 ];
 
 interface Fixtures {
@@ -102,6 +106,17 @@ async function fixturesOf(world: TestWorld): Promise<Fixtures> {
     now,
     new Date(now.getTime() + 3600_000),
   );
+  // An application of the organisation, for the routes that change or delete one.
+  const applicationId = 'fuzz-application';
+  await tenantFor(world.db, org).applications.insert({
+    id: applicationId,
+    name: 'Fuzz Application',
+    redirectUris: ['https://app.example/cb'],
+    postLogoutRedirectUris: [],
+    requireTwoFactor: false,
+    secret: 'the fuzz application secret',
+    now,
+  });
   const login = await world.app.inject({ method: 'GET', url: '/login' });
   const csrfCookie = [login.headers['set-cookie'] ?? []]
     .flat()
@@ -128,6 +143,7 @@ async function fixturesOf(world: TestWorld): Promise<Fixtures> {
       unconfirmed.id,
       sessionIdOf(otherSession),
       linkToken,
+      applicationId,
     ],
     plausible: [
       superAdmin.email,
@@ -156,6 +172,9 @@ async function fixturesOf(world: TestWorld): Promise<Fixtures> {
       'Etc/GMT+14',
       'America/Argentina/ComodRivadavia',
       'login_failed',
+      'ES256',
+      'https://app.example/cb',
+      'https://app.example/cb\r\nhttp://localhost:8080/cb',
     ],
   };
 }
@@ -442,6 +461,7 @@ async function fingerprintOf(world: TestWorld): Promise<string> {
     await world.db.selectFrom('devices').selectAll().execute(),
     await world.db.selectFrom('organisations').selectAll().execute(),
     await world.db.selectFrom('login_throttles').selectAll().execute(),
+    await world.db.selectFrom('applications').selectAll().execute(),
     await count('audit_events'),
     await count('password_links'),
   ]);

@@ -74,6 +74,13 @@ export function problemOn(page: Page): string {
   return parts.map((m) => textOf(m[1] ?? '')).join(' ');
 }
 
+/** The client_id and secret the page after registering an application (or replacing its secret) shows. */
+export function credentialsOn(page: Page): { clientId: string; secret: string } {
+  const codes = [...page.body.matchAll(/<dd class="secret link"><code>([^<]+)<\/code><\/dd>/g)].map((m) => m[1] ?? '');
+  assert.equal(codes.length, 2, textOf(page.body));
+  return { clientId: codes[0] ?? '', secret: codes[1] ?? '' };
+}
+
 /** The flash message shown at the top of the page, if any. */
 export function flashOn(page: Page): string | null {
   const m = /<div class="flash" role="status">([\s\S]*?)<\/div>/.exec(page.body);

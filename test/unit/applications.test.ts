@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
   applicationNameProblem,
+  changedSettings,
   redirectUriProblem,
   redirectUrisProblem,
   REDIRECT_URIS_MAX,
@@ -32,6 +33,10 @@ describe('redirectUriProblem', () => {
       ['https://user@app.example.com/cb', 'redirect_uri_credentials'],
       ['/callback', 'redirect_uri_unreadable'],
       [' https://app.example.com/cb', 'redirect_uri_unreadable'],
+      ['https://app.example.com/a\tb', 'redirect_uri_control_character'],
+      ['https://app.example.com/a\nb', 'redirect_uri_control_character'],
+      ['https://app.example.com/a\u007fb', 'redirect_uri_control_character'],
+      ['https://app.example.com/a\u0085b', 'redirect_uri_control_character'],
       ['', 'redirect_uri_unreadable'],
       [`https://app.example.com/${'a'.repeat(2000)}`, 'redirect_uri_too_long'],
     ];
@@ -69,5 +74,37 @@ describe('applicationNameProblem', () => {
     assert.equal(applicationNameProblem('Wiki'), null);
     assert.equal(applicationNameProblem('é'.repeat(100)), null);
     assert.equal(applicationNameProblem('é'.repeat(101)), 'application_name_too_long');
+  });
+});
+
+describe('changedSettings', () => {
+  const wiki = {
+    name: 'Wiki',
+    redirectUris: ['https://wiki.example/cb', 'http://localhost:8080/cb'],
+    postLogoutRedirectUris: [],
+    requireTwoFactor: false,
+    idTokenSigningAlg: 'RS256',
+  } as const;
+
+  test('the same settings change nothing, even as other lists of the same addresses', () => {
+    assert.deepEqual(changedSettings(wiki, { ...wiki, redirectUris: [...wiki.redirectUris] }), []);
+  });
+
+  test('each setting given differently is named once, in the order of the form', () => {
+    assert.deepEqual(
+      changedSettings(wiki, {
+        ...wiki,
+        idTokenSigningAlg: 'ES256',
+        name: 'Team Wiki',
+        postLogoutRedirectUris: ['https://wiki.example/'],
+      }),
+      ['name', 'postLogoutRedirectUris', 'idTokenSigningAlg'],
+    );
+    assert.deepEqual(changedSettings(wiki, { ...wiki, requireTwoFactor: true }), ['requireTwoFactor']);
+    // Addresses in another order are another list: what is stored changes.
+    assert.deepEqual(changedSettings(wiki, { ...wiki, redirectUris: [...wiki.redirectUris].reverse() }), [
+      'redirectUris',
+    ]);
+    assert.deepEqual(changedSettings(wiki, { ...wiki, redirectUris: ['https://wiki.example/cb'] }), ['redirectUris']);
   });
 });

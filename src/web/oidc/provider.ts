@@ -138,7 +138,12 @@ function adapterFor(deps: Deps) {
   };
 }
 
-/** A registered application, as the provider's client metadata; its secret is the stored hash. */
+/**
+ * A registered application, as the provider's client metadata; its secret is the stored hash.
+ * Read from the database at every request: oidc-provider keeps its Client objects under a
+ * hash of this metadata, so an application changed or given a new secret is a new Client
+ * from the next request on, on every instance (oidc.test.ts proves it).
+ */
 async function clientMetadata(deps: Deps, clientId: string): Promise<AdapterPayload | undefined> {
   const found = await findClientById(deps.db, clientId);
   if (found === null) return undefined;

@@ -1,12 +1,14 @@
 // The Applications page (super admins): the organisation's OpenID Connect applications,
-// registering one, replacing its secret, deleting it; and the sites a reverse proxy
-// protects with Twofold, adding and deleting them.
+// registering one, changing it, replacing its secret, deleting it; and the sites a reverse
+// proxy protects with Twofold, adding and deleting them.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Application } from '../../domain/applications.js';
 import {
   createApplication,
   deleteApplication,
   rotateApplicationSecret,
+  updateApplication,
+  type ApplicationInput,
   type ApplicationProblems,
 } from '../../services/applications.js';
 import { addSite, deleteSite } from '../../services/sites.js';
@@ -16,6 +18,7 @@ import { message } from '../messages.js';
 import { contextOf, redirectWithFlash, renderError, renderPage, when } from '../respond.js';
 import {
   applicationsPage,
+  changeApplicationPage,
   credentialsIssued,
   deleteConfirmation,
   deleteSiteConfirmation,
@@ -24,7 +27,22 @@ import {
   type ApplicationSentences,
   type ApplicationsForms,
   type ApplicationValues,
+  valuesOf,
 } from '../views/admin-applications.js';
+
+/** What an application's form sends; a browser leaves out a box not ticked. */
+interface ApplicationForm {
+  name: string;
+  redirectUris: string;
+  postLogoutRedirectUris: string;
+  requireTwoFactor?: string;
+  idTokenSigningAlg?: string;
+}
+
+const applicationFormSchema = formSchema(
+  { name: 300, redirectUris: 6000, postLogoutRedirectUris: 6000, requireTwoFactor: 10, idTokenSigningAlg: 10 },
+  ['requireTwoFactor', 'idTokenSigningAlg'],
+);
 
 /** The lines of a textarea that hold something. */
 function linesOf(text: string): string[] {
@@ -34,9 +52,32 @@ function linesOf(text: string): string[] {
     .filter((line) => line !== '');
 }
 
+/** The form as typed, to show again; without a signature chosen, `alg` is ticked. */
+function valuesOfForm(body: ApplicationForm, alg: string): ApplicationValues {
+  return {
+    name: body.name,
+    redirectUris: body.redirectUris,
+    postLogoutRedirectUris: body.postLogoutRedirectUris,
+    requireTwoFactor: body.requireTwoFactor === 'yes',
+    idTokenSigningAlg: body.idTokenSigningAlg ?? alg,
+  };
+}
+
+/** Without a signature chosen, a new application signs with RS256 and a changed one as it did. */
+function inputOf(body: ApplicationForm): ApplicationInput {
+  return {
+    name: body.name,
+    redirectUris: linesOf(body.redirectUris),
+    postLogoutRedirectUris: linesOf(body.postLogoutRedirectUris),
+    requireTwoFactor: body.requireTwoFactor === 'yes',
+    idTokenSigningAlg: body.idTokenSigningAlg,
+  };
+}
+
 function applicationSentences(problems: ApplicationProblems): ApplicationSentences {
   const sentences: ApplicationSentences = {};
   if (problems.name !== undefined) sentences.name = message(problems.name);
+  if (problems.idTokenSigningAlg !== undefined) sentences.idTokenSigningAlg = message(problems.idTokenSigningAlg);
   for (const field of ['redirectUris', 'postLogoutRedirectUris'] as const) {
     const problem = problems[field];
     if (problem === undefined) continue;
@@ -86,29 +127,14 @@ export async function adminApplicationRoutes(app: FastifyInstance): Promise<void
     show(request, reply, authOrThrow(request), EMPTY_FORMS),
   );
 
-  app.post<{ Body: { name: string; redirectUris: string; postLogoutRedirectUris: string; requireTwoFactor?: string } }>(
+  app.post<{ Body: ApplicationForm }>(
     '/admin/applications',
-    {
-      config,
-      schema: formSchema({ name: 300, redirectUris: 6000, postLogoutRedirectUris: 6000, requireTwoFactor: 10 }, [
-        'requireTwoFactor',
-      ]),
-    },
+    { config, schema: applicationFormSchema },
     async (request, reply) => {
       const auth = authOrThrow(request);
-      const values: ApplicationValues = {
-        name: request.body.name,
-        redirectUris: request.body.redirectUris,
-        postLogoutRedirectUris: request.body.postLogoutRedirectUris,
-        requireTwoFactor: request.body.requireTwoFactor === 'yes',
-      };
-      const result = await createApplication(deps, auth.tenant, contextOf(request), {
-        name: values.name,
-        redirectUris: linesOf(values.redirectUris),
-        postLogoutRedirectUris: linesOf(values.postLogoutRedirectUris),
-        requireTwoFactor: values.requireTwoFactor,
-      });
+      const result = await createApplication(deps, auth.tenant, contextOf(request), inputOf(request.body));
       if (!result.ok) {
+        const values = valuesOfForm(request.body, 'RS256');
         const problems = applicationSentences(result.problems);
         return show(request, reply, auth, { ...EMPTY_FORMS, application: { values, problems } });
       }
@@ -119,6 +145,60 @@ export async function adminApplicationRoutes(app: FastifyInstance): Promise<void
         () => credentialsIssued(result.application, result.clientSecret, false),
         201,
       );
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/admin/applications/:id/edit',
+    { config, schema: idParams },
+    async (request, reply) => {
+      const found = await applicationOf(request, reply);
+      if (found === null) return reply;
+      const { application } = found;
+      return renderPage(request, reply, `Change ${application.name}`, (ctx) =>
+        changeApplicationPage(ctx, application, { values: valuesOf(application), problems: {} }),
+      );
+    },
+  );
+
+  app.post<{ Params: { id: string }; Body: ApplicationForm }>(
+    '/admin/applications/:id/edit',
+    { config, schema: { ...idParams, ...applicationFormSchema } },
+    async (request, reply) => {
+      // The service finds the application in its own transaction, in the actor's organisation only.
+      const { tenant } = authOrThrow(request);
+      const { body } = request;
+      const result = await updateApplication(deps, tenant, contextOf(request), request.params.id, inputOf(body));
+      switch (result.kind) {
+        case 'not_found':
+          return notFound(request, reply);
+        case 'refused': {
+          const { application } = result;
+          const form = {
+            values: valuesOfForm(body, application.idTokenSigningAlg),
+            problems: applicationSentences(result.problems),
+          };
+          return renderPage(
+            request,
+            reply,
+            `Change ${application.name}`,
+            (ctx) => changeApplicationPage(ctx, application, form),
+            400,
+          );
+        }
+        case 'unchanged':
+          return redirectWithFlash(
+            reply,
+            '/admin/applications',
+            message('application_unchanged', { name: result.application.name }),
+          );
+        case 'changed':
+          return redirectWithFlash(
+            reply,
+            '/admin/applications',
+            message('application_changed', { name: result.application.name }),
+          );
+      }
     },
   );
 

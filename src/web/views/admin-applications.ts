@@ -1,28 +1,44 @@
 // The Applications page: the applications that sign the organisation's people in through
-// Twofold, registering one, and the page that hands over its secret once; and the sites a
-// reverse proxy protects with Twofold.
-import type { Application } from '../../domain/applications.js';
+// Twofold, registering one, changing one, and the page that hands over its secret once; and
+// the sites a reverse proxy protects with Twofold.
+import type { Application, IdTokenSigningAlg } from '../../domain/applications.js';
 import type { Site } from '../../domain/sites.js';
 import { csrfField, errorSummary, field } from './forms.js';
 import { html, type Html } from './html.js';
 import type { PageContext } from './layout.js';
 import type { When } from './admin-parts.js';
 
+/** An application's form as typed: addresses one per line, the signature as sent. */
 export interface ApplicationValues {
   name: string;
   redirectUris: string;
   postLogoutRedirectUris: string;
   requireTwoFactor: boolean;
+  idTokenSigningAlg: string;
 }
 
-export type ApplicationSentences = Partial<Record<'name' | 'redirectUris' | 'postLogoutRedirectUris', string>>;
+export type ApplicationSentences = Partial<
+  Record<'name' | 'redirectUris' | 'postLogoutRedirectUris' | 'idTokenSigningAlg', string>
+>;
 
 export const NO_APPLICATION_VALUES: ApplicationValues = {
   name: '',
   redirectUris: '',
   postLogoutRedirectUris: '',
   requireTwoFactor: false,
+  idTokenSigningAlg: 'RS256',
 };
+
+/** The form of a registered application, filled in with what it has now. */
+export function valuesOf(application: Application): ApplicationValues {
+  return {
+    name: application.name,
+    redirectUris: application.redirectUris.join('\n'),
+    postLogoutRedirectUris: application.postLogoutRedirectUris.join('\n'),
+    requireTwoFactor: application.requireTwoFactor,
+    idTokenSigningAlg: application.idTokenSigningAlg,
+  };
+}
 
 export interface SiteValues {
   host: string;
@@ -53,12 +69,16 @@ function addresses(uris: readonly string[]): Html | string {
 
 function applicationRow(application: Application, when: When): Html {
   return html`<tr>
-    <td data-label="Application"><strong>${application.name}</strong><br /><code>${application.id}</code></td>
+    <td data-label="Application">
+      <strong>${application.name}</strong><br /><code>${application.id}</code><br />ID tokens:
+      ${application.idTokenSigningAlg}
+    </td>
     <td data-label="Redirect addresses">${addresses(application.redirectUris)}</td>
     <td data-label="After signing out">${addresses(application.postLogoutRedirectUris)}</td>
     <td data-label="Second factor">${application.requireTwoFactor ? 'Required' : 'As the organisation requires'}</td>
     <td data-label="Secret">Set ${when(application.secretSetAt)}</td>
     <td data-label="Actions">
+      <a href="/admin/applications/${application.id}/edit">Change</a><br />
       <a href="/admin/applications/${application.id}/rotate-secret">Replace secret</a><br />
       <a href="/admin/applications/${application.id}/delete">Delete</a>
     </td>
@@ -121,6 +141,50 @@ function sitesSection(ctx: PageContext, sites: readonly Site[], form: Applicatio
     </form>`;
 }
 
+const SIGNATURES: readonly { alg: IdTokenSigningAlg; label: string }[] = [
+  { alg: 'RS256', label: 'RS256, what every OpenID Connect client supports' },
+  { alg: 'ES256', label: 'ES256, a shorter signature with an elliptic-curve key' },
+];
+
+function signatureChoice(selected: string, error: string | undefined): Html {
+  const described = `field-idTokenSigningAlg-hint${error ? ' field-idTokenSigningAlg-error' : ''}`;
+  return html`<fieldset class="field${error ? ' has-error' : ''}">
+    <legend>ID token signature</legend>
+    ${error ? html`<p class="error" id="field-idTokenSigningAlg-error">${error}</p>` : ''}
+    <p class="hint" id="field-idTokenSigningAlg-hint">
+      How Twofold signs the ID tokens it gives the application. Keep RS256 unless the application asks for ES256.
+    </p>
+    ${SIGNATURES.map(
+      ({ alg, label }) =>
+        html`<label class="choice"
+          ><input
+            type="radio"
+            name="idTokenSigningAlg"
+            value="${alg}"
+            aria-describedby="${described}"
+            ${selected === alg ? html`checked` : ''}
+          />
+          ${label}</label
+        >`,
+    )}
+  </fieldset>`;
+}
+
+/** What an application's form asks, the same when it is registered and when it is changed. */
+function applicationFields(values: ApplicationValues, problems: ApplicationSentences): Html {
+  return html`${field({ label: 'Name', name: 'name', value: values.name, error: problems.name, required: true, autocomplete: 'off', hint: 'What people know it by, such as "Wiki".' })}
+    ${field({ label: 'Redirect addresses', name: 'redirectUris', type: 'textarea', value: values.redirectUris, error: problems.redirectUris, autocomplete: 'off', hint: 'One per line, exactly as the application sends them, such as https://wiki.example.com/oidc/callback.' })}
+    ${field({ label: 'Addresses after signing out (optional)', name: 'postLogoutRedirectUris', type: 'textarea', value: values.postLogoutRedirectUris, error: problems.postLogoutRedirectUris, autocomplete: 'off', hint: 'One per line: where the application may send people once they have signed out.' })}
+    ${signatureChoice(values.idTokenSigningAlg, problems.idTokenSigningAlg)}
+    <label class="choice"
+      ><input type="checkbox" name="requireTwoFactor" value="yes" ${values.requireTwoFactor ? html`checked` : ''} />
+      Require two-factor authentication for this application</label
+    >
+    <p class="hint">
+      People without a device link one before they are sent back, even where the organisation does not require it yet.
+    </p>`;
+}
+
 export function applicationsPage(
   ctx: PageContext,
   applications: readonly Application[],
@@ -162,19 +226,31 @@ export function applicationsPage(
     ${errorSummary(problems)}
     <form method="post" action="/admin/applications" class="card">
       ${csrfField(ctx.csrfToken)}
-      ${field({ label: 'Name', name: 'name', value: values.name, error: problems.name, required: true, autocomplete: 'off', hint: 'What people know it by, such as "Wiki".' })}
-      ${field({ label: 'Redirect addresses', name: 'redirectUris', type: 'textarea', value: values.redirectUris, error: problems.redirectUris, autocomplete: 'off', hint: 'One per line, exactly as the application sends them, such as https://wiki.example.com/oidc/callback.' })}
-      ${field({ label: 'Addresses after signing out (optional)', name: 'postLogoutRedirectUris', type: 'textarea', value: values.postLogoutRedirectUris, error: problems.postLogoutRedirectUris, autocomplete: 'off', hint: 'One per line: where the application may send people once they have signed out.' })}
-      <label class="choice"
-        ><input type="checkbox" name="requireTwoFactor" value="yes" ${values.requireTwoFactor ? html`checked` : ''} />
-        Require two-factor authentication for this application</label
-      >
-      <p class="hint">
-        People without a device link one before they are sent back, even where the organisation does not require it yet.
-      </p>
+      ${applicationFields(values, problems)}
       <button type="submit">Register</button>
     </form>
     ${sitesSection(ctx, sites, forms.site, when)}`;
+}
+
+/** The form that changes a registered application, filled in with what it has, or as typed after a refusal. */
+export function changeApplicationPage(
+  ctx: PageContext,
+  application: Application,
+  form: ApplicationsForms['application'],
+): Html {
+  const { values, problems } = form;
+  return html`<p>
+      Its client_id, <code>${application.id}</code>, and its secret stay as they are: the application's configuration
+      needs no change unless its addresses or its ID token signature do. The changes apply from the next sign-in to it.
+    </p>
+    ${errorSummary(problems)}
+    <form method="post" action="/admin/applications/${application.id}/edit" class="card">
+      ${csrfField(ctx.csrfToken)} ${applicationFields(values, problems)}
+      <div class="actions">
+        <button type="submit">Save changes</button>
+        <a href="/admin/applications">Cancel</a>
+      </div>
+    </form>`;
 }
 
 /** The client_id and the secret, shown once after registering or replacing the secret. */

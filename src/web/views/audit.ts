@@ -38,7 +38,7 @@ export function filterQuery(values: AuditFilterValues, page?: number): string {
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/;
 const CODE_WORD = /^[a-z0-9]+(_[a-z0-9]+)+$/;
 /** Details that are someone's own words or an identifier, never a code to reword. */
-const AS_TYPED = new Set(['device', 'application', 'client_id']);
+const AS_TYPED = new Set(['device', 'application', 'client_id', 'name']);
 
 function detailValue(key: string, value: AuditDetail[string], when: When): string {
   if (value === null) return 'none';
