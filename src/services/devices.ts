@@ -4,6 +4,7 @@ import QRCode from 'qrcode';
 import { deviceNameProblem, type Device, type DeviceNameProblem } from '../domain/devices.js';
 import { mayRemoveDevice } from '../domain/enforcement.js';
 import type { Organisation } from '../domain/organisations.js';
+import { getsRecoveryCodesWithDevice } from '../domain/recovery-codes.js';
 import { openSecret, sealSecret } from '../domain/secret-box.js';
 import { newTotpSecret, otpauthUri, secretForTyping } from '../domain/totp.js';
 import type { User } from '../domain/users.js';
@@ -14,6 +15,7 @@ import { audit, type AuditContext } from './audit.js';
 import { addMinutes, type Deps } from './deps.js';
 import { factorOf } from './factors/index.js';
 import { signInPendingSession } from './login.js';
+import { issueRecoveryCodesIn } from './recovery-codes.js';
 import {
   acceptSecondFactor,
   checkSecondFactor,
@@ -73,16 +75,19 @@ export async function pendingDevice(
 }
 
 export type ConfirmDevice =
-  | { ok: true; deviceName: string; signedInToken: string | null }
+  /** `recoveryCodes`: the set handed out with a first device, to be shown once; null for none. */
+  | { ok: true; deviceName: string; signedInToken: string | null; recoveryCodes: string[] | null }
   | { ok: false; reason: 'gone' }
   | { ok: false; reason: 'problem'; problem: SecondFactorProblem };
 
 /**
  * Enrolment: the person confirms a device they are linking with a code from it. In the
- * commit that confirms it go the end of a reset, the audit entry and, for a sign-in held
- * at the setup screen (`completesSignIn`), the sign-in itself: a crash or a failing
- * database between them must not leave a device that signs in with no entry in the audit
- * log, or a person still asked to set one up.
+ * commit that confirms it go the end of a reset, the audit entry, the recovery codes that
+ * come with a first device and, for a sign-in held at the setup screen (`completesSignIn`),
+ * the sign-in itself: a crash or a failing database between them must not leave a device
+ * that signs in with no entry in the audit log, a first device without its codes, or a
+ * person still asked to set one up. A device is confirmed once (a second try finds it
+ * confirmed, or its code already taken), so a form sent again hands out no second set.
  */
 export async function confirmDevice(
   deps: Deps,
@@ -114,17 +119,29 @@ export async function confirmDevice(
         if (!(await acceptSecondFactor(trx, check.matched, 'enrolment'))) return null;
         await trx.users.setSetUpAtNextLogin(user.id, false, now);
         await audit(trx, now, { actor: user, client }, 'device_added', user, { device: credential.name });
+        // Counted after acceptSecondFactor has written the person's row: on PostgreSQL a
+        // first device confirmed at the same time waits for this commit, and then sees it.
+        const firstDevice = getsRecoveryCodesWithDevice(
+          await trx.devices.countConfirmed(user.id),
+          await trx.recoveryCodes.countUnused(user.id),
+        );
+        const recoveryCodes = firstDevice ? await issueRecoveryCodesIn(trx, user, client, now) : null;
         const token = completesSignIn
           ? await signInPendingSession(deps, trx, session, user, client, now, 'password_and_new_device')
           : null;
         // A code from the new device is a second factor given in this session.
         if (!completesSignIn) await trx.sessions.markSecondFactor(session.id, now);
-        return { token };
+        return { token, recoveryCodes };
       });
       if (confirmed === null)
         return { ok: false, reason: 'problem', problem: await secondFactorReplayed(tenant, check.matched) };
       if (completesSignIn) deps.events?.loginOutcome('completed_with_new_device');
-      return { ok: true, deviceName: credential.name, signedInToken: confirmed.token };
+      return {
+        ok: true,
+        deviceName: credential.name,
+        signedInToken: confirmed.token,
+        recoveryCodes: confirmed.recoveryCodes,
+      };
     }
   }
 }

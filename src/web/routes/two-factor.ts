@@ -2,7 +2,13 @@
 // at when a device must be linked before anything else.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mayRemoveDevice, type TwoFactorStatus } from '../../domain/enforcement.js';
-import { confirmDevice, pendingDevice, removeDevice, startLinkingDevice } from '../../services/devices.js';
+import {
+  confirmDevice,
+  pendingDevice,
+  removeDevice,
+  startLinkingDevice,
+  type ConfirmDevice,
+} from '../../services/devices.js';
 import { authOrThrow, type Access } from '../plugins/auth.js';
 import { formSchema, idParams } from '../form-schema.js';
 import {
@@ -18,6 +24,7 @@ import { message, secondFactorProblemMessage, setupReasonMessage } from '../mess
 import { recoveryCodesLeft } from '../../services/recovery-codes.js';
 import { html } from '../views/html.js';
 import { recoveryCodesSummary } from '../views/recovery-codes.js';
+import { showNewRecoveryCodes } from './recovery-codes.js';
 import {
   addDeviceForm,
   APPS_SENTENCE,
@@ -41,17 +48,30 @@ function statusSentence(request: FastifyRequest, status: TwoFactorStatus): strin
   }
 }
 
+type DeviceLinked = Extract<ConfirmDevice, { ok: true }>;
+
+/**
+ * On to `next` (the account, the 2FA page, or the application or site that sent the person)
+ * with what happened; by way of the recovery codes that came with a first device, shown
+ * once as the answer to the confirming form, with a link on to `next`.
+ */
+function goOnAfterLinking(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  linked: DeviceLinked,
+  said: string,
+  next: string,
+): FastifyReply {
+  if (linked.recoveryCodes === null) return redirectWithFlash(reply, next, said);
+  return showNewRecoveryCodes(request, reply, linked.recoveryCodes, said, next);
+}
+
 /** The add / confirm steps, mounted under /setup (during login) and /2fa (signed in). */
 function enrolmentSteps(
   app: FastifyInstance,
   base: '/setup' | '/2fa',
   access: Access,
-  onConfirmed: (
-    request: FastifyRequest,
-    reply: FastifyReply,
-    deviceName: string,
-    signedInToken: string | null,
-  ) => FastifyReply,
+  onConfirmed: (request: FastifyRequest, reply: FastifyReply, linked: DeviceLinked) => FastifyReply,
 ) {
   const { deps } = app.twofold;
   // Adding a device to a signed-in account asks who you are again; the first device of a
@@ -119,7 +139,7 @@ function enrolmentSteps(
         clientOf(request),
         base === '/setup',
       );
-      if (result.ok) return onConfirmed(request, reply, result.deviceName, result.signedInToken);
+      if (result.ok) return onConfirmed(request, reply, result);
       if (result.reason === 'gone') return showConfirm(request, reply);
       return showConfirm(
         request,
@@ -151,16 +171,23 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
               Enter the 6-digit code the app shows to confirm. Then you are signed in, and from now on you give a code
               at every sign-in.
             </li>
+            <li>Keep the ten recovery codes you are then shown: they sign you in if you lose the device.</li>
           </ol>
           ${addDeviceForm(ctx, '/setup/devices', '', undefined)}`,
     );
   });
 
-  enrolmentSteps(app, '/setup', 'setup', (request, reply, deviceName, signedInToken) => {
-    if (signedInToken === null) throw new Error('a device confirmed at the setup screen signed no one in');
-    setSessionCookie(reply, cookies, signedInToken);
+  enrolmentSteps(app, '/setup', 'setup', (request, reply, linked) => {
+    if (linked.signedInToken === null) throw new Error('a device confirmed at the setup screen signed no one in');
+    setSessionCookie(reply, cookies, linked.signedInToken);
     const next = takeReturn(request, reply) ?? '/account';
-    return redirectWithFlash(reply, next, message('device_linked_signed_in', { device: deviceName }));
+    return goOnAfterLinking(
+      request,
+      reply,
+      linked,
+      message('device_linked_signed_in', { device: linked.deviceName }),
+      next,
+    );
   });
 
   app.get('/2fa', async (request, reply) => {
@@ -186,8 +213,14 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
     );
   });
 
-  enrolmentSteps(app, '/2fa', 'signed_in', (request, reply, deviceName) =>
-    redirectWithFlash(reply, takeReturn(request, reply) ?? '/2fa', message('device_linked', { device: deviceName })),
+  enrolmentSteps(app, '/2fa', 'signed_in', (request, reply, linked) =>
+    goOnAfterLinking(
+      request,
+      reply,
+      linked,
+      message('device_linked', { device: linked.deviceName }),
+      takeReturn(request, reply) ?? '/2fa',
+    ),
   );
 
   const removal = { config: { stepUp: {} }, schema: idParams };
