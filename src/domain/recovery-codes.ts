@@ -9,6 +9,15 @@ export const RECOVERY_CODES_PER_SET = 10;
 /** From this many left down, the person is warned to make a new set. */
 export const FEW_RECOVERY_CODES_LEFT = 3;
 
+/**
+ * Whether linking a device hands the person a new set: only their first device
+ * (`confirmedDevices` counts it), and never over codes they still hold: someone who removed
+ * their last device keeps their codes, and linking again must not void them unseen.
+ */
+export function getsRecoveryCodesWithDevice(confirmedDevices: number, unusedCodes: number): boolean {
+  return confirmedDevices === 1 && unusedCodes === 0;
+}
+
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const CODE_LETTERS = 24;
 const GROUP = 4;

@@ -14,6 +14,7 @@ import { audit, type AuditContext } from './audit.js';
 import { addMinutes, type Deps } from './deps.js';
 import { factorOf } from './factors/index.js';
 import { signInPendingSession } from './login.js';
+import { recoveryCodesWithFirstDevice } from './recovery-codes.js';
 import {
   acceptSecondFactor,
   checkSecondFactor,
@@ -72,17 +73,25 @@ export async function pendingDevice(
   };
 }
 
+/** A device just linked; `recoveryCodes`: the set handed out with a first device, to be shown once; null for none. */
+export interface DeviceLinked {
+  ok: true;
+  deviceName: string;
+  signedInToken: string | null;
+  recoveryCodes: string[] | null;
+}
+
 export type ConfirmDevice =
-  | { ok: true; deviceName: string; signedInToken: string | null }
-  | { ok: false; reason: 'gone' }
-  | { ok: false; reason: 'problem'; problem: SecondFactorProblem };
+  DeviceLinked | { ok: false; reason: 'gone' } | { ok: false; reason: 'problem'; problem: SecondFactorProblem };
 
 /**
  * Enrolment: the person confirms a device they are linking with a code from it. In the
- * commit that confirms it go the end of a reset, the audit entry and, for a sign-in held
- * at the setup screen (`completesSignIn`), the sign-in itself: a crash or a failing
- * database between them must not leave a device that signs in with no entry in the audit
- * log, or a person still asked to set one up.
+ * commit that confirms it go the end of a reset, the audit entry, the recovery codes that
+ * come with a first device and, for a sign-in held at the setup screen (`completesSignIn`),
+ * the sign-in itself: a crash or a failing database between them must not leave a device
+ * that signs in with no entry in the audit log, a first device without its codes, or a
+ * person still asked to set one up. A device is confirmed once (a second try finds it
+ * confirmed, or its code already taken), so a form sent again hands out no second set.
  */
 export async function confirmDevice(
   deps: Deps,
@@ -114,17 +123,24 @@ export async function confirmDevice(
         if (!(await acceptSecondFactor(trx, check.matched, 'enrolment'))) return null;
         await trx.users.setSetUpAtNextLogin(user.id, false, now);
         await audit(trx, now, { actor: user, client }, 'device_added', user, { device: credential.name });
+        // After acceptSecondFactor has written the person's row (see recoveryCodesWithFirstDevice).
+        const recoveryCodes = await recoveryCodesWithFirstDevice(trx, user, client, now);
         const token = completesSignIn
           ? await signInPendingSession(deps, trx, session, user, client, now, 'password_and_new_device', 'otp')
           : null;
         // A code from the new device is a second factor given in this session.
         if (!completesSignIn) await trx.sessions.markSecondFactor(session.id, now, 'otp');
-        return { token };
+        return { token, recoveryCodes };
       });
       if (confirmed === null)
         return { ok: false, reason: 'problem', problem: await secondFactorReplayed(tenant, check.matched) };
       if (completesSignIn) deps.events?.loginOutcome('completed_with_new_device');
-      return { ok: true, deviceName: credential.name, signedInToken: confirmed.token };
+      return {
+        ok: true,
+        deviceName: credential.name,
+        signedInToken: confirmed.token,
+        recoveryCodes: confirmed.recoveryCodes,
+      };
     }
   }
 }

@@ -19,7 +19,9 @@ import type { Session } from '../store/sessions.js';
 import { inOneCommitOf, type Tenant } from '../store/tenant.js';
 import { audit } from './audit.js';
 import { addMinutes, type Deps } from './deps.js';
+import type { DeviceLinked } from './devices.js';
 import { signInPendingSession } from './login.js';
+import { recoveryCodesWithFirstDevice } from './recovery-codes.js';
 
 /** How long a browser has to answer a challenge: time to find the key and touch it. */
 export const CHALLENGE_MINUTES = 5;
@@ -119,8 +121,7 @@ export function registrationAnswerOf(given: string): RegistrationResponseJSON | 
 }
 
 export type AddSecurityKey =
-  | { ok: true; deviceName: string; signedInToken: string | null }
-  | { ok: false; problem: DeviceNameProblem | 'key_not_made' | 'key_refused' | 'key_already_linked' };
+  DeviceLinked | { ok: false; problem: DeviceNameProblem | 'key_not_made' | 'key_refused' | 'key_already_linked' };
 
 /**
  * Links a key the person just made, named `name`: its answer must be to a challenge handed
@@ -181,17 +182,26 @@ export async function addSecurityKey(
     if (!inserted) return 'taken';
     await trx.users.setSetUpAtNextLogin(user.id, false, now);
     await audit(trx, now, { actor: user, client }, 'device_added', user, { device: name, kind: 'security_key' });
+    const recoveryCodes = await recoveryCodesWithFirstDevice(trx, user, client, now);
     if (completesSignIn) {
-      return {
-        token: await signInPendingSession(deps, trx, session, user, client, now, 'password_and_new_device', method),
-      };
+      const token = await signInPendingSession(
+        deps,
+        trx,
+        session,
+        user,
+        client,
+        now,
+        'password_and_new_device',
+        method,
+      );
+      return { token, recoveryCodes };
     }
     // Making the key took the key itself: a second factor given in this session.
     await trx.sessions.markSecondFactor(session.id, now, method);
-    return { token: null };
+    return { token: null, recoveryCodes };
   });
   if (added === 'refused') return { ok: false, problem: 'key_refused' };
   if (added === 'taken') return { ok: false, problem: 'key_already_linked' };
   if (completesSignIn) deps.events?.loginOutcome('completed_with_new_device');
-  return { ok: true, deviceName: name, signedInToken: added.token };
+  return { ok: true, deviceName: name, signedInToken: added.token, recoveryCodes: added.recoveryCodes };
 }

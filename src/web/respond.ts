@@ -7,6 +7,7 @@ import { daysLeft } from '../domain/enforcement.js';
 import { formatDateTime } from '../domain/time-zones.js';
 import { html, type Html } from './views/html.js';
 import { page, type PageContext } from './views/layout.js';
+import type { Auth } from './plugins/auth.js';
 
 export interface CookieNames {
   session: string;
@@ -118,8 +119,28 @@ export function when(request: FastifyRequest, at: Date): string {
 
 export function pageContext(request: FastifyRequest, reply: FastifyReply): PageContext {
   const auth = request.auth;
+  return contextFor(request, reply, auth?.stage === 'signed_in' ? auth : null, auth !== null);
+}
+
+/**
+ * The context of a page for a person who, by this request, is signed in with a device (a
+ * new set of recovery codes is shown to no one else). What the request read of them before
+ * may be out of date: the device linked in it ended a sign-in held at the setup screen and
+ * any deadline to set one up.
+ */
+export function pageContextOfEnrolled(request: FastifyRequest, reply: FastifyReply): PageContext {
+  const auth = request.auth;
+  if (auth === null) throw new Error(`route ${request.routeOptions.url ?? ''} shows an account without a session`);
+  return { ...contextFor(request, reply, auth, true), reminder: null };
+}
+
+function contextFor(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  signedIn: Auth | null,
+  hasSession: boolean,
+): PageContext {
   const now = request.server.twofold.deps.now();
-  const signedIn = auth?.stage === 'signed_in' ? auth : null;
   return {
     csrfToken: reply.generateCsrf(),
     viewer: signedIn && {
@@ -128,7 +149,7 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply): PageC
       role: signedIn.user.role,
       organisationName: signedIn.organisation.name,
     },
-    pending: auth !== null && auth.stage !== 'signed_in',
+    pending: hasSession && signedIn === null,
     flash: takeFlash(request, reply),
     reminder:
       signedIn?.status.kind === 'grace'
@@ -140,14 +161,15 @@ export function pageContext(request: FastifyRequest, reply: FastifyReply): PageC
 
 export type BodyOf = (ctx: PageContext) => Html;
 
+/** A page; `ctx` is the request's own unless given (see pageContextOfEnrolled). */
 export function renderPage(
   request: FastifyRequest,
   reply: FastifyReply,
   title: string,
   body: BodyOf,
   statusCode = 200,
+  ctx: PageContext = pageContext(request, reply),
 ): FastifyReply {
-  const ctx = pageContext(request, reply);
   return reply
     .code(statusCode)
     .type('text/html; charset=utf-8')

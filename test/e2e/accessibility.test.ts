@@ -138,6 +138,10 @@ describe('accessibility and layout of every page', () => {
       email: 'dan@acme.test',
       name: 'Dan Ruiz',
     });
+    const eve = await makeUser(world, organisationId, {
+      email: 'eve@acme.test',
+      name: 'Eve Adeyemi',
+    });
 
     const person = async () => {
       const { context, page } = await personIn(browser, world, {
@@ -231,10 +235,17 @@ describe('accessibility and layout of every page', () => {
     await enterCode(user, wrongCode(pixel.secret, world.clock.now()));
     await check(user, '2fa-confirm-wrong-code');
     await enterCode(user, nextCode(world, pixel.secret));
+    await check(user, '2fa-first-device-recovery-codes');
+    await follow(user, 'I have kept them, continue');
     await user.getByLabel('Device name').fill('Work iPhone');
     await press(user, 'Add');
     await enterCode(user, nextCode(world, (await readSecretAndQr(user)).secret));
     await check(user, '2fa-devices', '/2fa');
+    await follow(user, 'Recovery codes');
+    await check(user, 'recovery-codes', '/2fa/recovery-codes');
+    await press(user, 'Generate new recovery codes');
+    await check(user, 'recovery-codes-new', '/2fa/recovery-codes');
+    await follow(user, 'I have kept them, continue');
     await follow(user, 'Remove Pixel 8');
     await check(user, 'remove-device');
 
@@ -246,6 +257,13 @@ describe('accessibility and layout of every page', () => {
     await late.getByLabel('Device name').fill('Galaxy S24');
     await press(late, 'Add');
     await check(late, 'setup-confirm-qr');
+    // Another links a first device there, and is shown its recovery codes on the way on.
+    const linking = await person();
+    await signIn(linking, eve.email, eve.password);
+    await linking.getByLabel('Device name').fill('Galaxy S24');
+    await press(linking, 'Add');
+    await enterCode(linking, nextCode(world, (await readSecretAndQr(linking)).secret));
+    await check(linking, 'setup-recovery-codes');
 
     await signInWithCode(admin, world, ada.email, ada.password, adaSecret);
     await follow(admin, 'Users');

@@ -20,6 +20,7 @@ import {
   flash,
   follow,
   heading,
+  keepRecoveryCodes,
   launchBrowser,
   pathOf,
   personIn,
@@ -166,14 +167,18 @@ describe('signing in to an application with Twofold, in Chromium', () => {
       assertQrDescribes(shown, 'Acme Rail', ben.email);
       await screenshots(page, 'setup-confirm-qr');
 
-      // Held on the continue page to look at it (its move onwards answered 204, which
-      // leaves a page where it is), then onwards by its link.
+      // The first device's recovery codes, shown once; kept, the person continues to the
+      // application. Held on the continue page to look at it (its move onwards answered
+      // 204, which leaves a page where it is), then onwards by its link.
       const resume = (url: URL) => /^\/oidc\/auth\/[^/]+$/.test(url.pathname);
       await page.route(resume, (route) => route.fulfill({ status: 204 }));
       await enterCode(page, codeAt(shown.secret, world.clock.now()));
+      assert.equal(await heading(page), 'Your recovery codes');
+      await screenshots(page, 'setup-recovery-codes');
+      const { lead } = await keepRecoveryCodes(page);
+      assert.match(lead, /^Pixel 8 is linked and you are signed in\./);
       assert.match(pathOf(page), /^\/oidc\/interaction\//);
       assert.equal(await heading(page), `Continue to ${DEMO_NAME}`);
-      assert.match(await flash(page), /^Pixel 8 is linked and you are signed in\./);
       assert.equal(
         await page.locator('meta[http-equiv="refresh"]').getAttribute('content'),
         `0;url=${await page.getByRole('link', { name: `Continue to ${DEMO_NAME}` }).getAttribute('href')}`,

@@ -1,6 +1,7 @@
 // The scenarios of the product, walked in Chromium through the pages as a person would:
 // each test has its own server, database and clock, and people with their own browsers.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { linkDevice, makeOrganisation, makeUser, serveWorld, type ServedWorld } from '../helpers/app.js';
@@ -9,6 +10,7 @@ import {
   flash,
   follow,
   heading,
+  keepRecoveryCodes,
   launchBrowser,
   linkDeviceOnPage,
   nextCode,
@@ -223,8 +225,27 @@ describe('Twofold in a browser', () => {
       );
       assert.equal((await readSecretAndQr(page)).base32, pixel.base32, 'the same key to retry with');
       await enterCode(page, nextCode(world, pixel.secret));
+      // Her first device came with recovery codes: Download saves them as a .txt, and
+      // printing the page prints the codes alone.
+      const shownCodes = await page.locator('ol.recovery-codes li').allInnerTexts();
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('link', { name: 'Download (.txt)' }).click(),
+      ]);
+      assert.equal(download.suggestedFilename(), 'twofold-recovery-codes.txt');
+      const saved = await readFile(await download.path(), 'utf8');
+      for (const code of shownCodes) assert.ok(saved.includes(`\n${code}\n`), `${code} is in the file`);
+      await page.emulateMedia({ media: 'print' });
+      assert.equal(await page.locator('ol.recovery-codes').isVisible(), true);
+      for (const hidden of ['header.top', '.actions', 'text=I have kept them, continue']) {
+        assert.equal(await page.locator(hidden).isVisible(), false, `${hidden} is not printed`);
+      }
+      await page.emulateMedia({ media: 'screen' });
+      const kept = await keepRecoveryCodes(page);
+      assert.deepEqual(kept.codes, shownCodes);
+      assert.equal(kept.lead, 'Pixel 8 is linked. You can sign in with a code from it.');
       assert.equal(pathOf(page), '/2fa');
-      assert.equal(await flash(page), 'Pixel 8 is linked. You can sign in with a code from it.');
+      assert.match(await textOf(page, 'main'), /10 of 10 recovery codes are left\./);
 
       const iphone = await linkDeviceOnPage(page, world, 'Work iPhone', {
         organisation: ORG,
@@ -282,8 +303,9 @@ describe('Twofold in a browser', () => {
         organisation: ORG,
         email: eve.email,
       });
+      const { lead } = await keepRecoveryCodes(page);
+      assert.match(lead, /^Pixel 8 is linked and you are signed in\./);
       assert.equal(pathOf(page), '/account');
-      assert.match(await flash(page), /^Pixel 8 is linked and you are signed in\./);
       await follow(page, 'Two-Factor Authentication (2FA)');
       assert.equal(pathOf(page), '/2fa');
       assert.deepEqual(await page.locator('table tbody tr td:first-child').allInnerTexts(), ['Pixel 8']);

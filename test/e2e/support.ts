@@ -223,3 +223,16 @@ export async function linkDeviceOnPage(
   await enterCode(page, nextCode(world, shown.secret));
   return shown.secret;
 }
+
+/**
+ * On the page of new recovery codes (the answer to linking a first device): reads what it
+ * says happened and the codes, then goes on by its link, as a person who kept them does.
+ */
+export async function keepRecoveryCodes(page: Page): Promise<{ lead: string; codes: string[] }> {
+  assert.equal(await heading(page), 'Your recovery codes', await textOf(page, 'main'));
+  const lead = await textOf(page, '.lead');
+  const codes = await page.locator('ol.recovery-codes li').allInnerTexts();
+  assert.equal(codes.length, 10);
+  await follow(page, 'I have kept them, continue');
+  return { lead, codes };
+}

@@ -171,6 +171,25 @@ export function movesOnTo(page: Page): string | undefined {
   return content?.replace(/&amp;/g, '&');
 }
 
+/** What a page of new recovery codes shows once: the codes, and where "continue" goes on to. */
+export interface RecoveryCodesShown {
+  codes: string[];
+  continueTo: string;
+}
+
+/**
+ * The recovery codes the page shows (the answer to a first device's confirmation, or to a
+ * new set), and its link on; null when it shows none.
+ */
+export function recoveryCodesOn(page: Page): RecoveryCodesShown | null {
+  if (page.status !== 200) return null;
+  const list = /<ol class="recovery-codes">([\s\S]*?)<\/ol>/.exec(page.body)?.[1];
+  const continueTo = /<a [^>]*href="([^"]+)"[^>]*>I have kept them, continue<\/a>/.exec(page.body)?.[1];
+  if (list === undefined || continueTo === undefined) return null;
+  const codes = [...list.matchAll(/<li><code>([a-z2-7-]+)<\/code><\/li>/g)].map((m) => m[1] ?? '');
+  return { codes, continueTo: continueTo.replace(/&amp;/g, '&') };
+}
+
 /** Text of the page without tags, with whitespace folded, for asserting what a person reads. */
 export function textOf(body: string): string {
   return body

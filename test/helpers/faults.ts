@@ -14,7 +14,7 @@ import { insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { secretShownOn } from '../integration/support.js';
 import { PASSWORD } from './app.js';
-import { Browser, type Page } from './browser.js';
+import { Browser, recoveryCodesOn, type Page } from './browser.js';
 import { startServer, type RunningServer } from './processes.js';
 
 /** Has a confirmed device: signs in with a code. */
@@ -139,7 +139,8 @@ export interface LinkedDevice {
 }
 
 /**
- * Password, then the /setup steps: name a device, read its secret, confirm it with a code.
+ * Password, then the /setup steps: name a device, read its secret, confirm it with a code,
+ * which answers with the recovery codes of a first device and a link on to the account.
  * `onSent` hears of the confirmation before its answer; the device when it was confirmed.
  */
 export async function linkFirstDevice(
@@ -166,7 +167,9 @@ export async function linkFirstDevice(
   const confirmed = await exchange(record, 'POST /setup/devices/:id', () =>
     browser.post(path, { code: freshCode(secret) }),
   );
-  return confirmed?.status === 303 && confirmed.location === '/account' ? device : null;
+  if (confirmed === null) return null;
+  const given = recoveryCodesOn(confirmed);
+  return given?.codes.length === 10 && given.continueTo === '/account' ? device : null;
 }
 
 /** Runs `workers` loops of `work` at once until `stop()` says so; each loop ends on its own after `maxRounds`. */
@@ -192,8 +195,8 @@ export function queueOf<T>(items: readonly T[]): () => T | null {
 /**
  * What must hold after any fault: no session without its user, no device used for a
  * sign-in before it was confirmed, and a device linked at /setup is confirmed together
- * with its audit entry and the end of the reset (never one without the others), and no
- * one held at /setup has a signed-in session without a confirmed device.
+ * with its audit entry, the end of the reset and its recovery codes (never one without the
+ * others), and no one held at /setup has a signed-in session without a confirmed device.
  */
 export async function halfWrittenStateIn(db: Db, people: People): Promise<string[]> {
   const problems: string[] = [];
@@ -223,6 +226,12 @@ export async function halfWrittenStateIn(db: Db, people: People): Promise<string
     .where('action', '=', 'device_added')
     .where('subject_id', 'in', ids)
     .execute();
+  const withCodes = await db
+    .selectFrom('recovery_codes')
+    .select('user_id')
+    .distinct()
+    .where('user_id', 'in', ids)
+    .execute();
   const signedIn = await db
     .selectFrom('sessions')
     .select('user_id')
@@ -231,12 +240,15 @@ export async function halfWrittenStateIn(db: Db, people: People): Promise<string
     .execute();
   const withDevice = new Set(confirmed.map((row) => row.user_id));
   const withEntry = new Set(audited.map((row) => row.subject_id));
+  const codesOf = new Set(withCodes.map((row) => row.user_id));
   for (const user of users) {
     const linked = withDevice.has(user.id);
     if (linked !== withEntry.has(user.id)) {
       problems.push(`user ${user.id}: confirmed device ${linked}, device_added audit entry ${withEntry.has(user.id)}`);
     }
     if (linked && Number(user.set_up_at_next_login) !== 0) problems.push(`user ${user.id}: linked, yet still reset`);
+    if (linked !== codesOf.has(user.id))
+      problems.push(`user ${user.id}: confirmed device ${linked}, recovery codes ${codesOf.has(user.id)}`);
   }
   for (const { user_id } of signedIn) {
     if (!withDevice.has(user_id)) problems.push(`user ${user_id}: signed in from /setup without a confirmed device`);

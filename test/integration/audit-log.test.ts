@@ -8,8 +8,8 @@ import type { Role } from '../../src/domain/users.js';
 import { AUDIT_PAGE_SIZE } from '../../src/store/audit.js';
 import { csvField } from '../../src/web/views/audit.js';
 import { buildWorld, linkDevice, makeOrganisation, makeUser, PASSWORD, START, type TestWorld } from '../helpers/app.js';
-import { Browser, textOf, type Page } from '../helpers/browser.js';
-import { nextCode, problemOn, secretShownOn, signedIn, tenantOf } from './support.js';
+import { Browser, recoveryCodesOn, textOf, type Page } from '../helpers/browser.js';
+import { nextCode, problemOn, secretShownOn, signedIn, startLinking, tenantOf } from './support.js';
 
 const FIREFOX_ON_LINUX = 'Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0';
 
@@ -111,15 +111,6 @@ async function createThroughForm(client: Browser, form: { name: string; email: s
   return page;
 }
 
-/** Names a device on /2fa and opens its confirmation step, which shows the secret. */
-async function startLinking(client: Browser, name: string): Promise<{ url: string; page: Page }> {
-  await client.get('/2fa');
-  const posted = await client.post('/2fa/devices', { name });
-  assert.equal(posted.status, 303, textOf(posted.body));
-  const url = posted.location ?? '';
-  return { url, page: await client.get(url) };
-}
-
 test('the audit log is for administrators and super admins; a plain user gets 403', async (t) => {
   const world = await buildWorld(t);
   for (const role of ['admin', 'super_admin'] as const) {
@@ -199,10 +190,11 @@ test('each row says when, what, who, about whom, the details and where from', as
   assert.equal(await signInFrom(world, cleo.email, 'not the password', FIREFOX_ON_LINUX), 401);
   const dora = await makeUser(world, org, { email: 'dora@example.com' });
   const doraClient = await signedIn(world, dora.email);
-  const { url, page: confirm } = await startLinking(doraClient, '<b>Dora’s</b> phone');
+  const { url, page: confirm } = await startLinking(doraClient, '/2fa', '<b>Dora’s</b> phone');
   const secret = secretShownOn(confirm).bytes;
   assert.equal((await doraClient.post(url, { code: wrongCode(secret, world.clock.now()) })).status, 400);
-  assert.equal((await doraClient.post(url, { code: nextCode(world, secret) })).status, 303);
+  // Her first device: the answer shows the recovery codes that came with it.
+  assert.equal(recoveryCodesOn(await doraClient.post(url, { code: nextCode(world, secret) }))?.codes.length, 10);
   await client.submit(`/admin/users/${ben.id}/reset-2fa`, `/admin/users/${ben.id}/reset-2fa`, {});
 
   const page = await client.get('/admin/audit');
@@ -234,6 +226,12 @@ test('each row says when, what, who, about whom, the details and where from', as
     dora.email,
     dora.email,
     'device: <b>Dora’s</b> phone',
+  ]);
+  assert.deepEqual(rowsOf(page, 'Recovery codes made')[0]?.slice(1, 5), [
+    'Recovery codes made',
+    dora.email,
+    dora.email,
+    'count: 10',
   ]);
   assert.match(page.body, /device: &lt;b&gt;Dora’s&lt;\/b&gt; phone/);
   assert.doesNotMatch(page.body, /<b>Dora/);
@@ -551,7 +549,7 @@ test('no password, code or secret reaches the audit log, its CSV or the applicat
     wrong: wrongLoginCode,
     right: loginCode,
   } = await signInWithWrongCodeFirst(world, carol.email, loginSecret);
-  const { url, page: confirm } = await startLinking(client, 'New phone');
+  const { url, page: confirm } = await startLinking(client, '/2fa', 'New phone');
   const shown = secretShownOn(confirm);
   const wrongDeviceCode = wrongCode(shown.bytes, world.clock.now());
   assert.equal((await client.post(url, { code: wrongDeviceCode })).status, 400);

@@ -26,7 +26,7 @@ import {
   testInstance,
   type WorldOptions,
 } from '../helpers/app.js';
-import { Browser, textOf, type Page } from '../helpers/browser.js';
+import { Browser, recoveryCodesOn, textOf, type Page } from '../helpers/browser.js';
 import { testDatabaseKind } from '../helpers/databases.js';
 import { SmallDisk } from '../helpers/fault-makers.js';
 import { crashRounds, seedPeople, signInWithCode, type People } from '../helpers/faults.js';
@@ -88,8 +88,9 @@ test('a device confirmation cut short by a database failure keeps nothing of it,
   const deviceId = /^\/setup\/devices\/([0-9a-f-]{36})$/.exec(path)?.[1] ?? assert.fail(`named device at ${path}`);
   const { bytes: secret } = secretShownOn(await client.get(path));
 
-  // The database fails at the last write of the confirmation, its audit entry, as a crash
-  // or a full disk would at that moment.
+  // The database fails at the audit entry of the recovery codes that come with a first
+  // device, after the device, its entry and the codes were written, as a crash or a full
+  // disk would at that moment.
   const stored = async () => ({
     device: await world.db
       .selectFrom('devices')
@@ -109,24 +110,33 @@ test('a device confirmation cut short by a database failure keeps nothing of it,
       await world.db
         .selectFrom('audit_events')
         .select('id')
-        .where('action', '=', 'device_added')
+        .where('action', 'in', ['device_added', 'recovery_codes_generated'])
         .where('subject_id', '=', user.id)
         .execute()
     ).length,
+    codes: await tenantOf(world, org).recoveryCodes.countUnused(user.id),
   });
-  await failAuditEntriesOf(world.db, 'device_added');
+  await failAuditEntriesOf(world.db, 'recovery_codes_generated');
   const cut = await client.post(path, { code: nextCode(world, secret) });
   assert.ok(cut.status >= 500, `the cut confirmation got ${cut.status}: ${textOf(cut.body)}`);
-  assert.deepEqual(await stored(), { device: { confirmed_at: null, last_used_step: null }, reset: 1, entries: 0 });
+  assert.deepEqual(await stored(), {
+    device: { confirmed_at: null, last_used_step: null },
+    reset: 1,
+    entries: 0,
+    codes: 0,
+  });
 
   await stopFailingAuditEntries(world.db);
   const again = await client.get(path);
   assert.equal(again.status, 200, 'the set-up is still there to finish');
   const done = await client.post(path, { code: nextCode(world, secret) });
-  assert.equal(done.location, '/account', textOf(done.body));
+  assert.equal(recoveryCodesOn(done)?.continueTo, '/account', textOf(done.body));
   const after = await stored();
   assert.ok(after.device.confirmed_at !== null);
-  assert.deepEqual({ reset: after.reset, entries: after.entries }, { reset: 0, entries: 1 });
+  assert.deepEqual(
+    { reset: after.reset, entries: after.entries, codes: after.codes },
+    { reset: 0, entries: 2, codes: 10 },
+  );
 });
 
 /** Makes every insert of an audit entry with `action` fail, on SQLite and PostgreSQL. */

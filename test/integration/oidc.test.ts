@@ -9,9 +9,9 @@ import { ACR_PASSWORD, ACR_TWO_FACTOR } from '../../src/domain/sign-in-for-appli
 import { createApplication } from '../../src/services/applications.js';
 import { rotateSigningKeys } from '../../src/services/oidc-keys.js';
 import { tenantFor } from '../../src/store/tenant.js';
-import { Browser, movesOnTo, textOf, type Page } from '../helpers/browser.js';
+import { Browser, movesOnTo, recoveryCodesOn, textOf, type Page } from '../helpers/browser.js';
 import { frozenClock, linkDevice, makeOrganisation, makeUser, serveWorld, type ServedWorld } from '../helpers/app.js';
-import { credentialsOn } from './support.js';
+import { credentialsOn, startLinking } from './support.js';
 
 const REDIRECT = 'http://localhost:8080/callback';
 const AFTER_LOGOUT = 'http://localhost:8080/signed-out';
@@ -197,6 +197,29 @@ async function changeOnPage(s: Scene, admin: Browser, form: Record<string, strin
 async function signedInTokens(s: Scene, browser: Browser, extra: Record<string, string> = {}) {
   const started = await authorizationRequest(s.config, extra);
   return exchange(s, started, await signInThrough(s, browser, started.url));
+}
+
+/**
+ * An application's sign-in through Twofold for a person without a device: the password,
+ * then held at `base` (the setup screen, or the 2FA page) to link one; the answer to the
+ * confirmation shows the recovery codes of that first device, and its link goes on to the
+ * application, whose code is exchanged.
+ */
+async function linkFirstDeviceOnTheWay(s: Scene, person: { email: string; password: string }, base: '/setup' | '/2fa') {
+  const browser = new Browser(s.world.baseUrl);
+  const started = await authorizationRequest(s.config);
+  await follow(browser, started.url.toString());
+  const signedIn = await browser.post('/login', { email: person.email, password: person.password });
+  const held = await follow(browser, new URL(signedIn.location ?? '/', s.world.baseUrl).toString());
+  assert.equal(new URL(held.url).pathname, base);
+  const { url, secret } = await startLinking(browser, base, 'Pixel 8');
+  const confirmed = await browser.post(url, { code: codeAt(secret, s.world.clock.now()) });
+  const shown = recoveryCodesOn(confirmed);
+  assert.equal(shown?.codes.length, 10, textOf(confirmed.body));
+  const continueTo = shown?.continueTo ?? '/';
+  const back = await follow(browser, new URL(continueTo, s.world.baseUrl).toString());
+  assert.ok(back.url.startsWith(REDIRECT), back.url);
+  return { confirmed, continueTo, tokens: await exchange(s, started, back.url) };
 }
 
 describe('OpenID Connect provider', () => {
@@ -391,27 +414,21 @@ describe('OpenID Connect provider', () => {
   test('an application that requires 2FA has a person without a device link one, then sends them on', async (t) => {
     const s = await scene(t, { requireTwoFactor: true });
     const ben = await makeUser(s.world, s.organisationId, { email: 'ben@acme.test', name: 'Ben Okafor' });
-    const browser = new Browser(s.world.baseUrl);
-    const started = await authorizationRequest(s.config);
-    await follow(browser, started.url.toString());
-    const signedIn = await browser.post('/login', { email: ben.email, password: ben.password });
-    const held = await follow(browser, new URL(signedIn.location ?? '/', s.world.baseUrl).toString());
-    assert.equal(new URL(held.url).pathname, '/2fa');
-    const added = await browser.post('/2fa/devices', { name: 'Pixel 8' });
-    assert.equal(added.status, 303, textOf(added.body));
-    const confirmPage = await browser.get(added.location ?? '');
-    const typed = /<code id="secret"[^>]*>([\s\S]*?)<\/code/.exec(confirmPage.body)?.[1] ?? '';
-    const key = typed.replace(/<[^>]+>/g, '').replace(/\s/g, '');
-    assert.ok(key !== '', 'no key to type on the page');
-    const { Secret } = await import('otpauth');
-    const confirmed = await browser.post(added.location ?? '', {
-      code: codeAt(Secret.fromBase32(key).bytes, s.world.clock.now()),
-    });
-    assert.equal(confirmed.status, 303, textOf(confirmed.body));
-    const back = await follow(browser, new URL(confirmed.location ?? '/', s.world.baseUrl).toString());
-    assert.ok(back.url.startsWith(REDIRECT), back.url);
-    const tokens = await exchange(s, started, back.url);
+    const { tokens } = await linkFirstDeviceOnTheWay(s, ben, '/2fa');
     assert.equal(tokens.claims()?.acr, ACR_TWO_FACTOR);
+  });
+
+  test('a person held at the setup screen links a first device, is shown its recovery codes once, and continues to the application', async (t) => {
+    const s = await scene(t, { requireTwoFactor: true });
+    const ben = await makeUser(s.world, s.organisationId, { email: 'ben@acme.test', name: 'Ben Okafor' });
+    const tenant = tenantFor(s.world.db, s.organisationId);
+    await tenant.users.setTwoFactorRequirement(ben.id, true, null, s.world.clock.now());
+    const { confirmed, continueTo, tokens } = await linkFirstDeviceOnTheWay(s, ben, '/setup');
+    assert.match(continueTo, /^\/oidc\/interaction\/[A-Za-z0-9_-]+$/);
+    assert.match(textOf(confirmed.body), /Pixel 8 is linked and you are signed in\./);
+    assert.equal(tokens.claims()?.acr, ACR_TWO_FACTOR);
+    assert.equal(tokens.claims()?.sub, ben.id);
+    assert.equal(await tenant.recoveryCodes.countUnused(ben.id), 10);
   });
 
   test('a member of another organisation is told plainly they have no access, and learns nothing of it', async (t) => {

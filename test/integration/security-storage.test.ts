@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { keyringOf, openSecret, WrongSecretKeyError } from '../../src/domain/secret-box.js';
 import { codeAt } from '../../src/domain/totp.js';
 import { buildWorld, makeOrganisation, makeUser, PASSWORD, TEST_KEY, type TestWorld } from '../helpers/app.js';
-import { Browser, textOf } from '../helpers/browser.js';
+import { Browser, recoveryCodesOn, textOf } from '../helpers/browser.js';
 import { fromAddress, tempDirectory } from '../helpers/security.js';
 import { secretShownOn } from './support.js';
 
@@ -32,6 +32,8 @@ interface Linked {
   deviceId: string;
   typed: string;
   bytes: Uint8Array;
+  /** The recovery codes shown with a first device; none with another. */
+  recoveryCodes: string[];
 }
 
 /** Names a device, reads its secret off the page and confirms it with a code, as a person does. */
@@ -44,8 +46,10 @@ async function linkThroughPages(world: TestWorld, browser: Browser, name: string
   const { typed, bytes } = secretShownOn(await browser.get(address));
   world.clock.advanceMinutes(1);
   const confirmed = await browser.post(address, { code: codeAt(bytes, world.clock.now()) });
-  assert.equal(confirmed.location, '/2fa', textOf(confirmed.body));
-  return { deviceId, typed, bytes };
+  // A first device answers with its recovery codes and a link on; another goes straight on.
+  const shown = recoveryCodesOn(confirmed);
+  assert.equal(shown?.continueTo ?? confirmed.location, '/2fa', textOf(confirmed.body));
+  return { deviceId, typed, bytes, recoveryCodes: shown?.codes ?? [] };
 }
 
 test('the database file holds no secret in plain text, and a sealed secret needs the key', async (t) => {
@@ -82,6 +86,14 @@ test('the database file holds no secret in plain text, and a sealed secret needs
     ...tokens.map((token, i): [string, Buffer] => [`session token ${i + 1}`, Buffer.from(token)]),
     ['the set-password link token', Buffer.from(linkToken)],
   ];
+  const recoveryCodes = devices.flatMap((device) => device.recoveryCodes);
+  assert.equal(recoveryCodes.length, 10, 'the first device came with ten recovery codes, the second with none');
+  for (const [i, code] of recoveryCodes.entries()) {
+    needles.push(
+      [`recovery code ${i + 1}`, Buffer.from(code)],
+      [`recovery code ${i + 1} without dashes`, Buffer.from(code.replace(/-/g, ''))],
+    );
+  }
   for (const [i, device] of devices.entries()) {
     const base32 = device.typed.replace(/ /g, '');
     const raw = Buffer.from(device.bytes);

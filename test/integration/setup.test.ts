@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeAt } from '../../src/domain/totp.js';
 import { buildWorld, makeOrganisation, makeUser, PASSWORD, type TestWorld } from '../helpers/app.js';
-import { Browser, textOf } from '../helpers/browser.js';
+import { Browser, recoveryCodesOn, textOf } from '../helpers/browser.js';
 import {
   devicesOf,
   flashOn,
@@ -12,10 +12,10 @@ import {
   problemOn,
   requireEveryoneFrom,
   requireOfUser,
-  secretShownOn,
   SESSION_COOKIE,
   sessionsOf,
   signedIn,
+  startLinking,
   tenantOf,
   userIn,
 } from './support.js';
@@ -33,18 +33,6 @@ async function heldAtSetup(world: TestWorld, email: string): Promise<{ client: B
   assert.equal(setup.status, 200);
   const lead = /<p class="lead">([\s\S]*?)<\/p>/.exec(setup.body)?.[1] ?? '';
   return { client, lead: textOf(lead) };
-}
-
-/** Names a device on the setup screen and reads the key its confirmation step shows. */
-async function startAtSetup(client: Browser, name = 'Phone'): Promise<{ url: string; secret: Uint8Array }> {
-  const named = await client.post('/setup/devices', { name });
-  assert.equal(named.status, 303, textOf(named.body));
-  assert.match(named.location ?? '', /^\/setup\/devices\/[0-9a-f-]{36}$/);
-  const url = named.location ?? '';
-  const confirm = await client.get(url);
-  assert.equal(confirm.status, 200);
-  assert.match(confirm.body, /data:image\/svg\+xml;base64,/);
-  return { url, secret: secretShownOn(confirm).bytes };
 }
 
 test('a user required to use 2FA without a deadline is held at the setup screen', async (t) => {
@@ -131,22 +119,23 @@ test('linking a device on the setup screen completes the sign-in under a new ses
   const { client } = await heldAtSetup(world, user.email);
   const pendingToken = client.cookie(SESSION_COOKIE);
 
-  const { url, secret } = await startAtSetup(client, 'Pixel 8');
+  const { url, secret } = await startLinking(client, '/setup', 'Pixel 8');
   const wrong = await client.post(url, { code: '000000' });
   assert.equal(wrong.status, 400);
   assert.match(problemOn(wrong), /That code is not right/);
   assert.equal(client.cookie(SESSION_COOKIE), pendingToken);
 
+  // The answer is the first device's recovery codes, under what happened, and a link on.
   const done = await client.post(url, { code: codeAt(secret, world.clock.now()) });
-  assert.equal(done.status, 303);
-  assert.equal(done.location, '/account');
+  assert.equal(done.status, 200);
+  assert.equal(recoveryCodesOn(done)?.continueTo, '/account');
+  assert.equal(
+    textOf(/<p class="lead">([\s\S]*?)<\/p>/.exec(done.body)?.[1] ?? ''),
+    'Pixel 8 is linked and you are signed in. From now on you give a code from your authenticator app at every sign-in.',
+  );
   assert.notEqual(client.cookie(SESSION_COOKIE), pendingToken);
   const account = await client.get('/account');
   assert.equal(account.status, 200);
-  assert.equal(
-    flashOn(account),
-    'Pixel 8 is linked and you are signed in. From now on you give a code from your authenticator app at every sign-in.',
-  );
   assert.deepEqual(
     (await sessionsOf(world, user.id)).map((s) => s.stage),
     ['signed_in'],
@@ -219,9 +208,9 @@ test('a signed-in user whose deadline passes is held at the setup screen on the 
   const setup = await client.get('/setup');
   assert.equal(setup.status, 200);
   assert.match(textOf(setup.body), /Your deadline for setting up two-factor authentication has passed/);
-  const { url, secret } = await startAtSetup(client);
+  const { url, secret } = await startLinking(client, '/setup', 'Phone');
   const done = await client.post(url, { code: codeAt(secret, world.clock.now()) });
-  assert.equal(done.location, '/account');
+  assert.equal(recoveryCodesOn(done)?.continueTo, '/account', textOf(done.body));
   assert.equal((await client.get('/account')).status, 200);
 });
 

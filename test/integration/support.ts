@@ -2,6 +2,7 @@
 // authenticator, set an organisation's policy, and look at what the database holds.
 import assert from 'node:assert/strict';
 import { Secret } from 'otpauth';
+import type { AuditAction } from '../../src/domain/audit.js';
 import type { Device } from '../../src/domain/devices.js';
 import type { AfterDeadline } from '../../src/domain/enforcement.js';
 import type { Organisation } from '../../src/domain/organisations.js';
@@ -155,6 +156,26 @@ export function secretShownOn(page: Page): { typed: string; bytes: Uint8Array } 
   return { typed, bytes: Secret.fromBase32(typed.replace(/ /g, '')).bytes };
 }
 
+/**
+ * Names a device on the setup screen (`/setup`) or the 2FA page (`/2fa`) and opens its
+ * confirmation step: its address, the page, and the secret it shows.
+ */
+export async function startLinking(
+  client: Browser,
+  base: '/setup' | '/2fa',
+  name: string,
+): Promise<{ url: string; page: Page; secret: Uint8Array }> {
+  await client.get(base);
+  const posted = await client.post(`${base}/devices`, { name });
+  assert.equal(posted.status, 303, textOf(posted.body));
+  const url = posted.location ?? '';
+  assert.match(url, new RegExp(`^${base}/devices/[0-9a-f-]{36}$`));
+  const page = await client.get(url);
+  assert.equal(page.status, 200, textOf(page.body));
+  assert.match(page.body, /data:image\/svg\+xml;base64,/, 'a QR code to scan');
+  return { url, page, secret: secretShownOn(page).bytes };
+}
+
 export function tenantOf(world: TestWorld, organisationId: string) {
   return tenantFor(world.db, organisationId);
 }
@@ -171,6 +192,17 @@ export async function userIn(world: TestWorld, organisationId: string, userId: s
 
 export function organisationOf(world: TestWorld, organisationId: string): Promise<Organisation> {
   return tenantOf(world, organisationId).organisation.get();
+}
+
+/** How many entries of `action` the audit log holds about the person. */
+export async function auditEntriesAbout(world: TestWorld, userId: string, action: AuditAction): Promise<number> {
+  const entries = await world.db
+    .selectFrom('audit_events')
+    .select('id')
+    .where('subject_id', '=', userId)
+    .where('action', '=', action)
+    .execute();
+  return entries.length;
 }
 
 /** The person's run of wrong second factors, as stored. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { codeAt } from '../../src/domain/totp.js';
 import { buildWorld, linkDevice, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
-import { Browser, textOf, type Page } from '../helpers/browser.js';
+import { Browser, textOf } from '../helpers/browser.js';
 import {
   devicesOf,
   elementOn,
@@ -17,6 +17,7 @@ import {
   rowWith,
   secretShownOn,
   signedIn,
+  startLinking,
 } from './support.js';
 
 /** A user with one linked device, signed in with it. */
@@ -28,21 +29,11 @@ async function enrolledAndSignedIn(world: TestWorld, deviceName = 'Phone') {
   return { org, user, secret, client };
 }
 
-/** Names a new device on /2fa and opens its confirmation step. */
-async function startLinking(client: Browser, name: string): Promise<{ url: string; page: Page }> {
-  await client.get('/2fa');
-  const posted = await client.post('/2fa/devices', { name });
-  assert.equal(posted.status, 303, textOf(posted.body));
-  assert.match(posted.location ?? '', /^\/2fa\/devices\/[0-9a-f-]{36}$/);
-  const url = posted.location ?? '';
-  return { url, page: await client.get(url) };
-}
-
 test('the 2FA page lists confirmed devices with when they were added and last used', async (t) => {
   const world = await buildWorld(t);
   const { org, user, client } = await enrolledAndSignedIn(world, 'Pixel 8');
   await linkDevice(world, org, user.id, 'Work iPhone');
-  await startLinking(client, 'Half-done tablet');
+  await startLinking(client, '/2fa', 'Half-done tablet');
   const page = await client.get('/2fa');
   assert.equal(page.status, 200);
   assert.match(textOf(page.body), /Two-factor authentication is on\./);
@@ -65,7 +56,7 @@ test('the 2FA page lists confirmed devices with when they were added and last us
 test('a device linked on the 2FA page is last used "Never" until it signs in', async (t) => {
   const world = await buildWorld(t);
   const { user, client } = await enrolledAndSignedIn(world, 'Pixel 8');
-  const { url, page: steps } = await startLinking(client, 'Spare phone');
+  const { url, page: steps } = await startLinking(client, '/2fa', 'Spare phone');
   const { bytes } = secretShownOn(steps);
   const confirmed = await client.post(url, { code: codeAt(bytes, world.clock.now()) });
   assert.equal(confirmed.location, '/2fa', problemOn(confirmed));
@@ -122,7 +113,7 @@ test('adding a device without a name is refused with the reason', async (t) => {
 test('naming a device shows its QR code and its key in groups of four; it signs in only once confirmed', async (t) => {
   const world = await buildWorld(t);
   const { org, user, client } = await enrolledAndSignedIn(world);
-  const { url, page } = await startLinking(client, 'Tablet');
+  const { url, page } = await startLinking(client, '/2fa', 'Tablet');
   assert.equal(page.status, 200);
   const qr = elementOn(page, 'img', { class: 'qr' });
   assert.match(qr.src ?? '', /^data:image\/svg\+xml;base64,[A-Za-z0-9+/=]+$/);
@@ -147,7 +138,7 @@ test('naming a device shows its QR code and its key in groups of four; it signs 
 test('confirming with a wrong code says so and shows the same key again; the right code links the device', async (t) => {
   const world = await buildWorld(t);
   const { org, user, client } = await enrolledAndSignedIn(world);
-  const { url, page } = await startLinking(client, 'Tablet');
+  const { url, page } = await startLinking(client, '/2fa', 'Tablet');
   const shown = secretShownOn(page);
 
   const wrong = await client.post(url, { code: '000000' });
@@ -189,7 +180,7 @@ test('abandoning a set-up leaves the linked devices as they were', async (t) => 
   const world = await buildWorld(t);
   const { org, user, secret, client } = await enrolledAndSignedIn(world);
   const before = await devicesOf(world, org, user.id);
-  const { page } = await startLinking(client, 'Never finished');
+  const { page } = await startLinking(client, '/2fa', 'Never finished');
   assert.match(page.body, /<a href="\/2fa">Cancel<\/a>/);
   const list = await client.get('/2fa');
   assert.ok(rowWith(list, 'Phone'));
@@ -209,10 +200,10 @@ test('an unfinished set-up left for a day is cleared when the next one starts', 
   const org = await makeOrganisation(world);
   const user = await makeUser(world, org);
   const client = await signedIn(world, user.email);
-  await startLinking(client, 'Old attempt');
+  await startLinking(client, '/2fa', 'Old attempt');
   world.clock.advanceMinutes(24 * 60 + 1);
   const fresh = await signedIn(world, user.email);
-  await startLinking(fresh, 'New attempt');
+  await startLinking(fresh, '/2fa', 'New attempt');
   assert.deepEqual(
     (await devicesOf(world, org, user.id)).map((d) => d.name),
     ['New attempt'],
@@ -322,7 +313,7 @@ test("a user can neither see nor remove another user's device", async (t) => {
 
   // Nor the key of a set-up they have not finished.
   const otherClient = await signedIn(world, other.email, await linkDevice(world, org, other.id, 'Second'));
-  const { url } = await startLinking(otherClient, 'Their tablet');
+  const { url } = await startLinking(otherClient, '/2fa', 'Their tablet');
   const peek = await client.get(url);
   assert.notEqual(peek.status, 200);
   assert.doesNotMatch(peek.body, /id="secret"/);
@@ -340,7 +331,7 @@ test('a device id that does not exist is a 404 on the removal page', async (t) =
 test('a device name is shown as text, never as markup', async (t) => {
   const world = await buildWorld(t);
   const { client } = await enrolledAndSignedIn(world);
-  const { url, page } = await startLinking(client, '<img src=x onerror=alert(1)>');
+  const { url, page } = await startLinking(client, '/2fa', '<img src=x onerror=alert(1)>');
   assert.doesNotMatch(page.body, /<img src=x/);
   assert.match(page.body, /&lt;img src=x onerror=alert\(1\)&gt;/);
   const { bytes } = secretShownOn(page);

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import {
+  getsRecoveryCodesWithDevice,
   matchingRecoveryCode,
   newRecoveryCode,
   normaliseRecoveryCode,
@@ -67,4 +68,12 @@ test('the download says whose codes they are, that each works once, and how to u
   assert.match(text, /Each code works once/);
   assert.match(text, /^aaaa-bbbb$/m);
   assert.match(text, /Use a recovery code instead/);
+});
+
+test('a set comes with the first device only, and never over codes still held', () => {
+  assert.equal(getsRecoveryCodesWithDevice(1, 0), true, 'the first device');
+  assert.equal(getsRecoveryCodesWithDevice(2, 0), false, 'a second device');
+  assert.equal(getsRecoveryCodesWithDevice(1, 4), false, 'linking again over codes still held');
+  assert.equal(getsRecoveryCodesWithDevice(1, 10), false, 'linking again over a whole set');
+  assert.equal(getsRecoveryCodesWithDevice(0, 0), false, 'no device');
 });

@@ -5,7 +5,7 @@ import { issueRecoveryCodes, recoveryCodesLeft } from '../../services/recovery-c
 import { authOrThrow } from '../plugins/auth.js';
 import { formSchema } from '../form-schema.js';
 import { message } from '../messages.js';
-import { clientOf, renderError, renderPage, when } from '../respond.js';
+import { clientOf, pageContextOfEnrolled, renderError, renderPage, when } from '../respond.js';
 import { newRecoveryCodesPage, recoveryCodesPage } from '../views/recovery-codes.js';
 
 const TITLE = 'Recovery codes';
@@ -16,7 +16,11 @@ export function downloadOf(codes: readonly string[], account: string, organisati
   return `data:text/plain;charset=utf-8;base64,${Buffer.from(text, 'utf8').toString('base64')}`;
 }
 
-/** A new set, shown once, with what just happened above it and where to go on to. */
+/**
+ * A new set, shown once, with what just happened above it and where to go on to: the
+ * answer to the form that made it (this page, or the link of a first device), so that the
+ * codes are never in an address, a redirect or anything kept to be fetched again.
+ */
 export function showNewRecoveryCodes(
   request: FastifyRequest,
   reply: FastifyReply,
@@ -27,7 +31,14 @@ export function showNewRecoveryCodes(
   const auth = authOrThrow(request);
   const { deps } = request.server.twofold;
   const download = downloadOf(codes, auth.user.email, auth.organisation.name, when(request, deps.now()));
-  return renderPage(request, reply, 'Your recovery codes', () => newRecoveryCodesPage(codes, download, next, lead));
+  return renderPage(
+    request,
+    reply,
+    'Your recovery codes',
+    () => newRecoveryCodesPage(codes, download, next, lead),
+    200,
+    pageContextOfEnrolled(request, reply),
+  );
 }
 
 export async function recoveryCodeRoutes(app: FastifyInstance): Promise<void> {

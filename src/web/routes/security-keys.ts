@@ -2,6 +2,7 @@
 // 2FA page (asking who you are again first). The page hands out a challenge and its button
 // has the browser make a key; the key's answer is checked and the key linked in one go.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { DeviceLinked } from '../../services/devices.js';
 import { addSecurityKey, securityKeyCreation } from '../../services/security-keys.js';
 import { formSchema } from '../form-schema.js';
 import { message } from '../messages.js';
@@ -9,12 +10,7 @@ import { authOrThrow, type Access } from '../plugins/auth.js';
 import { allowScriptsFromSelf, clientOf, renderPage } from '../respond.js';
 import { newSecurityKeyForm } from '../views/security-keys.js';
 
-export type OnLinked = (
-  request: FastifyRequest,
-  reply: FastifyReply,
-  deviceName: string,
-  signedInToken: string | null,
-) => FastifyReply | Promise<FastifyReply>;
+export type OnLinked = (request: FastifyRequest, reply: FastifyReply, linked: DeviceLinked) => FastifyReply;
 
 /** GET and POST `${base}/security-keys`; `onLinked` answers once the key is linked. */
 export function securityKeyEnrolment(
@@ -58,7 +54,7 @@ export function securityKeyEnrolment(
         clientOf(request),
         base === '/setup',
       );
-      if (result.ok) return onLinked(request, reply, result.deviceName, result.signedInToken);
+      if (result.ok) return onLinked(request, reply, result);
       return show(request, reply, request.body.name, message(result.problem));
     },
   );

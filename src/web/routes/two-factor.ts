@@ -2,7 +2,13 @@
 // at when a device must be linked before anything else.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { mayRemoveDevice, type TwoFactorStatus } from '../../domain/enforcement.js';
-import { confirmDevice, pendingDevice, removeDevice, startLinkingDevice } from '../../services/devices.js';
+import {
+  confirmDevice,
+  pendingDevice,
+  removeDevice,
+  startLinkingDevice,
+  type DeviceLinked,
+} from '../../services/devices.js';
 import { authOrThrow, type Access } from '../plugins/auth.js';
 import { formSchema, idParams } from '../form-schema.js';
 import {
@@ -19,6 +25,7 @@ import { recoveryCodesLeft } from '../../services/recovery-codes.js';
 import { securityKeyEnrolment, type OnLinked } from './security-keys.js';
 import { html } from '../views/html.js';
 import { recoveryCodesSummary } from '../views/recovery-codes.js';
+import { showNewRecoveryCodes } from './recovery-codes.js';
 import {
   addDeviceForm,
   APPS_SENTENCE,
@@ -40,6 +47,22 @@ function statusSentence(request: FastifyRequest, status: TwoFactorStatus): strin
     case 'blocked':
       return message('status_blocked');
   }
+}
+
+/**
+ * On to `next` (the account, the 2FA page, or the application or site that sent the person)
+ * with what happened; by way of the recovery codes that came with a first device, shown
+ * once as the answer to the confirming form, with a link on to `next`.
+ */
+function goOnAfterLinking(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  linked: DeviceLinked,
+  said: string,
+  next: string,
+): FastifyReply {
+  if (linked.recoveryCodes === null) return redirectWithFlash(reply, next, said);
+  return showNewRecoveryCodes(request, reply, linked.recoveryCodes, said, next);
 }
 
 /** The add / confirm steps, mounted under /setup (during login) and /2fa (signed in). */
@@ -110,7 +133,7 @@ function enrolmentSteps(app: FastifyInstance, base: '/setup' | '/2fa', access: A
         clientOf(request),
         base === '/setup',
       );
-      if (result.ok) return onConfirmed(request, reply, result.deviceName, result.signedInToken);
+      if (result.ok) return onConfirmed(request, reply, result);
       if (result.reason === 'gone') return showConfirm(request, reply);
       return showConfirm(
         request,
@@ -142,6 +165,7 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
               Enter the 6-digit code the app shows to confirm. Then you are signed in, and from now on you give a code
               at every sign-in.
             </li>
+            <li>Keep the ten recovery codes you are then shown: they sign you in if you lose the device.</li>
           </ol>
           ${addDeviceForm(ctx, '/setup/devices', '', undefined)}
           <p>
@@ -151,11 +175,17 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
     );
   });
 
-  const linkedAtSetup: OnLinked = (request, reply, deviceName, signedInToken) => {
-    if (signedInToken === null) throw new Error('a device linked at the setup screen signed no one in');
-    setSessionCookie(reply, cookies, signedInToken);
+  const linkedAtSetup: OnLinked = (request, reply, linked) => {
+    if (linked.signedInToken === null) throw new Error('a device linked at the setup screen signed no one in');
+    setSessionCookie(reply, cookies, linked.signedInToken);
     const next = takeReturn(request, reply) ?? '/account';
-    return redirectWithFlash(reply, next, message('device_linked_signed_in', { device: deviceName }));
+    return goOnAfterLinking(
+      request,
+      reply,
+      linked,
+      message('device_linked_signed_in', { device: linked.deviceName }),
+      next,
+    );
   };
   enrolmentSteps(app, '/setup', 'setup', linkedAtSetup);
   securityKeyEnrolment(app, '/setup', 'setup', linkedAtSetup);
@@ -188,8 +218,14 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
     );
   });
 
-  const linkedOnTwoFactorPage: OnLinked = (request, reply, deviceName) =>
-    redirectWithFlash(reply, takeReturn(request, reply) ?? '/2fa', message('device_linked', { device: deviceName }));
+  const linkedOnTwoFactorPage: OnLinked = (request, reply, linked) =>
+    goOnAfterLinking(
+      request,
+      reply,
+      linked,
+      message('device_linked', { device: linked.deviceName }),
+      takeReturn(request, reply) ?? '/2fa',
+    );
   enrolmentSteps(app, '/2fa', 'signed_in', linkedOnTwoFactorPage);
   securityKeyEnrolment(app, '/2fa', 'signed_in', linkedOnTwoFactorPage);
 
