@@ -15,7 +15,7 @@ import type { User } from '../domain/users.js';
 import type { Tenant, TenantInTransaction } from '../store/tenant.js';
 import { audit } from './audit.js';
 import type { Deps } from './deps.js';
-import type { DeviceKind, SecondFactorMethod } from '../domain/devices.js';
+import type { SecondFactorMethod } from '../domain/devices.js';
 import type { AnyFactor, FactorMiss } from './factors/factor.js';
 import { BACKUP_FACTORS, REGISTERED_FACTORS } from './factors/index.js';
 
@@ -83,12 +83,6 @@ async function admit(deps: Deps, tenant: Tenant, userId: string): Promise<Second
   }
 }
 
-/** The kinds of device the person has linked (an authenticator app, a security key or passkey): the ways they can sign in. */
-export async function deviceKindsOf(tenant: Tenant, userId: string): Promise<ReadonlySet<DeviceKind>> {
-  const devices = await tenant.devices.listForUser(userId);
-  return new Set(devices.filter((device) => device.confirmedAt !== null).map((device) => device.kind));
-}
-
 /** One kind of second factor the person has, with their credentials of it. */
 export interface PersonsFactor {
   factor: AnyFactor;
@@ -98,8 +92,9 @@ export interface PersonsFactor {
 /** The person's second factors: each kind they have a credential of, backups (recovery codes) aside. */
 export async function secondFactorsOf(deps: Deps, tenant: Tenant, userId: string): Promise<PersonsFactor[]> {
   const found: PersonsFactor[] = [];
+  const devices = await tenant.devices.confirmedAsStored(userId);
   for (const factor of REGISTERED_FACTORS) {
-    const credentials = await factor.credentialsOf(deps, tenant, userId);
+    const credentials = await factor.credentialsOf(deps, tenant, userId, devices);
     if (credentials.length > 0) found.push({ factor, credentials });
   }
   return found;
@@ -141,7 +136,7 @@ export async function checkSecondFactor(
 async function readAsBackup(deps: Deps, tenant: Tenant, user: User, given: string) {
   for (const factor of BACKUP_FACTORS) {
     const input = factor.parse(given) as unknown;
-    if (input !== null) return { factor, input, credentials: await factor.credentialsOf(deps, tenant, user.id) };
+    if (input !== null) return { factor, input, credentials: await factor.credentialsOf(deps, tenant, user.id, []) };
   }
   return undefined;
 }

@@ -4,10 +4,13 @@ import type { Device } from '../domain/devices.js';
 import type { Executor } from './db.js';
 import { deviceFromRow, iso } from './rows.js';
 
-/** A security key or passkey as stored: its public key sealed like an app's secret. */
-export interface StoredSecurityKey {
+/**
+ * A confirmed device as stored: an app's sealed secret, or a key's sealed public key and
+ * its WebAuthn credential (empty for an app).
+ */
+export interface StoredDevice {
   device: Device;
-  sealedPublicKey: string;
+  sealedSecret: string;
   /** base64url, as the browser gives it. */
   credentialId: string;
   signCount: number;
@@ -50,15 +53,21 @@ export function devicesRepository(db: Executor, organisationId: string) {
       return row ? { device: deviceFromRow(row), sealedSecret: row.sealed_secret } : null;
     },
 
-    /** Confirmed authenticator apps with their sealed secrets, for checking a login code. */
-    async confirmedWithSecrets(userId: string): Promise<{ device: Device; sealedSecret: string }[]> {
+    /** Every confirmed device of the person, of every kind, as stored: what checking a second factor reads, in one query. */
+    async confirmedAsStored(userId: string): Promise<StoredDevice[]> {
       const rows = await ofUser(userId)
         .selectAll()
-        .where('kind', '=', 'totp')
         .where('confirmed_at', 'is not', null)
         .orderBy('created_at')
         .execute();
-      return rows.map((row) => ({ device: deviceFromRow(row), sealedSecret: row.sealed_secret }));
+      return rows.map((row) => ({
+        device: deviceFromRow(row),
+        sealedSecret: row.sealed_secret,
+        credentialId: row.credential_id ?? '',
+        signCount: Number(row.sign_count ?? 0),
+        transports: (row.transports ?? '').split(',').filter((t) => t !== ''),
+        backedUp: row.backed_up === 1,
+      }));
     },
 
     async insertUnconfirmed(device: {
@@ -113,22 +122,9 @@ export function devicesRepository(db: Executor, organisationId: string) {
       return result.numUpdatedRows === 1n;
     },
 
-    /** The person's security keys and passkeys, for checking one at sign-in. */
-    async securityKeys(userId: string): Promise<StoredSecurityKey[]> {
-      const rows = await ofUser(userId)
-        .selectAll()
-        .where('kind', '=', 'webauthn')
-        .where('confirmed_at', 'is not', null)
-        .orderBy('created_at')
-        .execute();
-      return rows.map((row) => ({
-        device: deviceFromRow(row),
-        sealedPublicKey: row.sealed_secret,
-        credentialId: row.credential_id ?? '',
-        signCount: Number(row.sign_count ?? 0),
-        transports: (row.transports ?? '').split(',').filter((t) => t !== ''),
-        backedUp: row.backed_up === 1,
-      }));
+    /** The person's security keys and passkeys. */
+    async securityKeys(userId: string): Promise<StoredDevice[]> {
+      return (await this.confirmedAsStored(userId)).filter(({ device }) => device.kind === 'webauthn');
     },
 
     /** The credential ids of all the person's keys: a key registered once is not registered again. */

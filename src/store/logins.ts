@@ -53,6 +53,18 @@ export function confirmedDevicesOfUser(eb: ExpressionBuilder<Database, 'users'>)
     .as('confirmed_devices');
 }
 
+/** The number of confirmed security keys and passkeys of the row's user, as `confirmed_keys`. */
+export function confirmedKeysOfUser(eb: ExpressionBuilder<Database, 'users'>) {
+  return eb
+    .selectFrom('devices')
+    .whereRef('devices.organisation_id', '=', 'users.organisation_id')
+    .whereRef('devices.user_id', '=', 'users.id')
+    .where('devices.confirmed_at', 'is not', null)
+    .where('devices.kind', '=', 'webauthn')
+    .select((inner) => inner.fn.countAll<number | string>().as('n'))
+    .as('confirmed_keys');
+}
+
 export function accountFromRow(row: AccountRow): Account {
   return {
     user: userFromRow(row),

@@ -9,6 +9,7 @@ import type { Executor } from './db.js';
 import {
   accountFromRow,
   confirmedDevicesOfUser,
+  confirmedKeysOfUser,
   ORGANISATION_COLUMNS,
   usersWithOrganisation,
   type Account,
@@ -85,7 +86,7 @@ function sessionFromRow(row: SessionRow): Session | null {
 export async function findSessionWithAccount(
   db: Executor,
   token: string,
-): Promise<(Account & { session: Session }) | null> {
+): Promise<(Account & { session: Session; confirmedKeys: number }) | null> {
   const row = await usersWithOrganisation(db)
     .innerJoin('sessions', (join) =>
       join.onRef('sessions.user_id', '=', 'users.id').onRef('sessions.organisation_id', '=', 'users.organisation_id'),
@@ -93,6 +94,7 @@ export async function findSessionWithAccount(
     .selectAll('users')
     .select(ORGANISATION_COLUMNS)
     .select(confirmedDevicesOfUser)
+    .select(confirmedKeysOfUser)
     .select([
       'sessions.id as session_id',
       'sessions.stage as session_stage',
@@ -124,7 +126,7 @@ export async function findSessionWithAccount(
     second_factor_at: row.session_second_factor_at,
     second_factor_method: row.session_second_factor_method,
   });
-  return session === null ? null : { ...accountFromRow(row), session };
+  return session === null ? null : { ...accountFromRow(row), session, confirmedKeys: Number(row.confirmed_keys ?? 0) };
 }
 
 /** A session by its stored id, in any organisation. */

@@ -251,9 +251,11 @@ test('a pending login reaches only its own step and sign-out', async (t) => {
   assert.deepEqual(reached.setup.sort(), [
     'GET /setup',
     'GET /setup/devices/:id',
+    'GET /setup/security-keys',
     'POST /logout',
     'POST /setup/devices',
     'POST /setup/devices/:id',
+    'POST /setup/security-keys',
   ]);
 });
 

@@ -4,6 +4,7 @@
 // is: the wrong-attempt gate and lock (services/second-factor.ts) guard them all alike.
 import type { RelyingParty, SecondFactorMethod } from '../../domain/devices.js';
 import type { SecretKeyring } from '../../domain/secret-box.js';
+import type { StoredDevice } from '../../store/devices.js';
 import type { Tenant, TenantInTransaction } from '../../store/tenant.js';
 
 /** A credential of any factor: what the person named it, for the audit log and their pages. */
@@ -40,8 +41,16 @@ export interface SecondFactor<Input, Credential extends FactorCredential, Proof>
   readonly backup: boolean;
   /** What the person gave, as the factor's own input; null when it cannot be one (never counted as a guess). */
   parse(given: string): Input | null;
-  /** What checking needs: the person's credentials of this kind that sign in. */
-  credentialsOf(context: FactorContext, tenant: Tenant, userId: string): Promise<Credential[]>;
+  /**
+   * What checking needs: the person's credentials of this kind that sign in, from their
+   * confirmed devices (read once for every kind) or read by the factor itself.
+   */
+  credentialsOf(
+    context: FactorContext,
+    tenant: Tenant,
+    userId: string,
+    devices: readonly StoredDevice[],
+  ): Promise<Credential[]>;
   /** The credential being enrolled, while it is not yet confirmed; null otherwise. */
   enrollingCredential(
     context: FactorContext,

@@ -88,8 +88,8 @@ export const securityKeyFactor: SecondFactor<AuthenticationResponseJSON, Securit
 
   parse: securityKeyAnswerOf,
 
-  async credentialsOf({ secretKey, now }, tenant, userId) {
-    const keys = await tenant.devices.securityKeys(userId);
+  async credentialsOf({ secretKey, now }, tenant, userId, devices) {
+    const keys = devices.filter(({ device }) => device.kind === 'webauthn');
     if (keys.length === 0) return [];
     // Read with the keys only for a person who has some: nobody else is asked for one.
     const openChallenges = await tenant.webauthnChallenges.open(userId, 'authentication', now());
@@ -97,7 +97,7 @@ export const securityKeyFactor: SecondFactor<AuthenticationResponseJSON, Securit
       id: key.device.id,
       name: key.device.name,
       credentialId: key.credentialId,
-      publicKey: openSecret(secretKey, key.sealedPublicKey, key.device.id),
+      publicKey: openSecret(secretKey, key.sealedSecret, key.device.id),
       signCount: key.signCount,
       transports: key.transports,
       openChallenges,

@@ -22,13 +22,15 @@ export const totpFactor: SecondFactor<string, TotpCredential, TotpProof> = {
     return parsed.ok ? parsed.code : null;
   },
 
-  async credentialsOf({ secretKey }, tenant, userId) {
-    const devices = await tenant.devices.confirmedWithSecrets(userId);
-    return devices.map(({ device, sealedSecret }) => ({
-      id: device.id,
-      name: device.name,
-      secret: openSecret(secretKey, sealedSecret, device.id),
-    }));
+  credentialsOf({ secretKey }, _tenant, _userId, devices) {
+    const apps = devices.filter(({ device }) => device.kind === 'totp');
+    return Promise.resolve(
+      apps.map(({ device, sealedSecret }) => ({
+        id: device.id,
+        name: device.name,
+        secret: openSecret(secretKey, sealedSecret, device.id),
+      })),
+    );
   },
 
   async enrollingCredential({ secretKey }, tenant, userId, credentialId) {

@@ -48,6 +48,13 @@ export interface Auth {
   stage: Stage;
   /** The person's confirmed devices, read with the session. */
   confirmedDevices: number;
+  /** Of them, security keys and passkeys. */
+  confirmedKeys: number;
+}
+
+/** The ways the person can give a second factor: a security key or passkey, an authenticator app. */
+export function waysOf(auth: Auth): { key: boolean; app: boolean } {
+  return { key: auth.confirmedKeys > 0, app: auth.confirmedDevices > auth.confirmedKeys };
 }
 
 /**
@@ -111,7 +118,7 @@ async function authOf(request: FastifyRequest, reply: FastifyReply): Promise<Aut
     clearSessionCookie(reply, cookies);
     return null;
   }
-  const { session, user, organisation, confirmedDevices } = found;
+  const { session, user, organisation, confirmedDevices, confirmedKeys } = found;
   const now = deps.now();
   if (hasSessionEnded(session, sessionCutOffs(deps, now))) {
     await deleteSessionById(deps.db, session.id);
@@ -134,7 +141,7 @@ async function authOf(request: FastifyRequest, reply: FastifyReply): Promise<Aut
   // A signed-in user whose deadline passed is held at the setup screen, as at login.
   const stage: Stage = session.stage === 'signed_in' && status.kind === 'must_set_up' ? 'setup' : session.stage;
   if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) await tenant.sessions.touch(session.id, now);
-  return { session, user, organisation, tenant, status, stage, confirmedDevices };
+  return { session, user, organisation, tenant, status, stage, confirmedDevices, confirmedKeys };
 }
 
 function admits(access: Access, auth: Auth | null): boolean {

@@ -1,10 +1,8 @@
 // Sign-in: password, then the code; sign-out.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { DeviceKind } from '../../domain/devices.js';
 import { signInWithPassword, signOut, submitSecondFactor } from '../../services/login.js';
-import { deviceKindsOf } from '../../services/second-factor.js';
 import { securityKeyRequest } from '../../services/security-keys.js';
-import { authOrThrow, homeOf } from '../plugins/auth.js';
+import { authOrThrow, homeOf, waysOf } from '../plugins/auth.js';
 import { message, secondFactorProblemMessage, type SentenceCode } from '../messages.js';
 import { formSchema } from '../form-schema.js';
 import {
@@ -67,10 +65,10 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
   );
 
   /** The way of giving the second factor asked for (`with`), among those the person has: a key first, else an app. */
-  const wayOf = (asked: string | undefined, kinds: ReadonlySet<DeviceKind>): Way => {
+  const wayOf = (asked: string | undefined, has: { key: boolean; app: boolean }): Way => {
     if (asked === 'recovery') return 'recovery';
-    if (asked === 'app' && kinds.has('totp')) return 'app';
-    return kinds.has('webauthn') ? 'key' : 'app';
+    if (asked === 'app' && has.app) return 'app';
+    return has.key ? 'key' : 'app';
   };
 
   /** The code step's page: a security key or passkey, an authenticator code, or a recovery code. */
@@ -83,9 +81,8 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
     status = 200,
   ) => {
     const auth = authOrThrow(request);
-    const kinds = await deviceKindsOf(auth.tenant, auth.user.id);
-    const has = { key: kinds.has('webauthn'), app: kinds.has('totp') };
-    switch (wayOf(asked, kinds)) {
+    const has = waysOf(auth);
+    switch (wayOf(asked, has)) {
       case 'recovery':
         return renderPage(
           request,

@@ -2,11 +2,10 @@
 // confirm-identity step that sensitive changes ask for.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { liveSessionsOf } from '../../services/sessions.js';
-import { deviceKindsOf } from '../../services/second-factor.js';
 import { securityKeyRequest } from '../../services/security-keys.js';
 import { confirmIdentity } from '../../services/step-up.js';
 import { audit } from '../../services/audit.js';
-import { authOrThrow } from '../plugins/auth.js';
+import { authOrThrow, waysOf } from '../plugins/auth.js';
 import { message, secondFactorProblemMessage } from '../messages.js';
 import { formSchema, idParams } from '../form-schema.js';
 import { allowScriptsFromSelf, clientOf, redirectWithFlash, renderPage, when } from '../respond.js';
@@ -69,10 +68,10 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     status = 200,
   ) {
     const auth = authOrThrow(request);
-    const kinds = await deviceKindsOf(auth.tenant, auth.user.id);
-    const keyOptions = kinds.has('webauthn') ? await securityKeyRequest(deps, auth.tenant, auth.user.id) : null;
+    const has = waysOf(auth);
+    const keyOptions = has.key ? await securityKeyRequest(deps, auth.tenant, auth.user.id) : null;
     if (keyOptions !== null) allowScriptsFromSelf(reply);
-    const ways = { app: kinds.has('totp'), keyOptions };
+    const ways = { app: has.app, keyOptions };
     return renderPage(
       request,
       reply,
