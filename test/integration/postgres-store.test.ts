@@ -17,6 +17,19 @@ import { findAccountByEmail } from '../../src/store/logins.js';
 import { createPostgresSchema, postgresTestUrl, urlWithSearchPath } from '../helpers/databases.js';
 import { childEnv, runTwofold } from '../helpers/processes.js';
 
+/** Every migration, in order: what a schema set up to the latest has run. */
+const ALL_MIGRATIONS = [
+  '001-initial',
+  '002-security',
+  '003-users-page',
+  '004-attempts-in-flight',
+  '005-applications',
+  '006-oidc',
+  '007-sites',
+  '008-recovery-codes',
+  '009-security-keys',
+];
+
 const SERVER = postgresTestUrl();
 const skip = SERVER === null ? 'SKIPPED: PostgreSQL runs: TWOFOLD_TEST_POSTGRES_URL is not set' : false;
 if (skip !== false) console.log(skip);
@@ -87,30 +100,12 @@ test(
     t.after(() => sqlite.destroy());
     await migrateToLatest(sqlite);
     assert.deepEqual(onPostgres, await shapeOf(sqlite, 'sqlite'));
-    assert.deepEqual(await migrationsRun(db, schema), [
-      '001-initial',
-      '002-security',
-      '003-users-page',
-      '004-attempts-in-flight',
-      '005-applications',
-      '006-oidc',
-      '007-sites',
-      '008-recovery-codes',
-    ]);
+    assert.deepEqual(await migrationsRun(db, schema), ALL_MIGRATIONS);
 
     await migrateToLatest(db);
     await migrateToLatest(opened(t, url));
     assert.deepEqual(await shapeOf(db, 'postgres'), onPostgres);
-    assert.deepEqual(await migrationsRun(db, schema), [
-      '001-initial',
-      '002-security',
-      '003-users-page',
-      '004-attempts-in-flight',
-      '005-applications',
-      '006-oidc',
-      '007-sites',
-      '008-recovery-codes',
-    ]);
+    assert.deepEqual(await migrationsRun(db, schema), ALL_MIGRATIONS);
   },
 );
 
@@ -118,16 +113,7 @@ test('instances starting at once on the same empty schema migrate it once', { sk
   const { schema, url } = await freshSchema(t);
   const instances = Array.from({ length: 4 }, () => opened(t, url));
   await Promise.all(instances.map((db) => migrateToLatest(db)));
-  assert.deepEqual(await migrationsRun(instances[0] as Db, schema), [
-    '001-initial',
-    '002-security',
-    '003-users-page',
-    '004-attempts-in-flight',
-    '005-applications',
-    '006-oidc',
-    '007-sites',
-    '008-recovery-codes',
-  ]);
+  assert.deepEqual(await migrationsRun(instances[0] as Db, schema), ALL_MIGRATIONS);
 });
 
 test('each schema of one database has its own tables and its own migration record', { skip }, async (t) => {
@@ -138,16 +124,7 @@ test('each schema of one database has its own tables and its own migration recor
   await migrateToLatest(opened(t, first.url));
   const db = opened(t, second.url);
   await migrateToLatest(db);
-  assert.deepEqual(await migrationsRun(db, second.schema), [
-    '001-initial',
-    '002-security',
-    '003-users-page',
-    '004-attempts-in-flight',
-    '005-applications',
-    '006-oidc',
-    '007-sites',
-    '008-recovery-codes',
-  ]);
+  assert.deepEqual(await migrationsRun(db, second.schema), ALL_MIGRATIONS);
 
   await insertOrganisation(db, { id: randomUUID(), name: 'Only in the second', timeZone: 'UTC', now: NOW });
   assert.notEqual(await findOrganisation(db, 'Only in the second'), null);
