@@ -1,6 +1,5 @@
 // Linking, confirming and removing a user's authenticator devices.
 import { randomUUID } from 'node:crypto';
-import QRCode from 'qrcode';
 import { deviceNameProblem, type Device, type DeviceNameProblem } from '../domain/devices.js';
 import { mayRemoveDevice } from '../domain/enforcement.js';
 import type { Organisation } from '../domain/organisations.js';
@@ -64,6 +63,8 @@ export async function pendingDevice(
   if (!found || found.device.confirmedAt !== null) return null;
   const secret = openSecret(deps.secretKey, found.sealedSecret, deviceId);
   const uri = otpauthUri(secret, organisation.name, user.email);
+  // qrcode is loaded when a device is first linked: about 10 MiB an instance need not hold from the start.
+  const { default: QRCode } = await import('qrcode');
   const svg = await QRCode.toString(uri, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
   return {
     device: found.device,

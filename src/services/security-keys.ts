@@ -2,14 +2,11 @@
 // with a challenge handed out to this person, single-use, valid a few minutes), and the
 // use case that links a new key.
 import { randomUUID } from 'node:crypto';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyRegistrationResponse,
-  type AuthenticatorTransportFuture,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticatorTransportFuture,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
 } from '@simplewebauthn/server';
 import type { ClientInfo } from '../domain/audit.js';
 import { deviceNameProblem, methodOfKey, type DeviceNameProblem } from '../domain/devices.js';
@@ -18,6 +15,7 @@ import type { User } from '../domain/users.js';
 import type { Session } from '../store/sessions.js';
 import { inOneCommitOf, type Tenant } from '../store/tenant.js';
 import { audit } from './audit.js';
+import { webAuthn } from './webauthn.js';
 import { addMinutes, type Deps } from './deps.js';
 import type { DeviceLinked } from './devices.js';
 import { signInPendingSession } from './login.js';
@@ -45,6 +43,7 @@ export async function securityKeyRequest(
 ): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
   const keys = await tenant.devices.securityKeys(userId);
   if (keys.length === 0) return null;
+  const { generateAuthenticationOptions } = await webAuthn();
   const options = await generateAuthenticationOptions({
     rpID: deps.relyingParty.id,
     allowCredentials: keys.map((key) => ({ id: key.credentialId, transports: transportsOf(key.transports) })),
@@ -68,6 +67,7 @@ export async function securityKeyCreation(
   organisationName: string,
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   const existing = await tenant.devices.securityKeys(user.id);
+  const { generateRegistrationOptions } = await webAuthn();
   const options = await generateRegistrationOptions({
     rpName: `Twofold (${organisationName})`,
     rpID: deps.relyingParty.id,
@@ -145,6 +145,7 @@ export async function addSecurityKey(
   if (answer === null) return { ok: false, problem: 'key_not_made' };
   const now = deps.now();
   const open = await tenant.webauthnChallenges.open(user.id, 'registration', now);
+  const { verifyRegistrationResponse } = await webAuthn();
   let verified;
   try {
     verified = await verifyRegistrationResponse({

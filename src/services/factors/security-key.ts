@@ -6,7 +6,8 @@
 // backwards from a non-zero value is refused as a possible copy of the key; a counter that
 // stays at 0 (passkeys that keep none) and backed-up flags that change (synced passkeys)
 // are accepted.
-import { verifyAuthenticationResponse, type AuthenticationResponseJSON } from '@simplewebauthn/server';
+import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
+import { webAuthn } from '../webauthn.js';
 import { methodOfKey } from '../../domain/devices.js';
 import { openSecret } from '../../domain/secret-box.js';
 import type { FactorCredential, FactorMatch, SecondFactor } from './factor.js';
@@ -114,6 +115,7 @@ export const securityKeyFactor: SecondFactor<AuthenticationResponseJSON, Securit
       return { matched: false, reason: 'wrong' };
     }
     try {
+      const { verifyAuthenticationResponse } = await webAuthn();
       const { verified, authenticationInfo } = await verifyAuthenticationResponse({
         response: answer,
         expectedChallenge: challenge,

@@ -2,7 +2,6 @@
 // Code with PKCE, refresh tokens, revocation and RP-initiated logout, for the applications
 // registered in Twofold. Its state lives in the database; its sessions stand for Twofold
 // sessions and end with them; every sign-in goes through Twofold's own pages and rules.
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { timingSafeEqual } from 'node:crypto';
 import Provider, {
   errors,
@@ -19,7 +18,6 @@ import {
   decideApplicationSignIn,
   recordApplicationError,
   recordApplicationSignIn,
-  type SignedInPerson,
 } from '../../services/application-sign-in.js';
 import type { Deps } from '../../services/deps.js';
 import type { SigningKeys } from '../../services/oidc-keys.js';
@@ -37,24 +35,7 @@ import {
 import { findSessionById } from '../../store/sessions.js';
 import { keyFor } from '../keys.js';
 import { loggedOutPage, logoutPage, notFoundPage, oidcErrorPage } from '../views/oidc.js';
-
-/** What the request being handed to the provider brings from Twofold. */
-export interface ProviderRequest {
-  /** Who is signed in to Twofold in the browser that sent the request, if anyone. */
-  person: SignedInPerson | null;
-  /** Set when the person asked an application's logout to sign them out of Twofold too. */
-  signOutOfTwofold: boolean;
-  /** Audit writes the provider's events asked for, awaited before the request ends. */
-  pending: Promise<void>[];
-  client: { ip: string; userAgent: string };
-  /** The Set-Cookie header that ends the Twofold session in the browser. */
-  clearTwofoldSession: string;
-}
-
-export const providerRequests = new AsyncLocalStorage<ProviderRequest>();
-
-/** Where the provider's routes live, under the public address. */
-export const OIDC_PREFIX = '/oidc';
+import { OIDC_PREFIX, providerRequests } from './requests.js';
 
 const TTL = {
   AccessToken: 10 * 60,

@@ -8,7 +8,7 @@ import { applicationSignIn, type SignedInPerson } from '../../services/applicati
 import { signOut } from '../../services/login.js';
 import { signingKeys, signingKeysVersionOf } from '../../services/oidc-keys.js';
 import { message } from '../messages.js';
-import { buildProvider, OIDC_PREFIX, providerRequests, type ProviderRequest } from '../oidc/provider.js';
+import { OIDC_PREFIX, providerRequests, type ProviderRequest } from '../oidc/requests.js';
 import { homeOf } from '../plugins/auth.js';
 import {
   clientOf,
@@ -30,6 +30,7 @@ function providerHost(app: FastifyInstance) {
   let building: Promise<Provider> | null = null;
   const build = async (): Promise<Provider> => {
     const keys = await signingKeys(deps);
+    const { buildProvider } = await import('../oidc/provider.js');
     const provider = buildProvider({
       deps,
       issuer: publicUrl,

@@ -1,0 +1,24 @@
+// What Twofold hands the OpenID Connect provider with each request, and where its routes
+// live: apart from the provider itself, which is loaded on the first request that needs it
+// (oidc-provider and what it brings hold about 30 MiB, for an instance that may never serve
+// an application).
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { SignedInPerson } from '../../services/application-sign-in.js';
+
+/** What the request being handed to the provider brings from Twofold. */
+export interface ProviderRequest {
+  /** Who is signed in to Twofold in the browser that sent the request, if anyone. */
+  person: SignedInPerson | null;
+  /** Set when the person asked an application's logout to sign them out of Twofold too. */
+  signOutOfTwofold: boolean;
+  /** Audit writes the provider's events asked for, awaited before the request ends. */
+  pending: Promise<void>[];
+  client: { ip: string; userAgent: string };
+  /** The Set-Cookie header that ends the Twofold session in the browser. */
+  clearTwofoldSession: string;
+}
+
+export const providerRequests = new AsyncLocalStorage<ProviderRequest>();
+
+/** Where the provider's routes live, under the public address. */
+export const OIDC_PREFIX = '/oidc';
