@@ -7,6 +7,7 @@ import type { Config, KeyNotice } from './config.js';
 import { openInstance } from './instance.js';
 import type { Deps } from './services/deps.js';
 import { keepHouse } from './services/housekeeping.js';
+import { sendDueReminders } from './services/reminders.js';
 import { buildApp } from './web/app.js';
 
 /** How long the requests in flight at shutdown may take to finish before their connections are cut. */
@@ -78,6 +79,35 @@ function keepHouseLogged(app: FastifyInstance, deps: Deps): void {
   );
 }
 
+/** How often each instance sends the reminders that have come due (see sendDueReminders). */
+const REMINDERS_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * Runs the reminder run now and every REMINDERS_INTERVAL_MS, one run at a time; `stop`
+ * waits for a run under way, so that the database is not closed under it.
+ */
+function remindEveryFewMinutes(app: FastifyInstance, deps: Deps): { stop(): Promise<void> } {
+  let running: Promise<void> | null = null;
+  const run = () => {
+    running ??= sendDueReminders(deps)
+      .then(
+        (done) => app.log.debug(done, 'reminder run'),
+        (error: unknown) => app.log.warn({ err: error }, 'the reminder run failed; it runs again within 10 minutes'),
+      )
+      .finally(() => {
+        running = null;
+      });
+  };
+  run();
+  const timer = setInterval(run, REMINDERS_INTERVAL_MS).unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
+
 export async function startServer(config: Config, keyNotice: KeyNotice): Promise<RunningServer> {
   const instance = await openInstance(config);
   const { deps } = instance;
@@ -100,9 +130,11 @@ export async function startServer(config: Config, keyNotice: KeyNotice): Promise
   }
   keepHouseLogged(app, deps);
   const housekeeping = setInterval(() => keepHouseLogged(app, deps), HOUSEKEEPING_INTERVAL_MS).unref();
+  const reminders = remindEveryFewMinutes(app, deps);
   // onClose hooks run once the server has closed, after the last request in flight.
   app.addHook('onClose', async () => {
     clearInterval(housekeeping);
+    await reminders.stop();
     await instance.close();
   });
   if (keyNotice.generatedAt !== null) {

@@ -1,10 +1,13 @@
 import type { AfterDeadline, OrganisationPolicy } from './enforcement.js';
+import type { ReminderSchedule } from './reminders.js';
 
 export interface Organisation {
   id: string;
   name: string;
   timeZone: string;
   policy: OrganisationPolicy;
+  /** When people without a device are reminded of their deadline. */
+  reminderSchedule: ReminderSchedule;
   createdAt: Date;
 }
 

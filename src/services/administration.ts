@@ -226,8 +226,15 @@ export function overviewOf(organisation: Organisation, user: User, confirmedDevi
   return { user, confirmedDevices, status, required, deadline, overdue: isOverdue(status) };
 }
 
-export async function listUsers(deps: Deps, tenant: Tenant, organisation: Organisation, search: string, page: number) {
-  const { rows, total } = await tenant.users.list(search, page);
+export async function listUsers(
+  deps: Deps,
+  tenant: Tenant,
+  organisation: Organisation,
+  search: string,
+  page: number,
+  only: { withoutTwoFactor?: boolean } = {},
+) {
+  const { rows, total } = await tenant.users.list(search, page, only);
   const now = deps.now();
   return { total, users: rows.map((row) => overviewOf(organisation, row.user, row.confirmedDevices, now)) };
 }

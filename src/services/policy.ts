@@ -1,7 +1,8 @@
 // The organisation-wide 2FA settings a super admin changes on the Manage 2FA page.
 import { changeRequirement, type AfterDeadline, type RequirementChange } from '../domain/enforcement.js';
 import type { Organisation } from '../domain/organisations.js';
-import type { Tenant } from '../store/tenant.js';
+import { reminderScheduleText, type ReminderSchedule } from '../domain/reminders.js';
+import { inOneCommitOf, type Tenant } from '../store/tenant.js';
 import { audit, type AuditContext } from './audit.js';
 import type { Deps } from './deps.js';
 
@@ -40,4 +41,17 @@ export async function setAfterDeadline(
 export async function setTimeZone(deps: Deps, tenant: Tenant, context: AuditContext, timeZone: string): Promise<void> {
   await tenant.organisation.setTimeZone(timeZone);
   await audit(tenant, deps.now(), context, 'time_zone_changed', null, { to: timeZone });
+}
+
+/** When people without a device are reminded of their deadline (see domain/reminders.ts). */
+export async function setReminderSchedule(
+  deps: Deps,
+  tenant: Tenant,
+  context: AuditContext,
+  schedule: ReminderSchedule,
+): Promise<void> {
+  await inOneCommitOf(deps.db, tenant.organisationId, async (trx) => {
+    await trx.organisation.setReminderSchedule(schedule);
+    await audit(trx, deps.now(), context, 'reminder_schedule_changed', null, { to: reminderScheduleText(schedule) });
+  });
 }

@@ -1,6 +1,7 @@
 // Organisations. Creating and finding one is instance-wide; changing one is per tenant.
 import type { AfterDeadline } from '../domain/enforcement.js';
 import { organisationNameKey, type Organisation } from '../domain/organisations.js';
+import { reminderScheduleText, type ReminderSchedule } from '../domain/reminders.js';
 import type { Executor } from './db.js';
 import { iso, isoOrNull, organisationFromRow } from './rows.js';
 
@@ -18,6 +19,7 @@ export async function insertOrganisation(
       require_all_from: null,
       require_all_announced_at: null,
       after_deadline: 'set_up_at_login',
+      reminder_schedule: null,
       created_at: iso(organisation.now),
     })
     .execute();
@@ -31,6 +33,12 @@ export async function findOrganisation(db: Executor, idOrName: string): Promise<
     .where((eb) => eb.or([eb('id', '=', idOrName), eb('name_key', '=', organisationNameKey(idOrName))]))
     .executeTakeFirst();
   return row ? organisationFromRow(row) : null;
+}
+
+/** Every organisation of the instance, by id: for the runs that go through them all (reminders). */
+export async function allOrganisations(db: Executor): Promise<Organisation[]> {
+  const rows = await db.selectFrom('organisations').selectAll().orderBy('id').execute();
+  return rows.map(organisationFromRow);
 }
 
 export function organisationRepository(db: Executor, organisationId: string) {
@@ -59,6 +67,12 @@ export function organisationRepository(db: Executor, organisationId: string) {
 
     async setAfterDeadline(choice: AfterDeadline): Promise<void> {
       await update().set({ after_deadline: choice }).execute();
+    },
+
+    async setReminderSchedule(schedule: ReminderSchedule): Promise<void> {
+      await update()
+        .set({ reminder_schedule: reminderScheduleText(schedule) })
+        .execute();
     },
 
     async setTimeZone(timeZone: string): Promise<void> {

@@ -1,6 +1,7 @@
 // Mapping between rows and domain values.
 import type { Device } from '../domain/devices.js';
 import { isAfterDeadline, type Organisation } from '../domain/organisations.js';
+import { reminderScheduleOf } from '../domain/reminders.js';
 import { isRole, isStatus, type User } from '../domain/users.js';
 import type { DeviceRow, OrganisationRow, UserRow } from './schema.js';
 
@@ -27,6 +28,7 @@ export function organisationFromRow(row: OrganisationRow): Organisation {
       requireAllAnnouncedAt: dateOrNull(row.require_all_announced_at),
       afterDeadline: row.after_deadline,
     },
+    reminderSchedule: reminderScheduleOf(row.reminder_schedule),
     createdAt: new Date(row.created_at),
   };
 }

@@ -11,6 +11,8 @@ export interface OrganisationsTable {
   require_all_from: string | null;
   require_all_announced_at: string | null;
   after_deadline: string;
+  /** See domain/reminders.ts; null is the default schedule. */
+  reminder_schedule: string | null;
   created_at: string;
 }
 
@@ -183,8 +185,18 @@ export interface MetaTable {
   value: string;
 }
 
+export interface RemindersSentTable {
+  organisation_id: string;
+  user_id: string;
+  deadline_at: string;
+  /** A ReminderSlot, or `summary-N` for a super admin's summary N days before the start. */
+  slot: string;
+  sent_at: string;
+}
+
 export interface Database {
   organisations: OrganisationsTable;
+  reminders_sent: RemindersSentTable;
   users: UsersTable;
   devices: DevicesTable;
   sessions: SessionsTable;

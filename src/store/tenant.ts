@@ -9,6 +9,7 @@ import { devicesRepository } from './devices.js';
 import { organisationRepository } from './organisations.js';
 import { passwordLinksRepository } from './password-links.js';
 import { recoveryCodesRepository } from './recovery-codes.js';
+import { remindersRepository } from './reminders.js';
 import { sessionsRepository } from './sessions.js';
 import { sitesRepository } from './sites.js';
 import { usersRepository } from './users.js';
@@ -26,6 +27,7 @@ export function tenantFor(db: Executor, organisationId: string) {
     applications: applicationsRepository(db, organisationId),
     sites: sitesRepository(db, organisationId),
     recoveryCodes: recoveryCodesRepository(db, organisationId),
+    reminders: remindersRepository(db, organisationId),
     webauthnChallenges: webauthnChallengesRepository(db, organisationId),
   };
 }

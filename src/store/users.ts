@@ -1,7 +1,8 @@
 // Users of one organisation. Every query filters by the organisation's id.
-import { sql } from 'kysely';
+import { sql, type ExpressionBuilder } from 'kysely';
 import type { Role, Status, User } from '../domain/users.js';
 import type { Executor } from './db.js';
+import type { Database } from './schema.js';
 import { confirmedDevicesOfUser } from './logins.js';
 import type { CodeAttempts } from '../domain/code-attempts.js';
 import { dateOrNull, iso, isoOrNull, searchKeyOf, userFromRow } from './rows.js';
@@ -278,17 +279,26 @@ export function usersRepository(db: Executor, organisationId: string) {
     },
 
     /**
-     * One page of users matching `search` (name or email), in email order, with their
+     * One page of users matching `search` (name or email), and when asked only those
+     * without two-factor authentication, in email order, with their
      * confirmed device counts, and how many match in all.
      */
-    async list(search: string, page: number): Promise<{ rows: UserListing[]; total: number }> {
+    async list(
+      search: string,
+      page: number,
+      only: { withoutTwoFactor?: boolean } = {},
+    ): Promise<{ rows: UserListing[]; total: number }> {
       const term = search.trim().toLowerCase();
       // search_key is never null, so an empty search, '%%', matches everyone: leaving the
       // condition out gives the same rows without testing each one.
       const matching = () =>
-        term === ''
+        (term === ''
           ? inOrganisation()
-          : inOrganisation().where(sql<boolean>`search_key like ${`%${escapeLike(term)}%`} escape ${'\\'}`);
+          : inOrganisation().where(sql<boolean>`search_key like ${`%${escapeLike(term)}%`} escape ${'\\'}`)
+        ).$if(only.withoutTwoFactor === true, (query) =>
+          // Active people with no confirmed device: whom a reminder or the summary is about.
+          query.where('users.status', '=', 'active').where(hasNoConfirmedDevice),
+        );
       // A deferred join: the page's ids are found first, walking users_by_organisation_email
       // in email order past the earlier pages, and only those 25 users are read in full and
       // have their devices counted.
@@ -321,6 +331,19 @@ export function usersRepository(db: Executor, organisationId: string) {
 }
 
 export type UsersRepository = ReturnType<typeof usersRepository>;
+
+/** The row's user has no confirmed device (an app, a key or a passkey). */
+export function hasNoConfirmedDevice({ not, exists, selectFrom }: ExpressionBuilder<Database, 'users'>) {
+  return not(
+    exists(
+      selectFrom('devices')
+        .select('devices.id')
+        .whereRef('devices.organisation_id', '=', 'users.organisation_id')
+        .whereRef('devices.user_id', '=', 'users.id')
+        .where('devices.confirmed_at', 'is not', null),
+    ),
+  );
+}
 
 export async function isEmailTaken(db: Executor, emailKey: string, exceptUserId: string | null): Promise<boolean> {
   let query = db.selectFrom('users').select('id').where('email_key', '=', emailKey);

@@ -238,6 +238,8 @@ const ENGLISH = {
   policy_cancelled: 'The requirement for everyone is cancelled.',
   after_deadline_missing: 'Choose what happens after a deadline.',
   after_deadline_saved: 'Saved what happens after a deadline.',
+  reminder_days_unreadable: `Type whole numbers of days from 1 to 90, at most 10 of them, separated by commas (for example: 14, 7, 1).`,
+  reminder_schedule_saved: 'Saved when reminders are sent.',
   time_zone_missing: 'Choose a time zone from the list, such as Europe/Amsterdam or UTC.',
   time_zone_unknown: (v: { typed: string }) =>
     `"${v.typed}" is not a time zone name. Choose one from the list, such as Europe/Amsterdam or UTC.`,

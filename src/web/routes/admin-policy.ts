@@ -4,7 +4,13 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { policyPhase, type RequirementChange } from '../../domain/enforcement.js';
 import { isAfterDeadline } from '../../domain/organisations.js';
 import { canonicalTimeZone, parseLocalDateTime, toLocalInputValue } from '../../domain/time-zones.js';
-import { changeOrganisationRequirement, setAfterDeadline, setTimeZone } from '../../services/policy.js';
+import { parseReminderDays } from '../../domain/reminders.js';
+import {
+  changeOrganisationRequirement,
+  setAfterDeadline,
+  setReminderSchedule,
+  setTimeZone,
+} from '../../services/policy.js';
 import { authOrThrow } from '../plugins/auth.js';
 import { formSchema } from '../form-schema.js';
 import { message } from '../messages.js';
@@ -21,6 +27,7 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
     /** The start as typed, to show it again. */
     startValue?: string;
     timeZoneRefused?: PolicyPageData['timeZoneRefused'];
+    remindersRefused?: PolicyPageData['remindersRefused'];
     status?: number;
   }
 
@@ -44,6 +51,8 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
               (policy.requireAllFrom === null ? '' : toLocalInputValue(policy.requireAllFrom, timeZone)),
             problem: shown.problem ?? null,
             timeZoneRefused: shown.timeZoneRefused ?? null,
+            reminders: organisation.reminderSchedule,
+            remindersRefused: shown.remindersRefused ?? null,
           },
           (at) => when(request, at),
         ),
@@ -136,6 +145,25 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
       }
       await setTimeZone(deps, auth.tenant, contextOf(request), zone);
       return redirectWithFlash(reply, '/admin/2fa', message('time_zone_saved', { zone }));
+    },
+  );
+
+  app.post<{ Body: { whenScheduled?: string; days: string; onTheDay?: string } }>(
+    '/admin/2fa/reminders',
+    { config, schema: formSchema({ whenScheduled: 10, days: 200, onTheDay: 10 }, ['whenScheduled', 'onTheDay']) },
+    async (request, reply) => {
+      const auth = authOrThrow(request);
+      const daysBefore = parseReminderDays(request.body.days);
+      if (daysBefore === null) {
+        const refused = { typed: request.body.days, problem: message('reminder_days_unreadable') };
+        return show(request, reply, { remindersRefused: refused, status: 400 });
+      }
+      await setReminderSchedule(deps, auth.tenant, contextOf(request), {
+        whenScheduled: request.body.whenScheduled === 'yes',
+        daysBefore,
+        onTheDay: request.body.onTheDay === 'yes',
+      });
+      return redirectWithFlash(reply, '/admin/2fa', message('reminder_schedule_saved'));
     },
   );
 }

@@ -80,14 +80,18 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
     );
   }
 
-  app.get<{ Querystring: { q?: string; page?: string } }>(
+  app.get<{ Querystring: { q?: string; page?: string; without?: string } }>(
     '/admin/users',
     {
       config: { action: 'list-users' },
       schema: {
         querystring: {
           type: 'object',
-          properties: { q: { type: 'string', maxLength: 200 }, page: { type: 'string', maxLength: 9 } },
+          properties: {
+            q: { type: 'string', maxLength: 200 },
+            page: { type: 'string', maxLength: 9 },
+            without: { type: 'string', maxLength: 10 },
+          },
         },
       },
     },
@@ -95,10 +99,13 @@ export async function adminUserRoutes(app: FastifyInstance): Promise<void> {
       const auth = authOrThrow(request);
       const search = request.query.q ?? '';
       const page = pageNumberOf(request.query.page);
-      const { users, total } = await listUsers(deps, auth.tenant, auth.organisation, search, page);
+      const withoutTwoFactor = request.query.without === '2fa';
+      const { users, total } = await listUsers(deps, auth.tenant, auth.organisation, search, page, {
+        withoutTwoFactor,
+      });
       const pages = Math.max(1, Math.ceil(total / USERS_PAGE_SIZE));
       return renderPage(request, reply, 'Users', (ctx) =>
-        usersList(ctx, auth.user, users, search, page, pages, total, (at) => when(request, at)),
+        usersList(ctx, auth.user, users, { search, withoutTwoFactor }, page, pages, total, (at) => when(request, at)),
       );
     },
   );

@@ -1,6 +1,7 @@
 // The "Manage 2FA" page: the organisation-wide requirement, what happens after a deadline,
 // and the time zone dates are read in.
 import type { AfterDeadline, PolicyPhase } from '../../domain/enforcement.js';
+import type { ReminderSchedule } from '../../domain/reminders.js';
 import type { When } from './admin-parts.js';
 import { csrfField, errorSummary, field } from './forms.js';
 import { html, type Html } from './html.js';
@@ -15,6 +16,9 @@ export interface PolicyPageData {
   problem: string | null;
   /** A time zone that was refused, as typed, with the reason. */
   timeZoneRefused: { typed: string; problem: string } | null;
+  reminders: ReminderSchedule;
+  /** The reminder days as typed, when they were refused, with the reason. */
+  remindersRefused: { typed: string; problem: string } | null;
 }
 
 /** The zones offered as one types: UTC, then every IANA zone this runtime knows. */
@@ -37,6 +41,35 @@ function timeZoneSection(ctx: PageContext, d: PolicyPageData): Html {
       ${TIME_ZONE_CHOICES.map((zone) => html`<option value="${zone}"></option>`)}
     </datalist>
     <button type="submit">Save time zone</button>
+  </form>`;
+}
+
+function remindersSection(ctx: PageContext, d: PolicyPageData): Html {
+  const r = d.reminders;
+  return html`<form method="post" action="/admin/2fa/reminders" class="card">
+    ${csrfField(ctx.csrfToken)}
+    <p class="hint">
+      People who must set up two-factor authentication and have not yet are emailed before their deadline, the
+      organisation's start date or their own. Reminders stop once they have linked a device.
+    </p>
+    <label class="choice"
+      ><input type="checkbox" name="whenScheduled" value="yes" ${r.whenScheduled ? html`checked` : ''} /> When the
+      requirement is scheduled, or when someone first falls under it</label
+    >
+    ${field({
+      label: 'Days before the deadline',
+      name: 'days',
+      value: d.remindersRefused?.typed ?? r.daysBefore.join(', '),
+      error: d.remindersRefused?.problem,
+      hint: 'Whole days, separated by commas, such as 14, 7, 1. Leave empty for none.',
+      autocomplete: 'off',
+    })}
+    <label class="choice"
+      ><input type="checkbox" name="onTheDay" value="yes" ${r.onTheDay ? html`checked` : ''} /> On the day the deadline
+      passes, to those who still have no device</label
+    >
+    <p class="hint">Super admins also get a summary a week and a day before the organisation's start date.</p>
+    <button type="submit">Save reminders</button>
   </form>`;
 }
 
@@ -82,7 +115,7 @@ function requirementSection(ctx: PageContext, d: PolicyPageData, when: When): Ht
 }
 
 export function policyPage(ctx: PageContext, d: PolicyPageData, when: When): Html {
-  return html`${errorSummary({ timeZone: d.timeZoneRefused?.problem })}
+  return html`${errorSummary({ days: d.remindersRefused?.problem, timeZone: d.timeZoneRefused?.problem })}
     <section aria-labelledby="requirement-heading">
       <h2 id="requirement-heading">Everyone in the organisation</h2>
       ${requirementSection(ctx, d, when)}
@@ -118,6 +151,10 @@ export function policyPage(ctx: PageContext, d: PolicyPageData, when: When): Htm
         </p>
         <button type="submit">Save</button>
       </form>
+    </section>
+    <section aria-labelledby="reminders-heading">
+      <h2 id="reminders-heading">Reminders by email</h2>
+      ${remindersSection(ctx, d)}
     </section>
     <section aria-labelledby="tz-heading">
       <h2 id="tz-heading">Time zone</h2>

@@ -18,29 +18,42 @@ function userRow(o: UserOverview, when: When, mayOpen: boolean): Html {
   </tr>`;
 }
 
-function countSentence(total: number, search: string): string {
-  if (search === '') return total === 1 ? '1 user.' : `${total} users.`;
-  return total === 1 ? `1 user matching “${search}”.` : `${total} users matching “${search}”.`;
+/** What the list shows: a search, and whether only active people without two-factor authentication. */
+export interface UsersFilter {
+  search: string;
+  withoutTwoFactor: boolean;
+}
+
+function countSentence(total: number, { search, withoutTwoFactor }: UsersFilter): string {
+  const users = total === 1 ? '1 user' : `${total} users`;
+  const without = withoutTwoFactor ? ' without two-factor authentication' : '';
+  return search === '' ? `${users}${without}.` : `${users}${without} matching “${search}”.`;
 }
 
 export function usersList(
   ctx: PageContext,
   actor: User,
   users: UserOverview[],
-  search: string,
+  filter: UsersFilter,
   page: number,
   pages: number,
   total: number,
   when: When,
 ): Html {
-  const link = (p: number) => `/admin/users?${new URLSearchParams({ q: search, page: String(p) }).toString()}`;
+  const { search, withoutTwoFactor } = filter;
+  const link = (p: number) =>
+    `/admin/users?${new URLSearchParams({ q: search, ...(withoutTwoFactor ? { without: '2fa' } : {}), page: String(p) }).toString()}`;
   return html`<p><a class="button" href="/admin/users/new">Add a user</a></p>
     <form method="get" action="/admin/users" class="search" role="search">
       <label for="q">Search by name or email</label>
       <input id="q" name="q" type="search" value="${search}" />
+      <label class="choice"
+        ><input type="checkbox" name="without" value="2fa" ${withoutTwoFactor ? html`checked` : ''} /> Only active
+        people without two-factor authentication</label
+      >
       <button type="submit">Search</button>
     </form>
-    <p>${countSentence(total, search)}</p>
+    <p>${countSentence(total, filter)}</p>
     ${
       users.length === 0
         ? ''
