@@ -8,6 +8,7 @@ import { openInstance } from './instance.js';
 import type { Deps } from './services/deps.js';
 import { keepHouse } from './services/housekeeping.js';
 import { sendDueReminders } from './services/reminders.js';
+import { describeMailTransport } from './services/mail-transport.js';
 import { buildApp } from './web/app.js';
 
 /** How long the requests in flight at shutdown may take to finish before their connections are cut. */
@@ -137,6 +138,8 @@ export async function startServer(config: Config, keyNotice: KeyNotice): Promise
     await reminders.stop();
     await instance.close();
   });
+  app.log.info(describeMailTransport(config.mail.transport));
+  instance.mail?.start(app.log);
   if (keyNotice.generatedAt !== null) {
     app.log.warn(
       `Generated a new secret key in ${keyNotice.generatedAt}. Back it up: without it the linked authenticators cannot be read.`,

@@ -81,6 +81,7 @@ async function remindOrganisation(
         }
         return fresh.size;
       });
+      deps.mailQueued?.();
     }
     // A page at a time, and others' requests between pages: sign-ins go on during a long run.
     await yieldToOthers();
@@ -91,7 +92,7 @@ async function remindOrganisation(
 async function sendSummary(deps: Deps, organisation: Organisation, withoutDevice: number, now: Date): Promise<number> {
   const due = dueSummary(organisation.policy, now);
   if (due === null) return 0;
-  return inOneCommitOf(deps.db, organisation.id, async (trx) => {
+  const sent = await inOneCommitOf(deps.db, organisation.id, async (trx) => {
     const admins = await trx.reminders.activeSuperAdmins();
     const recorded = await trx.reminders.recordSent(
       admins.map((admin) => ({ userId: admin.id, deadline: due.start, slot: `summary-${due.daysBefore}` })),
@@ -108,4 +109,6 @@ async function sendSummary(deps: Deps, organisation: Organisation, withoutDevice
     }
     return fresh.size;
   });
+  if (sent > 0) deps.mailQueued?.();
+  return sent;
 }

@@ -32,6 +32,7 @@ import * as oidc from './migrations/006-oidc.js';
 import * as sites from './migrations/007-sites.js';
 import * as recoveryCodes from './migrations/008-recovery-codes.js';
 import * as securityKeys from './migrations/009-security-keys.js';
+import * as mailOutbox from './migrations/010-mail-outbox.js';
 import * as reminders from './migrations/012-reminders.js';
 import type { Database } from './schema.js';
 
@@ -229,6 +230,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007-sites': sites,
   '008-recovery-codes': recoveryCodes,
   '009-security-keys': securityKeys,
+  '010-mail-outbox': mailOutbox,
   '012-reminders': reminders,
 };
 

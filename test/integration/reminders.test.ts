@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { sendDueReminders } from '../../src/services/reminders.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { buildWorld, linkDevice, makeOrganisation, makeUser, START, type TestWorld } from '../helpers/app.js';
-import { signedIn } from './support.js';
+import { startSmtpServer, smtpMailSettings } from '../helpers/smtp.js';
+import { rowWith, signedIn } from './support.js';
 
 const DAY_MINUTES = 24 * 60;
 
@@ -186,7 +187,42 @@ test('the users page lists only active people without two-factor authentication 
   const without = await client.get('/admin/users?without=2fa');
   assert.equal(without.status, 200);
   assert.match(without.body, /1 user without two-factor authentication\./);
-  assert.match(without.body, /without@example\.com/);
-  assert.doesNotMatch(without.body, /boss@example\.com|gone@example\.com/);
+  assert.notEqual(rowWith(without, 'without@example.com'), null);
+  assert.equal(rowWith(without, 'boss@example.com'), null, 'has a device');
+  assert.equal(rowWith(without, 'gone@example.com'), null, 'inactive');
+  assert.notEqual(rowWith(all, 'gone@example.com'), null);
   assert.match(without.body, /name="without" value="2fa" checked/);
+});
+
+test('a reminder and a summary arrive through SMTP: recipient, subject, both parts, the sign-in link, why, every value escaped', async (t) => {
+  const smtp = await startSmtpServer(t);
+  const world = await buildWorld(t, { mail: smtpMailSettings(smtp) });
+  assert.ok(world.mail);
+  const { org } = await requiringOrganisation(world, 7, 'Acme <Ltd> & Sons');
+  await makeUser(world, org, { email: 'boss@example.com', role: 'super_admin', name: 'Boss' });
+  await makeUser(world, org, { email: 'ada@example.com', name: 'Ada <script>' });
+
+  const run = await sendDueReminders(world.deps);
+  assert.deepEqual({ reminders: run.reminders, summaries: run.summaries }, { reminders: 2, summaries: 1 });
+  assert.deepEqual(await world.mail.sendDue(), { sent: 3, retrying: 0, failed: 0 });
+  const received = await smtp.waitFor(3);
+  const toAda = received.find((m) => m.to.includes('ada@example.com') && /^Set up/.test(m.parsed.subject ?? ''));
+  assert.ok(toAda, 'the reminder to Ada');
+  assert.match(toAda.parsed.subject ?? '', /^Set up two-factor authentication for Acme <Ltd> & Sons by /);
+  assert.match(toAda.parsed.text ?? '', /in 7 days/);
+  assert.match(toAda.parsed.text ?? '', /Sign in to Twofold: http:\/\/127\.0\.0\.1:3000\/login/);
+  assert.match(
+    toAda.parsed.text ?? '',
+    /You receive this email because Acme <Ltd> & Sons requires two-factor authentication for ada@example\.com/,
+  );
+  const html = String(toAda.parsed.html);
+  assert.ok(html.includes('Hello Ada &lt;script&gt;,'), 'the name escaped');
+  assert.ok(!html.includes('<script>'));
+  assert.ok(html.includes('href="http://127.0.0.1:3000/login"'));
+
+  const summary = received.find((m) => m.to.includes('boss@example.com') && /not set up/.test(m.parsed.subject ?? ''));
+  assert.ok(summary, 'the summary to the super admin');
+  assert.equal(summary.parsed.subject, '2 people have not set up two-factor authentication for Acme <Ltd> & Sons');
+  assert.match(summary.parsed.text ?? '', /http:\/\/127\.0\.0\.1:3000\/admin\/users\?without=2fa/);
+  assert.match(summary.parsed.text ?? '', /"set up at next sign-in" mode/);
 });
