@@ -1,10 +1,13 @@
 import type { AfterDeadline, OrganisationPolicy } from './enforcement.js';
+import type { AllowedFactors } from './factor-policy.js';
 
 export interface Organisation {
   id: string;
   name: string;
   timeZone: string;
   policy: OrganisationPolicy;
+  /** Which kinds of second factor its people may link and sign in with. */
+  allowedFactors: AllowedFactors;
   createdAt: Date;
 }
 

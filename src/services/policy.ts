@@ -1,7 +1,8 @@
 // The organisation-wide 2FA settings a super admin changes on the Manage 2FA page.
 import { changeRequirement, type AfterDeadline, type RequirementChange } from '../domain/enforcement.js';
+import { impactOfAllowedFactors, type AllowedFactors, type FactorPolicyImpact } from '../domain/factor-policy.js';
 import type { Organisation } from '../domain/organisations.js';
-import type { Tenant } from '../store/tenant.js';
+import { inOneCommitOf, type Tenant } from '../store/tenant.js';
 import { audit, type AuditContext } from './audit.js';
 import type { Deps } from './deps.js';
 
@@ -40,4 +41,35 @@ export async function setAfterDeadline(
 export async function setTimeZone(deps: Deps, tenant: Tenant, context: AuditContext, timeZone: string): Promise<void> {
   await tenant.organisation.setTimeZone(timeZone);
   await audit(tenant, deps.now(), context, 'time_zone_changed', null, { to: timeZone });
+}
+
+/** What changing the allowed second factors to `to` would do to the organisation's active people; reads only. */
+export async function previewAllowedFactors(tenant: Tenant, to: AllowedFactors): Promise<FactorPolicyImpact> {
+  return impactOfAllowedFactors(to, await tenant.organisation.activePeoplesDevices());
+}
+
+/**
+ * Saves the allowed second factors, with the audit entry of the change and of whom it
+ * affected when it was made, in one commit.
+ */
+export async function changeAllowedFactors(
+  deps: Deps,
+  tenant: Tenant,
+  organisation: Organisation,
+  context: AuditContext,
+  to: AllowedFactors,
+): Promise<FactorPolicyImpact> {
+  const now = deps.now();
+  return inOneCommitOf(deps.db, tenant.organisationId, async (trx) => {
+    const impact = impactOfAllowedFactors(to, await trx.organisation.activePeoplesDevices());
+    await trx.organisation.setAllowedFactors(to);
+    await audit(trx, now, context, 'allowed_factors_changed', null, {
+      from: organisation.allowedFactors,
+      to,
+      must_add_device: impact.mustAddDevice,
+      lose_a_kind: impact.loseAKind,
+      without_device: impact.withoutDevice,
+    });
+    return impact;
+  });
 }

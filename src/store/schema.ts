@@ -11,6 +11,8 @@ export interface OrganisationsTable {
   require_all_from: string | null;
   require_all_announced_at: string | null;
   after_deadline: string;
+  /** Defaults to apps_and_keys (domain/factor-policy.ts). */
+  allowed_factors: Generated<string>;
   created_at: string;
 }
 

@@ -219,6 +219,7 @@ const MATRIX: Record<string, RouteRow> = {
   'POST /admin/2fa/cancel': { expect: SUPER_ADMINS, form: () => ({}) },
   'POST /admin/2fa/after-deadline': { expect: SUPER_ADMINS, form: () => ({ afterDeadline: 'block' }) },
   'POST /admin/2fa/time-zone': { expect: SUPER_ADMINS, form: () => ({ timeZone: 'Europe/Amsterdam' }) },
+  'POST /admin/2fa/factors': { expect: SUPER_ADMINS, form: () => ({ allowedFactors: 'keys_only' }) },
   'GET /admin/applications': { expect: SUPER_ADMINS },
   'POST /admin/applications': {
     expect: SUPER_ADMINS,

@@ -97,7 +97,15 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       // A key's answer when the key button gave one; the code typed otherwise.
       const byKey = (request.body.answer ?? '') !== '';
       const input = { password: request.body.password, code: (byKey ? request.body.answer : request.body.code) ?? '' };
-      const result = await confirmIdentity(deps, auth.tenant, auth.user, auth.session, input, clientOf(request));
+      const result = await confirmIdentity(
+        deps,
+        auth.tenant,
+        auth.user,
+        auth.session,
+        auth.organisation.allowedFactors,
+        input,
+        clientOf(request),
+      );
       if (result.ok) return reply.redirect(next, 303);
       if (result.field === 'code') {
         const problem = secondFactorProblemMessage(result.problem, (at) => when(request, at), byKey);
