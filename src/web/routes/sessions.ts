@@ -66,12 +66,14 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     next: string,
     problems: { password?: string; code?: string },
     status = 200,
+    keyAskedFor = false,
   ) {
     const auth = authOrThrow(request);
     const has = waysOf(auth);
     const keyOptions = has.key ? await securityKeyRequest(deps, auth.tenant, auth.user.id) : null;
     if (keyOptions !== null) allowScriptsFromSelf(reply);
-    const ways = { app: has.app, keyOptions };
+    // An application that asked for phishing-resistant sign-in takes a key only (see routes/oidc.ts).
+    const ways = { app: has.app && !(keyAskedFor && keyOptions !== null), keyOptions };
     return renderPage(
       request,
       reply,
@@ -82,10 +84,18 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   }
 
   // `next` may be a protected site's address waiting to be checked again (/auth/continue?to=…), up to about 2,700 characters.
-  app.get<{ Querystring: { next?: string } }>(
+  app.get<{ Querystring: { next?: string; with?: string } }>(
     '/confirm-identity',
-    { schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 3000 } } } } },
-    (request, reply) => showConfirm(request, reply, safeNext(request.query.next), {}),
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { next: { type: 'string', maxLength: 3000 }, with: { type: 'string', maxLength: 20 } },
+        },
+      },
+    },
+    (request, reply) =>
+      showConfirm(request, reply, safeNext(request.query.next), {}, 200, request.query.with === 'key'),
   );
 
   app.post<{ Body: { next?: string; password: string; code?: string; answer?: string } }>(
