@@ -109,9 +109,9 @@ test('changing the allowed factors shows whom it affects first; only the confirm
   const preview = await client.post('/admin/2fa/factors', { allowedFactors: 'keys_only' });
   assert.equal(preview.status, 200, textOf(preview.body));
   const said = textOf(preview.body);
-  assert.match(said, /3 active people only have authenticator apps\. At their next sign-in they use one/);
+  assert.match(said, /3 active people have only authenticator apps\. At their next sign-in they use one/);
   assert.match(said, /must then add a security key or passkey before they can go anywhere else/);
-  assert.match(said, /1 active person have a security key or passkey and authenticator apps/);
+  assert.match(said, /1 active person has a security key or passkey and authenticator apps/);
   assert.match(said, /2 active people have no device yet/);
   assert.match(said, /You too: once this is saved you must add a security key or passkey before you can go on/);
   assert.equal((await organisationOf(world, org)).allowedFactors, 'apps_and_keys', 'a preview saves nothing');

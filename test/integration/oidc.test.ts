@@ -700,6 +700,19 @@ describe('OpenID Connect provider', () => {
       assert.ok(answered.url.startsWith(REDIRECT), answered.url);
       assert.equal(callback.searchParams.get('error'), 'access_denied');
       assert.equal(callback.searchParams.get('code'), null);
+
+      // Or the person adds a key from that page, and is brought back and on with it.
+      const again = await authorizationRequest(s.config, { acr_values: 'phr' });
+      assert.equal((await follow(browser, again.url.toString())).page.status, 403);
+      const adding = await browser.get('/2fa/security-keys');
+      const key = new SoftAuthenticator();
+      const origin = new URL(s.world.baseUrl).origin;
+      const made = key.create(keyOptionsOn<PublicKeyCredentialCreationOptionsJSON>(adding), { origin });
+      const linked = await browser.post('/2fa/security-keys', { name: 'YubiKey', answer: JSON.stringify(made) });
+      assert.match(linked.location ?? '', /^\/oidc\/interaction\//, textOf(linked.body));
+      const on = await follow(browser, new URL(linked.location ?? '/', s.world.baseUrl).toString());
+      assert.ok(on.url.startsWith(REDIRECT), on.url);
+      assert.equal((await exchange(s, again, on.url)).claims()?.acr, 'phr');
     });
   });
 });

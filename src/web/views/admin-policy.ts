@@ -158,7 +158,9 @@ function allowedFactorsForm(ctx: PageContext, current: AllowedFactors): Html {
   </form>`;
 }
 
-const people = (n: number) => (n === 1 ? '1 active person' : `${n} active people`);
+/** "N active people have", or "1 active person has". */
+const peopleHave = (n: number) =>
+  n === 1 ? html`<strong>1 active person</strong> has` : html`<strong>${n} active people</strong> have`;
 
 /** The confirmation a change of the allowed factors asks for: whom it affects and what happens to them. */
 export function allowedFactorsPreview(
@@ -175,16 +177,16 @@ export function allowedFactorsPreview(
   if (to !== 'apps_and_keys') {
     lines.push(
       html`<li>
-        <strong>${people(impact.mustAddDevice)}</strong> only have ${notAllowed}. At their next sign-in they use one
+        ${peopleHave(impact.mustAddDevice)} only ${notAllowed}. At their next sign-in they use one
         (or a recovery code) once more, and must then add ${allowedNow} before they can go anywhere else. Anyone of them
         signed in now is sent to that step at their next page.
       </li>`,
       html`<li>
-        <strong>${people(impact.loseAKind)}</strong> have ${allowedNow} and ${notAllowed}: from now on they sign in
+        ${peopleHave(impact.loseAKind)} ${allowedNow} and ${notAllowed}: from now on they sign in
         with ${allowedNow} only.
       </li>`,
       html`<li>
-        <strong>${people(impact.withoutDevice)}</strong> have no device yet: when they set up two-factor
+        ${peopleHave(impact.withoutDevice)} no device yet: when they set up two-factor
         authentication, they can only add ${allowedNow}.
       </li>`,
     );

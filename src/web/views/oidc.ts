@@ -27,10 +27,8 @@ export function keyNeededForApplication(application: string, mayAddKey: boolean,
     </p>
     ${
       mayAddKey
-        ? html`<p>
-            <a class="button" href="/2fa/security-keys">Add a security key or passkey</a> and you will be brought back
-            here.
-          </p>`
+        ? html`<p>You can add one now; you are then brought back here and on to ${application}.</p>
+            <p><a class="button" href="/2fa/security-keys">Add a security key or passkey</a></p>`
         : html`<p>Your organisation does not allow security keys or passkeys. Ask your administrator.</p>`
     }
     <p><a href="${back}">Go back to ${application} without signing in</a></p>`;
