@@ -69,7 +69,12 @@ function requestedAcrs(acrValues: string | undefined): Acr[] {
 export function leastAcrAskedFor(acrValues: string | undefined): Acr | null {
   const asked = requestedAcrs(acrValues).filter((acr) => acr !== ACR_PASSWORD);
   if (asked.length === 0) return null;
-  return asked.reduce((least, acr) => (ACR_VALUES.indexOf(acr) < ACR_VALUES.indexOf(least) ? acr : least));
+  return asked.reduce((least, acr) => (rankOf(acr) < rankOf(least) ? acr : least));
+}
+
+/** Weakest first, as ACR_VALUES lists them. */
+function rankOf(acr: Acr): number {
+  return ACR_VALUES.indexOf(acr);
 }
 
 export interface Authentication {
@@ -111,7 +116,8 @@ export type ApplicationAccess =
   | { kind: 'allowed'; authentication: Authentication };
 
 /** What Twofold guards: an application, or a site behind a proxy. */
-export type Guarded = Pick<Application, 'organisationId' | 'requireTwoFactor'>;
+export type Guarded = Pick<Application, 'organisationId' | 'requireTwoFactor'> &
+  Partial<Pick<Application, 'requirePhishingResistant'>>;
 
 /**
  * A signed-in person (past the organisation's own rules: the guard holds anyone else at
@@ -128,7 +134,10 @@ export function applicationAccessOf(
   acrValues: string | undefined,
 ): ApplicationAccess {
   if (user.organisationId !== application.organisationId || user.status !== 'active') return { kind: 'no_access' };
-  const least = leastAcrAskedFor(acrValues);
+  const asked = leastAcrAskedFor(acrValues);
+  // An application that requires phishing-resistant sign-in gets at least phr, whatever it asks.
+  const raised = application.requirePhishingResistant === true && (asked === null || rankOf(asked) < rankOf('phr'));
+  const least = raised ? ACR_PHISHING_RESISTANT : asked;
   if (least === ACR_PHISHING_RESISTANT || least === ACR_PHISHING_RESISTANT_HARDWARE) {
     if (!meetsAcr(session, least)) {
       const usable = least === ACR_PHISHING_RESISTANT ? held.keys : held.hardwareKeys;
@@ -137,7 +146,7 @@ export function applicationAccessOf(
   } else if ((application.requireTwoFactor || least === ACR_TWO_FACTOR) && session.secondFactorAt === null) {
     return { kind: 'needs_second_factor', hasDevice: held.devices > 0 };
   }
-  return { kind: 'allowed', authentication: authenticationOf(session, acrValues) };
+  return { kind: 'allowed', authentication: authenticationOf(session, raised ? ACR_PHISHING_RESISTANT : acrValues) };
 }
 
 /** The claims each scope releases. */

@@ -138,6 +138,7 @@ export interface ApplicationsTable {
   created_at: string;
   updated_at: string;
   id_token_signing_alg: Generated<string>;
+  require_phishing_resistant: Generated<number>;
 }
 
 export interface SitesTable {

@@ -681,6 +681,38 @@ describe('OpenID Connect provider', () => {
       assert.deepEqual(claims?.amr, ['pwd', 'hwk', 'mfa']);
     });
 
+    test('an application set on its Change page to require phishing-resistant sign-in gets a key whatever it asks for', async (t) => {
+      const s = await scene(t);
+      const key = new SoftAuthenticator();
+      await adaWithKey(s, key);
+      const admin = await superAdminOf(s);
+      await changeOnPage(s, admin, { redirectUris: REDIRECT, requirePhishingResistant: 'yes' });
+      const listed = await admin.get('/admin/applications');
+      assert.match(textOf(listed.body), /A security key or passkey/);
+      const changed = (await auditOf(s)).find((event) => event.action === 'application_changed');
+      assert.equal(changed?.detail.require_phishing_resistant, true);
+
+      // Asking nothing: a key, and acr phr.
+      const started = await authorizationRequest(s.config);
+      const { back } = await signInWithKey(s, key, started.url);
+      const claims = (await exchange(s, started, back.url)).claims();
+      assert.equal(claims?.acr, 'phr');
+      assert.deepEqual(claims?.amr, ['pwd', 'hwk', 'mfa']);
+
+      // Signed in with the app's code: asked for the key, not sent on.
+      const byCode = new Browser(s.world.baseUrl);
+      const asked = await authorizationRequest(s.config, { acr_values: ACR_TWO_FACTOR });
+      await follow(byCode, asked.url.toString());
+      await byCode.post('/login', { email: s.ada.email, password: s.ada.password });
+      await byCode.get('/login/code?with=app');
+      s.world.clock.advanceMinutes(1);
+      const coded = await byCode.post('/login/code', { code: codeAt(s.adaSecret, s.world.clock.now()) });
+      assert.equal(coded.status, 303, textOf(coded.body));
+      const held = await follow(byCode, new URL(coded.location ?? '/', s.world.baseUrl).toString());
+      assert.equal(new URL(held.url).pathname, '/confirm-identity');
+      assert.equal(new URL(held.url).searchParams.get('with'), 'key');
+    });
+
     test('asked for phr, a person without a key is told so and the application gets access_denied, never less', async (t) => {
       const s = await scene(t);
       const browser = new Browser(s.world.baseUrl);

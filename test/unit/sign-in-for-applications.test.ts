@@ -77,4 +77,17 @@ describe('phishing-resistant sign-in for applications', () => {
       'allowed',
     );
   });
+
+  test('an application that requires phishing-resistant sign-in gets at least phr, whatever it asks for', () => {
+    const strict = { ...application, requirePhishingResistant: true };
+    assert.deepEqual(applicationAccessOf(strict, user, session('otp'), held, undefined), {
+      kind: 'needs_key',
+      hasKey: true,
+      acr: 'phr',
+    });
+    assert.equal(applicationAccessOf(strict, user, session('otp'), held, ACR_TWO_FACTOR).kind, 'needs_key');
+    const allowed = applicationAccessOf(strict, user, session('swk'), held, undefined);
+    assert.equal(allowed.kind === 'allowed' ? allowed.authentication.acr : allowed.kind, 'phr');
+    assert.equal(applicationAccessOf(strict, user, session('swk'), held, 'phrh').kind, 'needs_key', 'asked for more');
+  });
 });
