@@ -13,6 +13,8 @@ export interface ApplicationSettings {
   postLogoutRedirectUris: readonly string[];
   /** A person without a second factor links one before they are sent back. */
   requireTwoFactor: boolean;
+  /** A person signs in to it with a security key or passkey, whatever it asks for (acr phr). */
+  requirePhishingResistant: boolean;
   /** How its ID tokens are signed. */
   idTokenSigningAlg: IdTokenSigningAlg;
 }
@@ -33,6 +35,7 @@ export const APPLICATION_SETTINGS: readonly ApplicationSetting[] = [
   'redirectUris',
   'postLogoutRedirectUris',
   'requireTwoFactor',
+  'requirePhishingResistant',
   'idTokenSigningAlg',
 ];
 

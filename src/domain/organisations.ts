@@ -1,5 +1,6 @@
 import type { AfterDeadline, OrganisationPolicy } from './enforcement.js';
 import type { ReminderSchedule } from './reminders.js';
+import type { AllowedFactors } from './factor-policy.js';
 
 export interface Organisation {
   id: string;
@@ -8,6 +9,8 @@ export interface Organisation {
   policy: OrganisationPolicy;
   /** When people without a device are reminded of their deadline. */
   reminderSchedule: ReminderSchedule;
+  /** Which kinds of second factor its people may link and sign in with. */
+  allowedFactors: AllowedFactors;
   createdAt: Date;
 }
 

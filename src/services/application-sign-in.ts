@@ -3,7 +3,7 @@
 import type { Application } from '../domain/applications.js';
 import type { ClientInfo } from '../domain/audit.js';
 import type { Organisation } from '../domain/organisations.js';
-import { applicationAccessOf, type Authentication } from '../domain/sign-in-for-applications.js';
+import { applicationAccessOf, type Acr, type Authentication } from '../domain/sign-in-for-applications.js';
 import type { User } from '../domain/users.js';
 import { findClientById } from '../store/applications.js';
 import type { Session } from '../store/sessions.js';
@@ -24,6 +24,8 @@ export type ApplicationSignIn =
   | { kind: 'no_access'; application: Application }
   | { kind: 'link_device'; application: Application }
   | { kind: 'give_code'; application: Application }
+  /** Asked for phishing-resistant sign-in: confirm who they are with a key, or (`hasKey` false) none they could use. */
+  | { kind: 'use_key'; application: Application; hasKey: boolean; acr: Acr }
   | { kind: 'allowed'; application: Application; authentication: Authentication };
 
 /** What stands between a person and an application; reads only. */
@@ -37,13 +39,17 @@ export async function decideApplicationSignIn(
   if (found === null) return { kind: 'unknown_application' };
   const { application } = found;
   if (person === null) return { kind: 'sign_in_first', application };
-  const devices = await tenantFor(deps.db, person.user.organisationId).devices.countConfirmed(person.user.id);
-  const access = applicationAccessOf(application, person.user, person.session, devices, acrValues);
+  const devices = await tenantFor(deps.db, person.user.organisationId).devices.confirmedAsStored(person.user.id);
+  const keys = devices.filter(({ device }) => device.kind === 'webauthn');
+  const held = { devices: devices.length, keys: keys.length, hardwareKeys: keys.filter((k) => !k.backedUp).length };
+  const access = applicationAccessOf(application, person.user, person.session, held, acrValues);
   switch (access.kind) {
     case 'no_access':
       return { kind: 'no_access', application };
     case 'needs_second_factor':
       return access.hasDevice ? { kind: 'give_code', application } : { kind: 'link_device', application };
+    case 'needs_key':
+      return { kind: 'use_key', application, hasKey: access.hasKey, acr: access.acr };
     case 'allowed':
       return { kind: 'allowed', application, authentication: access.authentication };
   }

@@ -25,6 +25,8 @@ export interface ApplicationInput {
   redirectUris: readonly string[];
   postLogoutRedirectUris: readonly string[];
   requireTwoFactor: boolean;
+  /** Off unless given. */
+  requirePhishingResistant?: boolean;
   /** RS256 unless given; anything but RS256 and ES256 is refused. */
   idTokenSigningAlg?: string;
 }
@@ -73,6 +75,7 @@ function settingsOf(
       redirectUris: [...new Set(input.redirectUris)],
       postLogoutRedirectUris: [...new Set(input.postLogoutRedirectUris)],
       requireTwoFactor: input.requireTwoFactor,
+      requirePhishingResistant: input.requirePhishingResistant ?? false,
       idTokenSigningAlg: alg,
     },
   };
@@ -99,6 +102,7 @@ export async function createApplication(
       application: settings.name,
       client_id: id,
       require_2fa: settings.requireTwoFactor,
+      require_phishing_resistant: settings.requirePhishingResistant,
       id_token_signing_alg: settings.idTokenSigningAlg,
     });
     const created = await trx.applications.find(id);
@@ -124,6 +128,7 @@ const AUDIT_KEYS: Record<ApplicationSetting, string> = {
   redirectUris: 'redirect_uris',
   postLogoutRedirectUris: 'post_logout_redirect_uris',
   requireTwoFactor: 'require_2fa',
+  requirePhishingResistant: 'require_phishing_resistant',
   idTokenSigningAlg: 'id_token_signing_alg',
 };
 
@@ -158,6 +163,7 @@ export function updateApplication(
       redirectUris: change.redirectUris ?? before.redirectUris,
       postLogoutRedirectUris: change.postLogoutRedirectUris ?? before.postLogoutRedirectUris,
       requireTwoFactor: change.requireTwoFactor ?? before.requireTwoFactor,
+      requirePhishingResistant: change.requirePhishingResistant ?? before.requirePhishingResistant,
       idTokenSigningAlg: change.idTokenSigningAlg ?? before.idTokenSigningAlg,
     });
     if (!parsed.ok) return { kind: 'refused', application: before, problems: parsed.problems };

@@ -3,6 +3,7 @@
 import type { SecondFactorMethod } from '../domain/devices.js';
 import type { ClientInfo } from '../domain/audit.js';
 import { afterPasswordStep, twoFactorStatusOf } from '../domain/enforcement.js';
+import type { AllowedFactors } from '../domain/factor-policy.js';
 import { emailKey, type User } from '../domain/users.js';
 import { verifyPassword } from '../domain/passwords.js';
 import { findAccountByEmail, type Account } from '../store/logins.js';
@@ -19,6 +20,7 @@ import {
 import {
   acceptSecondFactor,
   checkSecondFactor,
+  factorsToSignInWith,
   recordWrongSecondFactor,
   reportWrongSecondFactor,
   secondFactorReplayed,
@@ -182,11 +184,12 @@ export async function submitSecondFactor(
   deps: Deps,
   session: Session,
   user: User,
+  allowed: AllowedFactors,
   given: string,
   client: ClientInfo,
 ): Promise<CodeStep> {
   const tenant = tenantFor(deps.db, session.organisationId);
-  const factors = await secondFactorsOf(deps, tenant, user.id);
+  const factors = factorsToSignInWith(allowed, await secondFactorsOf(deps, tenant, user.id));
   const check = await checkSecondFactor(deps, tenant, user, factors, given);
   const attemptsLeft = MAX_CODE_FAILURES_PER_LOGIN - session.codeFailures;
   switch (check.kind) {

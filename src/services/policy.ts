@@ -1,5 +1,6 @@
 // The organisation-wide 2FA settings a super admin changes on the Manage 2FA page.
 import { changeRequirement, type AfterDeadline, type RequirementChange } from '../domain/enforcement.js';
+import { impactOfAllowedFactors, type AllowedFactors, type FactorPolicyImpact } from '../domain/factor-policy.js';
 import type { Organisation } from '../domain/organisations.js';
 import { reminderScheduleText, type ReminderSchedule } from '../domain/reminders.js';
 import { inOneCommitOf, type Tenant } from '../store/tenant.js';
@@ -53,5 +54,36 @@ export async function setReminderSchedule(
   await inOneCommitOf(deps.db, tenant.organisationId, async (trx) => {
     await trx.organisation.setReminderSchedule(schedule);
     await audit(trx, deps.now(), context, 'reminder_schedule_changed', null, { to: reminderScheduleText(schedule) });
+  });
+}
+
+/** What changing the allowed second factors to `to` would do to the organisation's active people; reads only. */
+export async function previewAllowedFactors(tenant: Tenant, to: AllowedFactors): Promise<FactorPolicyImpact> {
+  return impactOfAllowedFactors(to, await tenant.organisation.activePeoplesDevices());
+}
+
+/**
+ * Saves the allowed second factors, with the audit entry of the change and of whom it
+ * affected when it was made, in one commit.
+ */
+export async function changeAllowedFactors(
+  deps: Deps,
+  tenant: Tenant,
+  organisation: Organisation,
+  context: AuditContext,
+  to: AllowedFactors,
+): Promise<FactorPolicyImpact> {
+  const now = deps.now();
+  return inOneCommitOf(deps.db, tenant.organisationId, async (trx) => {
+    const impact = impactOfAllowedFactors(to, await trx.organisation.activePeoplesDevices());
+    await trx.organisation.setAllowedFactors(to);
+    await audit(trx, now, context, 'allowed_factors_changed', null, {
+      from: organisation.allowedFactors,
+      to,
+      must_add_device: impact.mustAddDevice,
+      lose_a_kind: impact.loseAKind,
+      without_device: impact.withoutDevice,
+    });
+    return impact;
   });
 }

@@ -15,7 +15,8 @@ import type { User } from '../domain/users.js';
 import type { Tenant, TenantInTransaction } from '../store/tenant.js';
 import { audit } from './audit.js';
 import type { Deps } from './deps.js';
-import type { SecondFactorMethod } from '../domain/devices.js';
+import type { DeviceKind, SecondFactorMethod } from '../domain/devices.js';
+import { kindsToSignInWith, type AllowedFactors } from '../domain/factor-policy.js';
 import type { AnyFactor, FactorMiss } from './factors/factor.js';
 import { BACKUP_FACTORS, REGISTERED_FACTORS } from './factors/index.js';
 
@@ -98,6 +99,17 @@ export async function secondFactorsOf(deps: Deps, tenant: Tenant, userId: string
     if (credentials.length > 0) found.push({ factor, credentials });
   }
   return found;
+}
+
+/**
+ * Of the person's second factors, those their organisation lets them sign in with: the
+ * allowed kinds they hold, or all of theirs when they hold none (see domain/factor-policy.ts).
+ */
+export function factorsToSignInWith(allowed: AllowedFactors, factors: readonly PersonsFactor[]): PersonsFactor[] {
+  const count = (kind: DeviceKind) =>
+    factors.filter(({ factor }) => factor.deviceKind === kind).reduce((n, f) => n + f.credentials.length, 0);
+  const kinds = kindsToSignInWith(allowed, { apps: count('totp'), keys: count('webauthn') });
+  return factors.filter(({ factor }) => factor.deviceKind !== null && kinds.includes(factor.deviceKind));
 }
 
 /**

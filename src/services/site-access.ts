@@ -27,12 +27,15 @@ export async function decideSiteAccess(deps: Deps, person: SitePerson | null, ho
   const site = await siteOfHost(deps.db, host);
   if (site === null) return { kind: 'unknown_site' };
   if (person === null) return { kind: 'sign_in_first', site };
-  const access = applicationAccessOf(site, person.user, person.session, person.confirmedDevices, undefined);
+  // A proxy asks for no `acr`: keys and passkeys count here as any device.
+  const held = { devices: person.confirmedDevices, keys: 0, hardwareKeys: 0 };
+  const access = applicationAccessOf(site, person.user, person.session, held, undefined);
   switch (access.kind) {
     case 'no_access':
       return { kind: 'no_access', site };
     case 'needs_second_factor':
-      return access.hasDevice ? { kind: 'give_code', site } : { kind: 'link_device', site };
+    case 'needs_key':
+      return person.confirmedDevices > 0 ? { kind: 'give_code', site } : { kind: 'link_device', site };
     case 'allowed':
       return { kind: 'allowed', site, identity: remoteIdentityOf(person.user, person.organisation) };
   }

@@ -2,6 +2,7 @@
 // for a person with a second factor, that too) given in the last 10 minutes in this session.
 import type { SecondFactorMethod } from '../domain/devices.js';
 import type { ClientInfo } from '../domain/audit.js';
+import type { AllowedFactors } from '../domain/factor-policy.js';
 import { verifyPassword } from '../domain/passwords.js';
 import type { User } from '../domain/users.js';
 import { inOneCommit } from '../store/db.js';
@@ -13,6 +14,7 @@ import { admitPasswordAttempt, passwordWasRight, passwordWasWrong } from './pass
 import {
   acceptSecondFactor,
   checkSecondFactor,
+  factorsToSignInWith,
   recordWrongSecondFactor,
   reportWrongSecondFactor,
   secondFactorReplayed,
@@ -41,6 +43,7 @@ export async function confirmIdentity(
   tenant: Tenant,
   user: User,
   session: Session,
+  allowed: AllowedFactors,
   input: { password: string; code: string },
   client: ClientInfo,
 ): Promise<StepUp> {
@@ -66,7 +69,7 @@ export async function confirmIdentity(
     await audit(trx, now, { actor: user, client }, 'identity_confirmed', user, { factors });
   };
 
-  const factors = await secondFactorsOf(deps, tenant, user.id);
+  const factors = factorsToSignInWith(allowed, await secondFactorsOf(deps, tenant, user.id));
   if (factors.length === 0) {
     await inOneCommit(deps.db, async (trx) => {
       await passwordWasRight(trx, ticket, now);

@@ -30,6 +30,7 @@ function applicationFromRow(row: Selectable<ApplicationsTable>): Application {
     redirectUris: listOf(row.redirect_uris),
     postLogoutRedirectUris: listOf(row.post_logout_redirect_uris),
     requireTwoFactor: row.require_2fa === 1,
+    requirePhishingResistant: row.require_phishing_resistant === 1,
     idTokenSigningAlg: isIdTokenSigningAlg(row.id_token_signing_alg) ? row.id_token_signing_alg : 'RS256',
     secretSetAt: new Date(row.secret_set_at),
     createdAt: new Date(row.created_at),
@@ -42,6 +43,8 @@ export interface NewApplication {
   redirectUris: readonly string[];
   postLogoutRedirectUris: readonly string[];
   requireTwoFactor: boolean;
+  /** Off unless given. */
+  requirePhishingResistant?: boolean;
   idTokenSigningAlg?: IdTokenSigningAlg;
   secret: string;
   now: Date;
@@ -60,6 +63,7 @@ export function applicationsRepository(db: Executor, organisationId: string) {
           redirect_uris: JSON.stringify(application.redirectUris),
           post_logout_redirect_uris: JSON.stringify(application.postLogoutRedirectUris),
           require_2fa: application.requireTwoFactor ? 1 : 0,
+          require_phishing_resistant: application.requirePhishingResistant === true ? 1 : 0,
           id_token_signing_alg: application.idTokenSigningAlg ?? 'RS256',
           secret_hash: hashClientSecret(application.secret),
           secret_set_at: now,
@@ -99,6 +103,7 @@ export function applicationsRepository(db: Executor, organisationId: string) {
           redirect_uris: JSON.stringify(settings.redirectUris),
           post_logout_redirect_uris: JSON.stringify(settings.postLogoutRedirectUris),
           require_2fa: settings.requireTwoFactor ? 1 : 0,
+          require_phishing_resistant: settings.requirePhishingResistant ? 1 : 0,
           id_token_signing_alg: settings.idTokenSigningAlg,
           updated_at: iso(now),
         })

@@ -34,6 +34,7 @@ import * as recoveryCodes from './migrations/008-recovery-codes.js';
 import * as securityKeys from './migrations/009-security-keys.js';
 import * as mailOutbox from './migrations/010-mail-outbox.js';
 import * as reminders from './migrations/012-reminders.js';
+import * as factorPolicy from './migrations/011-factor-policy.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -220,7 +221,8 @@ export function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
   };
 }
 
-const MIGRATIONS: Record<string, Migration> = {
+/** Every migration by name, in the order they run. */
+export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '001-initial': initial,
   '002-security': security,
   '003-users-page': usersPage,
@@ -231,6 +233,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '008-recovery-codes': recoveryCodes,
   '009-security-keys': securityKeys,
   '010-mail-outbox': mailOutbox,
+  '011-factor-policy': factorPolicy,
   '012-reminders': reminders,
 };
 

@@ -23,6 +23,7 @@ export const ORGANISATION_COLUMNS = [
   'organisations.require_all_announced_at as organisation_require_all_announced_at',
   'organisations.after_deadline as organisation_after_deadline',
   'organisations.reminder_schedule as organisation_reminder_schedule',
+  'organisations.allowed_factors as organisation_allowed_factors',
   'organisations.created_at as organisation_created_at',
 ] as const;
 
@@ -34,6 +35,7 @@ export interface AccountRow extends UserRow {
   organisation_require_all_announced_at: string | null;
   organisation_after_deadline: string;
   organisation_reminder_schedule: string | null;
+  organisation_allowed_factors: string;
   organisation_created_at: string;
   /** A count: PostgreSQL returns it as text. */
   confirmed_devices: number | string | null;
@@ -79,6 +81,7 @@ export function accountFromRow(row: AccountRow): Account {
       require_all_announced_at: row.organisation_require_all_announced_at,
       after_deadline: row.organisation_after_deadline,
       reminder_schedule: row.organisation_reminder_schedule,
+      allowed_factors: row.organisation_allowed_factors,
       created_at: row.organisation_created_at,
     }),
     confirmedDevices: Number(row.confirmed_devices ?? 0),

@@ -1,5 +1,6 @@
 // Organisations. Creating and finding one is instance-wide; changing one is per tenant.
 import type { AfterDeadline } from '../domain/enforcement.js';
+import type { AllowedFactors, DevicesByKind } from '../domain/factor-policy.js';
 import { organisationNameKey, type Organisation } from '../domain/organisations.js';
 import { reminderScheduleText, type ReminderSchedule } from '../domain/reminders.js';
 import type { Executor } from './db.js';
@@ -73,6 +74,34 @@ export function organisationRepository(db: Executor, organisationId: string) {
       await update()
         .set({ reminder_schedule: reminderScheduleText(schedule) })
         .execute();
+    },
+
+    async setAllowedFactors(allowed: AllowedFactors): Promise<void> {
+      await update().set({ allowed_factors: allowed }).execute();
+    },
+
+    /** The confirmed devices by kind of each active person of the organisation, for a change's preview. */
+    async activePeoplesDevices(): Promise<DevicesByKind[]> {
+      const rows = await db
+        .selectFrom('users')
+        .leftJoin('devices', (join) =>
+          join
+            .onRef('devices.user_id', '=', 'users.id')
+            .onRef('devices.organisation_id', '=', 'users.organisation_id')
+            .on('devices.confirmed_at', 'is not', null),
+        )
+        .select(['users.id as user_id', 'devices.kind as kind'])
+        .where('users.organisation_id', '=', organisationId)
+        .where('users.status', '=', 'active')
+        .execute();
+      const byPerson = new Map<string, DevicesByKind>();
+      for (const row of rows) {
+        const devices = byPerson.get(row.user_id) ?? { apps: 0, keys: 0 };
+        if (row.kind === 'webauthn') devices.keys += 1;
+        else if (row.kind !== null) devices.apps += 1;
+        byPerson.set(row.user_id, devices);
+      }
+      return [...byPerson.values()];
     },
 
     async setTimeZone(timeZone: string): Promise<void> {

@@ -1,5 +1,6 @@
 // Mapping between rows and domain values.
 import type { Device } from '../domain/devices.js';
+import { isAllowedFactors } from '../domain/factor-policy.js';
 import { isAfterDeadline, type Organisation } from '../domain/organisations.js';
 import { reminderScheduleOf } from '../domain/reminders.js';
 import { isRole, isStatus, type User } from '../domain/users.js';
@@ -19,6 +20,7 @@ export function isoOrNull(date: Date | null): string | null {
 
 export function organisationFromRow(row: OrganisationRow): Organisation {
   if (!isAfterDeadline(row.after_deadline)) throw new Error(`organisation ${row.id} has an unknown after_deadline`);
+  if (!isAllowedFactors(row.allowed_factors)) throw new Error(`organisation ${row.id} has unknown allowed_factors`);
   return {
     id: row.id,
     name: row.name,
@@ -29,6 +31,7 @@ export function organisationFromRow(row: OrganisationRow): Organisation {
       afterDeadline: row.after_deadline,
     },
     reminderSchedule: reminderScheduleOf(row.reminder_schedule),
+    allowedFactors: row.allowed_factors,
     createdAt: new Date(row.created_at),
   };
 }

@@ -13,6 +13,8 @@ export interface OrganisationsTable {
   after_deadline: string;
   /** See domain/reminders.ts; null is the default schedule. */
   reminder_schedule: string | null;
+  /** Defaults to apps_and_keys (domain/factor-policy.ts). */
+  allowed_factors: Generated<string>;
   created_at: string;
 }
 
@@ -138,6 +140,7 @@ export interface ApplicationsTable {
   created_at: string;
   updated_at: string;
   id_token_signing_alg: Generated<string>;
+  require_phishing_resistant: Generated<number>;
 }
 
 export interface SitesTable {

@@ -208,6 +208,15 @@ const ENGLISH = {
     'Your organisation requires two-factor authentication. Link an authenticator app to continue.',
 
   // One's own devices.
+  factor_not_allowed_title: 'Not allowed in your organisation',
+  app_not_allowed:
+    'Your organisation allows only security keys and passkeys, so an authenticator app cannot be linked. Add a security key or passkey instead.',
+  key_not_allowed:
+    'Your organisation allows only authenticator apps, so a security key or passkey cannot be linked. Link an authenticator app instead.',
+  setup_add_allowed_key:
+    'Your organisation now accepts only security keys and passkeys, which a fake sign-in page cannot trick. Add one to continue: until you do, you cannot go anywhere else in Twofold or its applications.',
+  setup_add_allowed_app:
+    'Your organisation now accepts only authenticator apps. Link one to continue: until you do, you cannot go anywhere else in Twofold or its applications.',
   setup_gone: 'That set-up is finished or no longer exists. Start again by naming the device.',
   device_linked_signed_in: (v: { device: string }) =>
     `${v.device} is linked and you are signed in. From now on you give a code from your authenticator app at every sign-in.`,
@@ -248,6 +257,9 @@ const ENGLISH = {
   after_deadline_saved: 'Saved what happens after a deadline.',
   reminder_days_unreadable: `Type whole numbers of days from 1 to 90, at most 10 of them, separated by commas (for example: 14, 7, 1).`,
   reminder_schedule_saved: 'Saved when reminders are sent.',
+  allowed_factors_missing: 'Choose which second factors people may use.',
+  allowed_factors_unchanged: 'Nothing changed: that is already what people may use.',
+  allowed_factors_saved: (v: { allowed: string }) => `Saved. People may now use: ${v.allowed}.`,
   time_zone_missing: 'Choose a time zone from the list, such as Europe/Amsterdam or UTC.',
   time_zone_unknown: (v: { typed: string }) =>
     `"${v.typed}" is not a time zone name. Choose one from the list, such as Europe/Amsterdam or UTC.`,

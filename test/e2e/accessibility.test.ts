@@ -281,6 +281,12 @@ describe('accessibility and layout of every page', () => {
     await check(admin, 'audit-log', '/admin/audit');
     await follow(admin, 'Manage 2FA');
     await check(admin, 'manage-2fa-active', '/admin/2fa');
+    // Changing the allowed second factors: whom it affects, before anything is saved.
+    await admin.getByLabel('Security keys and passkeys only (phishing-resistant)').check();
+    await press(admin, 'Review the change');
+    assert.equal(await heading(admin), 'Change the second factors people may use?');
+    await check(admin, 'manage-2fa-factors-preview');
+    await follow(admin, 'Cancel, keep Authenticator apps, and security keys and passkeys');
     await follow(admin, 'Applications');
     await check(admin, 'applications-none', '/admin/applications');
     await admin.getByLabel('Name', { exact: true }).fill('Rail Wiki');
@@ -322,23 +328,39 @@ describe('accessibility and layout of every page', () => {
     const [wiki] = await tenantFor(world.db, organisationId).applications.list();
     const resume = (url: URL) => /^\/oidc\/auth\/[^/]+$/.test(url.pathname);
     await admin.route(resume, (route) => route.fulfill({ status: 204 }));
-    await visit(
-      admin,
-      `/oidc/auth?${new URLSearchParams({
-        client_id: wiki?.id ?? '',
-        response_type: 'code',
-        scope: 'openid',
-        redirect_uri: 'http://localhost:8080/cb',
-        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
-        code_challenge_method: 'S256',
-        state: 'a-state',
-      }).toString()}`,
-    );
+    const signInToWiki = (extra: Record<string, string> = {}) =>
+      visit(
+        admin,
+        `/oidc/auth?${new URLSearchParams({
+          client_id: wiki?.id ?? '',
+          response_type: 'code',
+          scope: 'openid',
+          redirect_uri: 'http://localhost:8080/cb',
+          code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          code_challenge_method: 'S256',
+          state: 'a-state',
+          ...extra,
+        }).toString()}`,
+      );
+    await signInToWiki();
     assert.equal(await heading(admin), 'Continue to Rail Wiki');
     await check(admin, 'continue-to-application');
     await admin.unroute(resume);
     await visit(admin, '/no-such-page');
     assert.equal(await heading(admin), 'Page not found');
     await check(admin, 'not-found');
+
+    // An application asking for phishing-resistant sign-in of a person without a key.
+    await signInToWiki({ state: 'another-state', acr_values: 'phr' });
+    assert.equal(await heading(admin), 'A security key or passkey is needed');
+    await check(admin, 'application-needs-key');
+    // Keys only: the admin, who has only an app, is held at the setup screen to add a key.
+    await visit(admin, '/admin/2fa');
+    await admin.getByLabel('Security keys and passkeys only (phishing-resistant)').check();
+    await press(admin, 'Review the change');
+    await press(admin, 'Save: Security keys and passkeys only (phishing-resistant)');
+    await visit(admin, '/account');
+    assert.equal(await heading(admin), 'Add a security key or passkey');
+    await check(admin, 'setup-keys-only', '/setup');
   });
 });

@@ -1,6 +1,7 @@
 // The one test client, browser-like: it keeps cookies, follows no redirect by itself, and
 // sends the CSRF token of the last page it read with every form. It talks to the app in
 // this process (app.inject, from any address) or over real HTTP to a running server.
+import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
 
 export type Headers = Record<string, string | string[] | number | undefined>;
@@ -201,4 +202,17 @@ export function textOf(body: string): string {
     .replace(/&gt;/g, '>')
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/** The browser's options a page carries in its form's data-options attribute. */
+export function keyOptionsOn<T>(page: Page): T {
+  const raw = /data-options="([^"]*)"/.exec(page.body)?.[1];
+  assert.ok(raw !== undefined, `no key options on the page: ${textOf(page.body).slice(0, 300)}`);
+  const json = raw
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+  return JSON.parse(json) as T;
 }

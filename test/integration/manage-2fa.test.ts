@@ -2,20 +2,19 @@
 // start now, then locked), what happens after a deadline, and the time zone.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { buildWorld, linkDevice, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
+import { buildWorld, makeOrganisation, makeUser, type TestWorld } from '../helpers/app.js';
 import { Browser, textOf, type Page } from '../helpers/browser.js';
-import { checkedValues, elementOn, flashOn, organisationOf, problemOn, signedIn } from './support.js';
+import {
+  checkedValues,
+  elementOn,
+  flashOn,
+  organisationOf,
+  problemOn,
+  signedIn,
+  superAdminOnManage2fa as superAdminIn,
+} from './support.js';
 
 const LOCKED = 'Two-factor authentication is already required for everyone, and that cannot be turned off.';
-
-/** An organisation and its super admin, enrolled (so a requirement never holds them up) and signed in. */
-async function superAdminIn(world: TestWorld) {
-  const org = await makeOrganisation(world);
-  const boss = await makeUser(world, org, { role: 'super_admin' });
-  const client = await signedIn(world, boss.email, await linkDevice(world, org, boss.id));
-  await client.get('/admin/2fa');
-  return { org, boss, client };
-}
 
 async function requireFrom(client: Browser, date: string): Promise<Page> {
   return client.post('/admin/2fa/requirement', { start: 'date', date, understood: 'yes' });

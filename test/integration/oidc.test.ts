@@ -9,7 +9,12 @@ import { ACR_PASSWORD, ACR_TWO_FACTOR } from '../../src/domain/sign-in-for-appli
 import { createApplication } from '../../src/services/applications.js';
 import { rotateSigningKeys } from '../../src/services/oidc-keys.js';
 import { tenantFor } from '../../src/store/tenant.js';
-import { Browser, movesOnTo, recoveryCodesOn, textOf, type Page } from '../helpers/browser.js';
+import type {
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
+import { Browser, keyOptionsOn, movesOnTo, recoveryCodesOn, textOf, type Page } from '../helpers/browser.js';
+import { SoftAuthenticator } from '../helpers/soft-authenticator.js';
 import { frozenClock, linkDevice, makeOrganisation, makeUser, serveWorld, type ServedWorld } from '../helpers/app.js';
 import { credentialsOn, startLinking } from './support.js';
 
@@ -233,7 +238,7 @@ describe('OpenID Connect provider', () => {
     assert.ok(metadata.revocation_endpoint);
     assert.ok(metadata.end_session_endpoint);
     assert.ok(metadata.userinfo_endpoint);
-    assert.deepEqual(metadata.acr_values_supported, [ACR_PASSWORD, ACR_TWO_FACTOR]);
+    assert.deepEqual(metadata.acr_values_supported, [ACR_PASSWORD, ACR_TWO_FACTOR, 'phr', 'phrh']);
     const jwks = (await (await fetch(String(metadata.jwks_uri))).json()) as { keys: Record<string, unknown>[] };
     assert.deepEqual(jwks.keys.map((key) => key.alg).sort(), ['ES256', 'RS256']);
     for (const key of jwks.keys) assert.equal(key.d, undefined, 'a private part is published');
@@ -573,5 +578,173 @@ describe('OpenID Connect provider', () => {
     const kids = after.keys.map((key) => key.kid);
     for (const key of before.keys) assert.ok(kids.includes(key.kid), `${key.kid} is no longer published`);
     for (const kid of rotation.added) assert.ok(kids.includes(kid), `${kid} is not published`);
+  });
+
+  describe('phishing-resistant sign-in (acr_values phr, phrh; amr hwk, swk)', () => {
+    /** Ada, signed in to the application with her app's code, links `key` on the 2FA page. */
+    async function adaWithKey(s: Scene, key: SoftAuthenticator) {
+      const browser = new Browser(s.world.baseUrl);
+      const first = await signedInTokens(s, browser);
+      assert.deepEqual(first.claims()?.amr, ['pwd', 'otp', 'mfa']);
+      const page = await browser.get('/2fa/security-keys');
+      assert.equal(page.status, 200, textOf(page.body));
+      const origin = new URL(s.world.baseUrl).origin;
+      const answer = key.create(keyOptionsOn<PublicKeyCredentialCreationOptionsJSON>(page), { origin });
+      const linked = await browser.post('/2fa/security-keys', { name: 'YubiKey', answer: JSON.stringify(answer) });
+      assert.equal(linked.status, 303, textOf(linked.body));
+      return browser;
+    }
+
+    /** A new browser at Ada's code step (password given), answered with `key`. */
+    async function signInWithKey(s: Scene, key: SoftAuthenticator, start: URL) {
+      const browser = new Browser(s.world.baseUrl);
+      await follow(browser, start.toString());
+      const afterPassword = await browser.post('/login', { email: s.ada.email, password: s.ada.password });
+      assert.equal(afterPassword.location, '/login/code');
+      const step = await browser.get('/login/code');
+      const options = keyOptionsOn<PublicKeyCredentialRequestOptionsJSON>(step);
+      const answer = key.get(options, { origin: new URL(s.world.baseUrl).origin });
+      const done = await browser.post('/login/code', { with: 'key', answer: JSON.stringify(answer) });
+      assert.equal(done.status, 303, textOf(done.body));
+      return { browser, back: await follow(browser, new URL(done.location ?? '/', s.world.baseUrl).toString()) };
+    }
+
+    test('a sign-in with a security key: amr says hwk (swk for a synced passkey), and acr_values=phr gets acr phr', async (t) => {
+      const s = await scene(t);
+      const key = new SoftAuthenticator();
+      await adaWithKey(s, key);
+      const started = await authorizationRequest(s.config, { acr_values: 'phr' });
+      const { back } = await signInWithKey(s, key, started.url);
+      assert.ok(back.url.startsWith(REDIRECT), back.url);
+      const claims = (await exchange(s, started, back.url)).claims();
+      assert.equal(claims?.acr, 'phr');
+      assert.deepEqual(claims?.amr, ['pwd', 'hwk', 'mfa']);
+
+      // Asked nothing: acr as before, amr as it was.
+      const plain = await authorizationRequest(s.config);
+      const again = await signInWithKey(s, key, plain.url);
+      const plainClaims = (await exchange(s, plain, again.back.url)).claims();
+      assert.equal(plainClaims?.acr, ACR_TWO_FACTOR);
+      assert.deepEqual(plainClaims?.amr, ['pwd', 'hwk', 'mfa']);
+
+      // A synced passkey: swk, phr, and not phrh.
+      const synced = new SoftAuthenticator({ backedUp: true, counter: 'none' });
+      const s2 = await scene(t);
+      await adaWithKey(s2, synced);
+      const asked = await authorizationRequest(s2.config, { acr_values: 'phrh phr' });
+      const passkey = await signInWithKey(s2, synced, asked.url);
+      const passkeyClaims = (await exchange(s2, asked, passkey.back.url)).claims();
+      assert.equal(passkeyClaims?.acr, 'phr');
+      assert.deepEqual(passkeyClaims?.amr, ['pwd', 'swk', 'mfa']);
+    });
+
+    test('asked for phr after a code, a person with a key confirms with the key (no code taken), then gets phr', async (t) => {
+      const s = await scene(t);
+      const key = new SoftAuthenticator();
+      const browser = await adaWithKey(s, key);
+      // A new sign-in with the app's code: the session's second factor is a code.
+      await browser.post('/logout', {});
+      s.world.clock.advanceMinutes(1);
+      const signedIn = await signedInTokens(s, browser);
+      assert.deepEqual(signedIn.claims()?.amr, ['pwd', 'otp', 'mfa']);
+
+      const started = await authorizationRequest(s.config, { acr_values: 'phr' });
+      const held = await follow(browser, started.url.toString());
+      const at = new URL(held.url);
+      assert.equal(at.pathname, '/confirm-identity');
+      assert.equal(at.searchParams.get('with'), 'key');
+      assert.doesNotMatch(held.page.body, /name="code"/, 'no code field: only the key');
+      const next = at.searchParams.get('next') ?? '';
+      // A code is not enough: the interaction sends the person back to the key.
+      s.world.clock.advanceMinutes(1);
+      const byCode = await browser.post('/confirm-identity', {
+        next,
+        password: s.ada.password,
+        code: codeAt(s.adaSecret, s.world.clock.now()),
+      });
+      assert.equal(byCode.status, 303, textOf(byCode.body));
+      const stillHeld = await follow(browser, new URL(byCode.location ?? '/', s.world.baseUrl).toString());
+      assert.equal(new URL(stillHeld.url).pathname, '/confirm-identity', 'never a silent downgrade');
+
+      const options = keyOptionsOn<PublicKeyCredentialRequestOptionsJSON>(stillHeld.page);
+      const answer = key.get(options, { origin: new URL(s.world.baseUrl).origin });
+      const byKey = await browser.post('/confirm-identity', {
+        next,
+        password: s.ada.password,
+        answer: JSON.stringify(answer),
+      });
+      assert.equal(byKey.status, 303, textOf(byKey.body));
+      const back = await follow(browser, new URL(byKey.location ?? '/', s.world.baseUrl).toString());
+      assert.ok(back.url.startsWith(REDIRECT), back.url);
+      const claims = (await exchange(s, started, back.url)).claims();
+      assert.equal(claims?.acr, 'phr');
+      assert.deepEqual(claims?.amr, ['pwd', 'hwk', 'mfa']);
+    });
+
+    test('an application set on its Change page to require phishing-resistant sign-in gets a key whatever it asks for', async (t) => {
+      const s = await scene(t);
+      const key = new SoftAuthenticator();
+      await adaWithKey(s, key);
+      const admin = await superAdminOf(s);
+      await changeOnPage(s, admin, { redirectUris: REDIRECT, requirePhishingResistant: 'yes' });
+      const listed = await admin.get('/admin/applications');
+      assert.match(textOf(listed.body), /A security key or passkey/);
+      const changed = (await auditOf(s)).find((event) => event.action === 'application_changed');
+      assert.equal(changed?.detail.require_phishing_resistant, true);
+
+      // Asking nothing: a key, and acr phr.
+      const started = await authorizationRequest(s.config);
+      const { back } = await signInWithKey(s, key, started.url);
+      const claims = (await exchange(s, started, back.url)).claims();
+      assert.equal(claims?.acr, 'phr');
+      assert.deepEqual(claims?.amr, ['pwd', 'hwk', 'mfa']);
+
+      // Signed in with the app's code: asked for the key, not sent on.
+      const byCode = new Browser(s.world.baseUrl);
+      const asked = await authorizationRequest(s.config, { acr_values: ACR_TWO_FACTOR });
+      await follow(byCode, asked.url.toString());
+      await byCode.post('/login', { email: s.ada.email, password: s.ada.password });
+      await byCode.get('/login/code?with=app');
+      s.world.clock.advanceMinutes(1);
+      const coded = await byCode.post('/login/code', { code: codeAt(s.adaSecret, s.world.clock.now()) });
+      assert.equal(coded.status, 303, textOf(coded.body));
+      const held = await follow(byCode, new URL(coded.location ?? '/', s.world.baseUrl).toString());
+      assert.equal(new URL(held.url).pathname, '/confirm-identity');
+      assert.equal(new URL(held.url).searchParams.get('with'), 'key');
+    });
+
+    test('asked for phr, a person without a key is told so and the application gets access_denied, never less', async (t) => {
+      const s = await scene(t);
+      const browser = new Browser(s.world.baseUrl);
+      await signedInTokens(s, browser);
+      const started = await authorizationRequest(s.config, { acr_values: 'phr' });
+      const { page } = await follow(browser, started.url.toString());
+      assert.equal(page.status, 403);
+      assert.match(
+        textOf(page.body),
+        /Rail Wiki asks for phishing-resistant sign-in: a security key or passkey\. You have none linked/,
+      );
+      assert.match(page.body, /href="\/2fa\/security-keys"/);
+      const back = /<a href="([^"]+)">Go back to Rail Wiki without signing in<\/a>/.exec(page.body)?.[1];
+      assert.ok(back !== undefined);
+      const answered = await follow(browser, new URL(back.replace(/&amp;/g, '&'), s.world.baseUrl).toString());
+      const callback = new URL(answered.url);
+      assert.ok(answered.url.startsWith(REDIRECT), answered.url);
+      assert.equal(callback.searchParams.get('error'), 'access_denied');
+      assert.equal(callback.searchParams.get('code'), null);
+
+      // Or the person adds a key from that page, and is brought back and on with it.
+      const again = await authorizationRequest(s.config, { acr_values: 'phr' });
+      assert.equal((await follow(browser, again.url.toString())).page.status, 403);
+      const adding = await browser.get('/2fa/security-keys');
+      const key = new SoftAuthenticator();
+      const origin = new URL(s.world.baseUrl).origin;
+      const made = key.create(keyOptionsOn<PublicKeyCredentialCreationOptionsJSON>(adding), { origin });
+      const linked = await browser.post('/2fa/security-keys', { name: 'YubiKey', answer: JSON.stringify(made) });
+      assert.match(linked.location ?? '', /^\/oidc\/interaction\//, textOf(linked.body));
+      const on = await follow(browser, new URL(linked.location ?? '/', s.world.baseUrl).toString());
+      assert.ok(on.url.startsWith(REDIRECT), on.url);
+      assert.equal((await exchange(s, again, on.url)).claims()?.acr, 'phr');
+    });
   });
 });

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
 import { sql } from 'kysely';
 import { newSecretKeyText } from '../../src/domain/secret-box.js';
-import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
+import { MIGRATIONS, migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
 import { findOrganisation, insertOrganisation } from '../../src/store/organisations.js';
 import { atomically, tenantFor } from '../../src/store/tenant.js';
 import { enterThrottles, readThrottleCounts, settleThrottleAttempt } from '../../src/store/throttles.js';
@@ -18,18 +18,7 @@ import { createPostgresSchema, postgresTestUrl, urlWithSearchPath } from '../hel
 import { childEnv, runTwofold } from '../helpers/processes.js';
 
 /** Every migration, in order: what a schema set up to the latest has run. */
-const ALL_MIGRATIONS = [
-  '001-initial',
-  '002-security',
-  '003-users-page',
-  '004-attempts-in-flight',
-  '005-applications',
-  '006-oidc',
-  '007-sites',
-  '008-recovery-codes',
-  '009-security-keys',
-  '010-mail-outbox',
-];
+const ALL_MIGRATIONS = Object.keys(MIGRATIONS);
 
 const SERVER = postgresTestUrl();
 const skip = SERVER === null ? 'SKIPPED: PostgreSQL runs: TWOFOLD_TEST_POSTGRES_URL is not set' : false;

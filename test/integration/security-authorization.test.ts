@@ -232,6 +232,7 @@ const MATRIX: Record<string, RouteRow> = {
   'GET /admin/email': { expect: SUPER_ADMINS },
   // Another organisation's message is not found: the page says nothing was sent again.
   'POST /admin/email/:id/send-again': { expect: SUPER_ADMINS, form: () => ({}) },
+  'POST /admin/2fa/factors': { expect: SUPER_ADMINS, form: () => ({ allowedFactors: 'keys_only' }) },
   'GET /admin/applications': { expect: SUPER_ADMINS },
   'POST /admin/applications': {
     expect: SUPER_ADMINS,

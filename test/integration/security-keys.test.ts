@@ -20,26 +20,13 @@ import {
   PASSWORD,
   type TestWorld,
 } from '../helpers/app.js';
-import { Browser, recoveryCodesOn, textOf, type Page } from '../helpers/browser.js';
+import { Browser, keyOptionsOn, recoveryCodesOn, textOf, type Page } from '../helpers/browser.js';
 import { fromAddress } from '../helpers/security.js';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.js';
 import { atCodeStep, nextCode, requireOfUser } from './support.js';
 
 const ORIGIN = new URL(DEFAULT_PUBLIC_URL).origin;
 const CLIENT = { ip: '127.0.0.1', userAgent: 'test' };
-
-/** The browser's options a page carries in its form's data-options attribute. */
-function optionsOn<T>(page: Page): T {
-  const raw = /data-options="([^"]*)"/.exec(page.body)?.[1];
-  assert.ok(raw !== undefined, `no key options on the page: ${textOf(page.body).slice(0, 300)}`);
-  const json = raw
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-  return JSON.parse(json) as T;
-}
 
 /** Links `key` on the 2FA page of a signed-in browser, confirming identity first with the app's code. */
 async function linkKeyOnTwoFactorPage(
@@ -62,7 +49,7 @@ async function linkKeyOnTwoFactorPage(
   }
   assert.equal(page.status, 200, textOf(page.body));
   assert.match(String(page.headers['content-security-policy'] ?? ''), /script-src 'self'/);
-  const answer = key.create(optionsOn<PublicKeyCredentialCreationOptionsJSON>(page), { origin: ORIGIN });
+  const answer = key.create(keyOptionsOn<PublicKeyCredentialCreationOptionsJSON>(page), { origin: ORIGIN });
   return browser.post('/2fa/security-keys', { name, answer: JSON.stringify(answer) });
 }
 
@@ -92,7 +79,7 @@ async function keyStep(
   const page = await browser.get('/login/code');
   assert.equal(page.status, 200);
   assert.match(page.body, /Use your security key or passkey/);
-  const options = optionsOn<PublicKeyCredentialRequestOptionsJSON>(page);
+  const options = keyOptionsOn<PublicKeyCredentialRequestOptionsJSON>(page);
   return { browser, page, options, answer: JSON.stringify(key.get(options, at)) };
 }
 
@@ -261,7 +248,7 @@ test('a person required to use 2FA can set up with only a key, is enrolled by it
   assert.match(setup.body, /href="\/setup\/security-keys"/);
   const page = await browser.get('/setup/security-keys');
   assert.equal(page.status, 200, textOf(page.body));
-  const answer = key.create(optionsOn<PublicKeyCredentialCreationOptionsJSON>(page), { origin: ORIGIN });
+  const answer = key.create(keyOptionsOn<PublicKeyCredentialCreationOptionsJSON>(page), { origin: ORIGIN });
   const linked = await browser.post('/setup/security-keys', { name: 'Laptop passkey', answer: JSON.stringify(answer) });
   // A first device, a key too, comes with the recovery codes, shown once on the way on.
   const shown = recoveryCodesOn(linked);
@@ -273,7 +260,7 @@ test('a person required to use 2FA can set up with only a key, is enrolled by it
   // Step-up with the key alone: no code field, the key's button.
   const confirm = await browser.get('/confirm-identity?next=/2fa');
   assert.doesNotMatch(confirm.body, /name="code"/);
-  const stepUp = key.get(optionsOn<PublicKeyCredentialRequestOptionsJSON>(confirm), { origin: ORIGIN });
+  const stepUp = key.get(keyOptionsOn<PublicKeyCredentialRequestOptionsJSON>(confirm), { origin: ORIGIN });
   const confirmed = await browser.post('/confirm-identity', {
     next: '/2fa',
     password: PASSWORD,
@@ -300,7 +287,7 @@ test('a key answer made for one challenge is refused as a new key, and a key is 
   const step = await browser.get('/login/code');
   const signedIn = await browser.post('/login/code', {
     with: 'key',
-    answer: JSON.stringify(key.get(optionsOn<PublicKeyCredentialRequestOptionsJSON>(step), { origin: ORIGIN })),
+    answer: JSON.stringify(key.get(keyOptionsOn<PublicKeyCredentialRequestOptionsJSON>(step), { origin: ORIGIN })),
   });
   assert.equal(signedIn.location, '/account');
   const again = await linkKeyOnTwoFactorPage(world, browser, key, secret, 'Same key');

@@ -9,7 +9,7 @@ import type { Organisation } from '../../src/domain/organisations.js';
 import { codeAt } from '../../src/domain/totp.js';
 import type { User } from '../../src/domain/users.js';
 import { tenantFor } from '../../src/store/tenant.js';
-import { PASSWORD, type TestWorld } from '../helpers/app.js';
+import { linkDevice, makeOrganisation, makeUser, PASSWORD, type TestWorld } from '../helpers/app.js';
 import { Browser, textOf, type Page } from '../helpers/browser.js';
 import { fromAddress } from '../helpers/security.js';
 
@@ -278,4 +278,13 @@ export async function atCodeStep(world: TestWorld, email: string, ip = '203.0.11
   assert.equal(afterPassword.location, '/login/code', textOf(afterPassword.body));
   await browser.get('/login/code');
   return browser;
+}
+
+/** An organisation and its super admin, enrolled with an app (so a requirement never holds them up), signed in on Manage 2FA. */
+export async function superAdminOnManage2fa(world: TestWorld) {
+  const org = await makeOrganisation(world);
+  const boss = await makeUser(world, org, { role: 'super_admin' });
+  const client = await signedIn(world, boss.email, await linkDevice(world, org, boss.id));
+  await client.get('/admin/2fa');
+  return { org, boss, client };
 }

@@ -7,17 +7,9 @@ import { randomUUID } from 'node:crypto';
 import { test, type TestContext } from 'node:test';
 import { Migrator, sql } from 'kysely';
 import { emailKey } from '../../src/domain/users.js';
-import { migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
+import { MIGRATIONS, migrateToLatest, openDatabase, type Db } from '../../src/store/db.js';
 import * as initial from '../../src/store/migrations/001-initial.js';
 import * as security from '../../src/store/migrations/002-security.js';
-import * as usersPage from '../../src/store/migrations/003-users-page.js';
-import * as attemptsInFlight from '../../src/store/migrations/004-attempts-in-flight.js';
-import * as applications from '../../src/store/migrations/005-applications.js';
-import * as oidc from '../../src/store/migrations/006-oidc.js';
-import * as sites from '../../src/store/migrations/007-sites.js';
-import * as recoveryCodes from '../../src/store/migrations/008-recovery-codes.js';
-import * as securityKeys from '../../src/store/migrations/009-security-keys.js';
-import * as mailOutbox from '../../src/store/migrations/010-mail-outbox.js';
 import { insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { USERS_PAGE_SIZE } from '../../src/store/users.js';
@@ -261,19 +253,7 @@ test('the users page migration indexes a database already in use, and its down p
   const all = new Migrator({
     db,
     provider: {
-      getMigrations: () =>
-        Promise.resolve({
-          '001-initial': initial,
-          '002-security': security,
-          '003-users-page': usersPage,
-          '004-attempts-in-flight': attemptsInFlight,
-          '005-applications': applications,
-          '006-oidc': oidc,
-          '007-sites': sites,
-          '008-recovery-codes': recoveryCodes,
-          '009-security-keys': securityKeys,
-          '010-mail-outbox': mailOutbox,
-        }),
+      getMigrations: () => Promise.resolve(MIGRATIONS),
     },
     migrationTableSchema: schema,
   });

@@ -83,6 +83,7 @@ describe('changedSettings', () => {
     redirectUris: ['https://wiki.example/cb', 'http://localhost:8080/cb'],
     postLogoutRedirectUris: [],
     requireTwoFactor: false,
+    requirePhishingResistant: false,
     idTokenSigningAlg: 'RS256',
   } as const;
 
@@ -101,6 +102,7 @@ describe('changedSettings', () => {
       ['name', 'postLogoutRedirectUris', 'idTokenSigningAlg'],
     );
     assert.deepEqual(changedSettings(wiki, { ...wiki, requireTwoFactor: true }), ['requireTwoFactor']);
+    assert.deepEqual(changedSettings(wiki, { ...wiki, requirePhishingResistant: true }), ['requirePhishingResistant']);
     // Addresses in another order are another list: what is stored changes.
     assert.deepEqual(changedSettings(wiki, { ...wiki, redirectUris: [...wiki.redirectUris].reverse() }), [
       'redirectUris',

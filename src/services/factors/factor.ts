@@ -2,7 +2,7 @@
 // authenticator app's codes today; recovery codes and passkeys next) is one file that
 // implements this and is registered in factors/index.ts. Nothing else knows which kind it
 // is: the wrong-attempt gate and lock (services/second-factor.ts) guard them all alike.
-import type { RelyingParty, SecondFactorMethod } from '../../domain/devices.js';
+import type { DeviceKind, RelyingParty, SecondFactorMethod } from '../../domain/devices.js';
 import type { SecretKeyring } from '../../domain/secret-box.js';
 import type { StoredDevice } from '../../store/devices.js';
 import type { Tenant, TenantInTransaction } from '../../store/tenant.js';
@@ -33,6 +33,8 @@ export interface FactorContext {
 export interface SecondFactor<Input, Credential extends FactorCredential, Proof> {
   /** Its name in the registry (factors/index.ts), in the audit log and in forms. */
   readonly kind: string;
+  /** The kind of device its credentials are (what an organisation allows or not); null for a backup. */
+  readonly deviceKind: DeviceKind | null;
   /**
    * A backup (recovery codes): taken only from a person who has a factor that is not one,
    * never counted as enrolled, never used to enrol; its credentials are read only when

@@ -15,6 +15,7 @@ export interface RecoveryCodeProof {
 
 export const recoveryCodeFactor: SecondFactor<string, RecoveryCodeCredential, RecoveryCodeProof> = {
   kind: 'recovery_code',
+  deviceKind: null,
   backup: true,
 
   parse: normaliseRecoveryCode,

@@ -85,6 +85,7 @@ function challengeOf(answer: AuthenticationResponseJSON): string | null {
 
 export const securityKeyFactor: SecondFactor<AuthenticationResponseJSON, SecurityKeyCredential, SecurityKeyProof> = {
   kind: 'security_key',
+  deviceKind: 'webauthn',
   backup: false,
 
   parse: securityKeyAnswerOf,

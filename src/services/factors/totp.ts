@@ -15,6 +15,7 @@ export interface TotpProof {
 
 export const totpFactor: SecondFactor<string, TotpCredential, TotpProof> = {
   kind: 'totp',
+  deviceKind: 'totp',
   backup: false,
 
   parse(given) {

@@ -5,6 +5,12 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { twoFactorStatusOf, type TwoFactorStatus } from '../../domain/enforcement.js';
+import type { DeviceKind } from '../../domain/devices.js';
+import {
+  allowsKind,
+  kindsToSignInWith,
+  mustAddAllowedDevice as holdsForAllowedDevice,
+} from '../../domain/factor-policy.js';
 import type { Organisation } from '../../domain/organisations.js';
 import {
   leastRoleFor,
@@ -50,11 +56,26 @@ export interface Auth {
   confirmedDevices: number;
   /** Of them, security keys and passkeys. */
   confirmedKeys: number;
+  /**
+   * Signed in, but held at the setup screen until they link a device of a kind their
+   * organisation allows (see domain/factor-policy.ts).
+   */
+  mustAddAllowedDevice: boolean;
 }
 
-/** The ways the person can give a second factor: a security key or passkey, an authenticator app. */
+/** The person's confirmed devices by kind, as read with the session. */
+export const devicesByKindOf = (auth: Pick<Auth, 'confirmedDevices' | 'confirmedKeys'>) => ({
+  apps: auth.confirmedDevices - auth.confirmedKeys,
+  keys: auth.confirmedKeys,
+});
+
+/**
+ * The ways the person can give a second factor: a security key or passkey, an authenticator
+ * app; of theirs, those their organisation allows (all of theirs when none is).
+ */
 export function waysOf(auth: Auth): { key: boolean; app: boolean } {
-  return { key: auth.confirmedKeys > 0, app: auth.confirmedDevices > auth.confirmedKeys };
+  const kinds = kindsToSignInWith(auth.organisation.allowedFactors, devicesByKindOf(auth));
+  return { key: kinds.includes('webauthn'), app: kinds.includes('totp') };
 }
 
 /**
@@ -138,10 +159,27 @@ async function authOf(request: FastifyRequest, reply: FastifyReply): Promise<Aut
     clearSessionCookie(reply, cookies);
     return 'blocked';
   }
-  // A signed-in user whose deadline passed is held at the setup screen, as at login.
-  const stage: Stage = session.stage === 'signed_in' && status.kind === 'must_set_up' ? 'setup' : session.stage;
+  // A signed-in user whose deadline passed is held at the setup screen, as at login; so is
+  // one whose organisation no longer allows their devices, or the way they signed in.
+  const mustAddAllowed = holdsForAllowedDevice(
+    organisation.allowedFactors,
+    devicesByKindOf({ confirmedDevices, confirmedKeys }),
+    session.secondFactorMethod,
+  );
+  const held = status.kind === 'must_set_up' || mustAddAllowed;
+  const stage: Stage = session.stage === 'signed_in' && held ? 'setup' : session.stage;
   if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) await tenant.sessions.touch(session.id, now);
-  return { session, user, organisation, tenant, status, stage, confirmedDevices, confirmedKeys };
+  return {
+    session,
+    user,
+    organisation,
+    tenant,
+    status,
+    stage,
+    confirmedDevices,
+    confirmedKeys,
+    mustAddAllowedDevice: stage === 'setup' && status.kind !== 'must_set_up' && mustAddAllowed,
+  };
 }
 
 function admits(access: Access, auth: Auth | null): boolean {
@@ -236,6 +274,23 @@ async function targetGuard(request: FastifyRequest, reply: FastifyReply): Promis
   const refusal = refusalOf(auth.user, { action, person: target });
   if (refusal !== null) return refuse(request, reply, auth, action, refusal, target);
   request.target = target;
+}
+
+/**
+ * A route-scoped refusal of linking a kind of device the person's organisation does not
+ * allow (an app's set-up begun before the policy changed included).
+ */
+export function onlyIfAllowed(kind: DeviceKind) {
+  return async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    if (allowsKind(authOrThrow(request).organisation.allowedFactors, kind)) return;
+    return renderError(
+      request,
+      reply,
+      403,
+      'factor_not_allowed_title',
+      kind === 'totp' ? 'app_not_allowed' : 'key_not_allowed',
+    );
+  };
 }
 
 export const authPlugin = fp(async (app: FastifyInstance) => {

@@ -36,12 +36,20 @@ interface ApplicationForm {
   redirectUris: string;
   postLogoutRedirectUris: string;
   requireTwoFactor?: string;
+  requirePhishingResistant?: string;
   idTokenSigningAlg?: string;
 }
 
 const applicationFormSchema = formSchema(
-  { name: 300, redirectUris: 6000, postLogoutRedirectUris: 6000, requireTwoFactor: 10, idTokenSigningAlg: 10 },
-  ['requireTwoFactor', 'idTokenSigningAlg'],
+  {
+    name: 300,
+    redirectUris: 6000,
+    postLogoutRedirectUris: 6000,
+    requireTwoFactor: 10,
+    requirePhishingResistant: 10,
+    idTokenSigningAlg: 10,
+  },
+  ['requireTwoFactor', 'requirePhishingResistant', 'idTokenSigningAlg'],
 );
 
 /** The lines of a textarea that hold something. */
@@ -59,6 +67,7 @@ function valuesOfForm(body: ApplicationForm, alg: string): ApplicationValues {
     redirectUris: body.redirectUris,
     postLogoutRedirectUris: body.postLogoutRedirectUris,
     requireTwoFactor: body.requireTwoFactor === 'yes',
+    requirePhishingResistant: body.requirePhishingResistant === 'yes',
     idTokenSigningAlg: body.idTokenSigningAlg ?? alg,
   };
 }
@@ -70,6 +79,7 @@ function inputOf(body: ApplicationForm): ApplicationInput {
     redirectUris: linesOf(body.redirectUris),
     postLogoutRedirectUris: linesOf(body.postLogoutRedirectUris),
     requireTwoFactor: body.requireTwoFactor === 'yes',
+    requirePhishingResistant: body.requirePhishingResistant === 'yes',
     idTokenSigningAlg: body.idTokenSigningAlg,
   };
 }

@@ -5,17 +5,25 @@ import { policyPhase, type RequirementChange } from '../../domain/enforcement.js
 import { isAfterDeadline } from '../../domain/organisations.js';
 import { canonicalTimeZone, parseLocalDateTime, toLocalInputValue } from '../../domain/time-zones.js';
 import { parseReminderDays } from '../../domain/reminders.js';
+import { isAllowedFactors, mustAddAllowedDevice } from '../../domain/factor-policy.js';
 import {
+  changeAllowedFactors,
   changeOrganisationRequirement,
+  previewAllowedFactors,
   setAfterDeadline,
   setReminderSchedule,
   setTimeZone,
 } from '../../services/policy.js';
-import { authOrThrow } from '../plugins/auth.js';
+import { authOrThrow, devicesByKindOf } from '../plugins/auth.js';
 import { formSchema } from '../form-schema.js';
 import { message } from '../messages.js';
 import { contextOf, redirectWithFlash, renderPage, when } from '../respond.js';
-import { policyPage, type PolicyPageData } from '../views/admin-policy.js';
+import {
+  ALLOWED_FACTORS_LABELS,
+  allowedFactorsPreview,
+  policyPage,
+  type PolicyPageData,
+} from '../views/admin-policy.js';
 
 export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
   const { deps } = app.twofold;
@@ -45,6 +53,7 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
             phase: policyPhase(policy, deps.now()),
             start: policy.requireAllFrom,
             afterDeadline: policy.afterDeadline,
+            allowedFactors: organisation.allowedFactors,
             timeZone,
             startValue:
               shown.startValue ??
@@ -129,6 +138,33 @@ export async function adminPolicyRoutes(app: FastifyInstance): Promise<void> {
         return show(request, reply, { problem: message('after_deadline_missing'), status: 400 });
       await setAfterDeadline(deps, auth.tenant, contextOf(request), request.body.afterDeadline);
       return redirectWithFlash(reply, '/admin/2fa', message('after_deadline_saved'));
+    },
+  );
+
+  // The first post shows whom the change affects; only the confirming one (`confirm=yes`) saves.
+  app.post<{ Body: { allowedFactors: string; confirm?: string } }>(
+    '/admin/2fa/factors',
+    { config, schema: formSchema({ allowedFactors: 30, confirm: 10 }, ['confirm']) },
+    async (request, reply) => {
+      const auth = authOrThrow(request);
+      const to = request.body.allowedFactors;
+      if (!isAllowedFactors(to))
+        return show(request, reply, { problem: message('allowed_factors_missing'), status: 400 });
+      const from = auth.organisation.allowedFactors;
+      if (to === from) return redirectWithFlash(reply, '/admin/2fa', message('allowed_factors_unchanged'));
+      if (request.body.confirm !== 'yes') {
+        const impact = await previewAllowedFactors(auth.tenant, to);
+        const youToo = mustAddAllowedDevice(to, devicesByKindOf(auth), auth.session.secondFactorMethod);
+        return renderPage(request, reply, 'Change the second factors people may use?', (ctx) =>
+          allowedFactorsPreview(ctx, from, to, impact, youToo),
+        );
+      }
+      await changeAllowedFactors(deps, auth.tenant, auth.organisation, contextOf(request), to);
+      return redirectWithFlash(
+        reply,
+        '/admin/2fa',
+        message('allowed_factors_saved', { allowed: ALLOWED_FACTORS_LABELS[to] }),
+      );
     },
   );
 

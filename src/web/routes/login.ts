@@ -132,7 +132,14 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
       const auth = authOrThrow(request);
       const byKey = request.body.with === 'key';
       const given = (byKey ? request.body.answer : request.body.code) ?? '';
-      const result = await submitSecondFactor(deps, auth.session, auth.user, given, clientOf(request));
+      const result = await submitSecondFactor(
+        deps,
+        auth.session,
+        auth.user,
+        auth.organisation.allowedFactors,
+        given,
+        clientOf(request),
+      );
       switch (result.kind) {
         case 'signed_in': {
           setSessionCookie(reply, cookies, result.token);

@@ -17,8 +17,10 @@ import {
   rememberReturn,
   renderError,
   renderMovingOn,
+  renderPage,
 } from '../respond.js';
-import { continueToApplication } from '../views/oidc.js';
+import { continueToApplication, keyNeededForApplication } from '../views/oidc.js';
+import { allowsKind } from '../../domain/factor-policy.js';
 
 /** How often an instance looks whether another one (or `twofold oidc rotate-keys`) changed the signing keys. */
 const KEYS_CHECKED_EVERY_MS = 30_000;
@@ -152,8 +154,20 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
         typeof params.acr_values === 'string' ? params.acr_values : undefined,
         clientOf(request),
       );
-      const confirmFirst = () =>
-        reply.redirect(`/confirm-identity?${new URLSearchParams({ next: here }).toString()}`, 303);
+      const confirmFirst = (withKey = false) =>
+        reply.redirect(
+          `/confirm-identity?${new URLSearchParams(withKey ? { next: here, with: 'key' } : { next: here }).toString()}`,
+          303,
+        );
+      /** The provider's way back to the application, carrying `result`: a path of Twofold's. */
+      const resumeWith = async (result: Parameters<Provider['interactionResult']>[2]) => {
+        const redirectTo = await provider.interactionResult(request.raw, reply.raw, result, {
+          mergeWithLastSubmission: false,
+        });
+        const resume = new URL(redirectTo, publicAddress);
+        if (resume.origin !== publicAddress.origin) throw new Error(`the provider resumes at ${resume.origin}`);
+        return `${resume.pathname}${resume.search}`;
+      };
       switch (decision.kind) {
         case 'unknown_application':
           return renderError(request, reply, 400, 'app_request_title', 'app_error_client');
@@ -178,38 +192,50 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
           );
         case 'give_code':
           return confirmFirst();
+        case 'use_key': {
+          // A key they have: used again now, whatever the session's second factor was.
+          if (decision.hasKey) return confirmFirst(true);
+          // None: never a sign-in with less. The person may link one and come back here, or
+          // go back to the application, which is told `access_denied`.
+          const { name } = decision.application;
+          const back = await resumeWith({
+            error: 'access_denied',
+            error_description: `${name} asks for phishing-resistant sign-in (${decision.acr}): a security key or passkey, which this person has not linked`,
+          });
+          rememberReturn(reply, here);
+          const keysAllowed = person !== null && allowsKind(person.organisation.allowedFactors, 'webauthn');
+          return renderPage(
+            request,
+            reply,
+            'A security key or passkey is needed',
+            () => keyNeededForApplication(name, keysAllowed, back),
+            403,
+          );
+        }
         case 'allowed': {
           if (person === null) throw new Error('an application sign-in was allowed without a signed-in person');
           if (needsFreshProof(person.session, details.prompt.reasons, params.max_age, deps.now())) {
             return confirmFirst();
           }
           const { authentication } = decision;
-          const redirectTo = await provider.interactionResult(
-            request.raw,
-            reply.raw,
-            {
-              login: {
-                accountId: person.user.id,
-                acr: authentication.acr,
-                amr: authentication.amr,
-                ts: Math.floor(authentication.authTime.getTime() / 1000),
-                remember: true,
-              },
-              // What the application asked for is granted (see loadExistingGrant): also when
-              // it asks for consent (`prompt=consent`, which refresh tokens need).
-              consent: {},
+          const to = await resumeWith({
+            login: {
+              accountId: person.user.id,
+              acr: authentication.acr,
+              amr: authentication.amr,
+              ts: Math.floor(authentication.authTime.getTime() / 1000),
+              remember: true,
             },
-            { mergeWithLastSubmission: false },
-          );
+            // What the application asked for is granted (see loadExistingGrant): also when
+            // it asks for consent (`prompt=consent`, which refresh tokens need).
+            consent: {},
+          });
           // Not a redirect: this answer often ends the redirects of a form just posted here
           // (the password, the code, a device linked), and a browser holds every redirect
           // of a form's submission to the page's form-action, 'self': Chromium refuses to
           // follow the provider's next one, to the application's address. From this page
           // the way on is a navigation of its own (a meta refresh), which form-action does
           // not govern.
-          const resume = new URL(redirectTo, publicAddress);
-          if (resume.origin !== publicAddress.origin) throw new Error(`the provider resumes at ${resume.origin}`);
-          const to = `${resume.pathname}${resume.search}`;
           const { name } = decision.application;
           return renderMovingOn(request, reply, `Continue to ${name}`, to, () => continueToApplication(name, to));
         }

@@ -6,7 +6,7 @@ import type { DeviceLinked } from '../../services/devices.js';
 import { addSecurityKey, securityKeyCreation } from '../../services/security-keys.js';
 import { formSchema } from '../form-schema.js';
 import { message } from '../messages.js';
-import { authOrThrow, type Access } from '../plugins/auth.js';
+import { authOrThrow, onlyIfAllowed, type Access } from '../plugins/auth.js';
 import { allowScriptsFromSelf, clientOf, renderPage } from '../respond.js';
 import { newSecurityKeyForm } from '../views/security-keys.js';
 
@@ -38,11 +38,18 @@ export function securityKeyEnrolment(
     );
   };
 
-  app.get(action, { config: { access, ...stepUp } }, (request, reply) => show(request, reply, '', null));
+  const keysOnly = onlyIfAllowed('webauthn');
+  app.get(action, { config: { access, ...stepUp }, preHandler: keysOnly }, (request, reply) =>
+    show(request, reply, '', null),
+  );
 
   app.post<{ Body: { name: string; answer?: string } }>(
     action,
-    { config: { access, ...stepUp }, schema: formSchema({ name: 200, answer: 12_000 }, ['answer']) },
+    {
+      config: { access, ...stepUp },
+      schema: formSchema({ name: 200, answer: 12_000 }, ['answer']),
+      preHandler: keysOnly,
+    },
     async (request, reply) => {
       const auth = authOrThrow(request);
       const result = await addSecurityKey(

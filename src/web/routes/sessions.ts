@@ -66,12 +66,14 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     next: string,
     problems: { password?: string; code?: string },
     status = 200,
+    keyAskedFor = false,
   ) {
     const auth = authOrThrow(request);
     const has = waysOf(auth);
     const keyOptions = has.key ? await securityKeyRequest(deps, auth.tenant, auth.user.id) : null;
     if (keyOptions !== null) allowScriptsFromSelf(reply);
-    const ways = { app: has.app, keyOptions };
+    // An application that asked for phishing-resistant sign-in takes a key only (see routes/oidc.ts).
+    const ways = { app: has.app && !(keyAskedFor && keyOptions !== null), keyOptions };
     return renderPage(
       request,
       reply,
@@ -82,10 +84,18 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
   }
 
   // `next` may be a protected site's address waiting to be checked again (/auth/continue?to=…), up to about 2,700 characters.
-  app.get<{ Querystring: { next?: string } }>(
+  app.get<{ Querystring: { next?: string; with?: string } }>(
     '/confirm-identity',
-    { schema: { querystring: { type: 'object', properties: { next: { type: 'string', maxLength: 3000 } } } } },
-    (request, reply) => showConfirm(request, reply, safeNext(request.query.next), {}),
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          properties: { next: { type: 'string', maxLength: 3000 }, with: { type: 'string', maxLength: 20 } },
+        },
+      },
+    },
+    (request, reply) =>
+      showConfirm(request, reply, safeNext(request.query.next), {}, 200, request.query.with === 'key'),
   );
 
   app.post<{ Body: { next?: string; password: string; code?: string; answer?: string } }>(
@@ -97,7 +107,15 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       // A key's answer when the key button gave one; the code typed otherwise.
       const byKey = (request.body.answer ?? '') !== '';
       const input = { password: request.body.password, code: (byKey ? request.body.answer : request.body.code) ?? '' };
-      const result = await confirmIdentity(deps, auth.tenant, auth.user, auth.session, input, clientOf(request));
+      const result = await confirmIdentity(
+        deps,
+        auth.tenant,
+        auth.user,
+        auth.session,
+        auth.organisation.allowedFactors,
+        input,
+        clientOf(request),
+      );
       if (result.ok) return reply.redirect(next, 303);
       if (result.field === 'code') {
         const problem = secondFactorProblemMessage(result.problem, (at) => when(request, at), byKey);

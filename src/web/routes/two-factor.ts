@@ -9,7 +9,7 @@ import {
   startLinkingDevice,
   type DeviceLinked,
 } from '../../services/devices.js';
-import { authOrThrow, type Access } from '../plugins/auth.js';
+import { authOrThrow, onlyIfAllowed, type Access } from '../plugins/auth.js';
 import { formSchema, idParams } from '../form-schema.js';
 import {
   clientOf,
@@ -25,11 +25,13 @@ import { recoveryCodesLeft } from '../../services/recovery-codes.js';
 import { securityKeyEnrolment, type OnLinked } from './security-keys.js';
 import { html } from '../views/html.js';
 import { recoveryCodesSummary } from '../views/recovery-codes.js';
+import { allowsKind } from '../../domain/factor-policy.js';
 import { showNewRecoveryCodes } from './recovery-codes.js';
 import {
   addDeviceForm,
   APPS_SENTENCE,
   confirmDeviceSteps,
+  keysOnlySetup,
   devicesTable,
   removeDeviceConfirmation,
 } from '../views/two-factor.js';
@@ -73,10 +75,11 @@ function enrolmentSteps(app: FastifyInstance, base: '/setup' | '/2fa', access: A
   const stepUpFor = (returnTo?: string) =>
     base === '/2fa' ? { stepUp: returnTo === undefined ? {} : { returnTo } } : {};
   const title = base === '/setup' ? 'Set up two-factor authentication' : 'Add a device';
+  const appsOnly = onlyIfAllowed('totp');
 
   app.post<{ Body: { name: string } }>(
     `${base}/devices`,
-    { config: { access, ...stepUpFor('/2fa') }, schema: formSchema({ name: 200 }) },
+    { config: { access, ...stepUpFor('/2fa') }, schema: formSchema({ name: 200 }), preHandler: appsOnly },
     async (request, reply) => {
       const auth = authOrThrow(request);
       const result = await startLinkingDevice(deps, auth.tenant, auth.user, request.body.name);
@@ -114,13 +117,17 @@ function enrolmentSteps(app: FastifyInstance, base: '/setup' | '/2fa', access: A
 
   app.get<{ Params: { id: string } }>(
     `${base}/devices/:id`,
-    { config: { access, ...stepUpFor() }, schema: idParams },
+    { config: { access, ...stepUpFor() }, schema: idParams, preHandler: appsOnly },
     (request, reply) => showConfirm(request, reply),
   );
 
   app.post<{ Params: { id: string }; Body: { code: string } }>(
     `${base}/devices/:id`,
-    { config: { access, ...stepUpFor() }, schema: { ...idParams, ...formSchema({ code: 100 }) } },
+    {
+      config: { access, ...stepUpFor() },
+      schema: { ...idParams, ...formSchema({ code: 100 }) },
+      preHandler: appsOnly,
+    },
     async (request, reply) => {
       const auth = authOrThrow(request);
       const result = await confirmDevice(
@@ -149,12 +156,21 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
 
   app.get('/setup', { config: { access: 'setup' } }, async (request, reply) => {
     const auth = authOrThrow(request);
+    const allowed = auth.organisation.allowedFactors;
+    const lead = auth.mustAddAllowedDevice
+      ? message(allowsKind(allowed, 'webauthn') ? 'setup_add_allowed_key' : 'setup_add_allowed_app')
+      : statusSentence(request, auth.status);
+    if (!allowsKind(allowed, 'totp')) {
+      return renderPage(request, reply, 'Add a security key or passkey', () =>
+        keysOnlySetup(lead, auth.confirmedKeys > 0),
+      );
+    }
     return renderPage(
       request,
       reply,
       'Set up two-factor authentication',
       (ctx) =>
-        html` <p class="lead">${statusSentence(request, auth.status)}</p>
+        html` <p class="lead">${lead}</p>
           <ol class="steps">
             <li>Install an authenticator app on your phone if you do not have one. ${APPS_SENTENCE}</li>
             <li>
@@ -168,10 +184,14 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
             <li>Keep the ten recovery codes you are then shown: they sign you in if you lose the device.</li>
           </ol>
           ${addDeviceForm(ctx, '/setup/devices', '', undefined)}
-          <p>
-            Or, instead of an app: <a href="/setup/security-keys">use a security key or passkey</a> (a key such as a
-            YubiKey, or the passkeys of your phone, computer or password manager).
-          </p>`,
+          ${
+            allowsKind(allowed, 'webauthn')
+              ? html`<p>
+                  Or, instead of an app: <a href="/setup/security-keys">use a security key or passkey</a> (a key such
+                  as a YubiKey, or the passkeys of your phone, computer or password manager).
+                </p>`
+              : ''
+          }`,
     );
   });
 
@@ -195,6 +215,7 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
     const devices = (await auth.tenant.devices.listForUser(auth.user.id)).filter((d) => d.confirmedAt !== null);
     const lastDeviceStays = !mayRemoveDevice(auth.organisation.policy, auth.user.twoFactor, devices.length, true).ok;
     const codesLeft = await recoveryCodesLeft(auth.tenant, auth.user.id);
+    const allowed = auth.organisation.allowedFactors;
     return renderPage(
       request,
       reply,
@@ -203,16 +224,24 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
         html` <p class="lead">${statusSentence(request, auth.status)}</p>
           ${devicesTable(ctx, devices, (at) => when(request, at), lastDeviceStays)}
           <h2 id="add-device">Add a device</h2>
-          <p>
-            Link an authenticator app on your phone or computer. ${APPS_SENTENCE} You can link several devices, and sign
-            in with a code from any of them.
-          </p>
-          ${addDeviceForm(ctx, '/2fa/devices', '', undefined)}
+          ${
+            allowsKind(allowed, 'totp')
+              ? html`<p>
+                    Link an authenticator app on your phone or computer. ${APPS_SENTENCE} You can link several devices,
+                    and sign in with a code from any of them.
+                  </p>
+                  ${addDeviceForm(ctx, '/2fa/devices', '', undefined)}`
+              : html`<p>${message('app_not_allowed')}</p>`
+          }
           <h2 id="add-security-key">Add a security key or passkey</h2>
-          <p>
-            A security key or a passkey signs you in with a touch or your screen lock, and a fake sign-in page cannot
-            trick it. <a href="/2fa/security-keys">Add a security key or passkey</a>
-          </p>
+          ${
+            allowsKind(allowed, 'webauthn')
+              ? html`<p>
+                  A security key or a passkey signs you in with a touch or your screen lock, and a fake sign-in page
+                  cannot trick it. <a href="/2fa/security-keys">Add a security key or passkey</a>
+                </p>`
+              : html`<p>${message('key_not_allowed')}</p>`
+          }
           <h2 id="recovery-codes">Recovery codes</h2>
           ${recoveryCodesSummary(codesLeft, devices.length > 0)}`,
     );

@@ -14,6 +14,7 @@ export interface ApplicationValues {
   redirectUris: string;
   postLogoutRedirectUris: string;
   requireTwoFactor: boolean;
+  requirePhishingResistant: boolean;
   idTokenSigningAlg: string;
 }
 
@@ -26,6 +27,7 @@ export const NO_APPLICATION_VALUES: ApplicationValues = {
   redirectUris: '',
   postLogoutRedirectUris: '',
   requireTwoFactor: false,
+  requirePhishingResistant: false,
   idTokenSigningAlg: 'RS256',
 };
 
@@ -36,6 +38,7 @@ export function valuesOf(application: Application): ApplicationValues {
     redirectUris: application.redirectUris.join('\n'),
     postLogoutRedirectUris: application.postLogoutRedirectUris.join('\n'),
     requireTwoFactor: application.requireTwoFactor,
+    requirePhishingResistant: application.requirePhishingResistant,
     idTokenSigningAlg: application.idTokenSigningAlg,
   };
 }
@@ -75,7 +78,15 @@ function applicationRow(application: Application, when: When): Html {
     </td>
     <td data-label="Redirect addresses">${addresses(application.redirectUris)}</td>
     <td data-label="After signing out">${addresses(application.postLogoutRedirectUris)}</td>
-    <td data-label="Second factor">${application.requireTwoFactor ? 'Required' : 'As the organisation requires'}</td>
+    <td data-label="Second factor">
+      ${
+        application.requirePhishingResistant
+          ? 'A security key or passkey'
+          : application.requireTwoFactor
+            ? 'Required'
+            : 'As the organisation requires'
+      }
+    </td>
     <td data-label="Secret">Set ${when(application.secretSetAt)}</td>
     <td data-label="Actions">
       <a href="/admin/applications/${application.id}/edit">Change</a><br />
@@ -182,6 +193,19 @@ function applicationFields(values: ApplicationValues, problems: ApplicationSente
     >
     <p class="hint">
       People without a device link one before they are sent back, even where the organisation does not require it yet.
+    </p>
+    <label class="choice"
+      ><input
+        type="checkbox"
+        name="requirePhishingResistant"
+        value="yes"
+        ${values.requirePhishingResistant ? html`checked` : ''}
+      />
+      Require phishing-resistant sign-in for this application</label
+    >
+    <p class="hint">
+      People sign in to it with a security key or passkey, whatever it asks for (its tokens say acr phr). Someone who
+      signed in with a code confirms with their key; someone without a key cannot sign in to it until they add one.
     </p>`;
 }
 

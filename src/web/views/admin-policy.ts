@@ -2,6 +2,7 @@
 // and the time zone dates are read in.
 import type { AfterDeadline, PolicyPhase } from '../../domain/enforcement.js';
 import type { ReminderSchedule } from '../../domain/reminders.js';
+import { ALLOWED_FACTORS_CHOICES, type AllowedFactors, type FactorPolicyImpact } from '../../domain/factor-policy.js';
 import type { When } from './admin-parts.js';
 import { csrfField, errorSummary, field } from './forms.js';
 import { html, type Html } from './html.js';
@@ -11,6 +12,7 @@ export interface PolicyPageData {
   phase: PolicyPhase;
   start: Date | null;
   afterDeadline: AfterDeadline;
+  allowedFactors: AllowedFactors;
   timeZone: string;
   startValue: string;
   problem: string | null;
@@ -155,9 +157,108 @@ export function policyPage(ctx: PageContext, d: PolicyPageData, when: When): Htm
     <section aria-labelledby="reminders-heading">
       <h2 id="reminders-heading">Reminders by email</h2>
       ${remindersSection(ctx, d)}
+    <section aria-labelledby="factors-heading">
+      <h2 id="factors-heading">Second factors people may use</h2>
+      ${allowedFactorsForm(ctx, d.allowedFactors)}
     </section>
     <section aria-labelledby="tz-heading">
       <h2 id="tz-heading">Time zone</h2>
       ${timeZoneSection(ctx, d)}
     </section>`;
+}
+
+export const ALLOWED_FACTORS_LABELS: Record<AllowedFactors, string> = {
+  apps_and_keys: 'Authenticator apps, and security keys and passkeys',
+  keys_only: 'Security keys and passkeys only (phishing-resistant)',
+  apps_only: 'Authenticator apps only',
+};
+
+function allowedFactorsForm(ctx: PageContext, current: AllowedFactors): Html {
+  return html`<form method="post" action="/admin/2fa/factors" class="card">
+    ${csrfField(ctx.csrfToken)}
+    <fieldset>
+      <legend>Which devices people may link and sign in with</legend>
+      ${ALLOWED_FACTORS_CHOICES.map(
+        (choice) =>
+          html`<label class="choice"
+            ><input type="radio" name="allowedFactors" value="${choice}" ${choice === current ? html`checked` : ''} />
+            ${ALLOWED_FACTORS_LABELS[choice]}</label
+          >`,
+      )}
+    </fieldset>
+    <p class="hint">
+      A security key or passkey cannot be tricked by a fake sign-in page; a code from an app can. Before anything is
+      saved you see how many people a change affects. Recovery codes stay usable either way.
+    </p>
+    <button type="submit">Review the change</button>
+  </form>`;
+}
+
+/** "N active people have", or "1 active person has". */
+const peopleHave = (n: number) =>
+  n === 1 ? html`<strong>1 active person</strong> has` : html`<strong>${n} active people</strong> have`;
+
+/** The confirmation a change of the allowed factors asks for: whom it affects and what happens to them. */
+export function allowedFactorsPreview(
+  ctx: PageContext,
+  from: AllowedFactors,
+  to: AllowedFactors,
+  impact: FactorPolicyImpact,
+  /** The admin changing it would be held too (their devices, or the way they signed in now). */
+  youToo: boolean,
+): Html {
+  const allowedNow = to === 'keys_only' ? 'a security key or passkey' : 'an authenticator app';
+  const notAllowed = to === 'keys_only' ? 'authenticator apps' : 'security keys and passkeys';
+  const lines: Html[] = [];
+  if (to !== 'apps_and_keys') {
+    lines.push(
+      html`<li>
+        ${peopleHave(impact.mustAddDevice)} only ${notAllowed}. At their next sign-in they use one
+        (or a recovery code) once more, and must then add ${allowedNow} before they can go anywhere else. Anyone of them
+        signed in now is sent to that step at their next page.
+      </li>`,
+      html`<li>
+        ${peopleHave(impact.loseAKind)} ${allowedNow} and ${notAllowed}: from now on they sign in
+        with ${allowedNow} only.
+      </li>`,
+      html`<li>
+        ${peopleHave(impact.withoutDevice)} no device yet: when they set up two-factor
+        authentication, they can only add ${allowedNow}.
+      </li>`,
+    );
+    if (to === 'keys_only')
+      lines.push(
+        html`<li>
+          Anyone signed in now with an app's code or a recovery code is asked to add a security key or passkey at their
+          next page; signing in again with their key also does.
+        </li>`,
+      );
+  }
+  return html`<p class="lead">
+      From <strong>${ALLOWED_FACTORS_LABELS[from]}</strong> to <strong>${ALLOWED_FACTORS_LABELS[to]}</strong>.
+    </p>
+    ${
+      youToo
+        ? html`<div class="locked" role="note">
+            <p>
+              <strong>You too:</strong> once this is saved you must add ${allowedNow} before you can go on, as you
+              did not sign in with one.
+            </p>
+          </div>`
+        : ''
+    }
+    ${
+      lines.length === 0
+        ? html`<p>Nobody loses a way to sign in: everyone may use authenticator apps and security keys and passkeys.</p>`
+        : html`<ul>
+            ${lines}
+          </ul>`
+    }
+    <form method="post" action="/admin/2fa/factors" class="card">
+      ${csrfField(ctx.csrfToken)}
+      <input type="hidden" name="allowedFactors" value="${to}" />
+      <input type="hidden" name="confirm" value="yes" />
+      <button type="submit">Save: ${ALLOWED_FACTORS_LABELS[to]}</button>
+    </form>
+    <p><a href="/admin/2fa">Cancel, keep ${ALLOWED_FACTORS_LABELS[from]}</a></p>`;
 }

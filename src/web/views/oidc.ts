@@ -15,6 +15,25 @@ export function continueToApplication(application: string, to: string): Html {
     <p><a class="button" href="${to}">Continue to ${application}</a></p>`;
 }
 
+/**
+ * An application asked for phishing-resistant sign-in and the person has no key to give:
+ * they may link one (when their organisation allows keys) and come back, or go back to
+ * the application, which is told they were not signed in.
+ */
+export function keyNeededForApplication(application: string, mayAddKey: boolean, back: string): Html {
+  return html`<p class="lead">
+      ${application} asks for phishing-resistant sign-in: a security key or passkey. You have none linked to your
+      account, so Twofold cannot sign you in to ${application}.
+    </p>
+    ${
+      mayAddKey
+        ? html`<p>You can add one now; you are then brought back here and on to ${application}.</p>
+            <p><a class="button" href="/2fa/security-keys">Add a security key or passkey</a></p>`
+        : html`<p>Your organisation does not allow security keys or passkeys. Ask your administrator.</p>`
+    }
+    <p><a href="${back}">Go back to ${application} without signing in</a></p>`;
+}
+
 function providerPage(title: string, body: Html): string {
   const ctx: PageContext = { csrfToken: '', viewer: null, pending: false, flash: null, reminder: null, path: '/oidc' };
   return page(ctx, title, body);

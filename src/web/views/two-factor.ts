@@ -156,3 +156,30 @@ export function removeDeviceConfirmation(ctx: PageContext, device: Device, remov
       <a href="/2fa">Cancel</a>
     </form>`;
 }
+
+/**
+ * The setup screen when only security keys and passkeys are allowed: what to do, and what
+ * a person whose browser cannot use one can do instead.
+ */
+export function keysOnlySetup(lead: string, holdsAKey: boolean): Html {
+  return html`<p class="lead">${lead}</p>
+    <ol class="steps">
+      <li>
+        Have a security key (such as a YubiKey) at hand, or use the passkeys of your phone, computer or password
+        manager.
+      </li>
+      <li>Name it, press Add the key, and follow your browser’s prompt.</li>
+      <li>Keep the recovery codes you are shown if this is your first device.</li>
+    </ol>
+    <p><a href="/setup/security-keys">Add a security key or passkey</a></p>
+    ${
+      holdsAKey
+        ? html`<p>You already have a security key or passkey here: signing out and in again with it also lets you go on.</p>`
+        : ''
+    }
+    <p class="hint">
+      Security keys and passkeys need JavaScript and a browser that supports them (a recent Chrome, Edge, Firefox or
+      Safari). If this browser cannot use them, sign out and sign in from one that can, or ask your administrator for
+      help: an authenticator app cannot be linked in your organisation.
+    </p>`;
+}
