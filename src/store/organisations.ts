@@ -20,7 +20,6 @@ export async function insertOrganisation(
       require_all_from: null,
       require_all_announced_at: null,
       after_deadline: 'set_up_at_login',
-      reminder_schedule: null,
       created_at: iso(organisation.now),
     })
     .execute();

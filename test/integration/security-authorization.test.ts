@@ -229,6 +229,7 @@ const MATRIX: Record<string, RouteRow> = {
   'POST /admin/2fa/cancel': { expect: SUPER_ADMINS, form: () => ({}) },
   'POST /admin/2fa/after-deadline': { expect: SUPER_ADMINS, form: () => ({ afterDeadline: 'block' }) },
   'POST /admin/2fa/time-zone': { expect: SUPER_ADMINS, form: () => ({ timeZone: 'Europe/Amsterdam' }) },
+  'POST /admin/2fa/reminders': { expect: SUPER_ADMINS, form: () => ({ days: '10, 2', onTheDay: 'yes' }) },
   'GET /admin/email': { expect: SUPER_ADMINS },
   // Another organisation's message is not found: the page says nothing was sent again.
   'POST /admin/email/:id/send-again': { expect: SUPER_ADMINS, form: () => ({}) },
