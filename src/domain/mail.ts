@@ -9,6 +9,7 @@ export const MAIL_KINDS = [
   'forgotten_password',
   'reminder',
   'deadline_summary',
+  'security_notice',
 ] as const;
 export type MailKind = (typeof MAIL_KINDS)[number];
 
@@ -27,6 +28,7 @@ export const MAIL_KIND_LABELS: Record<MailKind, string> = {
   forgotten_password: 'Forgotten password link',
   reminder: 'Reminder to set up two-factor authentication',
   deadline_summary: 'Summary before the start date, to super admins',
+  security_notice: 'Security notice',
 };
 
 /** A message as queued: the subject in the clear, the parts sealed until it is sent. */
@@ -50,8 +52,50 @@ export interface LinkMail {
   validFor: string;
 }
 
+/** An address of Twofold's, built from its public URL. */
+export function addressOf(publicUrl: string, path: string): string {
+  return `${publicUrl.replace(/\/+$/, '')}${path}`;
+}
+
+/**
+ * The plain-text and HTML parts of a message made of a greeting, paragraphs, one link and
+ * the closing line that says why the person receives it; every value escaped in HTML.
+ */
+export function messagePartsOf(
+  subject: string,
+  greeting: string,
+  paragraphs: readonly string[],
+  link: { label: string; href: string },
+  why: string,
+): { text: string; html: string } {
+  const text = [
+    greeting,
+    '',
+    ...paragraphs.flatMap((p) => [p, '']),
+    `${link.label}: ${link.href}`,
+    '',
+    '-- ',
+    why,
+    '',
+  ].join('\n');
+  const body = html`<!doctype html>
+<html lang="en">
+  <head><meta charset="utf-8" /><title>${subject}</title></head>
+  <body>
+    <p>${greeting}</p>
+    ${paragraphs.map((p) => html`<p>${p}</p>`)}
+    <p><a href="${link.href}">${link.label}</a></p>
+    <p>If the link does not work, copy this address into your browser: ${link.href}</p>
+    <hr />
+    <p><small>${why}</small></p>
+  </body>
+</html>
+`;
+  return { text, html: body.text };
+}
+
 export function setPasswordLinkOf(publicUrl: string, token: string): string {
-  return `${publicUrl.replace(/\/+$/, '')}/set-password/${encodeURIComponent(token)}`;
+  return addressOf(publicUrl, `/set-password/${encodeURIComponent(token)}`);
 }
 
 interface Wording {

@@ -1,53 +1,14 @@
 // What a reminder before a deadline says, and the super admins' summary before the start.
 // Pure, like every message (domain/mail.ts): the reminder run queues what these return.
 import { daysLeft } from './enforcement.js';
-import { html } from './html.js';
-import type { RenderedMail } from './mail.js';
+import { addressOf, messagePartsOf, type RenderedMail } from './mail.js';
 import type { Organisation } from './organisations.js';
 import type { DueReminder } from './reminders.js';
 import { formatDateTime } from './time-zones.js';
 import type { User } from './users.js';
 
-function base(publicUrl: string): string {
-  return publicUrl.replace(/\/+$/, '');
-}
-
 function inDays(days: number): string {
   return days === 1 ? '1 day' : `${days} days`;
-}
-
-/** The plain-text and HTML parts of a message of paragraphs, a link and a closing why. */
-function partsOf(
-  subject: string,
-  greeting: string,
-  paragraphs: readonly string[],
-  link: { label: string; href: string },
-  why: string,
-): { text: string; html: string } {
-  const text = [
-    greeting,
-    '',
-    ...paragraphs.flatMap((p) => [p, '']),
-    `${link.label}: ${link.href}`,
-    '',
-    '-- ',
-    why,
-    '',
-  ].join('\n');
-  const body = html`<!doctype html>
-<html lang="en">
-  <head><meta charset="utf-8" /><title>${subject}</title></head>
-  <body>
-    <p>${greeting}</p>
-    ${paragraphs.map((p) => html`<p>${p}</p>`)}
-    <p><a href="${link.href}">${link.label}</a></p>
-    <p>If the link does not work, copy this address into your browser: ${link.href}</p>
-    <hr />
-    <p><small>${why}</small></p>
-  </body>
-</html>
-`;
-  return { text, html: body.text };
 }
 
 export interface ReminderMail {
@@ -85,11 +46,11 @@ export function reminderMailOf({ organisation, person, reminder, now, publicUrl 
         : `If you have not set it up by then, you will have to do it at your next sign-in before you can go on.`,
     ];
   }
-  const parts = partsOf(
+  const parts = messagePartsOf(
     subject,
     `Hello ${person.name},`,
     paragraphs,
-    { label: 'Sign in to Twofold', href: `${base(publicUrl)}/login` },
+    { label: 'Sign in to Twofold', href: addressOf(publicUrl, '/login') },
     `You receive this email because ${org} requires two-factor authentication for ${person.email} and the account does not have it yet. These reminders stop once it is set up.`,
   );
   return { kind: 'reminder', to: person.email, subject, fromName: org, ...parts };
@@ -126,11 +87,11 @@ export function summaryMailOf({
       : `${org} is in "set up at next sign-in" mode: they will be asked to set it up at their next sign-in after ${date}.`,
     'Twofold reminds each of them by email. The users page lists who they are.',
   ];
-  const parts = partsOf(
+  const parts = messagePartsOf(
     subject,
     `Hello ${admin.name},`,
     paragraphs,
-    { label: 'See who has not set it up', href: `${base(publicUrl)}/admin/users?without=2fa` },
+    { label: 'See who has not set it up', href: addressOf(publicUrl, '/admin/users?without=2fa') },
     `You receive this email because you are a super admin of ${org}, which requires two-factor authentication from ${date}.`,
   );
   return { kind: 'deadline_summary', to: admin.email, subject, fromName: org, ...parts };

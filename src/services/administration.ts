@@ -27,6 +27,7 @@ import { isEmailTaken } from '../store/users.js';
 import { audit, auditRefusal, type AuditContext } from './audit.js';
 import { addMinutes, type Deps } from './deps.js';
 import { queueLinkMail } from './mail.js';
+import { auditAndNotify } from './security-notices.js';
 
 /** An admin acting from a browser. */
 export interface AdminContext extends AuditContext {
@@ -147,12 +148,14 @@ export async function updateUser(
       await audit(trx, now, context, 'user_updated', target, { changed: changed.join(', '), role });
     if (status === 'inactive' && target.status === 'active') {
       await trx.sessions.deleteAllForUser(target.id);
-      await audit(trx, now, context, 'user_deactivated', target);
+      await auditAndNotify(deps, trx, now, context, 'user_deactivated', target);
     }
     // Reactivating only lets the person sign in again: their devices, their requirement and
     // a pending set-up stay as they were, so deactivating and reactivating strips nothing.
-    if (status === 'active' && target.status === 'inactive') await audit(trx, now, context, 'user_reactivated', target);
+    if (status === 'active' && target.status === 'inactive')
+      await auditAndNotify(deps, trx, now, context, 'user_reactivated', target);
   });
+  deps.mailQueued?.();
   return { ok: true };
 }
 
@@ -184,23 +187,24 @@ export async function setUserRequirement(
   return { ok: true };
 }
 
-/** Removes every device, ends every session; the user links anew at the next login. */
 /**
  * Removes every device, ends every session, clears a lock; the user links anew at the
  * next login. Returns how many devices were removed.
  */
 export async function resetTwoFactor(deps: Deps, tenant: Tenant, context: AuditContext, target: User): Promise<number> {
   const now = deps.now();
-  return atomically(deps.db, tenant.organisationId, async (trx) => {
+  const removed = await atomically(deps.db, tenant.organisationId, async (trx) => {
     const removed = await trx.devices.removeAllForUser(target.id);
     // The recovery codes go with the devices: a reset leaves nothing that signs in.
     await trx.recoveryCodes.removeAllForUser(target.id);
     await trx.users.setSetUpAtNextLogin(target.id, true, now);
     await trx.users.clearCodeFailures(target.id);
     await trx.sessions.deleteAllForUser(target.id);
-    await audit(trx, now, context, 'two_factor_reset', target, { devices_removed: removed });
+    await auditAndNotify(deps, trx, now, context, 'two_factor_reset', target, { devices_removed: removed });
     return removed;
   });
+  deps.mailQueued?.();
+  return removed;
 }
 
 /** Lifts a second-factor lock and forgets the wrong codes that led to it. */

@@ -9,7 +9,7 @@ import type { User } from '../domain/users.js';
 import type { Session } from '../store/sessions.js';
 import { atomically, inOneCommitOf, type Tenant } from '../store/tenant.js';
 import type { ClientInfo } from '../domain/audit.js';
-import { audit, type AuditContext } from './audit.js';
+import type { AuditContext } from './audit.js';
 import { addMinutes, type Deps } from './deps.js';
 import { factorOf } from './factors/index.js';
 import { signInPendingSession } from './login.js';
@@ -22,6 +22,7 @@ import {
   secondFactorReplayed,
   type SecondFactorProblem,
 } from './second-factor.js';
+import { auditAndNotify } from './security-notices.js';
 
 /** A set-up left unconfirmed this long is abandoned and cleared on the next one. */
 const ABANDONED_AFTER_MINUTES = 24 * 60;
@@ -113,7 +114,7 @@ export async function confirmDevice(
       return { ok: false, reason: 'problem', problem: check.problem };
     case 'wrong': {
       const recorded = await inOneCommitOf(deps.db, tenant.organisationId, (trx) =>
-        recordWrongSecondFactor(trx, user, check, 'device_confirmation', client),
+        recordWrongSecondFactor(deps, trx, user, check, 'device_confirmation', client),
       );
       reportWrongSecondFactor(deps, 'device_confirmation', recorded.locked);
       return { ok: false, reason: 'problem', problem: recorded.problem };
@@ -121,9 +122,11 @@ export async function confirmDevice(
     case 'matched': {
       const { now } = check.matched;
       const confirmed = await inOneCommitOf(deps.db, tenant.organisationId, async (trx) => {
-        if (!(await acceptSecondFactor(trx, check.matched, 'enrolment'))) return null;
+        if (!(await acceptSecondFactor(deps, trx, check.matched, 'enrolment', { actor: user, client }))) return null;
         await trx.users.setSetUpAtNextLogin(user.id, false, now);
-        await audit(trx, now, { actor: user, client }, 'device_added', user, { device: credential.name });
+        await auditAndNotify(deps, trx, now, { actor: user, client }, 'device_added', user, {
+          device: credential.name,
+        });
         // After acceptSecondFactor has written the person's row (see recoveryCodesWithFirstDevice).
         const recoveryCodes = await recoveryCodesWithFirstDevice(trx, user, client, now);
         const token = completesSignIn
@@ -136,6 +139,7 @@ export async function confirmDevice(
       if (confirmed === null)
         return { ok: false, reason: 'problem', problem: await secondFactorReplayed(tenant, check.matched) };
       if (completesSignIn) deps.events?.loginOutcome('completed_with_new_device');
+      deps.mailQueued?.();
       return {
         ok: true,
         deviceName: credential.name,
@@ -154,14 +158,14 @@ export type RemoveDevice =
  * The user removes one of their devices, or an admin does it for them (`context.actor`
  * is then the admin). An admin's removal ends the user's sessions.
  */
-export function removeDevice(
+export async function removeDevice(
   deps: Deps,
   organisation: Organisation,
   user: User,
   deviceId: string,
   context: AuditContext,
 ): Promise<RemoveDevice> {
-  return atomically(deps.db, organisation.id, async (tenant) => {
+  const removed = await atomically(deps.db, organisation.id, async (tenant): Promise<RemoveDevice> => {
     const found = await tenant.devices.findForUser(user.id, deviceId);
     if (!found) return { ok: false, reason: 'not_found' };
     const confirmed = await tenant.devices.countConfirmed(user.id);
@@ -171,11 +175,13 @@ export function removeDevice(
     const byAdmin = context.actor !== null && context.actor.id !== user.id;
     if (byAdmin) await tenant.sessions.deleteAllForUser(user.id);
     if (found.device.confirmedAt !== null) {
-      await audit(tenant, deps.now(), context, 'device_removed', user, {
+      await auditAndNotify(deps, tenant, deps.now(), context, 'device_removed', user, {
         device: found.device.name,
         by_admin: byAdmin,
       });
     }
     return { ok: true, deviceName: found.device.name, turnedOffTwoFactor: decision.turnsOffTwoFactor };
   });
+  if (removed.ok) deps.mailQueued?.();
+  return removed;
 }

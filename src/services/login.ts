@@ -198,7 +198,7 @@ export async function submitSecondFactor(
     case 'matched': {
       const { now } = check.matched;
       const token = await inOneCommitOf(deps.db, session.organisationId, async (trx) =>
-        (await acceptSecondFactor(trx, check.matched, 'use'))
+        (await acceptSecondFactor(deps, trx, check.matched, 'use', { actor: user, client }))
           ? signInPendingSession(deps, trx, session, user, client, now, 'password_and_code', check.matched.method)
           : null,
       );
@@ -206,11 +206,13 @@ export async function submitSecondFactor(
         return { kind: 'retry', problem: await secondFactorReplayed(tenant, check.matched), attemptsLeft };
       deps.events?.loginOutcome('completed_with_code');
       const recoveryCodesLeft = check.matched.factor.backup ? await tenant.recoveryCodes.countUnused(user.id) : null;
+      // A recovery code's use is told by email (see acceptSecondFactor).
+      if (recoveryCodesLeft !== null) deps.mailQueued?.();
       return { kind: 'signed_in', token, recoveryCodesLeft };
     }
     case 'wrong': {
       const outcome = await inOneCommitOf(deps.db, session.organisationId, async (trx) => {
-        const recorded = await recordWrongSecondFactor(trx, user, check, 'login', client);
+        const recorded = await recordWrongSecondFactor(deps, trx, user, check, 'login', client);
         // A code that locks the second factor is told so, whatever the sign-in's own tries.
         if (recorded.locked) return { ...recorded, failures: session.codeFailures };
         const failures = await trx.sessions.recordCodeFailure(session.id);
@@ -218,6 +220,8 @@ export async function submitSecondFactor(
         return { ...recorded, failures };
       });
       reportWrongSecondFactor(deps, 'login', outcome.locked);
+      // The first wrong code after the right password, or the lock, is told by email.
+      deps.mailQueued?.();
       if (!outcome.locked && outcome.failures >= MAX_CODE_FAILURES_PER_LOGIN) return { kind: 'start_over' };
       return { kind: 'retry', problem: outcome.problem, attemptsLeft: MAX_CODE_FAILURES_PER_LOGIN - outcome.failures };
     }

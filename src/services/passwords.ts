@@ -7,8 +7,8 @@ import { findPasswordLink, type LinkPurpose } from '../store/password-links.js';
 import { atomically, tenantFor, tenantInTransaction, type Tenant } from '../store/tenant.js';
 import type { ClientInfo } from '../domain/audit.js';
 import type { Session } from '../store/sessions.js';
-import { audit } from './audit.js';
 import type { Deps } from './deps.js';
+import { auditAndNotify } from './security-notices.js';
 
 export type PasswordChange =
   | { ok: true; token: string }
@@ -45,13 +45,14 @@ export async function changeOwnPassword(
     const trx = tenantInTransaction(executor, tenant.organisationId);
     await trx.users.setPasswordHash(user.id, hash, now);
     await trx.sessions.deleteAllForUser(user.id);
-    await audit(trx, now, { actor: user, client }, 'password_changed', user);
+    await auditAndNotify(deps, trx, now, { actor: user, client }, 'password_changed', user);
     return trx.sessions.create(user.id, 'signed_in', now, session.expiresAt, client, {
       verifiedAt: session.verifiedAt,
       secondFactorAt: session.secondFactorAt,
       secondFactorMethod: session.secondFactorMethod,
     });
   });
+  deps.mailQueued?.();
   return { ok: true, token };
 }
 
@@ -92,10 +93,12 @@ export async function setPasswordWithLink(
     if (!(await trx.passwordLinks.consume(token, now))) return false;
     await trx.users.setPasswordHash(state.user.id, hash, now);
     await trx.sessions.deleteAllForUser(state.user.id);
-    await audit(trx, now, { actor: state.user, client }, 'password_set_with_link', state.user, {
+    await auditAndNotify(deps, trx, now, { actor: state.user, client }, 'password_set_with_link', state.user, {
       purpose: state.purpose,
     });
     return true;
   });
-  return spent ? { ok: true, user: state.user } : { ok: false, link: 'used' };
+  if (!spent) return { ok: false, link: 'used' };
+  deps.mailQueued?.();
+  return { ok: true, user: state.user };
 }

@@ -19,6 +19,7 @@ import type { DeviceKind, SecondFactorMethod } from '../domain/devices.js';
 import { kindsToSignInWith, type AllowedFactors } from '../domain/factor-policy.js';
 import type { AnyFactor, FactorMiss } from './factors/factor.js';
 import { BACKUP_FACTORS, REGISTERED_FACTORS } from './factors/index.js';
+import { auditAndNotify } from './security-notices.js';
 
 export type SecondFactorPath = 'login' | 'device_confirmation' | 'step_up';
 
@@ -159,12 +160,18 @@ async function readAsBackup(deps: Deps, tenant: Tenant, user: User, given: strin
  * secondFactorReplayed after its commit.
  */
 export async function acceptSecondFactor(
+  deps: Deps,
   trx: TenantInTransaction,
   matched: SecondFactorMatched,
   acceptedFor: 'enrolment' | 'use',
+  context: { actor: User; client: ClientInfo },
 ): Promise<boolean> {
   if (!(await matched.factor.accept(trx, matched.userId, matched.proof, matched.now, acceptedFor))) return false;
   await trx.users.recordCodeSuccess(matched.userId);
+  if (matched.factor.backup) {
+    const left = await trx.recoveryCodes.countUnused(matched.userId);
+    await auditAndNotify(deps, trx, matched.now, context, 'recovery_code_used', context.actor, { left });
+  }
   return true;
 }
 
@@ -180,6 +187,7 @@ export async function secondFactorReplayed(tenant: Tenant, matched: SecondFactor
  * one brings. Returns the problem to show.
  */
 export async function recordWrongSecondFactor(
+  deps: Deps,
   trx: TenantInTransaction,
   user: User,
   wrong: { reason: FactorMiss; now: Date },
@@ -189,12 +197,12 @@ export async function recordWrongSecondFactor(
   const { now } = wrong;
   const failures = await trx.users.recordCodeFailure(user.id, now);
   const context = { actor: user, client };
-  await audit(trx, now, context, 'code_failed', user, { path, failures_in_a_row: failures });
+  await auditAndNotify(deps, trx, now, context, 'code_failed', user, { path, failures_in_a_row: failures });
   if (wrong.reason === 'possible_clone') await audit(trx, now, context, 'security_key_possible_clone', user, { path });
   const lockedUntil = lockAfter(failures, now);
   if (lockedUntil === null) return { problem: { reason: wrong.reason }, locked: false };
   await trx.users.lockSecondFactor(user.id, lockedUntil);
-  await audit(trx, now, context, 'second_factor_locked', user, {
+  await auditAndNotify(deps, trx, now, context, 'second_factor_locked', user, {
     until: lockedUntil.toISOString(),
     failures_in_a_row: failures,
   });

@@ -14,12 +14,12 @@ import { sealSecret } from '../domain/secret-box.js';
 import type { User } from '../domain/users.js';
 import type { Session } from '../store/sessions.js';
 import { inOneCommitOf, type Tenant } from '../store/tenant.js';
-import { audit } from './audit.js';
 import { webAuthn } from './webauthn.js';
 import { addMinutes, type Deps } from './deps.js';
 import type { DeviceLinked } from './devices.js';
 import { signInPendingSession } from './login.js';
 import { recoveryCodesWithFirstDevice } from './recovery-codes.js';
+import { auditAndNotify } from './security-notices.js';
 
 /** How long a browser has to answer a challenge: time to find the key and touch it. */
 export const CHALLENGE_MINUTES = 5;
@@ -182,7 +182,10 @@ export async function addSecurityKey(
     });
     if (!inserted) return 'taken';
     await trx.users.setSetUpAtNextLogin(user.id, false, now);
-    await audit(trx, now, { actor: user, client }, 'device_added', user, { device: name, kind: 'security_key' });
+    await auditAndNotify(deps, trx, now, { actor: user, client }, 'device_added', user, {
+      device: name,
+      kind: 'security_key',
+    });
     const recoveryCodes = await recoveryCodesWithFirstDevice(trx, user, client, now);
     if (completesSignIn) {
       const token = await signInPendingSession(
@@ -204,5 +207,6 @@ export async function addSecurityKey(
   if (added === 'refused') return { ok: false, problem: 'key_refused' };
   if (added === 'taken') return { ok: false, problem: 'key_already_linked' };
   if (completesSignIn) deps.events?.loginOutcome('completed_with_new_device');
+  deps.mailQueued?.();
   return { ok: true, deviceName: name, signedInToken: added.token, recoveryCodes: added.recoveryCodes };
 }

@@ -86,19 +86,24 @@ export async function confirmIdentity(
       const accepted = await inOneCommit(deps.db, async (trx) => {
         await passwordWasRight(trx, ticket, now);
         const tenantInCommit = tenantInTransaction(trx, organisationId);
-        if (!(await acceptSecondFactor(tenantInCommit, check.matched, 'use'))) return false;
+        if (!(await acceptSecondFactor(deps, tenantInCommit, check.matched, 'use', { actor: user, client })))
+          return false;
         await confirmed(tenantInCommit, check.matched.method);
         return true;
       });
-      if (accepted) return { ok: true };
+      if (accepted) {
+        if (check.matched.factor.backup) deps.mailQueued?.();
+        return { ok: true };
+      }
       return { ok: false, field: 'code', problem: await secondFactorReplayed(tenant, check.matched) };
     }
     case 'wrong': {
       const recorded = await inOneCommit(deps.db, async (trx) => {
         await passwordWasRight(trx, ticket, now);
-        return recordWrongSecondFactor(tenantInTransaction(trx, organisationId), user, check, 'step_up', client);
+        return recordWrongSecondFactor(deps, tenantInTransaction(trx, organisationId), user, check, 'step_up', client);
       });
       reportWrongSecondFactor(deps, 'step_up', recorded.locked);
+      if (recorded.locked) deps.mailQueued?.();
       return { ok: false, field: 'code', problem: recorded.problem };
     }
   }
