@@ -2,6 +2,7 @@
 // decision after Twofold's own sign-in, and the audit entries of what happened.
 import type { Application } from '../domain/applications.js';
 import type { ClientInfo } from '../domain/audit.js';
+import { allowsKind } from '../domain/factor-policy.js';
 import type { Organisation } from '../domain/organisations.js';
 import { applicationAccessOf, type Acr, type Authentication } from '../domain/sign-in-for-applications.js';
 import type { User } from '../domain/users.js';
@@ -40,7 +41,9 @@ export async function decideApplicationSignIn(
   const { application } = found;
   if (person === null) return { kind: 'sign_in_first', application };
   const devices = await tenantFor(deps.db, person.user.organisationId).devices.confirmedAsStored(person.user.id);
-  const keys = devices.filter(({ device }) => device.kind === 'webauthn');
+  // Keys count only where the organisation lets its people sign in with them.
+  const keysAllowed = allowsKind(person.organisation.allowedFactors, 'webauthn');
+  const keys = devices.filter(({ device }) => device.kind === 'webauthn' && keysAllowed);
   const held = { devices: devices.length, keys: keys.length, hardwareKeys: keys.filter((k) => !k.backedUp).length };
   const access = applicationAccessOf(application, person.user, person.session, held, acrValues);
   switch (access.kind) {

@@ -213,6 +213,10 @@ const ENGLISH = {
     'Your organisation allows only security keys and passkeys, so an authenticator app cannot be linked. Add a security key or passkey instead.',
   key_not_allowed:
     'Your organisation allows only authenticator apps, so a security key or passkey cannot be linked. Link an authenticator app instead.',
+  sign_in_then_add_key:
+    'Your organisation now accepts only security keys and passkeys. Sign in with your device this once: you will then be asked to add a security key or passkey.',
+  sign_in_then_add_app:
+    'Your organisation now accepts only authenticator apps. Sign in with your key this once: you will then be asked to link an authenticator app.',
   setup_add_allowed_key:
     'Your organisation now accepts only security keys and passkeys, which a fake sign-in page cannot trick. Add one to continue: until you do, you cannot go anywhere else in Twofold or its applications.',
   setup_add_allowed_app:

@@ -233,6 +233,8 @@ test('a person with only an app signs in with it once more and is sent straight 
   await allowOnly(client, 'keys_only');
 
   const browser = await atCodeStep(world, person.email);
+  const step = await browser.get('/login/code');
+  assert.match(textOf(step.body), /Sign in with your device this once: you will then be asked to add a security key/);
   const done = await browser.post('/login/code', { code: nextCode(world, secret) });
   assert.equal(done.status, 303, textOf(done.body));
   for (const path of ['/account', '/2fa', '/account/sessions']) {

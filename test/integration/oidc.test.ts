@@ -745,6 +745,19 @@ describe('OpenID Connect provider', () => {
       const on = await follow(browser, new URL(linked.location ?? '/', s.world.baseUrl).toString());
       assert.ok(on.url.startsWith(REDIRECT), on.url);
       assert.equal((await exchange(s, again, on.url)).claims()?.acr, 'phr');
+
+      // Where the organisation allows only apps, the key she holds is no way to it: told so,
+      // not sent to confirm with a key the sign-in would not offer.
+      await tenantFor(s.world.db, s.organisationId).organisation.setAllowedFactors('apps_only');
+      const withApp = new Browser(s.world.baseUrl);
+      s.world.clock.advanceMinutes(1);
+      await signedInTokens(s, withApp);
+      const appsOnly = await follow(
+        withApp,
+        (await authorizationRequest(s.config, { acr_values: 'phr' })).url.toString(),
+      );
+      assert.equal(appsOnly.page.status, 403, appsOnly.url);
+      assert.match(textOf(appsOnly.page.body), /Your organisation does not allow security keys or passkeys/);
     });
   });
 });

@@ -2,7 +2,9 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { signInWithPassword, signOut, submitSecondFactor } from '../../services/login.js';
 import { securityKeyRequest } from '../../services/security-keys.js';
-import { authOrThrow, homeOf, waysOf } from '../plugins/auth.js';
+import { allowsKind, holdsAllowedDevice } from '../../domain/factor-policy.js';
+import { authOrThrow, devicesByKindOf, homeOf, waysOf } from '../plugins/auth.js';
+import { html } from '../views/html.js';
 import { message, secondFactorProblemMessage, type SentenceCode } from '../messages.js';
 import { formSchema } from '../form-schema.js';
 import {
@@ -82,13 +84,21 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
   ) => {
     const auth = authOrThrow(request);
     const has = waysOf(auth);
+    // Devices all of a kind the organisation no longer allows: said before they are used once more.
+    const allowed = auth.organisation.allowedFactors;
+    const notice =
+      auth.confirmedDevices === 0 || holdsAllowedDevice(allowed, devicesByKindOf(auth))
+        ? ''
+        : html`<p class="lead">
+          ${message(allowsKind(allowed, 'webauthn') ? 'sign_in_then_add_key' : 'sign_in_then_add_app')}
+        </p>`;
     switch (wayOf(asked, has)) {
       case 'recovery':
         return renderPage(
           request,
           reply,
           'Enter a recovery code',
-          (ctx) => recoveryCodeForm(ctx, problem, attemptsLeft, has),
+          (ctx) => html`${notice}${recoveryCodeForm(ctx, problem, attemptsLeft, has)}`,
           status,
         );
       case 'app':
@@ -96,7 +106,7 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
           request,
           reply,
           'Enter your code',
-          (ctx) => codeForm(ctx, problem, attemptsLeft, has),
+          (ctx) => html`${notice}${codeForm(ctx, problem, attemptsLeft, has)}`,
           status,
         );
       case 'key': {
@@ -106,7 +116,7 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
           request,
           reply,
           'Use your security key',
-          (ctx) => securityKeyStep(ctx, options, problem, attemptsLeft, has),
+          (ctx) => html`${notice}${securityKeyStep(ctx, options, problem, attemptsLeft, has)}`,
           status,
         );
       }
