@@ -3,6 +3,8 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { databaseLocationOf, DEFAULT_POOL_SIZE, type DatabaseLocation } from './store/db.js';
 import { keyringOf, newSecretKeyText, parseSecretKey, type SecretKeyring } from './domain/secret-box.js';
+import { emailProblem } from './domain/users.js';
+import type { MailSettings, MailTransportSetting } from './services/mail-transport.js';
 
 export interface Config {
   host: string;
@@ -26,6 +28,8 @@ export interface Config {
   logLevel: string;
   /** Serve Prometheus metrics at /metrics, on the same port: never to be reachable publicly. */
   metrics: boolean;
+  /** TWOFOLD_SMTP_URL and TWOFOLD_MAIL_FROM; without an SMTP server, .eml files in <data dir>/outbox. */
+  mail: MailSettings;
 }
 
 export class ConfigError extends Error {
@@ -126,6 +130,37 @@ function keyringFrom(env: Env, dataDir: string, database: DatabaseLocation, noti
   return keyringOf(current, retired);
 }
 
+/**
+ * TWOFOLD_SMTP_URL: smtp:// (STARTTLS when the server offers it) or smtps://, with a host,
+ * and credentials if the server asks for them. The value is never repeated in a message:
+ * it may hold a password.
+ */
+function mailTransportFrom(env: Env, dataDir: string): MailTransportSetting {
+  const text = env.TWOFOLD_SMTP_URL;
+  if (text === undefined || text.trim() === '') return { kind: 'files', dir: join(dataDir, 'outbox') };
+  let url: URL;
+  try {
+    url = new URL(text.trim());
+  } catch {
+    throw new ConfigError('TWOFOLD_SMTP_URL must be a URL such as smtps://user:password@smtp.example.com');
+  }
+  if (url.protocol !== 'smtp:' && url.protocol !== 'smtps:') {
+    throw new ConfigError('TWOFOLD_SMTP_URL must start with smtp:// or smtps://');
+  }
+  if (url.hostname === '') throw new ConfigError('TWOFOLD_SMTP_URL must name the SMTP server’s host');
+  return { kind: 'smtp', url: text.trim() };
+}
+
+/** TWOFOLD_MAIL_FROM: an address; twofold@<the public URL's host> unless set. */
+function mailFromOf(env: Env, publicHost: string): string {
+  const text = env.TWOFOLD_MAIL_FROM;
+  if (text === undefined || text.trim() === '') return `twofold@${publicHost.replace(/^\[|\]$/g, '')}`;
+  if (emailProblem(text) !== null) {
+    throw new ConfigError(`TWOFOLD_MAIL_FROM must be an email address such as twofold@example.com, not "${text}"`);
+  }
+  return text.trim();
+}
+
 export function loadConfig(env: Env, notice: KeyNotice = { generatedAt: null }): Config {
   const host = env.HOST || '127.0.0.1';
   const port = integerIn(env, 'PORT', 3000, 0, 65535);
@@ -162,5 +197,6 @@ export function loadConfig(env: Env, notice: KeyNotice = { generatedAt: null }):
     pendingLoginMinutes: 10,
     logLevel: env.TWOFOLD_LOG_LEVEL || 'info',
     metrics: yesOrNo(env, 'TWOFOLD_METRICS'),
+    mail: { from: mailFromOf(env, parsedUrl.hostname), transport: mailTransportFrom(env, dataDir) },
   };
 }

@@ -4,6 +4,8 @@
 import { relyingPartyOf } from './domain/devices.js';
 import type { Config } from './config.js';
 import type { Clock, Deps } from './services/deps.js';
+import { mailSenderOf, type MailSender } from './services/mail-sender.js';
+import type { MailSettings } from './services/mail-transport.js';
 import { ensureSecretKeyMatches } from './services/secret-key.js';
 import { migrateToLatest, openDatabase, type Db } from './store/db.js';
 
@@ -14,13 +16,17 @@ export type InstanceSettings = Pick<
 > & {
   /** The services' clock: the real one unless a test freezes it. */
   now?: Clock;
+  /** Where email goes; without it, email is queued and never sent (the command's one-off runs). */
+  mail?: MailSettings;
 };
 
 export interface Instance {
   deps: Deps;
   /** The migrations that ran as the database was opened, usually none. */
   migrated: string[];
-  /** Closes the database's connections; closing again does nothing. */
+  /** The instance's email sender, not started (the server starts it); null without mail settings. */
+  mail: MailSender | null;
+  /** Stops the sender and closes the database's connections; closing again does nothing. */
   close(): Promise<void>;
 }
 
@@ -46,8 +52,18 @@ export async function instanceOn(db: Db, settings: Omit<InstanceSettings, 'datab
     await db.destroy();
     throw error;
   }
+  const deps = depsOn(db, settings);
+  const mail = settings.mail === undefined ? null : mailSenderOf(deps, settings.mail);
+  if (mail !== null) deps.mailQueued = mail.wake;
   let closed: Promise<void> | null = null;
-  return { deps: depsOn(db, settings), migrated, close: () => (closed ??= db.destroy()) };
+  const close = async () => {
+    try {
+      await mail?.stop();
+    } finally {
+      await db.destroy();
+    }
+  };
+  return { deps, migrated, mail, close: () => (closed ??= close()) };
 }
 
 /** The services' dependencies on a database that is set up. */
@@ -62,5 +78,6 @@ export function depsOn(db: Db, settings: Omit<InstanceSettings, 'database'>): De
       pendingMinutes: settings.pendingLoginMinutes,
     },
     relyingParty: relyingPartyOf(settings.publicUrl),
+    publicUrl: settings.publicUrl,
   };
 }

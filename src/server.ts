@@ -7,6 +7,7 @@ import type { Config, KeyNotice } from './config.js';
 import { openInstance } from './instance.js';
 import type { Deps } from './services/deps.js';
 import { keepHouse } from './services/housekeeping.js';
+import { describeMailTransport } from './services/mail-transport.js';
 import { buildApp } from './web/app.js';
 
 /** How long the requests in flight at shutdown may take to finish before their connections are cut. */
@@ -105,6 +106,8 @@ export async function startServer(config: Config, keyNotice: KeyNotice): Promise
     clearInterval(housekeeping);
     await instance.close();
   });
+  app.log.info(describeMailTransport(config.mail.transport));
+  instance.mail?.start(app.log);
   if (keyNotice.generatedAt !== null) {
     app.log.warn(
       `Generated a new secret key in ${keyNotice.generatedAt}. Back it up: without it the linked authenticators cannot be read.`,

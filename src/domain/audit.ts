@@ -35,6 +35,8 @@ export const AUDIT_ACTIONS = [
   'site_access_refused',
   'recovery_codes_generated',
   'security_key_possible_clone',
+  'password_reset_requested',
+  'email_sent_again',
 ] as const;
 
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
@@ -78,6 +80,8 @@ export const AUDIT_LABELS: Record<AuditAction, string> = {
   site_access_refused: 'Access to a protected site refused',
   recovery_codes_generated: 'Recovery codes made',
   security_key_possible_clone: 'Security key refused: possibly a copy',
+  password_reset_requested: 'Forgotten password: link emailed',
+  email_sent_again: 'Email sent again',
 };
 
 /** Events a user is told about at their next sign-in. */

@@ -19,6 +19,7 @@ export const ADMIN_ACTIONS = [
   'view-audit',
   'manage-policy',
   'manage-applications',
+  'manage-email',
 ] as const;
 export type AdminAction = (typeof ADMIN_ACTIONS)[number];
 
@@ -115,6 +116,12 @@ export const PRIVILEGES: Record<AdminAction, Privilege> = {
     on: 'organisation',
     reason:
       'An application or site registered here receives the identity of whoever signs in to it, and its secret, addresses and host decide where that goes.',
+  },
+  'manage-email': {
+    roles: SUPER_ADMINS,
+    on: 'organisation',
+    reason:
+      'The email not sent shows who was sent a set-password link and lets it be sent again; it never shows a message itself.',
   },
 };
 

@@ -26,6 +26,7 @@ import { atomically, tenantFor, type Tenant } from '../store/tenant.js';
 import { isEmailTaken } from '../store/users.js';
 import { audit, auditRefusal, type AuditContext } from './audit.js';
 import { addMinutes, type Deps } from './deps.js';
+import { queueLinkMail } from './mail.js';
 
 /** An admin acting from a browser. */
 export interface AdminContext extends AuditContext {
@@ -89,8 +90,18 @@ export async function createUser(
     });
     const created = await trx.users.findById(userId);
     await audit(trx, now, context, 'user_created', created, { role });
-    return trx.passwordLinks.issue(userId, 'invite', now, addMinutes(now, INVITE_LINK_DAYS * 24 * 60));
+    const token = await trx.passwordLinks.issue(userId, 'invite', now, addMinutes(now, INVITE_LINK_DAYS * 24 * 60));
+    await queueLinkMail(
+      deps,
+      trx,
+      'invitation',
+      { name: input.name.trim(), email: input.email.trim() },
+      token,
+      `${INVITE_LINK_DAYS} days`,
+    );
+    return token;
   });
+  deps.mailQueued?.();
   return { ok: true, userId, linkToken };
 }
 
@@ -203,10 +214,16 @@ export async function unlockSecondFactor(
   await audit(tenant, deps.now(), context, 'second_factor_unlocked', target);
 }
 
+/** A new set-password link for the person, emailed to them and shown to the admin. */
 export async function issueResetLink(deps: Deps, tenant: Tenant, context: AdminContext, target: User): Promise<string> {
   const now = deps.now();
-  const token = await tenant.passwordLinks.issue(target.id, 'reset', now, addMinutes(now, RESET_LINK_HOURS * 60));
-  await audit(tenant, now, context, 'password_link_issued', target);
+  const token = await atomically(deps.db, tenant.organisationId, async (trx) => {
+    const issued = await trx.passwordLinks.issue(target.id, 'reset', now, addMinutes(now, RESET_LINK_HOURS * 60));
+    await audit(trx, now, context, 'password_link_issued', target);
+    await queueLinkMail(deps, trx, 'password_link', target, issued, `${RESET_LINK_HOURS} hours`);
+    return issued;
+  });
+  deps.mailQueued?.();
   return token;
 }
 

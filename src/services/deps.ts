@@ -14,6 +14,10 @@ export interface Deps {
   sessionLimits: SessionLimits;
   /** Twofold's host name and origin, to which security keys and passkeys are bound. */
   relyingParty: RelyingParty;
+  /** TWOFOLD_PUBLIC_URL: the links in emails are built from it. */
+  publicUrl: string;
+  /** Called once a commit has queued email, to wake the sender; without it the sender's poll finds it. */
+  mailQueued?: () => void;
   /** Told what happened, for the metrics; without it nobody is told. */
   events?: ServiceEvents;
 }

@@ -4,6 +4,7 @@
 import { isSealedWith, openSecret, sealSecret, type SecretKeyring } from '../domain/secret-box.js';
 import type { Db } from '../store/db.js';
 import { findSealedSecret, listSealedSecretsAfter, replaceSealedSecretIfUnchanged } from '../store/sealed-secrets.js';
+import { resealMailBodies } from './mail.js';
 import { resealSigningKeys } from './oidc-keys.js';
 import { sealKeyCheckWithCurrentKey } from './secret-key.js';
 
@@ -88,6 +89,10 @@ export async function reencryptSecretsUnderCurrentKey(
   const signing = await resealSigningKeys(db, keys);
   report.reencrypted += signing.resealed;
   report.unreadable += signing.unreadable;
+  // So are the parts of email not sent yet (a sent message keeps none).
+  const mail = await resealMailBodies(db, keys);
+  report.reencrypted += mail.resealed;
+  report.unreadable += mail.unreadable;
   if (report.unreadable === 0) await sealKeyCheckWithCurrentKey(db, keys);
   return report;
 }

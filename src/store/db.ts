@@ -32,6 +32,7 @@ import * as oidc from './migrations/006-oidc.js';
 import * as sites from './migrations/007-sites.js';
 import * as recoveryCodes from './migrations/008-recovery-codes.js';
 import * as securityKeys from './migrations/009-security-keys.js';
+import * as mailOutbox from './migrations/010-mail-outbox.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -228,6 +229,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '007-sites': sites,
   '008-recovery-codes': recoveryCodes,
   '009-security-keys': securityKeys,
+  '010-mail-outbox': mailOutbox,
 };
 
 /** PostgreSQL aborted a transaction that conflicted with a concurrent one: running it again is the remedy. */

@@ -178,6 +178,29 @@ export interface RecoveryCodesTable {
   used_at: string | null;
 }
 
+export interface MailOutboxTable {
+  id: string;
+  organisation_id: string;
+  recipient: string;
+  kind: string;
+  subject: string;
+  sealed_body: string | null;
+  message_id: string;
+  state: string;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  lease_until: string | null;
+  last_error: string | null;
+  retry_since: string;
+  created_at: string;
+  sent_at: string | null;
+}
+
+export interface PasswordRequestsTable {
+  key: string;
+  requested_at: string;
+}
+
 export interface MetaTable {
   key: string;
   value: string;
@@ -198,6 +221,8 @@ export interface Database {
   sites: SitesTable;
   recovery_codes: RecoveryCodesTable;
   webauthn_challenges: WebauthnChallengesTable;
+  mail_outbox: MailOutboxTable;
+  password_requests: PasswordRequestsTable;
 }
 
 export type OrganisationRow = Selectable<OrganisationsTable>;

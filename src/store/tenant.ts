@@ -6,6 +6,7 @@ import type { Database } from './schema.js';
 import { applicationsRepository } from './applications.js';
 import { auditRepository } from './audit.js';
 import { devicesRepository } from './devices.js';
+import { mailOutboxRepository } from './mail-outbox.js';
 import { organisationRepository } from './organisations.js';
 import { passwordLinksRepository } from './password-links.js';
 import { recoveryCodesRepository } from './recovery-codes.js';
@@ -27,6 +28,7 @@ export function tenantFor(db: Executor, organisationId: string) {
     sites: sitesRepository(db, organisationId),
     recoveryCodes: recoveryCodesRepository(db, organisationId),
     webauthnChallenges: webauthnChallengesRepository(db, organisationId),
+    mailOutbox: mailOutboxRepository(db, organisationId),
   };
 }
 

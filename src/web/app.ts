@@ -18,8 +18,10 @@ import { cookieNamesFor, cookieOptionsOf, renderError, type CookieNames } from '
 import { accountRoutes } from './routes/account.js';
 import { adminApplicationRoutes } from './routes/admin-applications.js';
 import { adminAuditRoutes } from './routes/admin-audit.js';
+import { adminEmailRoutes } from './routes/admin-email.js';
 import { adminPolicyRoutes } from './routes/admin-policy.js';
 import { adminUserRoutes } from './routes/admin-users.js';
+import { forgottenPasswordRoutes } from './routes/forgotten-password.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { loginRoutes } from './routes/login.js';
 import { oidcRoutes } from './routes/oidc.js';
@@ -217,6 +219,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   });
   await app.register(operationsPlugin, { metrics });
   await app.register(loginRoutes);
+  await app.register(forgottenPasswordRoutes);
   await app.register(twoFactorRoutes);
   await app.register(recoveryCodeRoutes);
   await app.register(accountRoutes);
@@ -225,6 +228,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminPolicyRoutes);
   await app.register(adminAuditRoutes);
   await app.register(adminApplicationRoutes);
+  await app.register(adminEmailRoutes);
   await app.register(oidcRoutes);
   await app.register(forwardAuthRoutes);
 

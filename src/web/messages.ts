@@ -19,6 +19,7 @@ import type { MustSetUpReason } from '../domain/enforcement.js';
 import type { FieldProblem } from '../services/administration.js';
 import type { SecondFactorProblem } from '../services/second-factor.js';
 import type { AddSiteProblem } from '../services/sites.js';
+import type { PasswordLinkRequest } from '../services/forgotten-password.js';
 
 const ENGLISH = {
   // What was sent to a form, field by field.
@@ -179,6 +180,13 @@ const ENGLISH = {
   link_expired: 'This set-password link has expired. Ask your administrator for a new one.',
   password_set: 'Your password is set. Sign in with it now.',
   password_changed: 'Your password is changed. You are signed out everywhere else.',
+  forgotten_password_sent:
+    'If this address belongs to an account, we have emailed it a link to set a new password. The link works once, for 30 minutes. Your two-factor authentication stays as it is.',
+  throttled: 'Too many links were asked for. Try again in an hour, or ask your administrator.',
+
+  // Email the super admins look after.
+  email_sent_again: (v: { recipient: string }) => `The message to ${v.recipient} is queued to be sent again.`,
+  email_not_failed: 'This message has not failed (it may be sent already, or queued): nothing changed.',
 
   // Where one's two-factor authentication stands.
   status_enrolled_required:
@@ -313,6 +321,7 @@ export type CoveredCodes = Covered<
   | RedirectUrisProblem
   | IdTokenSigningAlgProblem
   | AddSiteProblem
+  | Exclude<PasswordLinkRequest, { ok: true }>['problem']
 >;
 
 export function message<C extends MessageCode>(code: C, ...vars: VarsOf<C>): string {

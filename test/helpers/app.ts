@@ -10,6 +10,8 @@ import { newTotpSecret, timeStepAt } from '../../src/domain/totp.js';
 import { emailKey, type Role } from '../../src/domain/users.js';
 import { depsOn, instanceOn, type InstanceSettings } from '../../src/instance.js';
 import type { Deps } from '../../src/services/deps.js';
+import type { MailSender } from '../../src/services/mail-sender.js';
+import type { MailSettings } from '../../src/services/mail-transport.js';
 import type { DatabaseLocation, Db, StatementObservers } from '../../src/store/db.js';
 import { insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
@@ -54,6 +56,8 @@ export interface InstanceOptions {
   observers?: StatementObservers;
   /** TWOFOLD_PUBLIC_URL: DEFAULT_PUBLIC_URL unless given. */
   publicUrl?: string;
+  /** Where email goes (an SMTP server of smtp.ts, or a directory of .eml files); none unless given. */
+  mail?: MailSettings;
 }
 
 export const DEFAULT_PUBLIC_URL = 'http://127.0.0.1:3000';
@@ -63,6 +67,8 @@ export interface TestInstance {
   deps: Deps;
   clock: TestClock;
   location: DatabaseLocation;
+  /** The instance's email sender, never started: a test sends what is due with sendDue(). Null without `mail`. */
+  mail: MailSender | null;
   /** Drops a new PostgreSQL schema and closes the connections; closing again does nothing. */
   close(): Promise<void>;
 }
@@ -76,6 +82,7 @@ export function settingsOf(options: InstanceOptions, clock: TestClock): Omit<Ins
     sessionAbsoluteHours: 12,
     pendingLoginMinutes: 10,
     publicUrl: options.publicUrl ?? DEFAULT_PUBLIC_URL,
+    ...(options.mail !== undefined && { mail: options.mail }),
   };
 }
 
@@ -100,6 +107,7 @@ async function openTestInstance(options: InstanceOptions): Promise<TestInstance>
     deps: instance.deps,
     clock,
     location: database.location,
+    mail: instance.mail,
     close: () => (closed ??= close()),
   };
 }
@@ -130,6 +138,8 @@ export interface TestWorld {
   db: Db;
   deps: Deps;
   clock: TestClock;
+  /** The instance's email sender, never started: the test sends what is due with sendDue(). Null without `mail`. */
+  mail: MailSender | null;
   /** Closes the app, then its instance; closing again does nothing. Done after the test anyway. */
   close(): Promise<void>;
 }
@@ -146,6 +156,7 @@ export async function buildWorld(t: TestContext, options: WorldOptions = {}): Pr
       : {
           db: options.db,
           deps: depsOn(options.db, settingsOf(options, clock)),
+          mail: null,
           close: () => Promise.resolve(),
         };
   let app: FastifyInstance;
@@ -171,7 +182,14 @@ export async function buildWorld(t: TestContext, options: WorldOptions = {}): Pr
       await instance.close();
     }
   };
-  const world: TestWorld = { app, db: instance.db, deps: instance.deps, clock, close: () => (closed ??= close()) };
+  const world: TestWorld = {
+    app,
+    db: instance.db,
+    deps: instance.deps,
+    clock,
+    mail: instance.mail,
+    close: () => (closed ??= close()),
+  };
   t.after(world.close);
   return world;
 }

@@ -93,6 +93,7 @@ export async function addConfirmedDevice(
 
 const ORGANISATION_TABLES = [
   'users',
+  'mail_outbox',
   'devices',
   'sessions',
   'password_links',

@@ -28,6 +28,7 @@ const ALL_MIGRATIONS = [
   '007-sites',
   '008-recovery-codes',
   '009-security-keys',
+  '010-mail-outbox',
 ];
 
 const SERVER = postgresTestUrl();

@@ -74,7 +74,14 @@ interface Party {
 interface Cell {
   world: TestWorld;
   self: Party;
-  target: Party & { name: string; linkToken: string; applicationId: string; siteId: string; siteHost: string };
+  target: Party & {
+    name: string;
+    linkToken: string;
+    applicationId: string;
+    siteId: string;
+    siteHost: string;
+    mailId: string;
+  };
 }
 
 type Form = (cell: Cell) => Record<string, string>;
@@ -167,6 +174,9 @@ const MATRIX: Record<string, RouteRow> = {
   },
   // Public: the link's token is the credential.
   'GET /set-password/:token': { expect: EVERYONE },
+  // Public: the same answer for any address (a new one in each cell, away from the limits).
+  'GET /forgot-password': { expect: EVERYONE },
+  'POST /forgot-password': { expect: EVERYONE, form: () => ({ email: `forgot.${cellNumber}@example.com` }) },
   'POST /set-password/:token': {
     expect: EVERYONE,
     form: () => ({ password: NEW_PASSWORD, confirmation: NEW_PASSWORD }),
@@ -219,6 +229,9 @@ const MATRIX: Record<string, RouteRow> = {
   'POST /admin/2fa/cancel': { expect: SUPER_ADMINS, form: () => ({}) },
   'POST /admin/2fa/after-deadline': { expect: SUPER_ADMINS, form: () => ({ afterDeadline: 'block' }) },
   'POST /admin/2fa/time-zone': { expect: SUPER_ADMINS, form: () => ({ timeZone: 'Europe/Amsterdam' }) },
+  'GET /admin/email': { expect: SUPER_ADMINS },
+  // Another organisation's message is not found: the page says nothing was sent again.
+  'POST /admin/email/:id/send-again': { expect: SUPER_ADMINS, form: () => ({}) },
   'GET /admin/applications': { expect: SUPER_ADMINS },
   'POST /admin/applications': {
     expect: SUPER_ADMINS,
@@ -254,6 +267,7 @@ function addressOf(url: string, cell: Cell): string {
   if (url.startsWith('/admin/applications/sites/:id')) return url.replace(':id', cell.target.siteId);
   if (url.startsWith('/admin/applications/:id')) return url.replace(':id', cell.target.applicationId);
   if (url === '/set-password/:token') return `/set-password/${cell.target.linkToken}`;
+  if (url === '/admin/email/:id/send-again') return `/admin/email/${cell.target.mailId}/send-again`;
   if (url === '/oidc/*') return '/oidc/jwks';
   if (url === '/oidc/interaction/:uid') return '/oidc/interaction/no-such-interaction';
   if (url === '/account/sessions/:id/end') return `/account/sessions/${cell.self.otherSessionId}/end`;
@@ -339,7 +353,19 @@ async function runCell(
   const siteId = `site-${cellNumber}`;
   const siteHost = `site-${cellNumber}.example`;
   await tenantA.sites.insert({ id: siteId, host: siteHost, requireTwoFactor: false, now });
-  const target = { ...targetParty, name: targetName, linkToken, applicationId, siteId, siteHost };
+  // A message to the target that failed, for the super admins' page of email not sent.
+  const mailId = `mail-${cellNumber}`;
+  await tenantA.mailOutbox.queue({
+    id: mailId,
+    recipient: targetParty.email,
+    kind: 'invitation',
+    subject: `Set your password for Alpha Organisation ${cellNumber}`,
+    sealedBody: 'v2.0000000000000000.sealed',
+    messageId: `<${mailId}@127.0.0.1>`,
+    now,
+  });
+  await world.db.updateTable('mail_outbox').set({ state: 'failed' }).where('id', '=', mailId).execute();
+  const target = { ...targetParty, name: targetName, linkToken, applicationId, siteId, siteHost, mailId };
 
   const browser = new Browser(world.app, fromAddress());
   const self = actor === 'anonymous' ? target : parties.get(actor);
@@ -373,7 +399,7 @@ async function runCell(
     );
   }
   // Public routes answer to the credential sent (a password, a link's token), not to the session.
-  const isPublic = url === '/login' || url.startsWith('/set-password/');
+  const isPublic = url === '/login' || url.startsWith('/set-password/') || url === '/forgot-password';
   const foreign = actor === 'foreign_super_admin' && !isPublic;
   const readable = [
     `Alpha Organisation ${cellNumber}`,
@@ -531,7 +557,15 @@ test('an admin can neither manage a super admin nor make anyone one', async (t) 
   const cell: Cell = {
     world,
     self: admin,
-    target: { ...superAdmin, name: 'Chief Person', linkToken: '', applicationId: '', siteId: '', siteHost: '' },
+    target: {
+      ...superAdmin,
+      name: 'Chief Person',
+      linkToken: '',
+      applicationId: '',
+      siteId: '',
+      siteHost: '',
+      mailId: '',
+    },
   };
 
   let refused = 0;

@@ -17,6 +17,7 @@ import * as oidc from '../../src/store/migrations/006-oidc.js';
 import * as sites from '../../src/store/migrations/007-sites.js';
 import * as recoveryCodes from '../../src/store/migrations/008-recovery-codes.js';
 import * as securityKeys from '../../src/store/migrations/009-security-keys.js';
+import * as mailOutbox from '../../src/store/migrations/010-mail-outbox.js';
 import { insertOrganisation } from '../../src/store/organisations.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import { USERS_PAGE_SIZE } from '../../src/store/users.js';
@@ -271,6 +272,7 @@ test('the users page migration indexes a database already in use, and its down p
           '007-sites': sites,
           '008-recovery-codes': recoveryCodes,
           '009-security-keys': securityKeys,
+          '010-mail-outbox': mailOutbox,
         }),
     },
     migrationTableSchema: schema,

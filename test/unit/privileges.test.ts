@@ -24,6 +24,7 @@ const SUPER_ADMIN_ONLY: readonly AdminAction[] = [
   'remove-device',
   'manage-policy',
   'manage-applications',
+  'manage-email',
 ];
 
 const ON_A_PERSON = ADMIN_ACTIONS.filter((action) => PRIVILEGES[action].on === 'person');

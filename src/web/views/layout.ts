@@ -49,6 +49,7 @@ function header(ctx: PageContext): Html {
         ${roleMay(viewer.role, 'view-audit') ? navLink(ctx, '/admin/audit', 'Audit log') : ''}
         ${roleMay(viewer.role, 'manage-policy') ? navLink(ctx, '/admin/2fa', 'Manage 2FA') : ''}
         ${roleMay(viewer.role, 'manage-applications') ? navLink(ctx, '/admin/applications', 'Applications') : ''}
+        ${roleMay(viewer.role, 'manage-email') ? navLink(ctx, '/admin/email', 'Email') : ''}
       </ul>
     </nav>
     <span class="who">${viewer.email}</span>

@@ -12,7 +12,7 @@ export function loginForm(ctx: PageContext, email: string, problem: string | nul
       ${field({ label: 'Password', name: 'password', type: 'password', autocomplete: 'current-password', required: true, autofocus: email !== '' })}
       <button type="submit">Sign in</button>
     </form>
-    <p class="hint">Forgot your password? Ask an administrator of your organisation for a new set-password link.</p>`;
+    <p><a href="/forgot-password">Forgot your password?</a></p>`;
 }
 
 function triesLeft(attemptsLeft: number | null): string {
