@@ -9,6 +9,7 @@ import { linkMailOf, setPasswordLinkOf } from '../domain/mail.js';
 import {
   FORGOTTEN_LINK_MINUTES,
   mayRequestPasswordLink,
+  PASSWORD_REQUEST_SCOPES,
   PASSWORD_REQUEST_WINDOW_MINUTES,
   type PasswordRequestScope,
 } from '../domain/password-requests.js';
@@ -52,7 +53,6 @@ export async function requestForgottenPasswordLink(
   const found = await findAccountByEmail(deps.db, address);
   const account = found !== null && found.user.status === 'active' ? found : null;
   const keys = requestKeys(address, found?.user.id ?? `unknown:${hash(address)}`, client.ip);
-  const scopes = Object.keys(keys) as PasswordRequestScope[];
   const token = newSessionToken();
   // Rendered and sealed either way: the unknown address's stand-in costs what the message does.
   const mail = linkMailOf('forgotten_password', {
@@ -66,7 +66,7 @@ export async function requestForgottenPasswordLink(
   const queued = await inOneCommit(deps.db, async (executor) => {
     const counts = await countPasswordRequests(
       executor,
-      scopes.map((scope) => keys[scope]),
+      PASSWORD_REQUEST_SCOPES.map((scope) => keys[scope]),
       addMinutes(now, -PASSWORD_REQUEST_WINDOW_MINUTES),
     );
     const countOf = (scope: PasswordRequestScope) => counts.get(keys[scope]) ?? 0;

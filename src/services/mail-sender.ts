@@ -6,7 +6,7 @@
 import { afterFailure, SENDING_LEASE_MINUTES } from '../domain/mail.js';
 import { claimDueMail, markMailSent, markMailUnsent, type ClaimedMail } from '../store/mail-outbox.js';
 import { addMinutes, type Deps } from './deps.js';
-import { openMailBody } from './mail.js';
+import { openMailBody, type MailBody } from './mail.js';
 import { mailTransportOf, type MailSettings, type MailTransport, type SendOutcome } from './mail-transport.js';
 
 export const POLL_INTERVAL_MS = 30_000;
@@ -40,7 +40,7 @@ async function attempt(
   transport: MailTransport,
   mail: ClaimedMail,
 ): Promise<SendOutcome> {
-  let body;
+  let body: MailBody;
   try {
     body = openMailBody(deps.secretKey, mail.id, mail.sealedBody);
   } catch {

@@ -164,6 +164,11 @@ describe('accessibility and layout of every page', () => {
     await visitor.getByLabel('Password', { exact: true }).fill('not the password');
     await press(visitor, 'Sign in');
     await check(visitor, 'login-refused', '/login');
+    await follow(visitor, 'Forgot your password?');
+    await check(visitor, 'forgot-password', '/forgot-password');
+    await visitor.getByLabel('Email address').fill(ada.email);
+    await press(visitor, 'Email me a link');
+    await check(visitor, 'forgot-password-sent', '/forgot-password');
 
     const admin = await person();
     await signIn(admin, ada.email, ada.password);
@@ -279,6 +284,8 @@ describe('accessibility and layout of every page', () => {
     await check(admin, 'remove-last-device-refused');
     await follow(admin, 'Audit log');
     await check(admin, 'audit-log', '/admin/audit');
+    await follow(admin, 'Email');
+    await check(admin, 'email-not-sent', '/admin/email');
     await follow(admin, 'Manage 2FA');
     await check(admin, 'manage-2fa-active', '/admin/2fa');
     // Changing the allowed second factors: whom it affects, before anything is saved.

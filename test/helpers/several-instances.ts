@@ -33,7 +33,12 @@ export interface SeveralInstances {
 export async function severalInstances(
   t: TestContext,
   server: string,
-  options: { count?: number; env?: Record<string, string> } = {},
+  options: {
+    count?: number;
+    env?: Record<string, string>;
+    /** Writes to the schema before any instance starts, so that every one finds it at start-up. */
+    beforeStart?: (seed: Pick<SeveralInstances, 'db' | 'deps' | 'clock'>) => Promise<void>;
+  } = {},
 ): Promise<SeveralInstances> {
   const schema = await createPostgresSchema(server);
   const servers: RunningServer[] = [];
@@ -52,6 +57,7 @@ export async function severalInstances(
     ),
   );
   close = instance.close;
+  await options.beforeStart?.({ db: instance.deps.db, deps: instance.deps, clock });
   const env = {
     DATABASE_URL: schema.url,
     TWOFOLD_SECRET_KEY: TEST_KEY.toString('hex'),

@@ -27,6 +27,8 @@ export interface TestSmtpServer {
   /** smtp://127.0.0.1:PORT */
   url: string;
   received: ReceivedMail[];
+  /** Messages taken while stalling, never answered. */
+  stalledMessages: ReceivedMail[];
   behave(behaviour: SmtpBehaviour): void;
   /** Waits until `count` messages have arrived (at most `ms`). */
   waitFor(count: number, ms?: number): Promise<ReceivedMail[]>;
@@ -44,6 +46,7 @@ export function smtpMailSettings(server: TestSmtpServer, from = 'twofold@example
 export async function startSmtpServer(t: TestContext): Promise<TestSmtpServer> {
   const port = await reservePort();
   const received: ReceivedMail[] = [];
+  const stalledMessages: ReceivedMail[] = [];
   let behaviour: SmtpBehaviour = { kind: 'accept' };
   let server: SMTPServer | null = null;
   let onStall: (() => void) | null = null;
@@ -52,6 +55,11 @@ export async function startSmtpServer(t: TestContext): Promise<TestSmtpServer> {
   const create = () =>
     new SMTPServer({
       authOptional: true,
+      allowInsecureAuth: true,
+      // Any user and password: the tests check where credentials go, not the login.
+      onAuth(auth, _session, callback) {
+        callback(null, { user: auth.username });
+      },
       disabledCommands: ['STARTTLS'],
       logger: false,
       onData(stream, session, callback) {
@@ -61,7 +69,10 @@ export async function startSmtpServer(t: TestContext): Promise<TestSmtpServer> {
           const raw = Buffer.concat(chunks).toString('utf8');
           const now = behaviour;
           if (now.kind === 'stall') {
-            onStall?.();
+            void simpleParser(raw).then((parsed) => {
+              stalledMessages.push({ to: session.envelope.rcptTo.map((r) => r.address), parsed, raw });
+              onStall?.();
+            });
             return;
           }
           if (now.kind === 'refuse') {
@@ -104,6 +115,7 @@ export async function startSmtpServer(t: TestContext): Promise<TestSmtpServer> {
     port,
     url: `smtp://127.0.0.1:${port}`,
     received,
+    stalledMessages,
     behave(next) {
       behaviour = next;
       if (next.kind === 'stall') stalledOnce = new Promise<void>((resolve) => (onStall = resolve));

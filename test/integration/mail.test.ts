@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config.js';
 import { isSealedWith, keyringOf } from '../../src/domain/secret-box.js';
 import { reencryptSecretsUnderCurrentKey } from '../../src/services/key-rotation.js';
 import { mailSenderOf } from '../../src/services/mail-sender.js';
@@ -261,4 +262,37 @@ test('a key rotation re-seals the messages not sent, which then go out as they w
   const [received] = await smtp.waitFor(1);
   assert.ok(received?.parsed.text?.includes(token));
   assert.deepEqual(await mail.sendDue(), { sent: 0, retrying: 0, failed: 0 }, 'sent once');
+});
+
+test('TWOFOLD_SMTP_URL and TWOFOLD_MAIL_FROM are checked at start-up; a refusal never repeats the password', () => {
+  const env = { TWOFOLD_SECRET_KEY: TEST_KEY.toString('hex'), TWOFOLD_DATA_DIR: '/tmp/twofold-config-test' };
+  const withoutSmtp = loadConfig({ ...env, TWOFOLD_PUBLIC_URL: 'https://2fa.example.com' });
+  assert.deepEqual(withoutSmtp.mail, {
+    from: 'twofold@2fa.example.com',
+    transport: { kind: 'files', dir: '/tmp/twofold-config-test/outbox' },
+  });
+  const smtps = loadConfig({
+    ...env,
+    TWOFOLD_SMTP_URL: 'smtps://u:p@smtp.example.com:465',
+    TWOFOLD_MAIL_FROM: 'it@example.com',
+  });
+  assert.deepEqual(smtps.mail, {
+    from: 'it@example.com',
+    transport: { kind: 'smtp', url: 'smtps://u:p@smtp.example.com:465' },
+  });
+  for (const url of [
+    'http://user:hunter2secret@smtp.example.com',
+    'not a url hunter2secret',
+    'smtp://user:hunter2secret@',
+  ]) {
+    assert.throws(
+      () => loadConfig({ ...env, TWOFOLD_SMTP_URL: url }),
+      (error: unknown) =>
+        error instanceof ConfigError &&
+        /TWOFOLD_SMTP_URL/.test(error.message) &&
+        !error.message.includes('hunter2secret'),
+      url,
+    );
+  }
+  assert.throws(() => loadConfig({ ...env, TWOFOLD_MAIL_FROM: 'not an address' }), ConfigError);
 });

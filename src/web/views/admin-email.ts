@@ -43,7 +43,7 @@ export function unsentMailPage(ctx: PageContext, mails: QueuedMail[], when: (at:
     ${
       mails.length === 0
         ? html`<p class="muted">Every message has been sent.</p>`
-        : html`<div class="table-scroll">
+        : html`<div class="table-scroll" role="region" aria-label="Email not sent" tabindex="0">
           <table class="email">
             <thead>
               <tr>
@@ -54,7 +54,7 @@ export function unsentMailPage(ctx: PageContext, mails: QueuedMail[], when: (at:
                 <th scope="col">Attempts</th>
                 <th scope="col">Last error</th>
                 <th scope="col">Queued</th>
-                <th scope="col"><span class="visually-hidden">Actions</span></th>
+                <th scope="col">Actions</th>
               </tr>
             </thead>
             <tbody>
