@@ -81,6 +81,10 @@ test('an invitation arrives with its recipient, subject, both parts and a link t
   const [row] = await outboxRows(world);
   assert.equal(row?.state, 'sent');
   assert.equal(row?.sealed_body, null, 'the sealed parts are erased once sent');
+  // The invitation is not sent again; the security notice of the password set with it goes.
+  assert.deepEqual(await mail.sendDue(), { sent: 1, retrying: 0, failed: 0 });
+  const [, notice] = await smtp.waitFor(2);
+  assert.match(notice?.parsed.subject ?? '', /^A password was set for your Acme & <Sons> \w+ account$/);
   assert.deepEqual(await mail.sendDue(), { sent: 0, retrying: 0, failed: 0 }, 'sent once');
 });
 
