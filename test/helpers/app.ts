@@ -181,11 +181,18 @@ export interface ServedWorld extends TestWorld {
   baseUrl: string;
 }
 
-/** Like buildWorld, but listening on a port of its own, with links that point at where it listens. */
-export async function serveWorld(t: TestContext, options: Omit<WorldOptions, 'publicUrl'> = {}): Promise<ServedWorld> {
+/**
+ * Like buildWorld, but listening on a port of its own, with links that point at where it
+ * listens. `hostName: 'localhost'` names it so in its public URL (still listening on
+ * 127.0.0.1): browsers refuse WebAuthn on an IP address, and a key's relying party is that name.
+ */
+export async function serveWorld(
+  t: TestContext,
+  options: Omit<WorldOptions, 'publicUrl'> & { hostName?: '127.0.0.1' | 'localhost' } = {},
+): Promise<ServedWorld> {
   // The app prints links with its public URL, so it must know its port before it is built.
   const port = await reservePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://${options.hostName ?? '127.0.0.1'}:${port}`;
   const world = await buildWorld(t, { ...options, publicUrl: baseUrl });
   await world.app.listen({ host: '127.0.0.1', port });
   return { ...world, baseUrl };
