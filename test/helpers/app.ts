@@ -16,6 +16,7 @@ import { tenantFor } from '../../src/store/tenant.js';
 import { buildApp, type AppOptions } from '../../src/web/app.js';
 import { newTestDatabase, sqliteTestDatabase } from './databases.js';
 import { reservePort } from './ports.js';
+import { SoftAuthenticator } from './soft-authenticator.js';
 
 export const TEST_KEY = Buffer.alloc(32, 7);
 export const START = new Date('2026-11-22T12:00:00.000Z');
@@ -260,4 +261,28 @@ export async function linkDevice(
   const earlier = new Date(world.clock.now().getTime() - 10 * 60_000);
   await devices.acceptTimeStep(userId, deviceId, timeStepAt(earlier), earlier, 'enrolment');
   return secret;
+}
+
+/** A security key linked to the person, as linking one leaves it; returns the key, to sign with. */
+export async function linkSecurityKey(
+  world: Seedable,
+  organisationId: string,
+  userId: string,
+  name = 'YubiKey',
+): Promise<SoftAuthenticator> {
+  const key = new SoftAuthenticator();
+  const id = randomUUID();
+  const linked = await tenantFor(world.db, organisationId).devices.insertSecurityKey({
+    id,
+    userId,
+    name,
+    sealedPublicKey: sealSecret(TEST_KEY, key.coseKey(), id),
+    credentialId: key.id,
+    signCount: 0,
+    transports: ['usb'],
+    backedUp: false,
+    now: world.clock.now(),
+  });
+  if (!linked) throw new Error('the key was not linked');
+  return key;
 }
