@@ -22,7 +22,7 @@ import {
 } from '../helpers/app.js';
 import { Browser, recoveryCodesOn, textOf, type Page } from '../helpers/browser.js';
 import { fromAddress } from '../helpers/security.js';
-import { SoftAuthenticator } from '../helpers/soft-authenticator.js';
+import { keyOptionsIn, SoftAuthenticator } from '../helpers/soft-authenticator.js';
 import { atCodeStep, nextCode, requireOfUser } from './support.js';
 
 const ORIGIN = new URL(DEFAULT_PUBLIC_URL).origin;
@@ -30,15 +30,9 @@ const CLIENT = { ip: '127.0.0.1', userAgent: 'test' };
 
 /** The browser's options a page carries in its form's data-options attribute. */
 function optionsOn<T>(page: Page): T {
-  const raw = /data-options="([^"]*)"/.exec(page.body)?.[1];
-  assert.ok(raw !== undefined, `no key options on the page: ${textOf(page.body).slice(0, 300)}`);
-  const json = raw
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-  return JSON.parse(json) as T;
+  const options = keyOptionsIn<T>(page.body);
+  assert.ok(options !== null, `no key options on the page: ${textOf(page.body).slice(0, 300)}`);
+  return options;
 }
 
 /** Links `key` on the 2FA page of a signed-in browser, confirming identity first with the app's code. */
