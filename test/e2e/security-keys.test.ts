@@ -4,6 +4,7 @@
 // `localhost` in its public URL (browsers refuse WebAuthn on an IP address), so its
 // relying party is `localhost`. The organisation's "keys only" policy is not walked here.
 import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Browser, CDPSession, Page } from 'playwright-core';
@@ -22,10 +23,13 @@ import {
   pathOf,
   press,
   SCENARIO_TIMEOUT_MS,
+  SCREENSHOTS,
+  screenshotOf,
   signIn,
   signInWithCode,
   signOut,
   textOf,
+  VIEWPORTS,
   visit,
 } from './support.js';
 
@@ -463,6 +467,12 @@ describe('security keys and passkeys in Chromium', () => {
             true,
             'the button is off',
           );
+          // What it looks like, for a person to look at: the sentence, the button off, the other ways.
+          mkdirSync(SCREENSHOTS, { recursive: true });
+          for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+            await page.setViewportSize(viewport);
+            await screenshotOf(page, page, { path: `${SCREENSHOTS}code-entry-security-key-unsupported-${size}.png` });
+          }
         } else {
           assert.match(said, /Security keys and passkeys need JavaScript, which is off in this browser/, kind);
         }
