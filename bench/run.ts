@@ -13,6 +13,7 @@ import { cleanUp, cleanUpOnSignals, onCleanup, removeDirOnCleanup } from './clea
 import { measureCodeStep } from './figures/code-step.js';
 import { measureLogins } from './figures/logins.js';
 import { measureOidc } from './figures/oidc.js';
+import { measurePasskeyLogins, measureRecoveryCodeStep } from './figures/second-factors.js';
 import { measureStatements } from './figures/statements.js';
 import { measurePostgres, measureUsersPage, seedBigOrganisation } from './figures/users-page.js';
 import { describeMachine } from './machine.js';
@@ -27,6 +28,7 @@ import {
   seedUsers,
   signedInSession,
 } from './seed.js';
+import { seedRecoveryCodes, seedSecurityKeys } from './phases/second-factors.js';
 import { phaseServers } from './servers.js';
 import {
   benchConfig,
@@ -34,6 +36,9 @@ import {
   CODE_STEP_USERS,
   LOGIN_USERS,
   OIDC_USERS,
+  PASSKEY_FIGURE_USERS,
+  RECOVERY_CODE_STEP,
+  ROUNDS,
   SECRET_KEY,
   say,
   serverOptionsOf,
@@ -96,6 +101,25 @@ async function main(): Promise<void> {
     },
     run.now,
   );
+  // 11 and 12: people with an app, people with only a security key, people with an app and recovery codes.
+  const secondFactors = await createOrganisation(db, 'Bench second factors', run.now);
+  const seed = (prefix: string, count: number, withDevice: boolean) =>
+    seedUsers(
+      db,
+      SECRET_KEY,
+      run.passwordHash,
+      { organisationId: secondFactors, count, prefix, withDevice: () => withDevice },
+      run.now,
+    );
+  const codeSignIns = await seed('code', PASSKEY_FIGURE_USERS, true);
+  const keySignIns = await seed('key', PASSKEY_FIGURE_USERS, false);
+  const keys = await seedSecurityKeys(db, SECRET_KEY, secondFactors, keySignIns, run.now);
+  const recoveryUsers = await seed(
+    'recovery',
+    RECOVERY_CODE_STEP.calibration + 2 * ROUNDS * RECOVERY_CODE_STEP.perRound,
+    true,
+  );
+  const recoveryCodes = await seedRecoveryCodes(db, secondFactors, recoveryUsers, run.now);
   const application = await registerBenchApplication(instance.deps, loginOrganisation);
   await registerBenchSite(instance.deps, loginOrganisation, BENCH_SITE_HOST);
   const big = await seedBigOrganisation(db, run);
@@ -124,6 +148,10 @@ async function main(): Promise<void> {
   const codeStepUsers = withDevices.slice(LOGIN_USERS, LOGIN_USERS + CODE_STEP_USERS);
   await measureCodeStep(run, codeServer, db, loginOrganisation, codeStepUsers);
   rss.push({ after: 'code step', rssMib: round(codeServer.rssMib(), 1) });
+  const secondFactorServer = await servers.forPhase('second-factors');
+  await measurePasskeyLogins(run, secondFactorServer, codeSignIns, keySignIns, keys);
+  await measureRecoveryCodeStep(run, secondFactorServer, db, secondFactors, recoveryUsers, recoveryCodes);
+  rss.push({ after: 'second factors', rssMib: round(secondFactorServer.rssMib(), 1) });
   say('\n[5] Users page of 100,000 users, SQLite');
   const pagesServer = await servers.forPhase('users-page');
   await measureUsersPage(run, 'SQLite', pagesServer, big);

@@ -22,6 +22,15 @@ export const OIDC_SHARE_OF_LOGINS = 0.85;
 export const IDLE_PROBE_SECONDS = 3;
 /** Per round: the code step, then the bare route. */
 export const CODE_STEP = { warmUpMs: 500, seconds: 2 };
+/** Per round: sign-ins with an app code, then with a security key (after the same warm-up as the logins). */
+export const PASSKEY_LOGINS = { warmUpMs: 1500, seconds: 3, probeEveryMs: 25 };
+/**
+ * Per round: this many recovery-code steps with a right code, then as many with a wrong one;
+ * before the rounds, this many password steps to calibrate against.
+ */
+export const RECOVERY_CODE_STEP = { perRound: 150, calibration: 100 };
+/** Each side of the passkey figure: more than its rounds can use up. */
+export const PASSKEY_FIGURE_USERS = 2000;
 export const LOGIN_USERS = 4000;
 export const CODE_STEP_USERS = 8000;
 export const OIDC_USERS = 4000;

@@ -35,4 +35,6 @@ export async function measureStatements(run: Run): Promise<void> {
   );
   say(`    forward-auth check: ${perCheck}: ${forwardAuth}`);
   say(`    OpenID Connect sign-in: ${counts.oidcSignIn.total}: ${describe(counts.oidcSignIn)}`);
+  say(`    login with a security key: ${counts.keyLogin.total}: ${describe(counts.keyLogin)}`);
+  say(`    login with a recovery code: ${counts.recoveryCodeLogin.total}: ${describe(counts.recoveryCodeLogin)}`);
 }

@@ -104,7 +104,7 @@ export interface Load {
 }
 
 /** Pending 'code' sessions for `users`, exactly as the password step makes them; returns their tokens. */
-async function pendingLogins(db: Db, organisationId: string, users: BenchUser[]): Promise<string[]> {
+export async function pendingLogins(db: Db, organisationId: string, users: BenchUser[]): Promise<string[]> {
   const now = new Date();
   const expiresAt = new Date(now.getTime() + 30 * 60_000);
   const client = { ip: '127.0.0.1', userAgent: 'twofold-bench' };

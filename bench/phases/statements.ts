@@ -4,7 +4,6 @@
 // listening on 127.0.0.1 and driven by the bench's own client one request at a time, so
 // that each statement is counted under the request that ran it.
 import { join } from 'node:path';
-import { codeAt } from '../../src/domain/totp.js';
 import { instanceOn } from '../../src/instance.js';
 import { openDatabase } from '../../src/store/db.js';
 import { buildApp } from '../../src/web/app.js';
@@ -13,13 +12,16 @@ import { clientFor, csrfTokenIn, type Answer } from '../http.js';
 import {
   BENCH_PASSWORD,
   benchPasswordHash,
+  type BenchUser,
   createOrganisation,
   registerBenchApplication,
   registerBenchSite,
   seedUsers,
 } from '../seed.js';
 import { BENCH_SITE_HOST, benchConfig } from '../settings.js';
+import { byAppCode, type SecondFactorForm } from './logins.js';
 import { signInToApplication } from './oidc.js';
+import { byKey, seedRecoveryCodes, seedSecurityKeys } from './second-factors.js';
 
 export interface StatementCount {
   total: number;
@@ -33,6 +35,10 @@ export interface StatementCounts {
   login: StatementCount;
   /** A sign-in after the first, which also made the signing keys. */
   oidcSignIn: StatementCount;
+  /** A complete login with a security key instead of an app's code. */
+  keyLogin: StatementCount;
+  /** A complete login with a recovery code (its person has an app too). */
+  recoveryCodeLogin: StatementCount;
   /** The first check of a signed-in person, which also reads the site. */
   forwardAuthFirst: StatementCount;
   /** FORWARD_AUTH_CHECKS checks after it, by the same person. */
@@ -96,6 +102,17 @@ export async function countStatements(dir: string): Promise<StatementCounts> {
     ) {
       throw new Error('no user was seeded');
     }
+    // One with a security key only, one with an app and recovery codes.
+    const [keyPerson, recoveryPerson] = await seedUsers(
+      deps.db,
+      config.secretKey.current,
+      await benchPasswordHash(),
+      { organisationId, count: 2, prefix: 'counted-other', withDevice: (i) => i === 1 },
+      now,
+    );
+    if (keyPerson === undefined || recoveryPerson === undefined) throw new Error('no user was seeded');
+    const keys = await seedSecurityKeys(deps.db, config.secretKey.current, organisationId, [keyPerson], now);
+    const codes = await seedRecoveryCodes(deps.db, organisationId, [recoveryPerson], now);
     const application = await registerBenchApplication(deps, organisationId);
     await registerBenchSite(deps, organisationId, BENCH_SITE_HOST);
     const app = await buildApp({
@@ -107,19 +124,27 @@ export async function countStatements(dir: string): Promise<StatementCounts> {
     });
     const client = clientFor(await app.listen({ host: '127.0.0.1', port: 0 }));
     try {
+      /** A complete login of `who` in `browser`, the code step answered with `second`. */
+      const loginWith = (who: BenchUser, second: SecondFactorForm, browser = client.browser()) =>
+        counted(async (name) => {
+          name('GET /login');
+          const page = expect(await browser.get('/login'), 200);
+          name('POST /login');
+          const form = { _csrf: csrfTokenIn(page.body), email: who.email, password: BENCH_PASSWORD };
+          expect(await browser.post('/login', form), 303, '/login/code');
+          name('GET /login/code');
+          const codePage = expect(await browser.get('/login/code'), 200);
+          name('POST /login/code');
+          const answer = { _csrf: csrfTokenIn(codePage.body), ...second(who, codePage.body) };
+          expect(await browser.post('/login/code', answer), 303, '/account');
+        });
       const browser = client.browser();
-      const login = await counted(async (name) => {
-        name('GET /login');
-        const page = expect(await browser.get('/login'), 200);
-        name('POST /login');
-        const form = { _csrf: csrfTokenIn(page.body), email: person.email, password: BENCH_PASSWORD };
-        expect(await browser.post('/login', form), 303, '/login/code');
-        name('GET /login/code');
-        const codePage = expect(await browser.get('/login/code'), 200);
-        name('POST /login/code');
-        const code = { _csrf: csrfTokenIn(codePage.body), code: codeAt(secret, new Date()) };
-        expect(await browser.post('/login/code', code), 303, '/account');
-      });
+      const login = await loginWith(person, byAppCode, browser);
+      const keyLogin = await loginWith(keyPerson, byKey(keys, new URL(config.publicUrl).origin));
+      const recoveryCodeLogin = await loginWith(recoveryPerson, (who) => ({
+        with: 'recovery',
+        code: codes.get(who.id)?.[0] ?? '',
+      }));
 
       const session = browser.cookies.get(cookieNamesFor(config.secureCookies).session) ?? '';
       const check = (path: string) =>
@@ -146,6 +171,8 @@ export async function countStatements(dir: string): Promise<StatementCounts> {
       return {
         login,
         oidcSignIn,
+        keyLogin,
+        recoveryCodeLogin,
         forwardAuthFirst,
         forwardAuthLater: { ...forwardAuthLater, checks: FORWARD_AUTH_CHECKS },
       };

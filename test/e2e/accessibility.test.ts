@@ -6,8 +6,9 @@ import { createRequire } from 'node:module';
 import { after, before, describe, test, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { tenantFor } from '../../src/store/tenant.js';
-import { linkDevice, makeOrganisation, makeUser, serveWorld } from '../helpers/app.js';
+import { linkDevice, linkSecurityKey, makeOrganisation, makeUser, serveWorld } from '../helpers/app.js';
 import {
+  andWait,
   enterCode,
   follow,
   heading,
@@ -253,6 +254,27 @@ describe('accessibility and layout of every page', () => {
     await follow(user, 'I have kept them, continue');
     await follow(user, 'Remove Pixel 8');
     await check(user, 'remove-device');
+    // Security keys and passkeys: adding one (and a browser that made none), the list with
+    // one, confirming with one, and the code step offering one, with its other ways.
+    await visit(user, '/2fa/security-keys');
+    await check(user, 'add-security-key', '/2fa/security-keys');
+    await user.getByLabel('Name', { exact: true }).fill('YubiKey 5C NFC on my keyring');
+    await andWait(user, () =>
+      user.locator('form[data-security-key]').evaluate((form) => (form as HTMLFormElement).submit()),
+    );
+    await check(user, 'add-security-key-error', '/2fa/security-keys');
+    await linkSecurityKey(world, organisationId, ben.id, 'YubiKey 5C NFC on my keyring');
+    await visit(user, '/2fa');
+    await check(user, '2fa-with-security-key', '/2fa');
+    world.clock.advanceMinutes(11);
+    await visit(user, '/2fa/security-keys');
+    await check(user, 'confirm-identity-with-security-key', '/confirm-identity');
+    const withKey = await person();
+    await signIn(withKey, ben.email, ben.password);
+    assert.equal(await heading(withKey), 'Use your security key');
+    await check(withKey, 'code-entry-security-key', '/login/code');
+    await follow(withKey, 'Use a recovery code instead');
+    await check(withKey, 'code-entry-recovery-code', '/login/code');
 
     // The start has come: the setup screen, and the requirement locked.
     world.clock.set(new Date('2026-11-29T12:05:00Z'));

@@ -18,6 +18,7 @@ import { tenantFor } from '../../src/store/tenant.js';
 import { buildApp, type AppOptions } from '../../src/web/app.js';
 import { newTestDatabase, sqliteTestDatabase } from './databases.js';
 import { reservePort } from './ports.js';
+import { SoftAuthenticator } from './soft-authenticator.js';
 
 export const TEST_KEY = Buffer.alloc(32, 7);
 export const START = new Date('2026-11-22T12:00:00.000Z');
@@ -199,11 +200,18 @@ export interface ServedWorld extends TestWorld {
   baseUrl: string;
 }
 
-/** Like buildWorld, but listening on a port of its own, with links that point at where it listens. */
-export async function serveWorld(t: TestContext, options: Omit<WorldOptions, 'publicUrl'> = {}): Promise<ServedWorld> {
+/**
+ * Like buildWorld, but listening on a port of its own, with links that point at where it
+ * listens. `hostName: 'localhost'` names it so in its public URL (still listening on
+ * 127.0.0.1): browsers refuse WebAuthn on an IP address, and a key's relying party is that name.
+ */
+export async function serveWorld(
+  t: TestContext,
+  options: Omit<WorldOptions, 'publicUrl'> & { hostName?: '127.0.0.1' | 'localhost' } = {},
+): Promise<ServedWorld> {
   // The app prints links with its public URL, so it must know its port before it is built.
   const port = await reservePort();
-  const baseUrl = `http://127.0.0.1:${port}`;
+  const baseUrl = `http://${options.hostName ?? '127.0.0.1'}:${port}`;
   const world = await buildWorld(t, { ...options, publicUrl: baseUrl });
   await world.app.listen({ host: '127.0.0.1', port });
   return { ...world, baseUrl };
@@ -271,4 +279,28 @@ export async function linkDevice(
   const earlier = new Date(world.clock.now().getTime() - 10 * 60_000);
   await devices.acceptTimeStep(userId, deviceId, timeStepAt(earlier), earlier, 'enrolment');
   return secret;
+}
+
+/** A security key linked to the person, as linking one leaves it; returns the key, to sign with. */
+export async function linkSecurityKey(
+  world: Seedable,
+  organisationId: string,
+  userId: string,
+  name = 'YubiKey',
+): Promise<SoftAuthenticator> {
+  const key = new SoftAuthenticator();
+  const id = randomUUID();
+  const linked = await tenantFor(world.db, organisationId).devices.insertSecurityKey({
+    id,
+    userId,
+    name,
+    sealedPublicKey: sealSecret(TEST_KEY, key.coseKey(), id),
+    credentialId: key.id,
+    signCount: 0,
+    transports: ['usb'],
+    backedUp: false,
+    now: world.clock.now(),
+  });
+  if (!linked) throw new Error('the key was not linked');
+  return key;
 }

@@ -3,6 +3,7 @@
 // this process (app.inject, from any address) or over real HTTP to a running server.
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
+import { keyOptionsIn } from './soft-authenticator.js';
 
 export type Headers = Record<string, string | string[] | number | undefined>;
 
@@ -206,13 +207,7 @@ export function textOf(body: string): string {
 
 /** The browser's options a page carries in its form's data-options attribute. */
 export function keyOptionsOn<T>(page: Page): T {
-  const raw = /data-options="([^"]*)"/.exec(page.body)?.[1];
-  assert.ok(raw !== undefined, `no key options on the page: ${textOf(page.body).slice(0, 300)}`);
-  const json = raw
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&');
-  return JSON.parse(json) as T;
+  const options = keyOptionsIn<T>(page.body);
+  assert.ok(options !== null, `no key options on the page: ${textOf(page.body).slice(0, 300)}`);
+  return options;
 }

@@ -59,7 +59,8 @@ export class SoftAuthenticator {
     return bytes;
   }
 
-  private coseKey(): Uint8Array {
+  /** The public key as the authenticator hands it over (COSE), which Twofold keeps sealed: for seeding a linked key. */
+  coseKey(): Uint8Array {
     const jwk = this.publicKey.export({ format: 'jwk' });
     const map = new Map<number, number | Uint8Array>([
       [1, 2], // kty: EC2
@@ -131,4 +132,20 @@ export class SoftAuthenticator {
       clientExtensionResults: {},
     };
   }
+}
+
+/**
+ * The browser's options a page of Twofold carries in its key form's data-options attribute
+ * (HTML-escaped JSON), or null when the page has none.
+ */
+export function keyOptionsIn<T>(html: string): T | null {
+  const raw = /data-options="([^"]*)"/.exec(html)?.[1];
+  if (raw === undefined) return null;
+  const json = raw
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'")
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&amp;/g, '&');
+  return JSON.parse(json) as T;
 }
