@@ -60,12 +60,30 @@ export async function createPostgresSchema(
     drop: async () => {
       const again = openDatabase({ kind: 'postgres', url, poolSize: 1 });
       try {
-        await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(again);
+        await dropSchema(again, schema);
       } finally {
         await again.destroy();
       }
     },
   };
+}
+
+/**
+ * Drops a test's schema and all in it. Under a full run PostgreSQL has now and then chosen
+ * the drop as the victim of a deadlock ("deadlock detected" in a teardown, with other
+ * tests' statements running): as for any deadlock victim, the remedy is to run it again.
+ */
+async function dropSchema(db: Db, schema: string): Promise<void> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
+      return;
+    } catch (error) {
+      const code = typeof error === 'object' && error !== null && 'code' in error ? error.code : undefined;
+      if (code !== '40P01' || attempt >= 5) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
+  }
 }
 
 /** A test's database, open and not yet set up. */
@@ -101,6 +119,6 @@ export async function newTestDatabase(observers: StatementObservers = {}): Promi
   return {
     db,
     location,
-    drop: async () => void (await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db)),
+    drop: () => dropSchema(db, schema),
   };
 }

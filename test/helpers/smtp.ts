@@ -16,7 +16,8 @@ export interface ReceivedMail {
 }
 
 export type SmtpBehaviour =
-  | { kind: 'accept' }
+  /** Takes every message, answering after `delayMs` when given (a slow server). */
+  | { kind: 'accept'; delayMs?: number }
   /** Answers every message with this code (4xx: try later; 5xx: refused for good). */
   | { kind: 'refuse'; code: number; message?: string }
   /** Takes the message and never answers, until stopped. */
@@ -79,8 +80,9 @@ export async function startSmtpServer(t: TestContext): Promise<TestSmtpServer> {
             callback(Object.assign(new Error(now.message ?? 'refused by the test'), { responseCode: now.code }));
             return;
           }
-          simpleParser(raw).then(
-            (parsed) => {
+          const delay = new Promise((resolve) => setTimeout(resolve, now.delayMs ?? 0));
+          Promise.all([simpleParser(raw), delay]).then(
+            ([parsed]) => {
               received.push({ to: session.envelope.rcptTo.map((r) => r.address), parsed, raw });
               callback();
             },

@@ -8,6 +8,7 @@ import { codeAt } from '../../src/domain/totp.js';
 import { ACR_PASSWORD, ACR_TWO_FACTOR } from '../../src/domain/sign-in-for-applications.js';
 import { createApplication } from '../../src/services/applications.js';
 import { rotateSigningKeys } from '../../src/services/oidc-keys.js';
+import { issueRecoveryCodes } from '../../src/services/recovery-codes.js';
 import { tenantFor } from '../../src/store/tenant.js';
 import type {
   PublicKeyCredentialCreationOptionsJSON,
@@ -383,6 +384,30 @@ describe('OpenID Connect provider', () => {
     const held = await follow(browser, (await authorizationRequest(s.config)).url.toString());
     assert.equal(new URL(held.url).pathname, '/2fa');
     assert.match(textOf(held.page.body), /Rail Wiki asks for two-factor authentication/);
+  });
+
+  test('a recovery code at the code step signs in to the application: acr 2fa, amr pwd otp mfa, the code used up', async (t) => {
+    const s = await scene(t);
+    const tenant = tenantFor(s.world.db, s.organisationId);
+    const ada = await tenant.users.findById(s.ada.id);
+    assert.ok(ada);
+    const codes = await issueRecoveryCodes(s.world.deps, tenant, ada, { ip: '127.0.0.1', userAgent: 'test' });
+    const browser = new Browser(s.world.baseUrl);
+    const started = await authorizationRequest(s.config);
+    const atLogin = await follow(browser, started.url.toString());
+    assert.equal(new URL(atLogin.url).pathname, '/login');
+    const afterPassword = await browser.post('/login', { email: s.ada.email, password: s.ada.password });
+    const atCode = await follow(browser, new URL(afterPassword.location ?? '/', s.world.baseUrl).toString());
+    assert.equal(new URL(atCode.url).pathname, '/login/code');
+    const answer = await browser.post('/login/code', { code: codes[0] ?? '' });
+    assert.equal(answer.status, 303, textOf(answer.body));
+    const back = await follow(browser, new URL(answer.location ?? '/', s.world.baseUrl).toString());
+    const callback = back.url;
+    assert.ok(callback.startsWith(REDIRECT), callback);
+    const claims = (await exchange(s, started, callback)).claims();
+    assert.equal(claims?.acr, ACR_TWO_FACTOR);
+    assert.deepEqual(claims?.amr, ['pwd', 'otp', 'mfa']);
+    assert.equal(await tenant.recoveryCodes.countUnused(s.ada.id), 9);
   });
 
   test('a person already signed in to Twofold goes straight back to the application', async (t) => {

@@ -50,6 +50,9 @@ function assertEachOnce(smtp: TestSmtpServer): void {
 
 test('two senders racing for one outbox send each message once, and both send', { skip }, async (t) => {
   const smtp = await startSmtpServer(t);
+  // A server that takes 20 ms a message: one sender alone would need over a second for the
+  // backlog, so the other is at it too (without it, one sometimes took all 60 first).
+  smtp.behave({ kind: 'accept', delayMs: 20 });
   const instance = await testInstance(t);
   assert.equal(instance.location.kind, 'postgres');
   const org = await makeOrganisation({ db: instance.db, clock: instance.clock });
