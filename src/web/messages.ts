@@ -174,10 +174,11 @@ const ENGLISH = {
 
   // Set-password links and one's own password.
   link_unknown:
-    'This set-password link is not valid. Check you copied the whole link, or ask your administrator for a new one.',
+    'This set-password link is not valid. Check you copied the whole link, or ask for a new one with “Forgot your password?” or from your administrator.',
   link_used:
-    'This set-password link has already been used. Ask your administrator for a new one if you need to set your password again.',
-  link_expired: 'This set-password link has expired. Ask your administrator for a new one.',
+    'This set-password link has already been used. If you need to set your password again, ask for a new link with “Forgot your password?” or from your administrator.',
+  link_expired:
+    'This set-password link has expired. Ask for a new one with “Forgot your password?” or from your administrator.',
   password_set: 'Your password is set. Sign in with it now.',
   password_changed: 'Your password is changed. You are signed out everywhere else.',
   forgotten_password_sent:

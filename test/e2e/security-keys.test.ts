@@ -2,7 +2,8 @@
 // Protocol's WebAuthn domain): the browser itself makes and uses the keys, through
 // Twofold's pages and scripts, as a person's laptop or YubiKey would. Twofold is named
 // `localhost` in its public URL (browsers refuse WebAuthn on an IP address), so its
-// relying party is `localhost`. The organisation's "keys only" policy is not walked here.
+// relying party is `localhost`. Last, the organisation's "keys only" choice (issue 10): a
+// super admin makes it, and a person with only an app is led to add a passkey.
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -21,6 +22,7 @@ import {
   launchBrowser,
   nextCode,
   pathOf,
+  personIn,
   press,
   SCENARIO_TIMEOUT_MS,
   SCREENSHOTS,
@@ -480,6 +482,89 @@ describe('security keys and passkeys in Chromium', () => {
         await enterCode(page, nextCode(world, secret));
         assert.equal(pathOf(page), '/account', `${kind}: ${await textOf(page, 'main')}`);
       }
+    },
+  );
+
+  test(
+    'under "keys only" a person with only an app signs in with it once, is held until they add a passkey, then signs in with the key alone',
+    { timeout: SCENARIO_TIMEOUT_MS },
+    async (t) => {
+      const world = await serveWorld(t, { hostName: 'localhost' });
+      const organisationId = await makeOrganisation(world, ORG);
+      // The super admin has no device (2FA not required): the change does not hold her.
+      const admin = await makeUser(world, organisationId, { email: 'ada@acme.test', name: 'Ada', role: 'super_admin' });
+      const ben = await makeUser(world, organisationId, { email: 'ben@acme.test', name: 'Ben Okafor' });
+      const secret = await linkDevice(world, organisationId, ben.id, 'Pixel 8');
+
+      const { context, page: adminPage } = await personIn(browser, world);
+      t.after(() => context.close());
+      await signIn(adminPage, admin.email, admin.password);
+      assert.equal(pathOf(adminPage), '/account', await textOf(adminPage, 'main'));
+      await follow(adminPage, 'Manage 2FA');
+      const keysOnly = adminPage.getByLabel('Security keys and passkeys only (phishing-resistant)');
+      assert.equal(await adminPage.getByLabel('Authenticator apps, and security keys and passkeys').isChecked(), true);
+      await keysOnly.check();
+      await press(adminPage, 'Review the change');
+      const preview = await textOf(adminPage, 'main');
+      assert.match(
+        preview,
+        /From Authenticator apps, and security keys and passkeys to Security keys and passkeys only \(phishing-resistant\)\./,
+      );
+      assert.match(preview, /1 active person has only authenticator apps\. At their next sign-in they use one/);
+      assert.match(preview, /0 active people have a security key or passkey and authenticator apps/);
+      assert.match(preview, /1 active person has no device yet/);
+      assert.doesNotMatch(preview, /You too/);
+      assert.equal((await tenantFor(world.db, organisationId).organisation.get()).allowedFactors, 'apps_and_keys');
+      await press(adminPage, 'Save: Security keys and passkeys only (phishing-resistant)');
+      assert.equal(pathOf(adminPage), '/admin/2fa');
+      assert.equal(
+        await flash(adminPage),
+        'Saved. People may now use: Security keys and passkeys only (phishing-resistant).',
+      );
+      assert.equal(await keysOnly.isChecked(), true);
+
+      // Ben, with only an app: the code this once, then held at the step that asks for a key.
+      const person = await browserWithAuthenticator(t, world);
+      const { page } = person;
+      await signIn(page, ben.email, ben.password);
+      assert.equal(pathOf(page), '/login/code', await textOf(page, 'main'));
+      assert.match(
+        await textOf(page, 'main'),
+        /Sign in with your device this once: you will then be asked to add a security key or passkey/,
+      );
+      await enterCode(page, nextCode(world, secret));
+      assert.equal(pathOf(page), '/setup', await textOf(page, 'main'));
+      assert.equal(await heading(page), 'Add a security key or passkey');
+      assert.match(await textOf(page, '.lead'), /^Your organisation now accepts only security keys and passkeys/);
+      assert.equal(await page.getByLabel('Device name').count(), 0, 'no app can be linked');
+      assert.equal(await page.getByRole('navigation', { name: 'Main' }).count(), 0, 'nothing else to go to');
+      for (const elsewhere of ['/account', '/2fa']) {
+        await visit(page, elsewhere);
+        assert.equal(pathOf(page), '/setup', `${elsewhere} leads back to the step`);
+      }
+      assert.equal(await credentialsOf(person).then((c) => c.length), 0);
+
+      await follow(page, 'Add a security key or passkey');
+      assert.equal(pathOf(page), '/setup/security-keys');
+      await addKeyOnPage(page, 'Passkey on my laptop');
+      // His app was his first device: a key added later brings no recovery codes.
+      assert.equal(pathOf(page), '/account', await textOf(page, 'main'));
+      assert.equal(await heading(page), 'Welcome, Ben Okafor');
+      assert.match(await flash(page), /Passkey on my laptop/);
+      assert.equal((await onlyCredential(person)).rpId, 'localhost');
+
+      // Signing in again offers the key alone, and the key signs in.
+      await signOut(page);
+      await signIn(page, ben.email, ben.password);
+      assert.equal(pathOf(page), '/login/code');
+      const step = await textOf(page, 'main');
+      assert.doesNotMatch(step, /authenticator app/, 'the app is not offered');
+      await useKey(page);
+      assert.equal(pathOf(page), '/account', await textOf(page, 'main'));
+      assert.equal(await heading(page), 'Welcome, Ben Okafor');
+      await visitTwoFactor(page);
+      assert.match(await textOf(page, 'main'), /an authenticator app cannot be linked/);
+      assert.ok((await signInMethods(world, ben.id)).includes('hwk'), 'the session records the key');
     },
   );
 });

@@ -367,6 +367,7 @@ test('an unknown set-password link says it is not valid', async (t) => {
   const page = await new Browser(world.app).get('/set-password/not-a-real-token');
   assert.equal(page.status, 410);
   assert.match(problemOn(page), /This set-password link is not valid\./);
+  assert.match(page.body, /<a href="\/forgot-password">Forgot your password\?<\/a>/, 'a way to a new link');
 });
 
 test('a set-password link from an administrator changes the password and never the devices', async (t) => {
@@ -414,6 +415,7 @@ test("a reset link lasts a day, and a deactivated user's link does not work", as
   const inactive = await visitor.get(`/set-password/${token}`);
   assert.equal(inactive.status, 410);
   assert.match(problemOn(inactive), /This account has been deactivated\./);
+  assert.doesNotMatch(inactive.body, /href="\/forgot-password"/, 'a deactivated account gets no link that way');
   const post = await visitor.post(`/set-password/${token}`, {
     password: 'sneaking back in',
     confirmation: 'sneaking back in',

@@ -37,6 +37,15 @@ function setPasswordForm(ctx: PageContext, token: string, email: string, problem
     </form>`;
 }
 
+/** A link that no longer sets a password: why, and the ways on, so the page is not a dead end. */
+function linkRefused(reason: keyof typeof LINK_PROBLEMS): Html {
+  const signIn = html`<a href="/login">Sign in</a>`;
+  // A deactivated account gets no link by "Forgot your password?" either.
+  const ways = reason === 'inactive' ? signIn : html`<a href="/forgot-password">Forgot your password?</a> · ${signIn}`;
+  return html`${alert(message(LINK_PROBLEMS[reason]))}
+    <p>${ways}</p>`;
+}
+
 function changePasswordForm(ctx: PageContext, problems: { current?: string; password?: string }): Html {
   return html`<p>Your two-factor authentication stays as it is. Your other sessions end.</p>
     <form method="post" action="/account/password" class="card narrow">
@@ -111,8 +120,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
     { config: { access: 'public' } },
     async (request, reply) => {
       const state = await passwordLinkState(deps, request.params.token);
-      if (!state.ok)
-        return renderPage(request, reply, 'Set your password', () => alert(message(LINK_PROBLEMS[state.reason])), 410);
+      if (!state.ok) return renderPage(request, reply, 'Set your password', () => linkRefused(state.reason), 410);
       return renderPage(request, reply, 'Set your password', (ctx) =>
         setPasswordForm(ctx, request.params.token, state.user.email, undefined),
       );
@@ -131,8 +139,7 @@ export async function accountRoutes(app: FastifyInstance): Promise<void> {
         clientOf(request),
       );
       if (result.ok) return redirectWithFlash(reply, '/login', message('password_set'));
-      if ('link' in result)
-        return renderPage(request, reply, 'Set your password', () => alert(message(LINK_PROBLEMS[result.link])), 410);
+      if ('link' in result) return renderPage(request, reply, 'Set your password', () => linkRefused(result.link), 410);
       const state = await passwordLinkState(deps, request.params.token);
       const email = state.ok ? state.user.email : '';
       return renderPage(

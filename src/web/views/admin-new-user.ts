@@ -19,9 +19,9 @@ export function newUserForm(ctx: PageContext, actorRole: Role, values: ProfileVa
 
 export function linkIssued(user: User, link: string, validUntil: string, purpose: 'invite' | 'reset'): Html {
   return html`<p>
-      ${purpose === 'invite' ? 'The account is created.' : 'A new set-password link is ready.'} Give this link to
-      <strong>${user.name}</strong> (${user.email}) yourself, by a channel you trust: sending it by email is not
-      available yet.
+      ${purpose === 'invite' ? 'The account is created.' : 'A new set-password link is ready.'} We have emailed this
+      link to <strong>${user.name}</strong> (${user.email}). If the email does not arrive, give it to them yourself, by
+      a channel you trust.
     </p>
     <p class="secret link"><code>${link}</code></p>
     <p>
