@@ -59,7 +59,7 @@ export async function measureReminderRun(run: Run, db: Db, dataDir: string): Pro
     }
     const peakRssMib = round(server.peakRssMib(), 1);
     const cpu = server.cpuMs();
-    const mailedDuring = await remindersMailed(db, organisation.organisationId);
+    const mailedDuring = await remindersMailed(db, organisation.organisationId, new Date(spawnedAt));
     const afterStart = performance.now();
     const used = during.latencies.length + during.failures;
     const after = await probeCodeStep(
@@ -70,7 +70,7 @@ export async function measureReminderRun(run: Run, db: Db, dataDir: string): Pro
       () => performance.now() - afterStart > REMINDER_RUN.afterSeconds * 1000,
       async () => {},
     );
-    const mailedAfter = await remindersMailed(db, organisation.organisationId);
+    const mailedAfter = await remindersMailed(db, organisation.organisationId, new Date(spawnedAt));
 
     const runAt = recorded.runAt?.getTime() ?? spawnedAt;
     const seconds = doneAt === null ? Number.POSITIVE_INFINITY : round((doneAt - runAt) / 1000, 1);
@@ -105,15 +105,15 @@ export async function measureReminderRun(run: Run, db: Db, dataDir: string): Pro
         ? `gave up after ${REMINDER_RUN.timeoutSeconds} s with ${recorded.count} of ${people} recorded`
         : `all ${people} recorded ${seconds} s after the run took up the organisation (the sent_at it records), ${round((doneAt - spawnedAt) / 1000, 1)} s after the process was spawned`;
     const sending =
-      mailedDuring.sent > 0
-        ? `sending overlapped: the sender (files mode) had sent ${mailedDuring.sent} of the ${mailedDuring.queued} queued when the run ended`
-        : `no message had been sent when the run ended (${mailedDuring.queued} queued)`;
+      mailedDuring.sentOfAnyKind > 0
+        ? `sending overlapped: the sender (files mode) had sent ${mailedDuring.sentOfAnyKind} messages since the server started, ${mailedDuring.sent} of them of the ${mailedDuring.queued} reminders queued, when the run ended`
+        : `no message had been sent when the run ended (${mailedDuring.queued} reminders queued)`;
     say(`    ${finished}; ${sending}`);
     say(
       `    peak RSS ${peakRssMib} MiB; server CPU main thread ${raw.serverCpuMsAtEnd.mainThread} ms, others ${raw.serverCpuMsAtEnd.otherThreads} ms`,
     );
     say(
-      `    code step during the run: p50 ${latency.p50} ms, p99 ${latency.p99} ms (n=${latency.n}); after it: p50 ${control.p50} ms, p99 ${control.p99} ms (n=${control.n}, ${mailedAfter.sent} sent by then)`,
+      `    code step during the run: p50 ${latency.p50} ms, p99 ${latency.p99} ms (n=${latency.n}); after it: p50 ${control.p50} ms, p99 ${control.p99} ms (n=${control.n}; by then ${mailedAfter.sentOfAnyKind} messages sent, ${mailedAfter.sent} of them reminders)`,
     );
     run.rows.push(
       judged(

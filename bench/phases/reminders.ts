@@ -61,18 +61,33 @@ export async function remindersRecorded(
   return { count: Number(row.count), runAt: row.runAt === null ? null : new Date(row.runAt) };
 }
 
-/** The organisation's messages sent so far, of those the run queued. */
-export async function remindersMailed(db: Db, organisationId: string): Promise<{ queued: number; sent: number }> {
+/**
+ * The reminders the run queued and how many of them are sent, and the messages of any kind
+ * sent since `since`: the sender takes the oldest first, so it may be busy with those the
+ * earlier phases queued.
+ */
+export async function remindersMailed(
+  db: Db,
+  organisationId: string,
+  since: Date,
+): Promise<{ queued: number; sent: number; sentOfAnyKind: number }> {
   const row = await db
     .selectFrom('mail_outbox')
     .select([
-      sql<number>`count(*)`.as('queued'),
-      sql<number>`sum(case when state = 'sent' then 1 else 0 end)`.as('sent'),
+      sql<number>`sum(case when organisation_id = ${organisationId} and kind = 'reminder' then 1 else 0 end)`.as(
+        'queued',
+      ),
+      sql<number>`sum(case when organisation_id = ${organisationId} and kind = 'reminder' and state = 'sent' then 1 else 0 end)`.as(
+        'sent',
+      ),
+      sql<number>`sum(case when sent_at >= ${since.toISOString()} then 1 else 0 end)`.as('sentOfAnyKind'),
     ])
-    .where('organisation_id', '=', organisationId)
-    .where('kind', '=', 'reminder')
     .executeTakeFirstOrThrow();
-  return { queued: Number(row.queued), sent: Number(row.sent ?? 0) };
+  return {
+    queued: Number(row.queued ?? 0),
+    sent: Number(row.sent ?? 0),
+    sentOfAnyKind: Number(row.sentOfAnyKind ?? 0),
+  };
 }
 
 export interface CodeStepProbe {
