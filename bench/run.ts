@@ -14,6 +14,7 @@ import { measureCodeStep } from './figures/code-step.js';
 import { measureLogins } from './figures/logins.js';
 import { measureOidc } from './figures/oidc.js';
 import { measurePasskeyLogins, measureRecoveryCodeStep } from './figures/second-factors.js';
+import { measureReminderRun } from './figures/reminders.js';
 import { measureStatements } from './figures/statements.js';
 import { measurePostgres, measureUsersPage, seedBigOrganisation } from './figures/users-page.js';
 import { describeMachine } from './machine.js';
@@ -169,6 +170,9 @@ async function main(): Promise<void> {
       `${peaks.map((p) => `${p.peakRssMib} MiB over ${p.phases.join(', ')}`).join('; ')}; resident after ${rss.map((r) => `${r.after} ${r.rssMib}`).join(', ')} MiB`,
     ),
   );
+
+  // After the shared server has stopped: a server runs the reminder run when it starts.
+  await measureReminderRun(run, db, dataDir);
 
   await measurePostgres(run);
 

@@ -35,6 +35,22 @@ export const LOGIN_USERS = 4000;
 export const CODE_STEP_USERS = 8000;
 export const OIDC_USERS = 4000;
 export const BIG_ORGANISATION = 100_000;
+/**
+ * The reminder run: this many people without a device, their organisation's start this
+ * many days ahead (announced now, so each is due one reminder); the code step probed every
+ * probeEveryMs on pending logins of probeUsers others; the bench's count of recorded
+ * reminders read every pollEveryMs; given up after timeoutSeconds; then the same probe for
+ * afterSeconds once the run is over.
+ */
+export const REMINDER_RUN = {
+  people: 100_000,
+  daysAhead: 3,
+  probeEveryMs: 25,
+  probeUsers: 8000,
+  pollEveryMs: 250,
+  timeoutSeconds: 300,
+  afterSeconds: 3,
+};
 export const PAGE_BOUNDS = { requests: 200, seconds: 8 };
 /** Fixed, so that the bench's sealed secrets open in the server. Never a real key. */
 export const SECRET_KEY = Buffer.alloc(32, 0x5a);

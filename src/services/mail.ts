@@ -30,16 +30,26 @@ export function openMailBody(keys: SecretKeyring, id: string, sealed: string): M
 
 /** Seals and queues a rendered message in the caller's transaction. */
 export async function queueMail(deps: Deps, trx: TenantInTransaction, mail: RenderedMail): Promise<void> {
-  const id = randomUUID();
-  await trx.mailOutbox.queue({
-    id,
-    recipient: mail.to,
-    kind: mail.kind,
-    subject: mail.subject,
-    sealedBody: sealMailBody(deps.secretKey, id, { fromName: mail.fromName, text: mail.text, html: mail.html }),
-    messageId: messageIdOf(id, deps.publicUrl),
-    now: deps.now(),
-  });
+  await queueMails(deps, trx, [mail]);
+}
+
+/** Seals and queues rendered messages in the caller's transaction, in as few statements as can hold them. */
+export async function queueMails(deps: Deps, trx: TenantInTransaction, mails: readonly RenderedMail[]): Promise<void> {
+  const now = deps.now();
+  await trx.mailOutbox.queueAll(
+    mails.map((mail) => {
+      const id = randomUUID();
+      return {
+        id,
+        recipient: mail.to,
+        kind: mail.kind,
+        subject: mail.subject,
+        sealedBody: sealMailBody(deps.secretKey, id, { fromName: mail.fromName, text: mail.text, html: mail.html }),
+        messageId: messageIdOf(id, deps.publicUrl),
+        now,
+      };
+    }),
+  );
 }
 
 /** The message of `kind` carrying a set-password link for `person`, queued in the caller's transaction. */

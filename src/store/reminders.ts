@@ -16,24 +16,31 @@ export function remindersRepository(db: Executor, organisationId: string) {
   return {
     /**
      * Active people without a confirmed device who fall under a requirement (the
-     * organisation's, when `organisationRequires`, or their own), `limit` of them with ids
-     * after `afterId`, by id: a page of a scan that holds one page in memory at a time.
+     * organisation's, when `organisationRequires`, or their own), `limit` of them after the
+     * cursor `after` ('' for the first page), in the order of the organisation's email index:
+     * a page of a scan that holds one page in memory at a time, each page a walk along that
+     * index, not a sort of the whole organisation. `next` is the cursor of the page after.
+     * Someone whose email changes during a run may be passed over by it, until the next.
      */
-    async peopleWithoutDevice(organisationRequires: boolean, afterId: string, limit: number): Promise<User[]> {
+    async peopleWithoutDevice(
+      organisationRequires: boolean,
+      after: string,
+      limit: number,
+    ): Promise<{ people: User[]; next: string }> {
       const rows = await db
         .selectFrom('users')
         .selectAll()
         .where('organisation_id', '=', organisationId)
         .where('status', '=', 'active')
-        .where('id', '>', afterId)
+        .where('email_key', '>', after)
         .$if(!organisationRequires, (query) =>
           query.where((eb) => eb.or([eb('require_2fa', '=', 1), eb('personal_deadline', 'is not', null)])),
         )
         .where(hasNoConfirmedDevice)
-        .orderBy('id')
+        .orderBy('email_key')
         .limit(limit)
         .execute();
-      return rows.map(userFromRow);
+      return { people: rows.map(userFromRow), next: rows.at(-1)?.email_key ?? after };
     },
 
     /** The active super admins, who receive the summary before the start. */
