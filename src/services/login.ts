@@ -197,18 +197,19 @@ export async function submitSecondFactor(
       return { kind: 'retry', problem: check.problem, attemptsLeft };
     case 'matched': {
       const { now } = check.matched;
-      const token = await inOneCommitOf(deps.db, session.organisationId, async (trx) =>
-        (await acceptSecondFactor(deps, trx, check.matched, 'use', { actor: user, client }))
-          ? signInPendingSession(deps, trx, session, user, client, now, 'password_and_code', check.matched.method)
-          : null,
-      );
-      if (token === null)
+      const signedIn = await inOneCommitOf(deps.db, session.organisationId, async (trx) => {
+        const accepted = await acceptSecondFactor(deps, trx, check.matched, 'use', { actor: user, client });
+        if (accepted === false) return null;
+        const { method } = check.matched;
+        const token = await signInPendingSession(deps, trx, session, user, client, now, 'password_and_code', method);
+        return { token, recoveryCodesLeft: accepted.recoveryCodesLeft };
+      });
+      if (signedIn === null)
         return { kind: 'retry', problem: await secondFactorReplayed(tenant, check.matched), attemptsLeft };
       deps.events?.loginOutcome('completed_with_code');
-      const recoveryCodesLeft = check.matched.factor.backup ? await tenant.recoveryCodes.countUnused(user.id) : null;
       // A recovery code's use is told by email (see acceptSecondFactor).
-      if (recoveryCodesLeft !== null) deps.mailQueued?.();
-      return { kind: 'signed_in', token, recoveryCodesLeft };
+      if (signedIn.recoveryCodesLeft !== null) deps.mailQueued?.();
+      return { kind: 'signed_in', ...signedIn };
     }
     case 'wrong': {
       const outcome = await inOneCommitOf(deps.db, session.organisationId, async (trx) => {

@@ -155,6 +155,14 @@ async function readAsBackup(deps: Deps, tenant: Tenant, user: User, given: strin
 }
 
 /**
+ * A match accepted: when a recovery code gave it, how many of the person's codes are left
+ * (counted in the commit that used it); null for any other factor.
+ */
+export interface AcceptedSecondFactor {
+  recoveryCodesLeft: number | null;
+}
+
+/**
  * Accepts a match in the use case's commit, ending the person's run of wrong attempts
  * whichever credential gave it. False for a replay: the use case then calls
  * secondFactorReplayed after its commit.
@@ -165,14 +173,13 @@ export async function acceptSecondFactor(
   matched: SecondFactorMatched,
   acceptedFor: 'enrolment' | 'use',
   context: { actor: User; client: ClientInfo },
-): Promise<boolean> {
+): Promise<AcceptedSecondFactor | false> {
   if (!(await matched.factor.accept(trx, matched.userId, matched.proof, matched.now, acceptedFor))) return false;
   await trx.users.recordCodeSuccess(matched.userId);
-  if (matched.factor.backup) {
-    const left = await trx.recoveryCodes.countUnused(matched.userId);
-    await auditAndNotify(deps, trx, matched.now, context, 'recovery_code_used', context.actor, { left });
-  }
-  return true;
+  if (!matched.factor.backup) return { recoveryCodesLeft: null };
+  const left = await trx.recoveryCodes.countUnused(matched.userId);
+  await auditAndNotify(deps, trx, matched.now, context, 'recovery_code_used', context.actor, { left });
+  return { recoveryCodesLeft: left };
 }
 
 /** A replay is no guess: the attempt leaves uncounted. */
