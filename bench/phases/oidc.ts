@@ -15,7 +15,6 @@ import { inParallel, latenciesOf, round, sleep, type Latencies } from '../stats.
 
 export const OIDC_STEPS = [
   'authorize',
-  'toLogin',
   'getLogin',
   'postPassword',
   'getCode',
@@ -118,13 +117,7 @@ export async function signInToApplication(
     onStep(name);
     return (answers[name] = check(name, await send(), status, location));
   };
-  const authorize = await step(
-    'authorize',
-    () => browser.get(`/oidc/auth?${query.toString()}`),
-    303,
-    /\/interaction\//,
-  );
-  await step('toLogin', () => browser.get(pathOf(authorize.location)), 303, /^\/login$/);
+  await step('authorize', () => browser.get(`/oidc/auth?${query.toString()}`), 303, /^\/login$/);
   const page = await step('getLogin', () => browser.get('/login'), 200);
   const form = { _csrf: csrfTokenIn(page.body), email: user.email, password: BENCH_PASSWORD };
   await step('postPassword', () => browser.post('/login', form), 303, /^\/login\/code$/);

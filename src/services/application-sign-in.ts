@@ -84,23 +84,24 @@ export async function applicationSignIn(
   return decision;
 }
 
-/** "Signed in to <application>", in the person's audit log: at every code the application is given. */
+/**
+ * "Signed in to <application>", in the person's audit log: at every code the application is
+ * given. The application is as the provider has just read it for the request.
+ */
 export async function recordApplicationSignIn(
   deps: Deps,
   person: SignedInPerson,
-  clientId: string,
+  application: Pick<Application, 'id' | 'name'>,
   acr: string,
   client: ClientInfo,
 ): Promise<void> {
-  const found = await findClientById(deps.db, clientId);
-  if (found === null) return;
   await audit(
     tenantFor(deps.db, person.user.organisationId),
     deps.now(),
     { actor: person.user, client },
     'application_sign_in',
     person.user,
-    { application: found.application.name, client_id: clientId, acr },
+    { application: application.name, client_id: application.id, acr },
   );
 }
 

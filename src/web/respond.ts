@@ -1,6 +1,6 @@
 // Rendering pages and carrying a message across a redirect.
 import { message, type SentenceCode } from './messages.js';
-import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ClientInfo } from '../domain/audit.js';
 import type { User } from '../domain/users.js';
 import { daysLeft } from '../domain/enforcement.js';
@@ -64,11 +64,23 @@ export function clearSessionCookie(reply: FastifyReply, names: CookieNames): voi
  */
 const RETURN_PATH = /^\/(?:oidc\/interaction\/[A-Za-z0-9_-]{1,100}|auth\/continue\?to=[A-Za-z0-9_-]{1,2700})$/;
 
+const RETURN_KEPT_SECONDS = 3600;
+
 /** An application's or a site's sign-in waits for Twofold's: once it is done, the person goes back to it. Kept for an hour at most. */
 export function rememberReturn(reply: FastifyReply, path: string): void {
   if (!RETURN_PATH.test(path)) throw new Error(`${path} is not a place to return to after signing in`);
   const names = reply.server.twofold.cookies;
-  reply.setCookie(names.return, path, { ...cookieOptionsOf(names), signed: true, maxAge: 3600 });
+  reply.setCookie(names.return, path, { ...cookieOptionsOf(names), signed: true, maxAge: RETURN_KEPT_SECONDS });
+}
+
+/** The Set-Cookie line of rememberReturn, for an answer Fastify does not write (the provider's). */
+export function returnCookie(app: FastifyInstance, path: string): string {
+  if (!RETURN_PATH.test(path)) throw new Error(`${path} is not a place to return to after signing in`);
+  const names = app.twofold.cookies;
+  return app.serializeCookie(names.return, app.signCookie(path), {
+    ...cookieOptionsOf(names),
+    maxAge: RETURN_KEPT_SECONDS,
+  });
 }
 
 /** The application's or site's sign-in to go back to, if one waits; it is forgotten as it is taken. */
@@ -87,6 +99,12 @@ export function redirectWithFlash(reply: FastifyReply, url: string, message: str
     signed: true,
   });
   return reply.redirect(url, 303);
+}
+
+/** The Set-Cookie line that carries `message` to the next page, for an answer Fastify does not write. */
+export function flashCookie(app: FastifyInstance, message: string): string {
+  const names = app.twofold.cookies;
+  return app.serializeCookie(names.flash, app.signCookie(message), cookieOptionsOf(names));
 }
 
 function takeFlash(request: FastifyRequest, reply: FastifyReply): string | null {

@@ -274,6 +274,36 @@ describe('OpenID Connect provider', () => {
     assert.ok(audit.some((event) => event.action === 'application_sign_in' && event.subject?.id === s.ada.id));
   });
 
+  test('a browser not signed in goes from the authorization request straight to the sign-in page, told which application it is for', async (t) => {
+    const s = await scene(t);
+    const browser = new Browser(s.world.baseUrl);
+    const started = await authorizationRequest(s.config);
+    const first = await browser.get(started.url.toString());
+    assert.equal(first.status, 303, textOf(first.body));
+    assert.equal(first.location, '/login');
+    const login = await browser.get('/login');
+    assert.match(textOf(login.body), /Sign in to continue to Rail Wiki\./);
+    // The interaction page is where the sign-in comes back to, and its cookie reaches it.
+    await browser.post('/login', { email: s.ada.email, password: s.ada.password });
+    const answer = await browser.post('/login/code', { code: codeAt(s.adaSecret, s.world.clock.now()) });
+    assert.equal(answer.status, 303, textOf(answer.body));
+    assert.match(answer.location ?? '', /^\/oidc\/interaction\/[\w-]+$/);
+    const back = await follow(browser, new URL(answer.location ?? '/', s.world.baseUrl).toString());
+    assert.ok(back.url.startsWith(`${REDIRECT}?`), back.url);
+    assert.equal((await exchange(s, started, back.url)).claims()?.sub, s.ada.id);
+
+    // Part way through signing in (the password given, not the code), the interaction page decides as before.
+    const partWay = new Browser(s.world.baseUrl);
+    await partWay.get('/login');
+    const password = await partWay.post('/login', { email: s.ada.email, password: s.ada.password });
+    assert.equal(password.location, '/login/code', textOf(password.body));
+    const again = await partWay.get((await authorizationRequest(s.config)).url.toString());
+    assert.equal(again.status, 303);
+    assert.match(again.location ?? '', /\/oidc\/interaction\/[\w-]+$/);
+    const decided = await partWay.get(again.location ?? '');
+    assert.equal(decided.location, '/login/code');
+  });
+
   test('after the last form, the way back leaves Twofold from a page that moves on by itself, not in the form’s redirects', async (t) => {
     // A browser holds every redirect that follows a form's submission to the form page's
     // form-action, 'self': Chromium refuses a redirect to the application's address there.

@@ -216,7 +216,9 @@ export function buildProvider({ deps, issuer, keys, secureCookies, onServerError
     adapter: adapterFor(deps),
     clients: [],
     findAccount: async (_ctx, sub) => {
-      const account = await findAccountById(deps.db, sub);
+      // The person signed in to Twofold in this browser was read for this request already.
+      const person = providerRequests.getStore()?.person ?? null;
+      const account = person?.user.id === sub ? person : await findAccountById(deps.db, sub);
       if (account === null || account.user.status !== 'active') return undefined;
       const claims = claimsOf(account.user, account.organisation);
       return { accountId: sub, claims: (): { sub: string; [claim: string]: unknown } => ({ ...claims }) };
@@ -331,6 +333,25 @@ export function buildProvider({ deps, issuer, keys, secureCookies, onServerError
       ctx.body = notFoundPage();
     }
   });
+  // Someone not signed in to Twofold at all, sent to the interaction page that has just been
+  // made: sent straight to Twofold's sign-in page instead, with what that page would have
+  // set (the way back to it, and which application it is for), a request sooner.
+  provider.use(async (ctx, next) => {
+    await next();
+    const interaction = ctx.oidc?.entities.Interaction;
+    const signInFirst = providerRequests.getStore()?.signInFirst ?? null;
+    const application = ctx.oidc?.client?.clientName;
+    if (ctx.status !== 303 || interaction === undefined || signInFirst === null || application === undefined) return;
+    const interactionPath = `${OIDC_PREFIX}/interaction/${interaction.uid}`;
+    if (
+      ctx.oidc.route !== 'authorization' ||
+      new URL(ctx.response.get('location'), issuer).pathname !== interactionPath
+    ) {
+      return;
+    }
+    for (const line of signInFirst(interactionPath, application)) ctx.append('Set-Cookie', line);
+    ctx.redirect('/login');
+  });
   // The stored secret is its SHA-256: the presented one is hashed to compare.
   provider.Client.prototype.compareClientSecret = function compare(this: { clientSecret?: string }, actual: string) {
     return Promise.resolve(this.clientSecret !== undefined && sha256Equals(this.clientSecret, actual));
@@ -339,11 +360,12 @@ export function buildProvider({ deps, issuer, keys, secureCookies, onServerError
   provider.on('authorization.success', (ctx: KoaContextWithOIDC) => {
     const request = providerRequests.getStore();
     const person = request?.person ?? null;
-    const clientId = ctx.oidc.client?.clientId;
-    if (request === undefined || person === null || clientId === undefined) return;
+    const client = ctx.oidc.client;
+    if (request === undefined || person === null || client === undefined) return;
     if (person.user.id !== ctx.oidc.session?.accountId) return;
+    const application = { id: client.clientId, name: client.clientName ?? client.clientId };
     request.pending.push(
-      recordApplicationSignIn(deps, person, clientId, ctx.oidc.session.acr ?? '', request.client).catch(() => {}),
+      recordApplicationSignIn(deps, person, application, ctx.oidc.session.acr ?? '', request.client).catch(() => {}),
     );
   });
   provider.on('end_session.success', (ctx: KoaContextWithOIDC) => {

@@ -16,6 +16,12 @@ export interface ProviderRequest {
   client: { ip: string; userAgent: string };
   /** The Set-Cookie header that ends the Twofold session in the browser. */
   clearTwofoldSession: string;
+  /**
+   * For a browser not signed in to Twofold at any stage: the Set-Cookie headers that send
+   * it to the sign-in page saying it is for `applicationName`, and bring it back to
+   * `interactionPath` once signed in. Null when someone is signed in, or part way.
+   */
+  signInFirst: ((interactionPath: string, applicationName: string) => string[]) | null;
 }
 
 export const providerRequests = new AsyncLocalStorage<ProviderRequest>();

@@ -13,17 +13,31 @@ import { homeOf } from '../plugins/auth.js';
 import {
   clientOf,
   cookieOptionsOf,
+  flashCookie,
   redirectWithFlash,
   rememberReturn,
   renderError,
   renderMovingOn,
   renderPage,
+  returnCookie,
 } from '../respond.js';
 import { continueToApplication, keyNeededForApplication } from '../views/oidc.js';
 import { allowsKind } from '../../domain/factor-policy.js';
 
 /** How often an instance looks whether another one (or `twofold oidc rotate-keys`) changed the signing keys. */
 const KEYS_CHECKED_EVERY_MS = 30_000;
+
+/** The provider's request handler, made once for each provider built. */
+const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>();
+
+function handlerOf(provider: Provider): ReturnType<Provider['callback']> {
+  let handler = handlers.get(provider);
+  if (handler === undefined) {
+    handler = provider.callback();
+    handlers.set(provider, handler);
+  }
+  return handler;
+}
 
 /** The provider, built on first use and again when the signing keys change. */
 function providerHost(app: FastifyInstance) {
@@ -108,9 +122,16 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
           ...cookieOptionsOf(cookies),
           expires: new Date(0),
         }),
+        signInFirst:
+          request.auth === null
+            ? (interactionPath, applicationName) => [
+                returnCookie(app, interactionPath),
+                flashCookie(app, message('app_sign_in_to_continue', { application: applicationName })),
+              ]
+            : null,
       };
       reply.hijack();
-      await providerRequests.run(handed, () => provider.callback()(request.raw, reply.raw));
+      await providerRequests.run(handed, () => handlerOf(provider)(request.raw, reply.raw));
       await Promise.all(handed.pending);
       // RP-initiated logout that the person extended to Twofold.
       if (handed.signOutOfTwofold && request.auth !== null) await signOut(deps, request.auth.session);
@@ -159,12 +180,14 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
           `/confirm-identity?${new URLSearchParams(withKey ? { next: here, with: 'key' } : { next: here }).toString()}`,
           303,
         );
-      /** The provider's way back to the application, carrying `result`: a path of Twofold's. */
+      /**
+       * The provider's way back to the application, carrying `result`: a path of Twofold's.
+       * What `provider.interactionResult` does, on the interaction already read.
+       */
       const resumeWith = async (result: Parameters<Provider['interactionResult']>[2]) => {
-        const redirectTo = await provider.interactionResult(request.raw, reply.raw, result, {
-          mergeWithLastSubmission: false,
-        });
-        const resume = new URL(redirectTo, publicAddress);
+        details.result = result;
+        await details.save(details.exp - Math.floor(Date.now() / 1000));
+        const resume = new URL(details.returnTo, publicAddress);
         if (resume.origin !== publicAddress.origin) throw new Error(`the provider resumes at ${resume.origin}`);
         return `${resume.pathname}${resume.search}`;
       };
