@@ -1,11 +1,13 @@
 // The servers under test run as real processes: `node bin/twofold.js serve`, exactly as
-// deployed, and the bare baseline server. Each listens on 127.0.0.1 on a free port.
+// deployed, the bare baseline server, and oidc-provider alone. Each listens on 127.0.0.1 on
+// a free port.
 import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { setPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { onCleanup, trackChild } from './cleanup.js';
+import type { BenchApplication } from './phases/oidc.js';
 import { sleep } from './stats.js';
 
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -205,6 +207,21 @@ export async function startBaseline(databasePath: string, cpuProfileDir?: string
     'baseline server',
     [...profile, '--import', 'tsx', 'bench/baseline-server.ts'],
     { BENCH_DATABASE: databasePath },
+    await freePort(),
+  );
+}
+
+/** bench/oidc-floor-server.ts, oidc-provider alone, with `application` as its one client. */
+export async function startOidcFloor(application: BenchApplication, cpuProfileDir?: string): Promise<ServerProcess> {
+  const profile = cpuProfileDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`];
+  return startProcess(
+    'oidc-provider floor server',
+    [...profile, '--import', 'tsx', 'bench/oidc-floor-server.ts'],
+    {
+      BENCH_CLIENT_ID: application.clientId,
+      BENCH_CLIENT_SECRET: application.clientSecret,
+      BENCH_REDIRECT_URI: application.redirectUri,
+    },
     await freePort(),
   );
 }

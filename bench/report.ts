@@ -1,10 +1,12 @@
-// The results: one row per figure with its target, printed as a Markdown table (so that
-// docs/benchmarks.md can quote it as is) and written as JSON to bench/results/.
+// The results: one row per figure with its target (or none, for a figure given for
+// comparison), printed as a Markdown table (so that docs/benchmarks.md can quote it as is)
+// and written as JSON to bench/results/.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Machine } from './machine.js';
 
-export type Verdict = 'PASS' | 'MISS' | 'SKIPPED';
+/** INFO: a figure without a target, given for comparison; never a PASS or a MISS. */
+export type Verdict = 'PASS' | 'MISS' | 'SKIPPED' | 'INFO';
 
 export interface Row {
   figure: string;
@@ -13,6 +15,10 @@ export interface Row {
   verdict: Verdict;
   /** How it was obtained: the numbers behind a ratio, the sample counts, failed requests. */
   detail: string;
+}
+
+function failedNote(failures: number): string {
+  return failures === 0 ? '' : `; ${failures} requests FAILED`;
 }
 
 /** A measured value against an upper or lower bound; failed requests make any figure a MISS. */
@@ -36,8 +42,24 @@ export function judged(
       : bound.below !== undefined
         ? `< ${bound.below}${unit}`
         : `>= ${bound.atLeast ?? 0}${unit}`;
-  const failed = failures === 0 ? '' : `; ${failures} requests FAILED`;
-  return { figure, measured: `${value}${unit}`, target, verdict: ok ? 'PASS' : 'MISS', detail: `${detail}${failed}` };
+  return {
+    figure,
+    measured: `${value}${unit}`,
+    target,
+    verdict: ok ? 'PASS' : 'MISS',
+    detail: `${detail}${failedNote(failures)}`,
+  };
+}
+
+/** A measured value given for comparison, without a target: INFO, whatever it is; failed requests are said in the detail. */
+export function informative(figure: string, value: number, unit: string, detail: string, failures = 0): Row {
+  return {
+    figure,
+    measured: `${value}${unit}`,
+    target: '-',
+    verdict: 'INFO',
+    detail: `${detail}${failedNote(failures)}`,
+  };
 }
 
 export function skipped(figure: string, target: string, why: string): Row {

@@ -135,7 +135,7 @@ async function main(): Promise<void> {
   const rss: { after: string; rssMib: number }[] = [];
   const loginServer = await servers.forPhase('logins');
   rss.push({ after: 'start', rssMib: round(loginServer.rssMib(), 1) });
-  const loginsRatio = await measureLogins(run, loginServer, withDevices.slice(0, LOGIN_USERS));
+  const logins = await measureLogins(run, loginServer, withDevices.slice(0, LOGIN_USERS));
   rss.push({ after: 'logins', rssMib: round(loginServer.rssMib(), 1) });
   const oidcServer = await servers.forPhase('oidc');
   const oidcUsers = withDevices.slice(LOGIN_USERS + CODE_STEP_USERS);
@@ -143,7 +143,7 @@ async function main(): Promise<void> {
   const visitor = withDevices[LOGIN_USERS];
   if (visitor === undefined) throw new Error('no user for the forward-auth checks');
   const visit = await signedInSession(db, loginOrganisation, visitor.id);
-  await measureOidc(run, oidcServer, application, oidcUsers, loginsRatio, visit);
+  await measureOidc(run, oidcServer, application, oidcUsers, logins, visit);
   rss.push({ after: 'OpenID Connect sign-ins', rssMib: round(oidcServer.rssMib(), 1) });
   const codeServer = await servers.forPhase('code-step');
   const codeStepUsers = withDevices.slice(LOGIN_USERS, LOGIN_USERS + CODE_STEP_USERS);

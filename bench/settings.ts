@@ -18,6 +18,14 @@ export const OIDC = { warmUpMs: 1500, seconds: 4, probeEveryMs: 25 };
 export const BENCH_SITE_HOST = '127.0.0.1:8081';
 /** The OpenID Connect sign-ins' ratio to argon2id is to reach this share of the plain logins' ratio. */
 export const OIDC_SHARE_OF_LOGINS = 0.85;
+/** Their floor, oidc-provider alone (bench/oidc-floor-server.ts): this many rounds of OIDC's warm-up and window. */
+export const OIDC_FLOOR_ROUNDS = 2;
+/** The floor server's one client. Fixed; it exists only in that process. */
+export const OIDC_FLOOR_APPLICATION = {
+  clientId: 'bench-floor',
+  clientSecret: 'bench-floor-secret-not-a-real-one',
+  redirectUri: 'http://localhost/bench/callback',
+};
 /** GET /healthz on the idle server first: what the machine alone does to latency. */
 export const IDLE_PROBE_SECONDS = 3;
 /** Per round: the code step, then the bare route. */

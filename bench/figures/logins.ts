@@ -22,11 +22,25 @@ async function idleHealthz(server: ServerProcess): Promise<Latencies> {
   }
 }
 
+/** CPU time per operation, in ms rounded to 0.1: the server's main thread, its other threads, the bench client; and one raw argon2id verification. */
+export interface CpuPerOperation {
+  serverMainThreadMs: number;
+  serverOtherThreadsMs: number;
+  clientMs: number;
+  rawArgon2Ms: number;
+}
+
+/** Figure 1, which the OpenID Connect sign-ins are set beside: the ratio, and what one login costs. */
+export interface LoginsFigure {
+  ratio: number;
+  cpuPerLogin: CpuPerOperation;
+}
+
 /**
  * 1 and 2: logins against raw argon2id, A B A B ... A; latencies while the logins run.
- * Returns the ratio (figure 1), which the OpenID Connect sign-ins are set beside.
+ * Returns figure 1, which the OpenID Connect sign-ins are set beside.
  */
-export async function measureLogins(run: Run, server: ServerProcess, users: BenchUser[]): Promise<number> {
+export async function measureLogins(run: Run, server: ServerProcess, users: BenchUser[]): Promise<LoginsFigure> {
   say(`\n[1, 2] Complete logins, ${CONCURRENCY} virtual users, alternating with raw argon2id verifications`);
   const client = clientFor(server.url);
   let next = 0;
@@ -58,7 +72,7 @@ export async function measureLogins(run: Run, server: ServerProcess, users: Benc
   const ceiling = round(verified / argon2.reduce((n, r) => n + r.seconds, 0));
   const perLogin = sumCpu(cpu);
   const allLogins = logins.reduce((n, r) => n + r.allCompleted, 0);
-  const cpuPerLogin = {
+  const cpuPerLogin: CpuPerOperation = {
     serverMainThreadMs: round(perLogin.serverMainMs / allLogins, 1),
     serverOtherThreadsMs: round(perLogin.serverOtherMs / allLogins, 1),
     clientMs: round(perLogin.clientMs / allLogins, 1),
@@ -110,5 +124,5 @@ export async function measureLogins(run: Run, server: ServerProcess, users: Benc
       `p50 ${load.healthz.p50} ms, max ${load.healthz.max} ms, n=${load.healthz.n}, one at a time every ${LOGINS.probeEveryMs} ms; on the idle server just before: p50 ${idle.p50} ms, p99 ${idle.p99} ms; ${lag}`,
     ),
   );
-  return ratio;
+  return { ratio, cpuPerLogin };
 }

@@ -1,35 +1,47 @@
 // 7, 8 and 10: complete OpenID Connect sign-ins against raw argon2id verifications,
-// alternating, set beside the plain logins' ratio of the same run; and the latencies of the
-// token endpoint and of a signed-in person's forward-auth check while those sign-ins
-// saturate the CPU.
+// alternating, set beside the plain logins' ratio of the same run; their floor, the CPU that
+// oidc-provider alone spends on a sign-in's protocol requests, in a process of its own; and
+// the latencies of the token endpoint and of a signed-in person's forward-auth check while
+// those sign-ins saturate the CPU.
+import { join } from 'node:path';
 import { withCpu, sumCpu, type CpuSpent } from '../cpu.js';
 import { clientFor, type Client } from '../http.js';
 import { cookieNamesFor } from '../../src/web/respond.js';
 import { rawVerificationsPerSecond, type Argon2Rate } from '../phases/argon2.js';
 import { combineOidcRounds, oidcRound, type BenchApplication, type OidcRound } from '../phases/oidc.js';
-import type { ServerProcess } from '../processes.js';
-import { judged, type Row } from '../report.js';
+import { floorRound, type FloorRound } from '../phases/oidc-floor.js';
+import { startOidcFloor, type ServerProcess } from '../processes.js';
+import { informative, judged, type Row } from '../report.js';
 import type { BenchUser } from '../seed.js';
 import {
   ARGON2,
   BENCH_SITE_HOST,
   CONCURRENCY,
   OIDC,
+  OIDC_FLOOR_APPLICATION,
+  OIDC_FLOOR_ROUNDS,
   OIDC_SHARE_OF_LOGINS,
   ROUNDS,
   say,
   type Run,
 } from '../settings.js';
 import { round } from '../stats.js';
+import type { CpuPerOperation, LoginsFigure } from './logins.js';
 
 /** The figures of the plain logins the new ones are set beside, in the table. */
 const LOGINS_FIGURE = 'Complete logins/s ÷ raw argon2id verifications/s';
 const CODE_STEP_FIGURE = 'Code step (POST /login/code) p99, under the login load';
+const OIDC_FIGURE = 'Complete OpenID Connect sign-ins/s ÷ raw argon2id verifications/s';
 
 /** Puts `row` just after the row of `figure`, or last when there is none. */
 function insertAfter(rows: Row[], figure: string, row: Row): void {
   const at = rows.findIndex((r) => r.figure === figure);
   rows.splice(at < 0 ? rows.length : at + 1, 0, row);
+}
+
+/** All the CPU an operation costs: the server's main thread, its other threads, the bench client. */
+function allCpuMs(cpu: CpuPerOperation): number {
+  return round(cpu.serverMainThreadMs + cpu.serverOtherThreadsMs + cpu.clientMs, 1);
 }
 
 /** The proxy's question for the bench site, as nginx asks it, with a signed-in person's session. */
@@ -44,16 +56,69 @@ function forwardAuthCheckOf(client: Client, sessionToken: string) {
 }
 
 /**
- * 7, 8 and 10: OpenID Connect sign-ins against raw argon2id, A B A B ... A; `loginsRatio` is the
- * plain logins' ratio measured earlier in the run (figure 1), of which this one is to reach
- * OIDC_SHARE_OF_LOGINS.
+ * The floor of a sign-in: bench/oidc-floor-server.ts started for it, OIDC_FLOOR_ROUNDS rounds
+ * of the sign-ins' warm-up and window, stopped; the CPU per sign-in counts every sign-in
+ * completed, warm-up included, as the sign-ins' own does.
+ */
+async function measureFloor(run: Run) {
+  say(`    the floor: oidc-provider alone, ${CONCURRENCY} virtual users, in a process of its own`);
+  const server = await startOidcFloor(
+    OIDC_FLOOR_APPLICATION,
+    run.profileRoot === null ? undefined : join(run.profileRoot, 'oidc-floor'),
+  );
+  const client = clientFor(server.url);
+  const rounds: { signedIn: FloorRound; spent: CpuSpent }[] = [];
+  try {
+    const discovery = await client.send('GET', '/.well-known/openid-configuration');
+    if (discovery.status !== 200) throw new Error(`the floor's discovery answered ${discovery.status}`);
+    for (let i = 0; i < OIDC_FLOOR_ROUNDS; i += 1) {
+      const [signedIn, spent] = await withCpu(server, () =>
+        floorRound(client, OIDC_FLOOR_APPLICATION, { concurrency: CONCURRENCY, ...OIDC }),
+      );
+      rounds.push({ signedIn, spent });
+      say(`    floor round ${i + 1}: ${round(signedIn.completed / signedIn.seconds)} sign-ins/s`);
+    }
+  } finally {
+    client.close();
+    await server.stop();
+  }
+  const totalMs = (spent: CpuSpent) => spent.serverMainMs + spent.serverOtherMs + spent.clientMs;
+  const spent = sumCpu(rounds.map((r) => r.spent));
+  const all = rounds.reduce((n, r) => n + r.signedIn.allCompleted, 0);
+  const completed = rounds.reduce((n, r) => n + r.signedIn.completed, 0);
+  const seconds = rounds.reduce((n, r) => n + r.signedIn.seconds, 0);
+  return {
+    signInsPerSecond: round(completed / seconds),
+    completed,
+    seconds,
+    rounds: rounds.map(({ signedIn, spent }) => ({
+      completed: signedIn.completed,
+      allCompleted: signedIn.allCompleted,
+      seconds: signedIn.seconds,
+      cpuMsPerSignIn: round(totalMs(spent) / signedIn.allCompleted, 1),
+    })),
+    failures: rounds.reduce((n, r) => n + r.signedIn.failures, 0),
+    firstFailure: rounds.find((r) => r.signedIn.firstFailure !== null)?.signedIn.firstFailure ?? null,
+    cpuPerSignIn: {
+      serverMainThreadMs: round(spent.serverMainMs / all, 1),
+      serverOtherThreadsMs: round(spent.serverOtherMs / all, 1),
+      clientMs: round(spent.clientMs / all, 1),
+      totalMs: round(totalMs(spent) / all, 1),
+    },
+  };
+}
+
+/**
+ * 7, 8 and 10: OpenID Connect sign-ins against raw argon2id, A B A B ... A, then their floor;
+ * `logins` is figure 1, measured earlier in the run: its ratio, of which this one is to reach
+ * OIDC_SHARE_OF_LOGINS, and its CPU per login, which the floor is set beside.
  */
 export async function measureOidc(
   run: Run,
   server: ServerProcess,
   application: BenchApplication,
   users: BenchUser[],
-  loginsRatio: number,
+  logins: LoginsFigure,
   /** A signed-in session of a member of the bench site's organisation. */
   forwardAuthSession: string,
 ): Promise<void> {
@@ -88,13 +153,15 @@ export async function measureOidc(
   } finally {
     client.close();
   }
+  const floor = await measureFloor(run);
+  const loginsRatio = logins.ratio;
   const load = combineOidcRounds(signIns);
   const verified = argon2.reduce((n, r) => n + r.verified, 0);
   const ceiling = round(verified / argon2.reduce((n, r) => n + r.seconds, 0));
   const ratio = round(load.signInsPerSecond / ceiling);
   const spent = sumCpu(cpu);
   const all = signIns.reduce((n, r) => n + r.allCompleted, 0);
-  const cpuPerSignIn = {
+  const cpuPerSignIn: CpuPerOperation = {
     serverMainThreadMs: round(spent.serverMainMs / all, 1),
     serverOtherThreadsMs: round(spent.serverOtherMs / all, 1),
     clientMs: round(spent.clientMs / all, 1),
@@ -121,15 +188,38 @@ export async function measureOidc(
   const token = load.steps.token;
   insertAfter(run.rows, LOGINS_FIGURE, {
     ...judged(
-      'Complete OpenID Connect sign-ins/s ÷ raw argon2id verifications/s',
+      OIDC_FIGURE,
       ratio,
       '',
       { atLeast: target },
-      `${round(ratio / loginsRatio)} of the plain logins' ${loginsRatio}. ${load.signInsPerSecond} sign-ins/s (${load.completed} in ${load.seconds} s; 9 requests each, token exchange included) ÷ ${ceiling} verifications/s (${verified} in ${argon2.length} × ${ARGON2.seconds} s), ${CONCURRENCY} concurrent each; per round ${perRound.join(', ')}. ${cpuNote}`,
+      `${round(ratio / loginsRatio)} of the plain logins' ${loginsRatio}. ${load.signInsPerSecond} sign-ins/s (${load.completed} in ${load.seconds} s; 8 requests each, token exchange included) ÷ ${ceiling} verifications/s (${verified} in ${argon2.length} × ${ARGON2.seconds} s), ${CONCURRENCY} concurrent each; per round ${perRound.join(', ')}. ${cpuNote}`,
       load.failures,
     ),
     target: `>= ${target} (${OIDC_SHARE_OF_LOGINS} × logins' ${loginsRatio})`,
   });
+  // What the target leaves a sign-in beyond a login, and the best share reachable when a
+  // sign-in costs a login plus the floor: the hash's share of all CPU, per login and per sign-in.
+  const loginMs = allCpuMs(logins.cpuPerLogin);
+  const signInMs = allCpuMs(cpuPerSignIn);
+  const floorMs = floor.cpuPerSignIn.totalMs;
+  const reachable = round(loginMs / (loginMs + floorMs));
+  const budgetMs = round(loginMs / OIDC_SHARE_OF_LOGINS - loginMs, 1);
+  run.raw.oidcFloor = { ...floor, loginMs, reachableShareOfLogins: reachable, budgetMs };
+  if (floor.firstFailure !== null) say(`    floor's first failure: ${floor.firstFailure}`);
+  const floorCpu = floor.cpuPerSignIn;
+  const floorNote = `CPU per sign-in of oidc-provider alone: server main thread ${floorCpu.serverMainThreadMs} ms, server other threads ${floorCpu.serverOtherThreadsMs} ms, bench client ${floorCpu.clientMs} ms`;
+  say(`    ${floorNote}; best share of the logins' ratio reachable ${reachable}`);
+  insertAfter(
+    run.rows,
+    OIDC_FIGURE,
+    informative(
+      "OpenID Connect sign-in's floor: oidc-provider alone (authorize, interaction, resume, token)",
+      floorMs,
+      ' ms',
+      `${floorNote}; per round ${floor.rounds.map((r) => r.cpuMsPerSignIn).join(', ')} ms; ${floor.signInsPerSecond} sign-ins/s (${floor.completed} in ${floor.seconds} s; 4 requests each), ${CONCURRENCY} concurrent, in a process of its own. Best share of the logins' ratio reachable with oidc-provider = L / (L + F) = ${loginMs} / (${loginMs} + ${floorMs}) = ${reachable}, L being a login's CPU (figure 1: server main + other threads + client) and F this floor. The target's budget for a sign-in beyond a login: L / ${OIDC_SHARE_OF_LOGINS} − L = ${round(1 / OIDC_SHARE_OF_LOGINS - 1, 3)} × L = ${budgetMs} ms; Twofold's sign-in here ${signInMs} ms, ${round(signInMs - loginMs, 1)} ms beyond a login`,
+      floor.failures,
+    ),
+  );
   const forwardAuth = load.forwardAuth;
   insertAfter(
     run.rows,

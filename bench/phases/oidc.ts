@@ -65,22 +65,61 @@ export interface OidcLoadOptions {
 }
 
 /** Refuses an answer that is not what a person signing in to an application gets. */
-function check(step: OidcStep, answer: Answer, status: number, location?: RegExp): Answer {
+export function check(step: string, answer: Answer, status: number, location?: RegExp): Answer {
   if (answer.status === status && (location === undefined || location.test(answer.location ?? ''))) return answer;
   const got = `${answer.status}${answer.location === undefined ? '' : ` to ${answer.location}`}`;
   throw new Error(`${step}: expected ${status}, got ${got}: ${answer.body.replace(/\s+/g, ' ').slice(0, 200)}`);
 }
 
 /** The path and query of an address the server gave, which may be absolute (its public URL). */
-function pathOf(location: string | undefined): string {
+export function pathOf(location: string | undefined): string {
   const url = new URL(location ?? '', 'http://server.invalid');
   return `${url.pathname}${url.search}`;
 }
 
 const random = () => randomBytes(32).toString('base64url');
 
-/** The payload of a JWT, unverified: the bench checks what the application is told, not the signature. */
-function payloadOf(jwt: string): Record<string, unknown> {
+/** The application's side of an authorization request: its query (PKCE S256, state, nonce) and what it keeps. */
+export function authorizationRequestOf(application: BenchApplication) {
+  const verifier = random();
+  const state = random();
+  const nonce = random();
+  const query = new URLSearchParams({
+    client_id: application.clientId,
+    response_type: 'code',
+    scope: 'openid email',
+    redirect_uri: application.redirectUri,
+    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+    code_challenge_method: 'S256',
+    state,
+    nonce,
+  });
+  return { query: query.toString(), verifier, state, nonce };
+}
+
+/** The code in the provider's redirect, refused unless it is back at the application with its state. */
+export function codeOf(redirected: Answer, application: BenchApplication, state: string): string {
+  const callback = new URL(redirected.location ?? '', application.redirectUri);
+  if (!redirected.location?.startsWith(application.redirectUri) || callback.searchParams.get('state') !== state) {
+    throw new Error(`resume: not back at the application with its state: ${redirected.location ?? ''}`);
+  }
+  return callback.searchParams.get('code') ?? '';
+}
+
+/** The application's token request for `code` (client_secret_basic): its headers and form. */
+export function tokenRequestOf(application: BenchApplication, code: string, verifier: string) {
+  const basic = `Basic ${Buffer.from(
+    `${encodeURIComponent(application.clientId)}:${encodeURIComponent(application.clientSecret)}`,
+  ).toString('base64')}`;
+  return {
+    headers: { authorization: basic },
+    form: { grant_type: 'authorization_code', code, redirect_uri: application.redirectUri, code_verifier: verifier },
+  };
+}
+
+/** The claims of the ID token in a token answer, unverified: the bench checks what the application is told, not the signature. */
+export function idTokenClaimsOf(tokens: Answer): Record<string, unknown> {
+  const jwt = String((JSON.parse(tokens.body) as { id_token?: unknown }).id_token ?? '');
   return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
 }
 
@@ -96,28 +135,13 @@ export async function signInToApplication(
   onStep: (name: OidcStep) => void = () => {},
 ): Promise<Record<OidcStep, Answer>> {
   const browser = client.browser();
-  const basic = `Basic ${Buffer.from(
-    `${encodeURIComponent(application.clientId)}:${encodeURIComponent(application.clientSecret)}`,
-  ).toString('base64')}`;
-  const verifier = random();
-  const state = random();
-  const nonce = random();
-  const query = new URLSearchParams({
-    client_id: application.clientId,
-    response_type: 'code',
-    scope: 'openid email',
-    redirect_uri: application.redirectUri,
-    code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-    code_challenge_method: 'S256',
-    state,
-    nonce,
-  });
+  const request = authorizationRequestOf(application);
   const answers: Partial<Record<OidcStep, Answer>> = {};
   const step = async (name: OidcStep, send: () => Promise<Answer>, status: number, location?: RegExp) => {
     onStep(name);
     return (answers[name] = check(name, await send(), status, location));
   };
-  await step('authorize', () => browser.get(`/oidc/auth?${query.toString()}`), 303, /^\/login$/);
+  await step('authorize', () => browser.get(`/oidc/auth?${request.query}`), 303, /^\/login$/);
   const page = await step('getLogin', () => browser.get('/login'), 200);
   const form = { _csrf: csrfTokenIn(page.body), email: user.email, password: BENCH_PASSWORD };
   await step('postPassword', () => browser.post('/login', form), 303, /^\/login\/code$/);
@@ -128,28 +152,10 @@ export async function signInToApplication(
   const to = /<meta http-equiv="refresh" content="0;url=([^"]+)"/.exec(onwards.body)?.[1];
   if (to === undefined) throw new Error('continuePage: no way on to the application');
   const redirected = await step('resume', () => browser.get(to.replace(/&amp;/g, '&')), 303);
-  const callback = new URL(redirected.location ?? '', application.redirectUri);
-  if (!redirected.location?.startsWith(application.redirectUri) || callback.searchParams.get('state') !== state) {
-    throw new Error(`resume: not back at the application with its state: ${redirected.location ?? ''}`);
-  }
-  const tokens = await step(
-    'token',
-    () =>
-      client.send(
-        'POST',
-        '/oidc/token',
-        { authorization: basic },
-        {
-          grant_type: 'authorization_code',
-          code: callback.searchParams.get('code') ?? '',
-          redirect_uri: application.redirectUri,
-          code_verifier: verifier,
-        },
-      ),
-    200,
-  );
-  const claims = payloadOf(String((JSON.parse(tokens.body) as { id_token?: unknown }).id_token ?? ''));
-  if (claims.sub !== user.id || claims.nonce !== nonce || claims.acr !== ACR_TWO_FACTOR) {
+  const token = tokenRequestOf(application, codeOf(redirected, application, request.state), request.verifier);
+  const tokens = await step('token', () => client.send('POST', '/oidc/token', token.headers, token.form), 200);
+  const claims = idTokenClaimsOf(tokens);
+  if (claims.sub !== user.id || claims.nonce !== request.nonce || claims.acr !== ACR_TWO_FACTOR) {
     throw new Error(`token: an ID token for the wrong sign-in: ${JSON.stringify(claims)}`);
   }
   return answers as Record<OidcStep, Answer>;
