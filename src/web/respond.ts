@@ -212,15 +212,18 @@ export function renderMovingOn(
   reply: FastifyReply,
   title: string,
   to: string,
-  body: BodyOf,
+  body: (ctx: PageContext, movingOn: boolean) => Html,
 ): FastifyReply {
   // "//host" and "/\host" lead to another host.
   if (!/^\/(?![/\\])/.test(to)) throw new Error(`${to} is not a path of this site`);
   const ctx = pageContext(request, reply);
+  // A message for the person (a recovery code used, a deadline to set up 2FA) is not
+  // skipped past: the page then waits for them to go on.
+  const movingOn = ctx.flash === null && ctx.reminder === null;
   return reply
     .code(200)
     .type('text/html; charset=utf-8')
-    .send(page(ctx, title, body(ctx), to));
+    .send(page(ctx, title, body(ctx, movingOn), movingOn ? to : undefined));
 }
 
 export function renderError(

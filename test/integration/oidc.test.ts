@@ -17,7 +17,7 @@ import type {
 import { Browser, keyOptionsOn, movesOnTo, recoveryCodesOn, textOf, type Page } from '../helpers/browser.js';
 import { SoftAuthenticator } from '../helpers/soft-authenticator.js';
 import { frozenClock, linkDevice, makeOrganisation, makeUser, serveWorld, type ServedWorld } from '../helpers/app.js';
-import { credentialsOn, startLinking } from './support.js';
+import { credentialsOn, requireOfUser, startLinking } from './support.js';
 
 const REDIRECT = 'http://localhost:8080/callback';
 const AFTER_LOGOUT = 'http://localhost:8080/signed-out';
@@ -431,13 +431,46 @@ describe('OpenID Connect provider', () => {
     assert.equal(new URL(atCode.url).pathname, '/login/code');
     const answer = await browser.post('/login/code', { code: codes[0] ?? '' });
     assert.equal(answer.status, 303, textOf(answer.body));
-    const back = await follow(browser, new URL(answer.location ?? '/', s.world.baseUrl).toString());
-    const callback = back.url;
+    // The way back tells how many codes are left, and waits for the person to go on.
+    const held = await follow(browser, new URL(answer.location ?? '/', s.world.baseUrl).toString());
+    assert.equal(held.page.status, 200);
+    assert.match(new URL(held.url).pathname, /^\/oidc\/interaction\//);
+    assert.match(
+      textOf(held.page.body),
+      /You signed in with a recovery code; 9 are left.[\s\S]*You are signed in\. Continue to Rail Wiki/,
+    );
+    assert.equal(movesOnTo(held.page), undefined);
+    const onwards = /<a class="button" href="([^"]+)">Continue to Rail Wiki<\/a>/.exec(held.page.body)?.[1] ?? '';
+    const back = await browser.get(onwards);
+    assert.equal(back.status, 303);
+    const callback = back.location ?? '';
     assert.ok(callback.startsWith(REDIRECT), callback);
     const claims = (await exchange(s, started, callback)).claims();
     assert.equal(claims?.acr, ACR_TWO_FACTOR);
     assert.deepEqual(claims?.amr, ['pwd', 'otp', 'mfa']);
     assert.equal(await tenant.recoveryCodes.countUnused(s.ada.id), 9);
+  });
+
+  test('someone with a deadline to set up 2FA sees the reminder on the way to the application, which waits for them', async (t) => {
+    const s = await scene(t);
+    const ben = await makeUser(s.world, s.organisationId, { email: 'ben@acme.test', name: 'Ben Okafor' });
+    await requireOfUser(s.world, s.organisationId, ben.id, new Date(s.world.clock.now().getTime() + 5 * 86_400_000));
+    const browser = new Browser(s.world.baseUrl);
+    const started = await authorizationRequest(s.config);
+    await follow(browser, started.url.toString());
+    const signedIn = await browser.post('/login', { email: ben.email, password: ben.password });
+    assert.equal(signedIn.status, 303, textOf(signedIn.body));
+    const held = await follow(browser, new URL(signedIn.location ?? '/', s.world.baseUrl).toString());
+    assert.equal(held.page.status, 200);
+    assert.match(
+      textOf(held.page.body),
+      /Set up two-factor authentication before .* \(5 days left\)\. Set it up now[\s\S]*You are signed in\. Continue to Rail Wiki/,
+    );
+    assert.equal(movesOnTo(held.page), undefined);
+    const onwards = /<a class="button" href="([^"]+)">Continue to Rail Wiki<\/a>/.exec(held.page.body)?.[1] ?? '';
+    const back = await browser.get(onwards);
+    assert.ok(back.location?.startsWith(`${REDIRECT}?`), back.location);
+    assert.equal((await exchange(s, started, back.location ?? '')).claims()?.acr, ACR_PASSWORD);
   });
 
   test('a person already signed in to Twofold goes straight back to the application', async (t) => {
@@ -797,9 +830,14 @@ describe('OpenID Connect provider', () => {
       const made = key.create(keyOptionsOn<PublicKeyCredentialCreationOptionsJSON>(adding), { origin });
       const linked = await browser.post('/2fa/security-keys', { name: 'YubiKey', answer: JSON.stringify(made) });
       assert.match(linked.location ?? '', /^\/oidc\/interaction\//, textOf(linked.body));
-      const on = await follow(browser, new URL(linked.location ?? '/', s.world.baseUrl).toString());
-      assert.ok(on.url.startsWith(REDIRECT), on.url);
-      assert.equal((await exchange(s, again, on.url)).claims()?.acr, 'phr');
+      // The way on says the key was added, and waits for her to go on.
+      const told = await follow(browser, new URL(linked.location ?? '/', s.world.baseUrl).toString());
+      assert.equal(movesOnTo(told.page), undefined);
+      assert.match(textOf(told.page.body), /YubiKey[\s\S]*You are signed in\. Continue to Rail Wiki/);
+      const onwards = /<a class="button" href="([^"]+)">Continue to Rail Wiki<\/a>/.exec(told.page.body)?.[1] ?? '';
+      const on = await browser.get(onwards);
+      assert.ok(on.location?.startsWith(REDIRECT), on.location);
+      assert.equal((await exchange(s, again, on.location ?? '')).claims()?.acr, 'phr');
 
       // Where the organisation allows only apps, the key she holds is no way to it: told so,
       // not sent to confirm with a key the sign-in would not offer.

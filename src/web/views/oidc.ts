@@ -8,10 +8,13 @@ import { page, type PageContext } from './layout.js';
 
 /**
  * What the person sees for a moment on the way back to the application (the page moves on
- * by itself), or keeps seeing if their browser does not follow a refresh.
+ * by itself), or keeps seeing if their browser does not follow a refresh; when the page has
+ * a message for them (`movingOn` false), until they go on.
  */
-export function continueToApplication(application: string, to: string): Html {
-  return html`<p class="lead">You are signed in. Twofold is taking you back to ${application}.</p>
+export function continueToApplication(application: string, to: string, movingOn: boolean): Html {
+  return html`<p class="lead">
+      ${movingOn ? `You are signed in. Twofold is taking you back to ${application}.` : 'You are signed in.'}
+    </p>
     <p><a class="button" href="${to}">Continue to ${application}</a></p>`;
 }
 
