@@ -1,12 +1,6 @@
 // `twofold app ...`: the applications that sign people in through Twofold with OpenID
 // Connect. The options are checked here; the work, which needs the database, is loaded only then.
-import {
-  applicationNameProblem,
-  ID_TOKEN_SIGNING_ALGS,
-  isIdTokenSigningAlg,
-  redirectUrisProblem,
-} from '../domain/applications.js';
-import { message } from '../web/messages.js';
+import { newApplicationOptions, settingFlags, settingOptions, settingsFrom } from './application-options.js';
 import { defineCommand, refused, type Command } from './command.js';
 
 const org = { value: 'ORG', about: "The organisation's name or id.", required: true } as const;
@@ -15,114 +9,41 @@ const clientId = { value: 'ID', about: 'The client_id of the application.', requ
 const create = defineCommand({
   path: 'app create',
   summary: 'Register an application; prints its client_id and client_secret.',
-  options: {
-    org,
-    name: { value: 'NAME', about: 'The name people know the application by.', required: true },
-    'redirect-uri': {
-      value: 'URI',
-      about: 'An exact address the application receives sign-ins at; give it once per address.',
-      required: true,
-      kind: 'list',
-    },
-    'post-logout-redirect-uri': {
-      value: 'URI',
-      about: 'An exact address the application may send people to after signing out.',
-      kind: 'list',
-    },
-    'require-2fa': { value: '', about: 'Everyone signing in to it gives a second factor.', kind: 'flag' },
-    'id-token-signing-alg': { value: 'ALG', about: 'How its ID tokens are signed: RS256 (the default) or ES256.' },
-  },
+  options: { org, ...newApplicationOptions },
   notes: [
     'The client secret is shown only now; Twofold keeps only its hash. Store it in the\n' +
       'application\'s configuration, or make a new one with "twofold app rotate-secret".',
   ],
   async run(options, io) {
-    const badName = applicationNameProblem(options.name);
-    if (badName !== null) return refused(`--name: ${message(badName)}`);
-    for (const [flag, uris, required] of [
-      ['--redirect-uri', options['redirect-uri'], true],
-      ['--post-logout-redirect-uri', options['post-logout-redirect-uri'], false],
-    ] as const) {
-      const bad = redirectUrisProblem(uris, required);
-      if (bad !== null) return refused(`${flag}${bad.uri === null ? '' : ` "${bad.uri}"`}: ${message(bad.problem)}`);
-    }
-    const alg = options['id-token-signing-alg'] ?? 'RS256';
-    if (!isIdTokenSigningAlg(alg))
-      return refused(`--id-token-signing-alg: choose ${ID_TOKEN_SIGNING_ALGS.join(' or ')}`);
+    const checked = settingsFrom(options);
+    if (!checked.ok) return checked.outcome;
     const { createApplicationFor } = await import('./applications.js');
+    // What the service requires of a new application, the options require too.
     return createApplicationFor(io, options.org, {
+      ...checked.value,
       name: options.name,
       redirectUris: options['redirect-uri'],
-      postLogoutRedirectUris: options['post-logout-redirect-uri'],
-      requireTwoFactor: options['require-2fa'],
-      idTokenSigningAlg: alg,
     });
   },
 });
 
 const update = defineCommand({
   path: 'app update',
-  summary: "Change an application's name, addresses, 2FA requirement or ID token signature.",
-  options: {
-    org,
-    'client-id': clientId,
-    name: { value: 'NAME', about: 'The name people know the application by.' },
-    'redirect-uri': {
-      value: 'URI',
-      about: 'An exact address it receives sign-ins at; the ones given replace all it had.',
-      kind: 'list',
-    },
-    'post-logout-redirect-uri': {
-      value: 'URI',
-      about: 'An address it may send people to after signing out; the ones given replace all it had.',
-      kind: 'list',
-    },
-    'require-2fa': { value: '', about: 'Everyone signing in to it gives a second factor, or not.', kind: 'switch' },
-    'id-token-signing-alg': { value: 'ALG', about: 'How its ID tokens are signed: RS256 or ES256.' },
-  },
+  summary: "Change an application's name, addresses, requirements or ID token signature.",
+  options: { org, 'client-id': clientId, ...settingOptions },
   notes: [
-    'What is not given stays as it is; the client_id and the secret never change. Give\n' +
-      '--post-logout-redirect-uri "" to remove every address after signing out.',
+    'What is not given stays as it is; the addresses given replace all it had of their kind,\n' +
+      'and --no-require-2fa or --no-require-phishing-resistant turns that requirement off. The\n' +
+      'client_id and the secret never change. Give --post-logout-redirect-uri "" to remove\n' +
+      'every address after signing out.',
   ],
   async run(options, io) {
-    const name = options.name;
-    if (name !== undefined) {
-      const badName = applicationNameProblem(name);
-      if (badName !== null) return refused(`--name: ${message(badName)}`);
-    }
-    const redirectUris = options['redirect-uri'].length > 0 ? options['redirect-uri'] : undefined;
-    const logouts = options['post-logout-redirect-uri'];
-    const postLogoutRedirectUris = logouts.length > 0 ? logouts.filter((uri) => uri !== '') : undefined;
-    for (const [flag, uris, required] of [
-      ['--redirect-uri', redirectUris, true],
-      ['--post-logout-redirect-uri', postLogoutRedirectUris, false],
-    ] as const) {
-      const bad = uris === undefined ? null : redirectUrisProblem(uris, required);
-      if (bad !== null) return refused(`${flag}${bad.uri === null ? '' : ` "${bad.uri}"`}: ${message(bad.problem)}`);
-    }
-    const alg = options['id-token-signing-alg'];
-    if (alg !== undefined && !isIdTokenSigningAlg(alg))
-      return refused(`--id-token-signing-alg: choose ${ID_TOKEN_SIGNING_ALGS.join(' or ')}`);
-    const requireTwoFactor = options['require-2fa'];
-    if (
-      name === undefined &&
-      redirectUris === undefined &&
-      postLogoutRedirectUris === undefined &&
-      requireTwoFactor === undefined &&
-      alg === undefined
-    ) {
-      return refused(
-        'nothing to change: give --name, --redirect-uri, --post-logout-redirect-uri, --require-2fa, --no-require-2fa or --id-token-signing-alg',
-      );
-    }
+    const checked = settingsFrom(options);
+    if (!checked.ok) return checked.outcome;
+    if (Object.values(checked.value).every((setting) => setting === undefined))
+      return refused(`nothing to change: give ${settingFlags()}`);
     const { updateApplicationOf } = await import('./applications.js');
-    return updateApplicationOf(io, options.org, options['client-id'], {
-      name,
-      redirectUris,
-      postLogoutRedirectUris,
-      requireTwoFactor,
-      idTokenSigningAlg: alg,
-    });
+    return updateApplicationOf(io, options.org, options['client-id'], checked.value);
   },
 });
 

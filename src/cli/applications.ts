@@ -7,9 +7,8 @@ import {
   updateApplication,
   type ApplicationChange,
   type ApplicationInput,
-  type ApplicationProblems,
 } from '../services/applications.js';
-import { message } from '../web/messages.js';
+import { firstProblem } from './application-options.js';
 import { done, failed, refused, type Io, type Outcome } from './command.js';
 import { COMMAND, inOrganisation } from './instance.js';
 
@@ -20,6 +19,7 @@ function described(application: Application): string[] {
     ...application.redirectUris.map((uri) => `redirect_uri: ${uri}`),
     ...application.postLogoutRedirectUris.map((uri) => `post_logout_redirect_uri: ${uri}`),
     `require_2fa: ${application.requireTwoFactor ? 'yes' : 'no'}`,
+    `require_phishing_resistant: ${application.requirePhishingResistant ? 'yes' : 'no'}`,
     `id_token_signing_alg: ${application.idTokenSigningAlg}`,
   ];
 }
@@ -31,20 +31,6 @@ export function createApplicationFor(io: Io, organisation: string, input: Applic
     if (!created.ok) return failed('the application was refused', JSON.stringify(created.problems));
     return done(`client_id: ${created.application.id}`, `client_secret: ${created.clientSecret}`);
   });
-}
-
-/** The first of a refusal's problems, named by the option it is about. */
-function firstProblem(problems: ApplicationProblems): string {
-  if (problems.name !== undefined) return `--name: ${message(problems.name)}`;
-  for (const [flag, problem] of [
-    ['--redirect-uri', problems.redirectUris],
-    ['--post-logout-redirect-uri', problems.postLogoutRedirectUris],
-  ] as const) {
-    if (problem !== undefined)
-      return `${flag}${problem.uri === null ? '' : ` "${problem.uri}"`}: ${message(problem.problem)}`;
-  }
-  if (problems.idTokenSigningAlg !== undefined) return `--id-token-signing-alg: ${message(problems.idTokenSigningAlg)}`;
-  return 'the change was refused';
 }
 
 export function updateApplicationOf(
@@ -60,7 +46,7 @@ export function updateApplicationOf(
         return refused(`${name} has no application with the client_id "${clientId}"`);
       case 'refused':
         // The options were checked before; what is left is an address it had, which today's rules refuse.
-        return refused(firstProblem(result.problems));
+        return refused(firstProblem(result.problems) ?? 'the change was refused');
       case 'unchanged':
         io.stderr.write('twofold: nothing changed: the application already has these settings.\n');
         return done(...described(result.application));

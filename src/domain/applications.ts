@@ -122,3 +122,34 @@ export function redirectUrisProblem(
   }
   return null;
 }
+
+/** What is wrong with an application's settings, each under the setting it is about. */
+export type ApplicationProblems = {
+  name?: ApplicationNameProblem;
+  redirectUris?: { problem: RedirectUrisProblem; uri: string | null };
+  postLogoutRedirectUris?: { problem: RedirectUrisProblem; uri: string | null };
+  idTokenSigningAlg?: IdTokenSigningAlgProblem;
+};
+
+/**
+ * The problems of the settings given: a new application gives them all (its signature may
+ * be left to the default), a change only those it changes; what is left out has none.
+ */
+export function applicationProblems(given: {
+  name?: string;
+  redirectUris?: readonly string[];
+  postLogoutRedirectUris?: readonly string[];
+  idTokenSigningAlg?: string;
+}): ApplicationProblems {
+  const problems: ApplicationProblems = {};
+  const name = given.name === undefined ? null : applicationNameProblem(given.name);
+  if (name !== null) problems.name = name;
+  const redirects = given.redirectUris === undefined ? null : redirectUrisProblem(given.redirectUris, true);
+  if (redirects !== null) problems.redirectUris = redirects;
+  const logouts =
+    given.postLogoutRedirectUris === undefined ? null : redirectUrisProblem(given.postLogoutRedirectUris, false);
+  if (logouts !== null) problems.postLogoutRedirectUris = logouts;
+  const alg = given.idTokenSigningAlg === undefined ? null : idTokenSigningAlgProblem(given.idTokenSigningAlg);
+  if (alg !== null) problems.idTokenSigningAlg = alg;
+  return problems;
+}

@@ -3,17 +3,13 @@
 // secret is shown once, when it is made, and stored only as its hash.
 import { randomBytes } from 'node:crypto';
 import {
-  applicationNameProblem,
+  applicationProblems,
   changedSettings,
-  idTokenSigningAlgProblem,
   isIdTokenSigningAlg,
-  redirectUrisProblem,
   type Application,
-  type ApplicationNameProblem,
+  type ApplicationProblems,
   type ApplicationSetting,
   type ApplicationSettings,
-  type IdTokenSigningAlgProblem,
-  type RedirectUrisProblem,
 } from '../domain/applications.js';
 import type { AuditDetail } from '../domain/audit.js';
 import { atomically, type Tenant } from '../store/tenant.js';
@@ -23,20 +19,15 @@ import type { Deps } from './deps.js';
 export interface ApplicationInput {
   name: string;
   redirectUris: readonly string[];
-  postLogoutRedirectUris: readonly string[];
-  requireTwoFactor: boolean;
+  /** None unless given. */
+  postLogoutRedirectUris?: readonly string[];
+  /** Off unless given. */
+  requireTwoFactor?: boolean;
   /** Off unless given. */
   requirePhishingResistant?: boolean;
   /** RS256 unless given; anything but RS256 and ES256 is refused. */
   idTokenSigningAlg?: string;
 }
-
-export type ApplicationProblems = {
-  name?: ApplicationNameProblem;
-  redirectUris?: { problem: RedirectUrisProblem; uri: string | null };
-  postLogoutRedirectUris?: { problem: RedirectUrisProblem; uri: string | null };
-  idTokenSigningAlg?: IdTokenSigningAlgProblem;
-};
 
 /** A new client_id: 128 random bits, never reused. */
 function newClientId(): string {
@@ -46,19 +37,6 @@ function newClientId(): string {
 /** A new client secret: 256 random bits. */
 function newClientSecret(): string {
   return randomBytes(32).toString('base64url');
-}
-
-export function applicationProblems(input: ApplicationInput): ApplicationProblems {
-  const problems: ApplicationProblems = {};
-  const name = applicationNameProblem(input.name);
-  if (name !== null) problems.name = name;
-  const redirects = redirectUrisProblem(input.redirectUris, true);
-  if (redirects !== null) problems.redirectUris = redirects;
-  const logouts = redirectUrisProblem(input.postLogoutRedirectUris, false);
-  if (logouts !== null) problems.postLogoutRedirectUris = logouts;
-  const alg = idTokenSigningAlgProblem(input.idTokenSigningAlg ?? 'RS256');
-  if (alg !== null) problems.idTokenSigningAlg = alg;
-  return problems;
 }
 
 /** The settings the input stands for, as they are stored (the name trimmed, each address once), or its problems. */
@@ -73,8 +51,8 @@ function settingsOf(
     settings: {
       name: input.name.trim(),
       redirectUris: [...new Set(input.redirectUris)],
-      postLogoutRedirectUris: [...new Set(input.postLogoutRedirectUris)],
-      requireTwoFactor: input.requireTwoFactor,
+      postLogoutRedirectUris: [...new Set(input.postLogoutRedirectUris ?? [])],
+      requireTwoFactor: input.requireTwoFactor ?? false,
       requirePhishingResistant: input.requirePhishingResistant ?? false,
       idTokenSigningAlg: alg,
     },

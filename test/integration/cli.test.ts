@@ -144,14 +144,26 @@ test('every command and group has help, and help touches no data', async (t) => 
       ['Usage: twofold app <command>', 'create', 'update', 'list', 'rotate-secret', 'delete'],
     ],
     [
+      ['app', 'create', '--help'],
+      [
+        'Usage: twofold app create --org ORG --name NAME --redirect-uri URI [--redirect-uri URI ...]',
+        '[--require-2fa] [--require-phishing-resistant] [--id-token-signing-alg ALG]',
+        'Everyone signing in to it uses a security key or passkey, whatever it asks for.',
+        'RS256 (the default) or ES256',
+      ],
+    ],
+    [
       ['app', 'update', '--help'],
       [
         'Usage: twofold app update --org ORG --client-id ID [--name NAME]',
         '[--redirect-uri URI [--redirect-uri URI ...]]',
-        '[--require-2fa | --no-require-2fa]',
+        '[--require-2fa | --no-require-2fa] [--require-phishing-resistant | --no-require-phishing-resistant]',
         '[--id-token-signing-alg ALG]',
         '--require-2fa, --no-require-2fa',
+        '--require-phishing-resistant, --no-require-phishing-resistant',
+        'Everyone signing in to it uses a security key or passkey, whatever it asks for.',
         'What is not given stays as it is',
+        '--no-require-phishing-resistant turns that requirement off',
       ],
     ],
     [
@@ -561,6 +573,7 @@ test('app create registers an application, shows its secret once, and keeps only
       '--post-logout-redirect-uri',
       'https://wiki.example.com/',
       '--require-2fa',
+      '--require-phishing-resistant',
     ],
     { dataDir },
   );
@@ -587,7 +600,12 @@ test('app create registers an application, shows its secret once, and keeps only
     'http://localhost:8080/callback',
   ]);
   assert.equal(row?.require_2fa, 1);
+  assert.equal(row?.require_phishing_resistant, 1);
   assert.equal(stored.audit.length, 1);
+  assert.equal(
+    (JSON.parse(stored.audit[0]?.detail ?? '{}') as Record<string, unknown>).require_phishing_resistant,
+    true,
+  );
   assert.equal(stored.audit[0]?.user_agent, 'twofold command');
 
   const listed = await twofold(['app', 'list', '--org', 'Acme'], { dataDir });
@@ -601,6 +619,7 @@ test('app create registers an application, shows its secret once, and keeps only
   ]);
   assert.deepEqual(fields.get('post_logout_redirect_uri'), ['https://wiki.example.com/']);
   assert.deepEqual(fields.get('require_2fa'), ['yes']);
+  assert.deepEqual(fields.get('require_phishing_resistant'), ['yes']);
   assert.ok(!listed.stdout.includes(secret), 'the secret is never listed');
 });
 
@@ -690,6 +709,8 @@ test('app update changes what it is given, keeps the rest and the secret, prints
     .digest('hex');
   const update = (...args: string[]) =>
     twofold(['app', 'update', '--org', 'Acme', '--client-id', clientId, ...args], { dataDir });
+  const listed = async () => (await twofold(['app', 'list', '--org', 'Acme'], { dataDir })).stdout;
+  assert.deepEqual(fieldsOf(await listed()).get('require_phishing_resistant'), ['no'], 'off unless given');
 
   const changed = await update(
     '--redirect-uri',
@@ -697,6 +718,7 @@ test('app update changes what it is given, keeps the rest and the secret, prints
     '--redirect-uri',
     'http://localhost:8080/cb',
     '--require-2fa',
+    '--require-phishing-resistant',
     '--id-token-signing-alg',
     'ES256',
   );
@@ -708,10 +730,11 @@ test('app update changes what it is given, keeps the rest and the secret, prints
     redirect_uri: ['https://crm.example/oidc/cb', 'http://localhost:8080/cb'],
     post_logout_redirect_uri: ['https://crm.example/'],
     require_2fa: ['yes'],
+    require_phishing_resistant: ['yes'],
     id_token_signing_alg: ['ES256'],
   });
   // As app list prints it.
-  assert.equal((await twofold(['app', 'list', '--org', 'Acme'], { dataDir })).stdout, changed.stdout);
+  assert.equal(await listed(), changed.stdout);
 
   const renamed = await update('--name', 'Sales CRM', '--no-require-2fa', '--post-logout-redirect-uri', '');
   assert.equal(renamed.code, 0, renamed.stderr);
@@ -720,8 +743,14 @@ test('app update changes what it is given, keeps the rest and the secret, prints
     name: ['Sales CRM'],
     redirect_uri: ['https://crm.example/oidc/cb', 'http://localhost:8080/cb'],
     require_2fa: ['no'],
+    require_phishing_resistant: ['yes'],
     id_token_signing_alg: ['ES256'],
   });
+
+  const off = await update('--no-require-phishing-resistant');
+  assert.equal(off.code, 0, off.stderr);
+  assert.deepEqual(fieldsOf(off.stdout).get('require_phishing_resistant'), ['no']);
+  assert.deepEqual(fieldsOf(await listed()).get('require_phishing_resistant'), ['no']);
 
   const same = await update('--name', 'Sales CRM', '--id-token-signing-alg', 'ES256');
   assert.equal(same.code, 0, same.stderr);
@@ -735,13 +764,25 @@ test('app update changes what it is given, keeps the rest and the secret, prints
     `Other has no application with the client_id "${clientId}"`,
   );
   const refusals: [string[], string][] = [
-    [[], 'nothing to change: give --name'],
+    [
+      [],
+      'nothing to change: give --name, --redirect-uri, --post-logout-redirect-uri, --require-2fa, --no-require-2fa, ' +
+        '--require-phishing-resistant, --no-require-phishing-resistant or --id-token-signing-alg',
+    ],
     [['--name', ' '], '--name: Enter the name people know the application by.'],
     [['--redirect-uri', 'http://crm.example/cb'], '--redirect-uri "http://crm.example/cb": The address must start'],
     [['--post-logout-redirect-uri', 'https://crm.example/#x'], 'must not contain a # part'],
-    [['--id-token-signing-alg', 'HS256'], '--id-token-signing-alg: choose RS256 or ES256'],
+    [
+      ['--id-token-signing-alg', 'HS256'],
+      '--id-token-signing-alg: Choose how its ID tokens are signed: RS256 or ES256.',
+    ],
     [['--require-2fa', '--no-require-2fa'], 'give --require-2fa or --no-require-2fa, not both'],
     [['--no-require-2fa=yes'], '--no-require-2fa takes no value'],
+    [
+      ['--no-require-phishing-resistant', '--require-phishing-resistant'],
+      'give --require-phishing-resistant or --no-require-phishing-resistant, not both',
+    ],
+    [['--require-phishing-resistant=yes'], '--require-phishing-resistant takes no value'],
   ];
   for (const [args, fragment] of refusals) assertRefused(await update(...args), 'app update', fragment);
 
@@ -758,15 +799,17 @@ test('app update changes what it is given, keeps the rest and the secret, prints
   assert.equal(stored.rows[0]?.id, clientId);
   assert.equal(stored.rows[0]?.secret_hash, secretHash, 'the secret stays');
   assert.equal(stored.rows[0]?.name, 'Sales CRM');
+  assert.equal(stored.rows[0]?.require_phishing_resistant, 0);
   assert.deepEqual(
     stored.audit.map((event) => JSON.parse(event.detail) as unknown),
     [
       {
         application: 'CRM',
         client_id: clientId,
-        changed: 'redirect_uris, require_2fa, id_token_signing_alg',
+        changed: 'redirect_uris, require_2fa, require_phishing_resistant, id_token_signing_alg',
         redirect_uris: 'https://crm.example/oidc/cb http://localhost:8080/cb',
         require_2fa: true,
+        require_phishing_resistant: true,
         id_token_signing_alg: 'ES256',
       },
       {
@@ -776,6 +819,12 @@ test('app update changes what it is given, keeps the rest and the secret, prints
         name: 'Sales CRM',
         post_logout_redirect_uris: null,
         require_2fa: false,
+      },
+      {
+        application: 'Sales CRM',
+        client_id: clientId,
+        changed: 'require_phishing_resistant',
+        require_phishing_resistant: false,
       },
     ],
   );
@@ -811,6 +860,14 @@ test('app create refuses a missing or unsafe redirect address and a missing name
       ['--name', 'Wiki', '--redirect-uri', 'https://wiki.example.com/cb', '--require-2fa=yes'],
       '--require-2fa takes no value',
     ],
+    [
+      ['--name', 'Wiki', '--redirect-uri', 'https://wiki.example.com/cb', '--require-phishing-resistant=yes'],
+      '--require-phishing-resistant takes no value',
+    ],
+    [
+      ['--name', 'Wiki', '--redirect-uri', 'https://wiki.example.com/cb', '--no-require-phishing-resistant'],
+      'unknown option --no-require-phishing-resistant',
+    ],
   ];
   for (const [args, fragment] of cases) {
     assertRefused(await twofold(['app', 'create', '--org', 'Acme', ...args], { dataDir }), 'app create', fragment);
@@ -818,7 +875,7 @@ test('app create refuses a missing or unsafe redirect address and a missing name
   assert.equal(existsSync(dataDir), false, 'a refused command created the data directory');
   const help = await twofold(['app', 'create', '--help'], { dataDir });
   assert.match(help.stdout, /--redirect-uri URI \[--redirect-uri URI \.\.\.\]/);
-  assert.match(help.stdout, /\[--require-2fa\]/);
+  assert.match(help.stdout, /\[--require-2fa\] \[--require-phishing-resistant\]/);
   assert.equal(existsSync(dataDir), false);
 });
 

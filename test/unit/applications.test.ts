@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import fc from 'fast-check';
 import {
   applicationNameProblem,
+  applicationProblems,
   changedSettings,
   redirectUriProblem,
   redirectUrisProblem,
@@ -74,6 +75,28 @@ describe('applicationNameProblem', () => {
     assert.equal(applicationNameProblem('Wiki'), null);
     assert.equal(applicationNameProblem('é'.repeat(100)), null);
     assert.equal(applicationNameProblem('é'.repeat(101)), 'application_name_too_long');
+  });
+});
+
+describe('applicationProblems', () => {
+  test('each setting given is checked; one left out has no problem, as a change leaves it', () => {
+    assert.deepEqual(applicationProblems({}), {});
+    assert.deepEqual(applicationProblems({ redirectUris: [], postLogoutRedirectUris: [] }), {
+      redirectUris: { problem: 'redirect_uris_missing', uri: null },
+    });
+    assert.deepEqual(
+      applicationProblems({
+        name: ' ',
+        redirectUris: ['https://wiki.example/cb'],
+        postLogoutRedirectUris: ['https://wiki.example/#out'],
+        idTokenSigningAlg: 'HS256',
+      }),
+      {
+        name: 'application_name_missing',
+        postLogoutRedirectUris: { problem: 'redirect_uri_fragment', uri: 'https://wiki.example/#out' },
+        idTokenSigningAlg: 'id_token_signing_alg_unknown',
+      },
+    );
   });
 });
 

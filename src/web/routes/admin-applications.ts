@@ -2,14 +2,13 @@
 // registering one, changing it, replacing its secret, deleting it; and the sites a reverse
 // proxy protects with Twofold, adding and deleting them.
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Application } from '../../domain/applications.js';
+import type { Application, ApplicationProblems } from '../../domain/applications.js';
 import {
   createApplication,
   deleteApplication,
   rotateApplicationSecret,
   updateApplication,
   type ApplicationInput,
-  type ApplicationProblems,
 } from '../../services/applications.js';
 import { addSite, deleteSite } from '../../services/sites.js';
 import { authOrThrow, type Auth } from '../plugins/auth.js';
