@@ -66,7 +66,7 @@ async function yieldWorkerThreadsToTheEventLoop(): Promise<void> {
   }
 }
 
-/** How often each instance deletes the rows nothing reads any more (see keepHouse). */
+/** How often each instance deletes the rows nothing reads any more and old email (see keepHouse). */
 const HOUSEKEEPING_INTERVAL_MS = 60 * 60_000;
 
 function keepHouseLogged(app: FastifyInstance, deps: Deps): void {
@@ -74,7 +74,7 @@ function keepHouseLogged(app: FastifyInstance, deps: Deps): void {
     (deleted) =>
       app.log.debug(
         { deleted },
-        'deleted ended sessions, forgotten throttle rows and expired application sign-in state',
+        'deleted ended sessions, forgotten throttle rows, expired application sign-in state and email sent or failed long ago',
       ),
     (error: unknown) => app.log.warn({ err: error }, 'housekeeping failed; it runs again within the hour'),
   );

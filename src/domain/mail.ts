@@ -189,6 +189,19 @@ export const RETRY_FOR_MINUTES = 24 * 60;
 /** How long a claim on a message lasts: an instance that dies while sending gives it up then. */
 export const SENDING_LEASE_MINUTES = 2;
 
+// How long the outbox keeps a message that is done with (housekeeping deletes it after).
+// Nothing in Twofold reads a sent message: /admin/email lists only those not sent. Its row
+// (recipient, subject, kind, Message-ID, when it was sent; its parts are erased) only lets
+// an operator answer "I never got it" by matching the Message-ID in the SMTP server's log:
+// a week covers the longest link a message carries (an invitation's 7 days), after which
+// the answer is a new link anyway; a record of who was sent what is not kept longer.
+// A failed message is kept, with its sealed parts, while a super admin may still press Send
+// again on /admin/email: 30 days from its last try gives one who looks once a month the
+// chance, whereas by then every link in it has expired and a notice or reminder is stale,
+// so the page stops filling with failures nobody will send and the parts stop being kept.
+export const SENT_MAIL_KEPT_DAYS = 7;
+export const FAILED_MAIL_KEPT_DAYS = 30;
+
 /** The wait after the `attempts`th failed attempt (1 for the first). */
 export function retryDelayMinutes(attempts: number): number {
   return Math.min(LONGEST_RETRY_MINUTES, FIRST_RETRY_MINUTES * 2 ** Math.max(0, Math.min(attempts - 1, 30)));

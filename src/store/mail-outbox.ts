@@ -232,6 +232,46 @@ export async function markMailUnsent(
   return result.numUpdatedRows === 1n;
 }
 
+// Housekeeping: messages sent or failed long ago (pending and sending ones are never
+// deleted). A message's last try was due at next_attempt_at: it was sent or failed at that
+// try or after it, so for a sent message next_attempt_at < before follows from sent_at <
+// before; it is written out so that the delete walks mail_outbox_due (state,
+// next_attempt_at) from its oldest row, on SQLite and PostgreSQL alike.
+function doneWithBefore(state: 'sent' | 'failed', before: Date) {
+  const at = iso(before);
+  return state === 'sent'
+    ? sql<boolean>`(state = 'sent' and next_attempt_at < ${at} and sent_at < ${at})`
+    : sql<boolean>`(state = 'failed' and next_attempt_at < ${at})`;
+}
+
+/**
+ * Deletes up to `limit` messages, oldest first: sent before `before`, or failed at a try
+ * due before it. The condition is checked again on each row deleted, so that a failed
+ * message sent again meanwhile (pending now) stays. Returns how many were deleted.
+ */
+export async function deleteMailDoneWith(
+  db: Executor,
+  state: 'sent' | 'failed',
+  before: Date,
+  limit: number,
+): Promise<number> {
+  const result = await db
+    .deleteFrom('mail_outbox')
+    .where(
+      'id',
+      'in',
+      db
+        .selectFrom('mail_outbox')
+        .select('id')
+        .where(doneWithBefore(state, before))
+        .orderBy('next_attempt_at')
+        .limit(limit),
+    )
+    .where(doneWithBefore(state, before))
+    .executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
 // For a key rotation: every sealed body still held (pending, sending or failed).
 
 export interface SealedBody {

@@ -2,16 +2,20 @@
 // with their parts and a working link; the .eml default writes files and logs nothing a
 // message carries; an SMTP server down and back gets everything once; a 5xx fails the
 // message, which super admins see and send again; the retry schedule under the frozen
-// clock; and a key rotation re-seals the messages not sent.
+// clock; housekeeping deletes sent messages after a week and failed ones after 30 days,
+// never one still to send; and a key rotation re-seals the messages not sent.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config.js';
+import { FAILED_MAIL_KEPT_DAYS, SENT_MAIL_KEPT_DAYS } from '../../src/domain/mail.js';
 import { isSealedWith, keyringOf } from '../../src/domain/secret-box.js';
+import { keepHouse, MAIL_DELETED_PER_STATEMENT } from '../../src/services/housekeeping.js';
 import { reencryptSecretsUnderCurrentKey } from '../../src/services/key-rotation.js';
 import { mailSenderOf } from '../../src/services/mail-sender.js';
+import { deleteMailDoneWith } from '../../src/store/mail-outbox.js';
 import { buildWorld, makeOrganisation, makeUser, TEST_KEY, type TestWorld, type WorldOptions } from '../helpers/app.js';
 import { Browser, textOf } from '../helpers/browser.js';
 import { startSmtpServer, smtpMailSettings, type ReceivedMail } from '../helpers/smtp.js';
@@ -242,6 +246,128 @@ test('the page of email not sent is for super admins only, and the POST needs th
   await boss.client.get('/admin/email');
   const forged = await boss.client.post('/admin/email/x/send-again', {}, { csrf: null });
   assert.equal(forged.status, 403);
+});
+
+const DAY_MINUTES = 24 * 60;
+
+/** A row of the outbox as the sender leaves it in `state`, its last try due `at`. */
+function outboxRowAt(organisationId: string, id: string, state: 'pending' | 'sending' | 'sent' | 'failed', at: Date) {
+  const time = at.toISOString();
+  return {
+    id,
+    organisation_id: organisationId,
+    recipient: `${id}@example.com`,
+    kind: 'invitation',
+    subject: 'Set your password',
+    sealed_body: state === 'sent' ? null : 'sealed parts',
+    message_id: `<${id}@127.0.0.1>`,
+    state,
+    attempts: 1,
+    next_attempt_at: time,
+    lease_until: state === 'sending' ? time : null,
+    last_error: state === 'failed' ? '550 no such mailbox' : null,
+    retry_since: time,
+    created_at: time,
+    sent_at: state === 'sent' ? time : null,
+  };
+}
+
+async function outboxRecipients(world: TestWorld): Promise<string[]> {
+  const rows = await world.db.selectFrom('mail_outbox').select('recipient').orderBy('recipient').execute();
+  return rows.map((row) => row.recipient);
+}
+
+test('housekeeping deletes a sent message a week after it was sent and a failed one 30 days after its last try, never one still to send', async (t) => {
+  const { smtp, world, mail } = await worldWithSmtp(t);
+  const { org, admin, client } = await superAdminIn(world);
+  const start = world.clock.now();
+  await invite(client, 'early@example.com');
+  assert.deepEqual(await mail.sendDue(), { sent: 1, retrying: 0, failed: 0 });
+  world.clock.advanceMinutes(2 * DAY_MINUTES);
+  const later = await signedIn(world, admin.email);
+  smtp.behave({ kind: 'refuse', code: 550, message: 'no such mailbox' });
+  await invite(later, 'refused@example.com');
+  assert.deepEqual(await mail.sendDue(), { sent: 0, retrying: 0, failed: 1 });
+  const failedAt = world.clock.now();
+  smtp.behave({ kind: 'accept' });
+  await invite(later, 'later@example.com');
+  assert.deepEqual(await mail.sendDue(), { sent: 1, retrying: 0, failed: 0 });
+  // Still to send, from long before: waiting for a try, and claimed by an instance that died.
+  const longAgo = new Date(start.getTime() - 2 * FAILED_MAIL_KEPT_DAYS * DAY_MINUTES * 60_000);
+  await world.db
+    .insertInto('mail_outbox')
+    .values([outboxRowAt(org, 'waiting', 'pending', longAgo), outboxRowAt(org, 'claimed', 'sending', longAgo)])
+    .execute();
+  const everyone = [
+    'claimed@example.com',
+    'early@example.com',
+    'later@example.com',
+    'refused@example.com',
+    'waiting@example.com',
+  ];
+  assert.equal((await keepHouse(world.deps)).mail, 0);
+  assert.deepEqual(await outboxRecipients(world), everyone);
+
+  world.clock.set(new Date(start.getTime() + SENT_MAIL_KEPT_DAYS * DAY_MINUTES * 60_000));
+  assert.equal((await keepHouse(world.deps)).mail, 0, 'a message sent exactly a week ago is kept');
+  world.clock.advanceMinutes(1);
+  assert.equal((await keepHouse(world.deps)).mail, 1);
+  assert.deepEqual(
+    await outboxRecipients(world),
+    everyone.filter((recipient) => recipient !== 'early@example.com'),
+  );
+  world.clock.advanceMinutes(2 * DAY_MINUTES);
+  assert.equal((await keepHouse(world.deps)).mail, 1);
+  assert.deepEqual(await outboxRecipients(world), [
+    'claimed@example.com',
+    'refused@example.com',
+    'waiting@example.com',
+  ]);
+
+  world.clock.set(new Date(failedAt.getTime() + FAILED_MAIL_KEPT_DAYS * DAY_MINUTES * 60_000));
+  assert.equal((await keepHouse(world.deps)).mail, 0, 'a message failed exactly 30 days ago is kept');
+  const boss = await signedIn(world, admin.email);
+  assert.ok(rowWith(await boss.get('/admin/email'), 'refused@example.com'), 'still offered to send again');
+  world.clock.advanceMinutes(1);
+  assert.equal((await keepHouse(world.deps)).mail, 1);
+  assert.deepEqual(await outboxRecipients(world), ['claimed@example.com', 'waiting@example.com']);
+  assert.ok(!rowWith(await boss.get('/admin/email'), 'refused@example.com'));
+
+  world.clock.advanceMinutes(365 * DAY_MINUTES);
+  assert.equal((await keepHouse(world.deps)).mail, 0);
+  const left = await world.db.selectFrom('mail_outbox').select(['recipient', 'state']).orderBy('recipient').execute();
+  assert.deepEqual(
+    left.map((row) => [row.recipient, row.state]),
+    [
+      ['claimed@example.com', 'sending'],
+      ['waiting@example.com', 'pending'],
+    ],
+    'pending and sending messages are never deleted',
+  );
+});
+
+test('housekeeping deletes a backlog of sent messages a few hundred per statement, all in one run', async (t) => {
+  const world = await buildWorld(t);
+  const org = await makeOrganisation(world);
+  const sentAt = new Date(world.clock.now().getTime() - (SENT_MAIL_KEPT_DAYS + 1) * DAY_MINUTES * 60_000);
+  const backlog = 2 * MAIL_DELETED_PER_STATEMENT + 1;
+  const rows = Array.from({ length: backlog }, (_, i) =>
+    outboxRowAt(org, `sent-${String(i).padStart(5, '0')}`, 'sent', new Date(sentAt.getTime() + i * 1000)),
+  );
+  await world.db
+    .insertInto('mail_outbox')
+    .values([...rows, outboxRowAt(org, 'recent', 'sent', world.clock.now())])
+    .execute();
+  const weekAgo = new Date(world.clock.now().getTime() - SENT_MAIL_KEPT_DAYS * DAY_MINUTES * 60_000);
+  assert.equal(
+    await deleteMailDoneWith(world.db, 'sent', weekAgo, MAIL_DELETED_PER_STATEMENT),
+    MAIL_DELETED_PER_STATEMENT,
+    'one statement deletes no more than its limit',
+  );
+  const oldest = await world.db.selectFrom('mail_outbox').select('id').orderBy('sent_at').executeTakeFirst();
+  assert.equal(oldest?.id, `sent-${String(MAIL_DELETED_PER_STATEMENT).padStart(5, '0')}`, 'the oldest first');
+  assert.equal((await keepHouse(world.deps)).mail, backlog - MAIL_DELETED_PER_STATEMENT, 'the rest in one run');
+  assert.deepEqual(await outboxRecipients(world), ['recent@example.com']);
 });
 
 test('a key rotation re-seals the messages not sent, which then go out as they were', async (t) => {

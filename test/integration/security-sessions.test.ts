@@ -341,7 +341,14 @@ test('the sessions page leaves out sessions that have ended, and housekeeping de
   assert.match(page.body, /192\.0\.2\.21/);
 
   const deleted = await keepHouse(world.deps);
-  assert.deepEqual(deleted, { sessions: 1, throttles: 0, applicationState: 0, challenges: 0, passwordRequests: 0 });
+  assert.deepEqual(deleted, {
+    sessions: 1,
+    throttles: 0,
+    applicationState: 0,
+    challenges: 0,
+    passwordRequests: 0,
+    mail: 0,
+  });
   const left = await world.db.selectFrom('sessions').select('ip').execute();
   assert.deepEqual(
     left.map((row) => row.ip),
