@@ -754,6 +754,13 @@ describe('OpenID Connect provider', () => {
       const stillHeld = await follow(browser, new URL(byCode.location ?? '/', s.world.baseUrl).toString());
       assert.equal(new URL(stillHeld.url).pathname, '/confirm-identity', 'never a silent downgrade');
 
+      // A wrong password on that page: told so, and still asked for the key alone.
+      const mistaken = await browser.post('/confirm-identity', { next, with: 'key', password: 'not her password' });
+      assert.equal(mistaken.status, 400, textOf(mistaken.body));
+      assert.doesNotMatch(mistaken.body, /name="code"/, 'after a mistake, still no code field');
+      assert.match(mistaken.body, /<input type="hidden" name="with" value="key"/);
+      assert.match(stillHeld.page.body, /<input type="hidden" name="with" value="key"/);
+
       const options = keyOptionsOn<PublicKeyCredentialRequestOptionsJSON>(stillHeld.page);
       const answer = key.get(options, { origin: new URL(s.world.baseUrl).origin });
       const byKey = await browser.post('/confirm-identity', {

@@ -73,7 +73,8 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
     const keyOptions = has.key ? await securityKeyRequest(deps, auth.tenant, auth.user.id) : null;
     if (keyOptions !== null) allowScriptsFromSelf(reply);
     // An application that asked for phishing-resistant sign-in takes a key only (see routes/oidc.ts).
-    const ways = { app: has.app && !(keyAskedFor && keyOptions !== null), keyOptions };
+    const keyOnly = keyAskedFor && keyOptions !== null;
+    const ways = { app: has.app && !keyOnly, keyOptions, keyOnly };
     return renderPage(
       request,
       reply,
@@ -98,12 +99,21 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       showConfirm(request, reply, safeNext(request.query.next), {}, 200, request.query.with === 'key'),
   );
 
-  app.post<{ Body: { next?: string; password: string; code?: string; answer?: string } }>(
+  app.post<{ Body: { next?: string; password: string; code?: string; answer?: string; with?: string } }>(
     '/confirm-identity',
-    { schema: formSchema({ next: 3000, password: 1000, code: 100, answer: 12_000 }, ['next', 'code', 'answer']) },
+    {
+      schema: formSchema({ next: 3000, password: 1000, code: 100, answer: 12_000, with: 20 }, [
+        'next',
+        'code',
+        'answer',
+        'with',
+      ]),
+    },
     async (request, reply) => {
       const auth = authOrThrow(request);
       const next = safeNext(request.body.next);
+      // Asked for a key (an application asking for phishing-resistant sign-in): still only a key after a mistake.
+      const keyAskedFor = request.body.with === 'key';
       // A key's answer when the key button gave one; the code typed otherwise.
       const byKey = (request.body.answer ?? '') !== '';
       const input = { password: request.body.password, code: (byKey ? request.body.answer : request.body.code) ?? '' };
@@ -120,7 +130,7 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
       if (result.field === 'code') {
         const problem = secondFactorProblemMessage(result.problem, (at) => when(request, at), byKey);
         const status = result.problem.reason === 'locked' || result.problem.reason === 'slow_down' ? 429 : 400;
-        return showConfirm(request, reply, next, { code: problem }, status);
+        return showConfirm(request, reply, next, { code: problem }, status, keyAskedFor);
       }
       if (result.problem === 'throttled' && result.until !== undefined) {
         return showConfirm(
@@ -129,9 +139,10 @@ export async function sessionRoutes(app: FastifyInstance): Promise<void> {
           next,
           { password: message('passwords_throttled_until', { until: when(request, result.until) }) },
           429,
+          keyAskedFor,
         );
       }
-      return showConfirm(request, reply, next, { password: message('password_wrong') }, 400);
+      return showConfirm(request, reply, next, { password: message('password_wrong') }, 400, keyAskedFor);
     },
   );
 }

@@ -123,7 +123,8 @@ export function sessionsTable(ctx: PageContext, sessions: Session[], currentId: 
 export function confirmIdentityForm(
   ctx: PageContext,
   next: string,
-  ways: { app: boolean; keyOptions: unknown },
+  /** `keyOnly`: asked for a key alone, which the form says again when it is sent. */
+  ways: { app: boolean; keyOptions: unknown; keyOnly: boolean },
   problems: { password?: string; code?: string },
 ): Html {
   const byKey = ways.keyOptions !== null;
@@ -151,6 +152,7 @@ export function confirmIdentityForm(
     >
       ${csrfField(ctx.csrfToken)}
       <input type="hidden" name="next" value="${next}" />
+      ${ways.keyOnly ? html`<input type="hidden" name="with" value="key" />` : ''}
       ${field({
         label: 'Password',
         name: 'password',
