@@ -45,7 +45,11 @@ function problemOf(error: unknown): string {
     case 'ERR_PARSE_ARGS_UNKNOWN_OPTION':
       return `unknown option ${token}`;
     case 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE':
-      return message.includes('does not take an argument') ? `${token} takes no value` : `${token} needs a value`;
+      if (message.includes('does not take an argument')) return `${token} takes no value`;
+      // A value that starts with "-" (a client_id may) reads as an option after a space.
+      if (message.includes('is ambiguous'))
+        return `${token} needs a value; write one that starts with "-" as ${token}=VALUE`;
+      return `${token} needs a value`;
     case 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL':
       return `unexpected argument "${token}"`;
     default:

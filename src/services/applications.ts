@@ -29,9 +29,15 @@ export interface ApplicationInput {
   idTokenSigningAlg?: string;
 }
 
-/** A new client_id: 128 random bits, never reused. */
-function newClientId(): string {
-  return randomBytes(16).toString('base64url');
+/**
+ * A new client_id: 128 random bits, never reused, and never starting with "-", which a
+ * command line (`twofold app update --client-id …`, and many a tool's) would read as an option.
+ */
+export function newClientId(random: (size: number) => Buffer = randomBytes): string {
+  for (;;) {
+    const id = random(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 /** A new client secret: 256 random bits. */

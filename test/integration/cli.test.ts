@@ -629,13 +629,12 @@ test('app rotate-secret replaces the secret, app delete removes the application,
     await anOrganisation(db, 'Acme');
     await anOrganisation(db, 'Other');
   });
-  const created = fieldsOf(
-    (
-      await twofold(['app', 'create', '--org', 'Acme', '--name', 'CRM', '--redirect-uri', 'https://crm.example/cb'], {
-        dataDir,
-      })
-    ).stdout,
+  const creation = await twofold(
+    ['app', 'create', '--org', 'Acme', '--name', 'CRM', '--redirect-uri', 'https://crm.example/cb'],
+    { dataDir },
   );
+  assert.equal(creation.code, 0, creation.stderr);
+  const created = fieldsOf(creation.stdout);
   const clientId = created.get('client_id')?.[0] ?? '';
   const first = created.get('client_secret')?.[0] ?? '';
   const hashOf = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -977,4 +976,24 @@ test('oidc rotate-keys adds a key of each algorithm, keeps the old ones publishe
   assert.match(later.stdout, /^deleted: 2 /m);
   const left = await inDatabase(dataDir, (db) => db.selectFrom('oidc_signing_keys').selectAll().execute());
   assert.equal(left.length, 4);
+});
+
+test('a client_id that starts with "-" is given as --client-id=VALUE, and the refusal of the other way says so', async (t) => {
+  const dataDir = freshDataDir(t);
+  await inDatabase(dataDir, (db) => anOrganisation(db, 'Acme'));
+  const created = await twofold(
+    ['app', 'create', '--org', 'Acme', '--name', 'CRM', '--redirect-uri', 'https://crm.example/cb'],
+    { dataDir },
+  );
+  assert.equal(created.code, 0, created.stderr);
+  // New ones never start with "-" (test/unit/applications.test.ts); one made before may.
+  const clientId = `-${(fieldsOf(created.stdout).get('client_id')?.[0] ?? '').slice(1)}`;
+  await inDatabase(dataDir, (db) => db.updateTable('applications').set({ id: clientId }).execute());
+  assertRefused(
+    await twofold(['app', 'rotate-secret', '--org', 'Acme', '--client-id', clientId], { dataDir }),
+    'app rotate-secret',
+    '--client-id needs a value; write one that starts with "-" as --client-id=VALUE',
+  );
+  const rotated = await twofold(['app', 'rotate-secret', '--org', 'Acme', `--client-id=${clientId}`], { dataDir });
+  assert.equal(rotated.code, 0, rotated.stderr);
 });

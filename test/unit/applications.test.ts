@@ -9,6 +9,7 @@ import {
   redirectUrisProblem,
   REDIRECT_URIS_MAX,
 } from '../../src/domain/applications.js';
+import { newClientId } from '../../src/services/applications.js';
 
 describe('redirectUriProblem', () => {
   test('https addresses, and http on the person’s own machine, are accepted as they are', () => {
@@ -131,5 +132,23 @@ describe('changedSettings', () => {
       'redirectUris',
     ]);
     assert.deepEqual(changedSettings(wiki, { ...wiki, redirectUris: ['https://wiki.example/cb'] }), ['redirectUris']);
+  });
+});
+
+describe('newClientId', () => {
+  test('never starts with "-", which a command line would read as an option; draws again instead', () => {
+    // 0xf8 is 111110..., base64url's "-"; then bytes that start with "A".
+    const draws = [Buffer.alloc(16, 0xf8), Buffer.alloc(16, 0x00)];
+    let drawn = 0;
+    const id = newClientId(() => draws[drawn++] ?? Buffer.alloc(16, 0x11));
+    assert.equal(drawn, 2);
+    assert.match(id, /^A[A-Za-z0-9_-]{21}$/);
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 16, maxLength: 16 }), (bytes) => {
+        let first = true;
+        const made = newClientId(() => (first ? ((first = false), Buffer.from(bytes)) : Buffer.alloc(16, 0x42)));
+        assert.match(made, /^[A-Za-z0-9_][A-Za-z0-9_-]{21}$/);
+      }),
+    );
   });
 });
