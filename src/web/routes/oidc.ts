@@ -27,24 +27,18 @@ import { allowsKind } from '../../domain/factor-policy.js';
 /** How often an instance looks whether another one (or `twofold oidc rotate-keys`) changed the signing keys. */
 const KEYS_CHECKED_EVERY_MS = 30_000;
 
-/** The provider's request handler, made once for each provider built. */
-const handlers = new WeakMap<Provider, ReturnType<Provider['callback']>>();
-
-function handlerOf(provider: Provider): ReturnType<Provider['callback']> {
-  let handler = handlers.get(provider);
-  if (handler === undefined) {
-    handler = provider.callback();
-    handlers.set(provider, handler);
-  }
-  return handler;
+/** The provider, and its request handler, made once with it. */
+interface Built {
+  provider: Provider;
+  handler: ReturnType<Provider['callback']>;
 }
 
 /** The provider, built on first use and again when the signing keys change. */
 function providerHost(app: FastifyInstance) {
   const { deps, publicUrl, cookies } = app.twofold;
-  let built: { provider: Provider; version: string; checkedAt: number } | null = null;
-  let building: Promise<Provider> | null = null;
-  const build = async (): Promise<Provider> => {
+  let built: (Built & { version: string; checkedAt: number }) | null = null;
+  let building: Promise<Built> | null = null;
+  const build = async (): Promise<Built> => {
     const keys = await signingKeys(deps);
     const { buildProvider } = await import('../oidc/provider.js');
     const provider = buildProvider({
@@ -54,16 +48,16 @@ function providerHost(app: FastifyInstance) {
       secureCookies: cookies.secure,
       onServerError: (error) => app.log.error({ err: error }, 'OpenID Connect provider error'),
     });
-    built = { provider, version: keys.version, checkedAt: Date.now() };
-    return provider;
+    built = { provider, handler: provider.callback(), version: keys.version, checkedAt: Date.now() };
+    return built;
   };
-  return async (): Promise<Provider> => {
-    if (built !== null && Date.now() - built.checkedAt < KEYS_CHECKED_EVERY_MS) return built.provider;
+  return async (): Promise<Built> => {
+    if (built !== null && Date.now() - built.checkedAt < KEYS_CHECKED_EVERY_MS) return built;
     if (building !== null) return building;
     building = (async () => {
       if (built !== null && (await signingKeysVersionOf(deps.db)) === built.version) {
         built.checkedAt = Date.now();
-        return built.provider;
+        return built;
       }
       return build();
     })().finally(() => {
@@ -108,7 +102,7 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
       if (Number(request.headers['content-length'] ?? 0) > (app.initialConfig.bodyLimit ?? 0)) {
         return renderError(request, reply, 413, 'too_large_title', 'too_large');
       }
-      const provider = await providerOf();
+      const { handler } = await providerOf();
       // The provider builds its addresses from the request's: they are Twofold's public ones.
       request.raw.headers['x-forwarded-host'] = publicAddress.host;
       request.raw.headers['x-forwarded-proto'] = publicAddress.protocol.replace(':', '');
@@ -131,7 +125,7 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
             : null,
       };
       reply.hijack();
-      await providerRequests.run(handed, () => handlerOf(provider)(request.raw, reply.raw));
+      await providerRequests.run(handed, () => handler(request.raw, reply.raw));
       await Promise.all(handed.pending);
       // RP-initiated logout that the person extended to Twofold.
       if (handed.signOutOfTwofold && request.auth !== null) await signOut(deps, request.auth.session);
@@ -155,7 +149,7 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
       },
     },
     async (request, reply) => {
-      const provider = await providerOf();
+      const { provider } = await providerOf();
       let details: Awaited<ReturnType<Provider['interactionDetails']>>;
       try {
         details = await provider.interactionDetails(request.raw, reply.raw);
