@@ -2,7 +2,7 @@
 // doing only what the protocol needs, with nothing of Twofold's. The same provider and the
 // settings of Twofold's that cost CPU (src/web/oidc/provider.ts: PKCE required,
 // client_secret_basic, an RS256-signed ID token, signed cookies, the same lifetimes, the
-// scopes granted without consent through loadExistingGrant), but its state in a Map of this
+// scopes granted without consent by Twofold's own grantAsked), but its state in a Map of this
 // process, one client, one account, and an interaction that signs that account in at once:
 // GET /interaction/<uid> hands the provider its result and sends the browser on to resume.
 // A sign-in is then authorize, interaction, resume and token. Started by bench/processes.ts
@@ -11,6 +11,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Provider, { type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
+import { grantAsked } from '../src/web/oidc/grants.js';
 
 const port = Number(process.env.PORT);
 const clientId = process.env.BENCH_CLIENT_ID;
@@ -132,20 +133,7 @@ const configuration: Configuration = {
   interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
   features: { devInteractions: { enabled: false } },
   // As Twofold: the scopes asked for are granted without a consent screen.
-  loadExistingGrant: async (ctx) => {
-    const { oidc } = ctx;
-    const client = oidc.client;
-    const accountId = oidc.session?.accountId;
-    if (client === undefined || accountId === undefined) return undefined;
-    const grantId = oidc.result?.consent?.grantId ?? oidc.session?.grantIdFor(client.clientId);
-    let grant = grantId === undefined ? undefined : await oidc.provider.Grant.find(grantId);
-    if (grant === undefined || grant.accountId !== accountId || grant.clientId !== client.clientId) {
-      grant = new oidc.provider.Grant({ clientId: client.clientId, accountId });
-    }
-    grant.addOIDCScope([...oidc.requestParamScopes].join(' '));
-    await grant.save();
-    return grant;
-  },
+  loadExistingGrant: grantAsked,
 };
 const provider = new Provider(`http://127.0.0.1:${port}`, configuration);
 // The bench talks to it directly: its addresses are the issuer's and the Host header's.

@@ -35,6 +35,7 @@ import {
 import { findSessionById } from '../../store/sessions.js';
 import { keyFor } from '../keys.js';
 import { loggedOutPage, logoutPage, notFoundPage, oidcErrorPage } from '../views/oidc.js';
+import { grantAsked } from './grants.js';
 import { OIDC_PREFIX, providerRequests } from './requests.js';
 
 const TTL = {
@@ -297,20 +298,7 @@ export function buildProvider({ deps, issuer, keys, secureCookies, onServerError
     },
     // The person's decision to sign in to their organisation's application is their
     // organisation's: the scopes asked for are granted without a consent screen.
-    loadExistingGrant: async (ctx) => {
-      const { oidc } = ctx;
-      const client = oidc.client;
-      const accountId = oidc.session?.accountId;
-      if (client === undefined || accountId === undefined) return undefined;
-      const grantId = oidc.result?.consent?.grantId ?? oidc.session?.grantIdFor(client.clientId);
-      let grant = grantId === undefined ? undefined : await oidc.provider.Grant.find(grantId);
-      if (grant === undefined || grant.accountId !== accountId || grant.clientId !== client.clientId) {
-        grant = new oidc.provider.Grant({ clientId: client.clientId, accountId });
-      }
-      grant.addOIDCScope([...oidc.requestParamScopes].join(' '));
-      await grant.save();
-      return grant;
-    },
+    loadExistingGrant: grantAsked,
     issueRefreshToken: (_ctx, client, code) =>
       client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access'),
     renderError: (ctx, out, error) => {

@@ -243,7 +243,7 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
               ts: Math.floor(authentication.authTime.getTime() / 1000),
               remember: true,
             },
-            // What the application asked for is granted (see loadExistingGrant): also when
+            // What the application asked for is granted (see oidc/grants.ts): also when
             // it asks for consent (`prompt=consent`, which refresh tokens need).
             consent: {},
           });
