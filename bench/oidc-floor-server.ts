@@ -11,7 +11,9 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import Provider, { type Adapter, type AdapterPayload, type Configuration } from 'oidc-provider';
+import { ACR_TWO_FACTOR } from '../src/domain/sign-in-for-applications.js';
 import { grantAsked } from '../src/web/oidc/grants.js';
+import { TTL } from '../src/web/oidc/lifetimes.js';
 
 const port = Number(process.env.PORT);
 const clientId = process.env.BENCH_CLIENT_ID;
@@ -22,22 +24,11 @@ if (clientId === undefined || clientSecret === undefined || redirectUri === unde
   throw new Error('BENCH_CLIENT_ID, BENCH_CLIENT_SECRET and BENCH_REDIRECT_URI must name the one client');
 }
 
-/** Twofold's lifetimes, in seconds (src/web/oidc/provider.ts). */
-const TTL = {
-  AccessToken: 10 * 60,
-  AuthorizationCode: 60,
-  IdToken: 60 * 60,
-  Interaction: 60 * 60,
-  RefreshToken: 14 * 24 * 60 * 60,
-  Session: 14 * 24 * 60 * 60,
-  Grant: 14 * 24 * 60 * 60,
-} as const;
-
 /** The one account: what its ID token says with the scopes openid and email. */
 const ACCOUNT = { sub: 'floor-user', email: 'floor-user@bench.invalid', email_verified: true };
 
 /** The one person's sign-in, as Twofold reports a sign-in with a second factor. */
-const LOGIN = { accountId: ACCOUNT.sub, acr: 'urn:twofold:acr:2fa', amr: ['pwd', 'otp', 'mfa'], remember: true };
+const LOGIN = { accountId: ACCOUNT.sub, acr: ACR_TWO_FACTOR, amr: ['pwd', 'otp', 'mfa'], remember: true };
 
 const stored = new Map<string, { payload: AdapterPayload; expiresAt: number }>();
 /** Model and uid to id: the provider finds sessions by their uid. */

@@ -36,17 +36,8 @@ import { findSessionById } from '../../store/sessions.js';
 import { keyFor } from '../keys.js';
 import { loggedOutPage, logoutPage, notFoundPage, oidcErrorPage } from '../views/oidc.js';
 import { grantAsked } from './grants.js';
+import { TTL } from './lifetimes.js';
 import { OIDC_PREFIX, providerRequests } from './requests.js';
-
-const TTL = {
-  AccessToken: 10 * 60,
-  AuthorizationCode: 60,
-  IdToken: 60 * 60,
-  Interaction: 60 * 60,
-  RefreshToken: 14 * 24 * 60 * 60,
-  Session: 14 * 24 * 60 * 60,
-  Grant: 14 * 24 * 60 * 60,
-} as const;
 
 /** Anything stored without a lifetime is kept this long. */
 const DEFAULT_TTL_SECONDS = 14 * 24 * 60 * 60;
