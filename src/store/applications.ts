@@ -6,6 +6,7 @@ import {
   type ApplicationSettings,
   type IdTokenSigningAlg,
 } from '../domain/applications.js';
+import { compiledOnce } from './compiled.js';
 import type { Executor } from './db.js';
 import { iso } from './rows.js';
 import type { Selectable } from 'kysely';
@@ -139,10 +140,14 @@ export function applicationsRepository(db: Executor, organisationId: string) {
  * An application by its client_id in any organisation, with its secret's hash: what the
  * OpenID Connect provider knows of a client before anyone is signed in.
  */
+const clientById = compiledOnce(['clientId'], (db, { clientId }) =>
+  db.selectFrom('applications').selectAll().where('id', '=', clientId),
+);
+
 export async function findClientById(
   db: Executor,
   clientId: string,
 ): Promise<{ application: Application; secretHash: string } | null> {
-  const row = await db.selectFrom('applications').selectAll().where('id', '=', clientId).executeTakeFirst();
+  const [row] = (await clientById(db, { clientId })).rows;
   return row === undefined ? null : { application: applicationFromRow(row), secretHash: row.secret_hash };
 }

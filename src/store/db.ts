@@ -35,6 +35,7 @@ import * as securityKeys from './migrations/009-security-keys.js';
 import * as mailOutbox from './migrations/010-mail-outbox.js';
 import * as reminders from './migrations/012-reminders.js';
 import * as factorPolicy from './migrations/011-factor-policy.js';
+import * as oidcPartialIndexes from './migrations/013-oidc-partial-indexes.js';
 import type { Database } from './schema.js';
 
 export type Db = Kysely<Database>;
@@ -235,6 +236,7 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = {
   '010-mail-outbox': mailOutbox,
   '011-factor-policy': factorPolicy,
   '012-reminders': reminders,
+  '013-oidc-partial-indexes': oidcPartialIndexes,
 };
 
 /** PostgreSQL aborted a transaction that conflicted with a concurrent one: running it again is the remedy. */

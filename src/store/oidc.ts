@@ -1,6 +1,7 @@
 // The OpenID Connect provider's state (interactions, sessions, grants, codes, tokens) and
 // its signing keys, shared by every instance through the database.
 import { sql } from 'kysely';
+import { compiledOnce } from './compiled.js';
 import type { Executor } from './db.js';
 import { iso } from './rows.js';
 
@@ -18,6 +19,29 @@ export interface StoredPayload {
   expiresAt: Date;
 }
 
+const PAYLOAD_COLUMNS = ['payload', 'grant_id', 'uid', 'account_id', 'expires_at'] as const;
+type PayloadColumn = (typeof PAYLOAD_COLUMNS)[number];
+
+/** The upsert of a payload; `withSession` also (re)sets the Twofold session it stands for. */
+function payloadUpsert(withSession: boolean) {
+  return compiledOnce(
+    ['model', 'id', ...PAYLOAD_COLUMNS, 'twofold_session_id'],
+    (db, { model, id, twofold_session_id, ...columns }) =>
+      db
+        .insertInto('oidc_payloads')
+        .values({ model, id, ...columns, twofold_session_id, consumed_at: null })
+        .onConflict((oc) =>
+          oc.columns(['model', 'id']).doUpdateSet((eb) => {
+            const updated = withSession ? [...PAYLOAD_COLUMNS, 'twofold_session_id' as const] : PAYLOAD_COLUMNS;
+            return Object.fromEntries(updated.map((column) => [column, eb.ref(`excluded.${column}`)]));
+          }),
+        ),
+  );
+}
+
+const upsertWithoutSession = payloadUpsert(false);
+const upsertWithSession = payloadUpsert(true);
+
 export async function upsertPayload(
   db: Executor,
   model: string,
@@ -26,22 +50,15 @@ export async function upsertPayload(
   expiresAt: Date,
   twofoldSessionId: string | null,
 ): Promise<void> {
-  const columns = {
+  const columns: Record<PayloadColumn, string | null> = {
     payload: JSON.stringify(payload),
     grant_id: typeof payload.grantId === 'string' ? payload.grantId : null,
     uid: typeof payload.uid === 'string' ? payload.uid : null,
     account_id: typeof payload.accountId === 'string' ? payload.accountId : null,
     expires_at: iso(expiresAt),
   };
-  await db
-    .insertInto('oidc_payloads')
-    .values({ model, id, ...columns, twofold_session_id: twofoldSessionId, consumed_at: null })
-    .onConflict((oc) =>
-      oc
-        .columns(['model', 'id'])
-        .doUpdateSet(twofoldSessionId === null ? columns : { ...columns, twofold_session_id: twofoldSessionId }),
-    )
-    .execute();
+  const upsert = twofoldSessionId === null ? upsertWithoutSession : upsertWithSession;
+  await upsert(db, { model, id, ...columns, twofold_session_id: twofoldSessionId });
 }
 
 export interface FoundPayload {
@@ -50,6 +67,21 @@ export interface FoundPayload {
   twofoldSessionId: string | null;
 }
 
+/** The lookup of a payload that has not expired, by its id or (for sessions) its uid. */
+function payloadLookup(by: 'id' | 'uid') {
+  return compiledOnce(['model', 'key', 'now'], (db, { model, key, now }) =>
+    db
+      .selectFrom('oidc_payloads')
+      .select(['id', 'payload', 'consumed_at', 'twofold_session_id'])
+      .where('model', '=', model)
+      .where('expires_at', '>', now)
+      .where(by, '=', key),
+  );
+}
+
+const payloadById = payloadLookup('id');
+const payloadByUid = payloadLookup('uid');
+
 /** A payload that has not expired, by its id or (for sessions) its uid. */
 export async function findPayload(
   db: Executor,
@@ -57,33 +89,38 @@ export async function findPayload(
   by: { id: string } | { uid: string },
   now: Date,
 ): Promise<FoundPayload | null> {
-  let query = db
-    .selectFrom('oidc_payloads')
-    .select(['id', 'payload', 'consumed_at', 'twofold_session_id'])
-    .where('model', '=', model)
-    .where('expires_at', '>', iso(now));
-  query = 'id' in by ? query.where('id', '=', by.id) : query.where('uid', '=', by.uid);
-  const row = await query.executeTakeFirst();
+  const [row] = (
+    'id' in by
+      ? await payloadById(db, { model, key: by.id, now: iso(now) })
+      : await payloadByUid(db, { model, key: by.uid, now: iso(now) })
+  ).rows;
   if (row === undefined) return null;
   const payload = JSON.parse(row.payload) as OidcPayload;
   if (row.consumed_at !== null) payload.consumed = Math.floor(new Date(row.consumed_at).getTime() / 1000);
   return { id: row.id, payload, twofoldSessionId: row.twofold_session_id };
 }
 
-/** Marks a code or token used; false when it already was (a second exchange of one code). */
-export async function consumePayload(db: Executor, model: string, id: string, now: Date): Promise<boolean> {
-  const result = await db
+const consume = compiledOnce(['model', 'id', 'now'], (db, { model, id, now }) =>
+  db
     .updateTable('oidc_payloads')
-    .set({ consumed_at: iso(now) })
+    .set({ consumed_at: now })
     .where('model', '=', model)
     .where('id', '=', id)
-    .where('consumed_at', 'is', null)
-    .executeTakeFirst();
-  return result.numUpdatedRows === 1n;
+    .where('consumed_at', 'is', null),
+);
+
+/** Marks a code or token used; false when it already was (a second exchange of one code). */
+export async function consumePayload(db: Executor, model: string, id: string, now: Date): Promise<boolean> {
+  const result = await consume(db, { model, id, now: iso(now) });
+  return result.numAffectedRows === 1n;
 }
 
+const destroy = compiledOnce(['model', 'id'], (db, { model, id }) =>
+  db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id),
+);
+
 export async function destroyPayload(db: Executor, model: string, id: string): Promise<void> {
-  await db.deleteFrom('oidc_payloads').where('model', '=', model).where('id', '=', id).execute();
+  await destroy(db, { model, id });
 }
 
 /** Everything issued under one grant: its codes, access and refresh tokens, and the grant itself. */

@@ -5,6 +5,7 @@ import type { ExpressionBuilder } from 'kysely';
 import type { ClientInfo } from '../domain/audit.js';
 import { isSecondFactorMethod, type SecondFactorMethod } from '../domain/devices.js';
 import type { SessionCutOffs } from '../domain/session-end.js';
+import { compiledOnce } from './compiled.js';
 import type { Executor } from './db.js';
 import {
   accountFromRow,
@@ -79,15 +80,8 @@ function sessionFromRow(row: SessionRow): Session | null {
   };
 }
 
-/**
- * The session behind a cookie with its user, organisation and confirmed-device count: what
- * every request's guard needs, in one query.
- */
-export async function findSessionWithAccount(
-  db: Executor,
-  token: string,
-): Promise<(Account & { session: Session; confirmedKeys: number }) | null> {
-  const row = await usersWithOrganisation(db)
+const sessionWithAccount = compiledOnce(['sessionId'], (db, { sessionId }) =>
+  usersWithOrganisation(db)
     .innerJoin('sessions', (join) =>
       join.onRef('sessions.user_id', '=', 'users.id').onRef('sessions.organisation_id', '=', 'users.organisation_id'),
     )
@@ -108,8 +102,18 @@ export async function findSessionWithAccount(
       'sessions.second_factor_at as session_second_factor_at',
       'sessions.second_factor_method as session_second_factor_method',
     ])
-    .where('sessions.id', '=', hashToken(token))
-    .executeTakeFirst();
+    .where('sessions.id', '=', sessionId),
+);
+
+/**
+ * The session behind a cookie with its user, organisation and confirmed-device count: what
+ * every request's guard needs, in one query, built once.
+ */
+export async function findSessionWithAccount(
+  db: Executor,
+  token: string,
+): Promise<(Account & { session: Session; confirmedKeys: number }) | null> {
+  const [row] = (await sessionWithAccount(db, { sessionId: hashToken(token) })).rows;
   if (row === undefined) return null;
   const session = sessionFromRow({
     id: row.session_id,
