@@ -8,6 +8,7 @@ import {
   type AuditEvent,
   type RecordedAuditEvent,
 } from '../domain/audit.js';
+import { compiledOnce } from './compiled.js';
 import type { Executor } from './db.js';
 import { iso } from './rows.js';
 import type { AuditEventsTable } from './schema.js';
@@ -47,6 +48,23 @@ function eventFromRow(row: Selectable<AuditEventsTable>): RecordedAuditEvent {
   };
 }
 
+const AUDIT_COLUMNS = [
+  'id',
+  'organisation_id',
+  'at',
+  'action',
+  'actor_id',
+  'actor_email',
+  'subject_id',
+  'subject_email',
+  'ip',
+  'user_agent',
+  'detail',
+] as const;
+
+/** Every sign-in records one or two events. */
+const insertEvent = compiledOnce(AUDIT_COLUMNS, (db, values) => db.insertInto('audit_events').values(values));
+
 export function auditRepository(db: Executor, organisationId: string) {
   const filtered = (filter: AuditFilter) => {
     let query = db.selectFrom('audit_events').where('organisation_id', '=', organisationId);
@@ -68,22 +86,19 @@ export function auditRepository(db: Executor, organisationId: string) {
 
   return {
     async record(event: AuditEvent, at: Date): Promise<void> {
-      await db
-        .insertInto('audit_events')
-        .values({
-          id: nextEventId(),
-          organisation_id: organisationId,
-          at: iso(at),
-          action: event.action,
-          actor_id: event.actor?.id ?? null,
-          actor_email: event.actor?.email ?? null,
-          subject_id: event.subject?.id ?? null,
-          subject_email: event.subject?.email ?? null,
-          ip: event.client?.ip ?? null,
-          user_agent: event.client?.userAgent.slice(0, 300) ?? null,
-          detail: JSON.stringify(event.detail),
-        })
-        .execute();
+      await insertEvent(db, {
+        id: nextEventId(),
+        organisation_id: organisationId,
+        at: iso(at),
+        action: event.action,
+        actor_id: event.actor?.id ?? null,
+        actor_email: event.actor?.email ?? null,
+        subject_id: event.subject?.id ?? null,
+        subject_email: event.subject?.email ?? null,
+        ip: event.client?.ip ?? null,
+        user_agent: event.client?.userAgent.slice(0, 300) ?? null,
+        detail: JSON.stringify(event.detail),
+      });
     },
 
     /** Newest first. */

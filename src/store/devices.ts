@@ -1,6 +1,7 @@
 // The second-factor devices of one organisation's users: authenticator apps (kind 'totp')
 // and security keys and passkeys (kind 'webauthn').
 import type { Device } from '../domain/devices.js';
+import { compiledOnce } from './compiled.js';
 import type { Executor } from './db.js';
 import { deviceFromRow, iso } from './rows.js';
 
@@ -30,6 +31,17 @@ export interface NewSecurityKey {
   now: Date;
 }
 
+/** What checking a second factor reads, at every sign-in. */
+const confirmedOfUser = compiledOnce(['organisationId', 'userId'], (db, { organisationId, userId }) =>
+  db
+    .selectFrom('devices')
+    .selectAll()
+    .where('organisation_id', '=', organisationId)
+    .where('user_id', '=', userId)
+    .where('confirmed_at', 'is not', null)
+    .orderBy('created_at'),
+);
+
 export function devicesRepository(db: Executor, organisationId: string) {
   const ofUser = (userId: string) =>
     db.selectFrom('devices').where('organisation_id', '=', organisationId).where('user_id', '=', userId);
@@ -55,11 +67,7 @@ export function devicesRepository(db: Executor, organisationId: string) {
 
     /** Every confirmed device of the person, of every kind, as stored: what checking a second factor reads, in one query. */
     async confirmedAsStored(userId: string): Promise<StoredDevice[]> {
-      const rows = await ofUser(userId)
-        .selectAll()
-        .where('confirmed_at', 'is not', null)
-        .orderBy('created_at')
-        .execute();
+      const { rows } = await confirmedOfUser(db, { organisationId, userId });
       return rows.map((row) => ({
         device: deviceFromRow(row),
         sealedSecret: row.sealed_secret,

@@ -4,6 +4,7 @@
 import type { ExpressionBuilder } from 'kysely';
 import type { Organisation } from '../domain/organisations.js';
 import type { User } from '../domain/users.js';
+import { compiledOnce } from './compiled.js';
 import type { Executor } from './db.js';
 import { organisationFromRow, userFromRow } from './rows.js';
 import type { Database, UserRow } from './schema.js';
@@ -92,16 +93,19 @@ export function accountFromRow(row: AccountRow): Account {
  * The password step's one lookup. An unknown email runs the same query and finds nothing,
  * so it costs the same.
  */
+const accountByEmail = compiledOnce(['emailKey'], (db, { emailKey }) =>
+  usersWithOrganisation(db)
+    .selectAll('users')
+    .select(ORGANISATION_COLUMNS)
+    .select(confirmedDevicesOfUser)
+    .where('users.email_key', '=', emailKey),
+);
+
 export async function findAccountByEmail(
   db: Executor,
   emailKey: string,
 ): Promise<(Account & { passwordHash: string | null }) | null> {
-  const row = await usersWithOrganisation(db)
-    .selectAll('users')
-    .select(ORGANISATION_COLUMNS)
-    .select(confirmedDevicesOfUser)
-    .where('users.email_key', '=', emailKey)
-    .executeTakeFirst();
+  const [row] = (await accountByEmail(db, { emailKey })).rows;
   return row ? { ...accountFromRow(row), passwordHash: row.password_hash } : null;
 }
 

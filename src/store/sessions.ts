@@ -143,7 +143,7 @@ export async function deleteSessionById(db: Executor, id: string): Promise<void>
   await db.deleteFrom('sessions').where('id', '=', id).execute();
 }
 
-/** The columns of a session that starts now under `token`, whether inserted or renamed. */
+/** The columns of a session that starts now under `token`, whether inserted or renamed; and no code failures. */
 function freshSession(
   token: string,
   stage: SessionStage,
@@ -158,7 +158,6 @@ function freshSession(
     created_at: iso(now),
     last_seen_at: iso(now),
     expires_at: iso(expiresAt),
-    code_failures: 0,
     ip: client.ip,
     user_agent: client.userAgent.slice(0, 300),
     verified_at: verifiedAt === null ? null : iso(verifiedAt),
@@ -166,6 +165,35 @@ function freshSession(
     second_factor_method: secondFactorAt === null ? null : secondFactorMethod,
   };
 }
+
+const SESSION_COLUMNS = [
+  'id',
+  'stage',
+  'created_at',
+  'last_seen_at',
+  'expires_at',
+  'ip',
+  'user_agent',
+  'verified_at',
+  'second_factor_at',
+  'second_factor_method',
+] as const;
+
+/** A session started: at every password given. */
+const insertSession = compiledOnce(['organisation_id', 'user_id', ...SESSION_COLUMNS], (db, values) =>
+  db.insertInto('sessions').values({ ...values, code_failures: 0 }),
+);
+
+/** A session started anew under another id: at every second factor given. */
+const renameSession = compiledOnce(
+  ['organisationId', 'sessionId', ...SESSION_COLUMNS],
+  (db, { organisationId, sessionId, ...columns }) =>
+    db
+      .updateTable('sessions')
+      .set({ ...columns, code_failures: 0 })
+      .where('organisation_id', '=', organisationId)
+      .where('id', '=', sessionId),
+);
 
 export function sessionsRepository(db: Executor, organisationId: string) {
   return {
@@ -179,14 +207,11 @@ export function sessionsRepository(db: Executor, organisationId: string) {
       verification: Verification,
     ): Promise<string> {
       const token = newSessionToken();
-      await db
-        .insertInto('sessions')
-        .values({
-          organisation_id: organisationId,
-          user_id: userId,
-          ...freshSession(token, stage, now, expiresAt, client, verification),
-        })
-        .execute();
+      await insertSession(db, {
+        organisation_id: organisationId,
+        user_id: userId,
+        ...freshSession(token, stage, now, expiresAt, client, verification),
+      });
       return token;
     },
 
@@ -204,13 +229,12 @@ export function sessionsRepository(db: Executor, organisationId: string) {
     ): Promise<string | null> {
       const token = newSessionToken();
       const verification = { verifiedAt: now, secondFactorAt: now, secondFactorMethod: method };
-      const result = await db
-        .updateTable('sessions')
-        .set(freshSession(token, 'signed_in', now, expiresAt, client, verification))
-        .where('organisation_id', '=', organisationId)
-        .where('id', '=', sessionId)
-        .executeTakeFirst();
-      return result.numUpdatedRows === 1n ? token : null;
+      const result = await renameSession(db, {
+        organisationId,
+        sessionId,
+        ...freshSession(token, 'signed_in', now, expiresAt, client, verification),
+      });
+      return result.numAffectedRows === 1n ? token : null;
     },
 
     /** The password given again, and the second factor given as `method` (null: none). */
