@@ -16,12 +16,15 @@
     var say = function (text) {
       if (status !== null) status.textContent = text;
     };
+    // The button comes disabled: without this script (JavaScript off, or the script not
+    // loaded) it could only post an empty answer. It is enabled, and its use told, only here.
     if (lib === undefined || !lib.browserSupportsWebAuthn()) {
       say(form.getAttribute('data-unsupported') || 'This browser cannot use security keys or passkeys.');
-      if (button !== null) button.disabled = true;
       return;
     }
     if (button === null) return;
+    button.disabled = false;
+    say('Press the button, then follow your browser’s prompt.');
     button.addEventListener('click', function (event) {
       event.preventDefault();
       // The key stands for the code: only the other fields (a name, a password) must be filled.

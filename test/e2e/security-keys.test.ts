@@ -131,7 +131,10 @@ async function addKeyOnPage(page: Page, name: string): Promise<void> {
 
 /** At the key step of a sign-in: the button, the authenticator answers, the form posts itself. */
 async function useKey(page: Page): Promise<void> {
-  assert.equal(await heading(page), 'Use your security key', await textOf(page, 'main'));
+  const said = await textOf(page, 'main');
+  assert.equal(await heading(page), 'Use your security key', said);
+  // Where the browser can use a key, the script turns the button on and says how.
+  assert.match(said, /Press the button, then follow your browser’s prompt\./, said);
   await press(page, 'Use your security key or passkey');
 }
 
@@ -462,13 +465,15 @@ describe('security keys and passkeys in Chromium', () => {
         await signIn(page, user.email, user.password);
         assert.equal(await heading(page), 'Use your security key', kind);
         const said = await textOf(page, 'main');
+        // Nothing asks for a press of a button that does nothing.
+        assert.doesNotMatch(said, /press the button/i, kind);
+        assert.equal(
+          await page.getByRole('button', { name: 'Use your security key or passkey' }).isDisabled(),
+          true,
+          `${kind}: the button is off`,
+        );
         if (kind === 'no WebAuthn') {
           assert.match(said, /This browser cannot use security keys or passkeys\. Use another way below/, kind);
-          assert.equal(
-            await page.getByRole('button', { name: 'Use your security key or passkey' }).isDisabled(),
-            true,
-            'the button is off',
-          );
           // What it looks like, for a person to look at: the sentence, the button off, the other ways.
           mkdirSync(SCREENSHOTS, { recursive: true });
           for (const [size, viewport] of Object.entries(VIEWPORTS)) {

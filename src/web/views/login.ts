@@ -44,7 +44,7 @@ export function securityKeyStep(
   attemptsLeft: number | null,
   has: { key: boolean; app: boolean },
 ): Html {
-  return html`<p>Use the security key or passkey you linked to this account: press the button, then follow your browser’s prompt.</p>
+  return html`<p>Use the security key or passkey you linked to this account.</p>
     ${securityKeyForm(ctx, {
       mode: 'use',
       action: '/login/code',

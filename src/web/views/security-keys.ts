@@ -38,7 +38,7 @@ export function securityKeyForm(ctx: PageContext, o: KeyFormOptions): Html {
       ${o.problem === null ? '' : html`<p class="error" role="alert">${o.problem}</p>`}
       <p class="hint" data-key-status aria-live="polite"></p>
       <noscript><p class="error">Security keys and passkeys need JavaScript, which is off in this browser.</p></noscript>
-      <button type="submit" data-key-button>${o.buttonLabel}</button>
+      <button type="submit" data-key-button disabled>${o.buttonLabel}</button>
     </form>
     ${securityKeyScripts()}`;
 }
