@@ -66,9 +66,13 @@ const RETURN_PATH = /^\/(?:oidc\/interaction\/[A-Za-z0-9_-]{1,100}|auth\/continu
 
 const RETURN_KEPT_SECONDS = 3600;
 
+export function isReturnPath(path: string): boolean {
+  return RETURN_PATH.test(path);
+}
+
 /** An application's or a site's sign-in waits for Twofold's: once it is done, the person goes back to it. Kept for an hour at most. */
 export function rememberReturn(reply: FastifyReply, path: string): void {
-  if (!RETURN_PATH.test(path)) throw new Error(`${path} is not a place to return to after signing in`);
+  if (!isReturnPath(path)) throw new Error(`${path} is not a place to return to after signing in`);
   const names = reply.server.twofold.cookies;
   reply.setCookie(names.return, path, { ...cookieOptionsOf(names), signed: true, maxAge: RETURN_KEPT_SECONDS });
 }
@@ -171,7 +175,11 @@ function contextFor(
     flash: takeFlash(request, reply),
     reminder:
       signedIn?.status.kind === 'grace'
-        ? { deadline: when(request, signedIn.status.deadline), daysLeft: daysLeft(signedIn.status.deadline, now) }
+        ? {
+            deadline: when(request, signedIn.status.deadline),
+            daysLeft: daysLeft(signedIn.status.deadline, now),
+            setUpHref: '/2fa',
+          }
         : null,
     path: request.url.split('?')[0] ?? '/',
   };
@@ -205,7 +213,9 @@ export function allowScriptsFromSelf(reply: FastifyReply): void {
 
 /**
  * A page that sends the browser on to `to`, a path of this site, as soon as it is shown
- * (a meta refresh, no script), and links there for a browser that does not follow it.
+ * (a meta refresh, no script), and links there for a browser that does not follow it. With
+ * `comeBackTo` (a sign-in that waits, see rememberReturn), a person who follows the
+ * reminder's "Set it up now" instead comes back there once a device is linked.
  */
 export function renderMovingOn(
   request: FastifyRequest,
@@ -213,10 +223,15 @@ export function renderMovingOn(
   title: string,
   to: string,
   body: (ctx: PageContext, movingOn: boolean) => Html,
+  comeBackTo?: string,
 ): FastifyReply {
   // "//host" and "/\host" lead to another host.
   if (!/^\/(?![/\\])/.test(to)) throw new Error(`${to} is not a path of this site`);
   const ctx = pageContext(request, reply);
+  if (ctx.reminder !== null && comeBackTo !== undefined) {
+    if (!isReturnPath(comeBackTo)) throw new Error(`${comeBackTo} is not a place to return to after signing in`);
+    ctx.reminder = { ...ctx.reminder, setUpHref: `/2fa?${new URLSearchParams({ back: comeBackTo }).toString()}` };
+  }
   // A message for the person (a recovery code used, a deadline to set up 2FA) is not
   // skipped past: the page then waits for them to go on.
   const movingOn = ctx.flash === null && ctx.reminder === null;

@@ -473,6 +473,39 @@ describe('OpenID Connect provider', () => {
     assert.equal((await exchange(s, started, back.location ?? '')).claims()?.acr, ACR_PASSWORD);
   });
 
+  test('"Set it up now" on the way to the application leads to the 2FA page and, once a device is linked, back to the application', async (t) => {
+    const s = await scene(t);
+    const ben = await makeUser(s.world, s.organisationId, { email: 'ben@acme.test', name: 'Ben Okafor' });
+    await requireOfUser(s.world, s.organisationId, ben.id, new Date(s.world.clock.now().getTime() + 5 * 86_400_000));
+    const browser = new Browser(s.world.baseUrl);
+    const started = await authorizationRequest(s.config);
+    await follow(browser, started.url.toString());
+    const signedIn = await browser.post('/login', { email: ben.email, password: ben.password });
+    const held = await follow(browser, new URL(signedIn.location ?? '/', s.world.baseUrl).toString());
+    const interaction = new URL(held.url).pathname;
+    assert.match(interaction, /^\/oidc\/interaction\//);
+    const setUp = /<a href="([^"]+)">Set it up now<\/a>/.exec(held.page.body)?.[1]?.replace(/&amp;/g, '&') ?? '';
+    assert.equal(setUp, `/2fa?${new URLSearchParams({ back: interaction }).toString()}`);
+    const twoFactorPage = await browser.get(setUp);
+    assert.equal(twoFactorPage.status, 200, textOf(twoFactorPage.body));
+    const { url, secret } = await startLinking(browser, '/2fa', 'Pixel 8');
+    const confirmed = await browser.post(url, { code: codeAt(secret, s.world.clock.now()) });
+    const shown = recoveryCodesOn(confirmed);
+    assert.equal(shown?.continueTo, interaction, textOf(confirmed.body));
+    const back = await follow(browser, new URL(shown?.continueTo ?? '/', s.world.baseUrl).toString());
+    assert.ok(back.url.startsWith(`${REDIRECT}?`), `${back.url}: ${textOf(back.page.body).slice(0, 300)}`);
+    const claims = (await exchange(s, started, back.url)).claims();
+    assert.equal(claims?.sub, ben.id);
+    assert.equal(claims?.acr, ACR_TWO_FACTOR, 'the device just linked is a second factor given');
+
+    // The 2FA page takes only Twofold's own ways back: any other is ignored.
+    for (const elsewhere of ['https://evil.example/', '//evil.example/x', '/account', '/oidc/interaction/../../x']) {
+      const page = await browser.get(`/2fa?${new URLSearchParams({ back: elsewhere }).toString()}`);
+      assert.equal(page.status, 200, elsewhere);
+      assert.equal(browser.cookies.get('twofold_return'), undefined, elsewhere);
+    }
+  });
+
   test('a person already signed in to Twofold goes straight back to the application', async (t) => {
     const s = await scene(t);
     const browser = new Browser(s.world.baseUrl);

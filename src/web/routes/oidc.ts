@@ -254,8 +254,13 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
           // the way on is a navigation of its own (a meta refresh), which form-action does
           // not govern.
           const { name } = decision.application;
-          return renderMovingOn(request, reply, `Continue to ${name}`, to, (_ctx, movingOn) =>
-            continueToApplication(name, to, movingOn),
+          return renderMovingOn(
+            request,
+            reply,
+            `Continue to ${name}`,
+            to,
+            (_ctx, movingOn) => continueToApplication(name, to, movingOn),
+            here,
           );
         }
       }

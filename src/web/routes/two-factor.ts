@@ -13,7 +13,9 @@ import { authOrThrow, onlyIfAllowed, type Access } from '../plugins/auth.js';
 import { formSchema, idParams } from '../form-schema.js';
 import {
   clientOf,
+  isReturnPath,
   redirectWithFlash,
+  rememberReturn,
   renderError,
   renderPage,
   setSessionCookie,
@@ -210,8 +212,11 @@ export async function twoFactorRoutes(app: FastifyInstance): Promise<void> {
   enrolmentSteps(app, '/setup', 'setup', linkedAtSetup);
   securityKeyEnrolment(app, '/setup', 'setup', linkedAtSetup);
 
-  app.get('/2fa', async (request, reply) => {
+  app.get<{ Querystring: { back?: string } }>('/2fa', async (request, reply) => {
     const auth = authOrThrow(request);
+    // From the reminder on the way to an application: once a device is linked, back there.
+    const back = request.query.back;
+    if (typeof back === 'string' && isReturnPath(back)) rememberReturn(reply, back);
     const devices = (await auth.tenant.devices.listForUser(auth.user.id)).filter((d) => d.confirmedAt !== null);
     const lastDeviceStays = !mayRemoveDevice(auth.organisation.policy, auth.user.twoFactor, devices.length, true).ok;
     const codesLeft = await recoveryCodesLeft(auth.tenant, auth.user.id);

@@ -17,7 +17,8 @@ export interface PageContext {
   /** True while a login is pending, so the page offers a way out. */
   pending: boolean;
   flash: string | null;
-  reminder: { deadline: string; daysLeft: number } | null;
+  /** `setUpHref`: where "Set it up now" leads; the 2FA page, with the way back to a sign-in waiting for this one. */
+  reminder: { deadline: string; daysLeft: number; setUpHref: string } | null;
   path: string;
 }
 
@@ -59,14 +60,14 @@ function header(ctx: PageContext): Html {
 
 function reminderBanner(ctx: PageContext): Html | '' {
   if (ctx.reminder === null) return '';
-  const { deadline, daysLeft } = ctx.reminder;
+  const { deadline, daysLeft, setUpHref } = ctx.reminder;
   const sentence =
     daysLeft === 1
       ? `Set up two-factor authentication before ${deadline} (1 day left).`
       : `Set up two-factor authentication before ${deadline} (${daysLeft} days left).`;
   return html`<div class="banner" role="status">
     ${sentence}
-    <a href="/2fa">Set it up now</a>
+    <a href="${setUpHref}">Set it up now</a>
   </div>`;
 }
 
