@@ -228,6 +228,22 @@ async function linkFirstDeviceOnTheWay(s: Scene, person: { email: string; passwo
   return { confirmed, continueTo, tokens: await exchange(s, started, back.url) };
 }
 
+/**
+ * Ben, with 5 days left to set up 2FA and no device, signs in with his password on the way
+ * to the application: where Twofold then holds him, and the sign-in the application started.
+ */
+async function withDeadlineOnTheWay(s: Scene) {
+  const ben = await makeUser(s.world, s.organisationId, { email: 'ben@acme.test', name: 'Ben Okafor' });
+  await requireOfUser(s.world, s.organisationId, ben.id, new Date(s.world.clock.now().getTime() + 5 * 86_400_000));
+  const browser = new Browser(s.world.baseUrl);
+  const started = await authorizationRequest(s.config);
+  await follow(browser, started.url.toString());
+  const signedIn = await browser.post('/login', { email: ben.email, password: ben.password });
+  assert.equal(signedIn.status, 303, textOf(signedIn.body));
+  const held = await follow(browser, new URL(signedIn.location ?? '/', s.world.baseUrl).toString());
+  return { ben, browser, started, held };
+}
+
 describe('OpenID Connect provider', () => {
   test('discovery says what Twofold offers: code flow with PKCE, RS256 and ES256, refresh, revocation, logout', async (t) => {
     const s = await scene(t);
@@ -453,14 +469,7 @@ describe('OpenID Connect provider', () => {
 
   test('someone with a deadline to set up 2FA sees the reminder on the way to the application, which waits for them', async (t) => {
     const s = await scene(t);
-    const ben = await makeUser(s.world, s.organisationId, { email: 'ben@acme.test', name: 'Ben Okafor' });
-    await requireOfUser(s.world, s.organisationId, ben.id, new Date(s.world.clock.now().getTime() + 5 * 86_400_000));
-    const browser = new Browser(s.world.baseUrl);
-    const started = await authorizationRequest(s.config);
-    await follow(browser, started.url.toString());
-    const signedIn = await browser.post('/login', { email: ben.email, password: ben.password });
-    assert.equal(signedIn.status, 303, textOf(signedIn.body));
-    const held = await follow(browser, new URL(signedIn.location ?? '/', s.world.baseUrl).toString());
+    const { browser, started, held } = await withDeadlineOnTheWay(s);
     assert.equal(held.page.status, 200);
     assert.match(
       textOf(held.page.body),
@@ -475,13 +484,7 @@ describe('OpenID Connect provider', () => {
 
   test('"Set it up now" on the way to the application leads to the 2FA page and, once a device is linked, back to the application', async (t) => {
     const s = await scene(t);
-    const ben = await makeUser(s.world, s.organisationId, { email: 'ben@acme.test', name: 'Ben Okafor' });
-    await requireOfUser(s.world, s.organisationId, ben.id, new Date(s.world.clock.now().getTime() + 5 * 86_400_000));
-    const browser = new Browser(s.world.baseUrl);
-    const started = await authorizationRequest(s.config);
-    await follow(browser, started.url.toString());
-    const signedIn = await browser.post('/login', { email: ben.email, password: ben.password });
-    const held = await follow(browser, new URL(signedIn.location ?? '/', s.world.baseUrl).toString());
+    const { ben, browser, started, held } = await withDeadlineOnTheWay(s);
     const interaction = new URL(held.url).pathname;
     assert.match(interaction, /^\/oidc\/interaction\//);
     const setUp = /<a href="([^"]+)">Set it up now<\/a>/.exec(held.page.body)?.[1]?.replace(/&amp;/g, '&') ?? '';
