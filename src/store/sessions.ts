@@ -143,7 +143,7 @@ export async function deleteSessionById(db: Executor, id: string): Promise<void>
   await db.deleteFrom('sessions').where('id', '=', id).execute();
 }
 
-/** The columns of a session that starts now under `token`, whether inserted or renamed; and no code failures. */
+/** The columns of a session that starts now under `token`, whether inserted or renamed (the statements also clear its code failures). */
 function freshSession(
   token: string,
   stage: SessionStage,

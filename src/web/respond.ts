@@ -70,18 +70,26 @@ export function isReturnPath(path: string): boolean {
   return RETURN_PATH.test(path);
 }
 
+/** A way back that Twofold itself is about to hand out: anything else is a bug. */
+function checkedReturnPath(path: string): string {
+  if (!isReturnPath(path)) throw new Error(`${path} is not a place to return to after signing in`);
+  return path;
+}
+
 /** An application's or a site's sign-in waits for Twofold's: once it is done, the person goes back to it. Kept for an hour at most. */
 export function rememberReturn(reply: FastifyReply, path: string): void {
-  if (!isReturnPath(path)) throw new Error(`${path} is not a place to return to after signing in`);
   const names = reply.server.twofold.cookies;
-  reply.setCookie(names.return, path, { ...cookieOptionsOf(names), signed: true, maxAge: RETURN_KEPT_SECONDS });
+  reply.setCookie(names.return, checkedReturnPath(path), {
+    ...cookieOptionsOf(names),
+    signed: true,
+    maxAge: RETURN_KEPT_SECONDS,
+  });
 }
 
 /** The Set-Cookie line of rememberReturn, for an answer Fastify does not write (the provider's). */
 export function returnCookie(app: FastifyInstance, path: string): string {
-  if (!RETURN_PATH.test(path)) throw new Error(`${path} is not a place to return to after signing in`);
   const names = app.twofold.cookies;
-  return app.serializeCookie(names.return, app.signCookie(path), {
+  return app.serializeCookie(names.return, app.signCookie(checkedReturnPath(path)), {
     ...cookieOptionsOf(names),
     maxAge: RETURN_KEPT_SECONDS,
   });
@@ -229,8 +237,8 @@ export function renderMovingOn(
   if (!/^\/(?![/\\])/.test(to)) throw new Error(`${to} is not a path of this site`);
   const ctx = pageContext(request, reply);
   if (ctx.reminder !== null && comeBackTo !== undefined) {
-    if (!isReturnPath(comeBackTo)) throw new Error(`${comeBackTo} is not a place to return to after signing in`);
-    ctx.reminder = { ...ctx.reminder, setUpHref: `/2fa?${new URLSearchParams({ back: comeBackTo }).toString()}` };
+    const back = checkedReturnPath(comeBackTo);
+    ctx.reminder = { ...ctx.reminder, setUpHref: `/2fa?${new URLSearchParams({ back }).toString()}` };
   }
   // A message for the person (a recovery code used, a deadline to set up 2FA) is not
   // skipped past: the page then waits for them to go on.
