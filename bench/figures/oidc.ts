@@ -192,7 +192,7 @@ export async function measureOidc(
       ratio,
       '',
       { atLeast: target },
-      `${round(ratio / loginsRatio)} of the plain logins' ${loginsRatio}. ${load.signInsPerSecond} sign-ins/s (${load.completed} in ${load.seconds} s; 8 requests each, token exchange included) ÷ ${ceiling} verifications/s (${verified} in ${argon2.length} × ${ARGON2.seconds} s), ${CONCURRENCY} concurrent each; per round ${perRound.join(', ')}. ${cpuNote}`,
+      `${round(ratio / loginsRatio)} of the plain logins' ${loginsRatio}. ${load.signInsPerSecond} sign-ins/s (${load.completed} in ${load.seconds} s; 7 requests each, token exchange included) ÷ ${ceiling} verifications/s (${verified} in ${argon2.length} × ${ARGON2.seconds} s), ${CONCURRENCY} concurrent each; per round ${perRound.join(', ')}. ${cpuNote}`,
       load.failures,
     ),
     target: `>= ${target} (${OIDC_SHARE_OF_LOGINS} × logins' ${loginsRatio})`,

@@ -1,8 +1,8 @@
 // Complete OpenID Connect sign-ins by concurrent virtual users, each a fresh browser and the
 // application's back end in one: the authorization request (PKCE S256, state, nonce), to
-// Twofold's sign-in page, the password, the code, the page that sends the person back, the
-// provider's redirect to the application with a code, and the application's token request
-// (client_secret_basic). Every request a real sign-in makes, with the bench's own HTTP
+// Twofold's sign-in page, the password, the code (which sends the person straight back),
+// the provider's redirect to the application with a code, and the application's token
+// request (client_secret_basic). Every request a real sign-in makes, with the bench's own HTTP
 // client (as for the plain logins), so that the two ratios to argon2id compare.
 import { createHash, randomBytes } from 'node:crypto';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -13,16 +13,7 @@ import { BENCH_PASSWORD, type BenchUser } from '../seed.js';
 import { probe } from './logins.js';
 import { inParallel, latenciesOf, round, sleep, type Latencies } from '../stats.js';
 
-export const OIDC_STEPS = [
-  'authorize',
-  'getLogin',
-  'postPassword',
-  'getCode',
-  'postCode',
-  'continuePage',
-  'resume',
-  'token',
-] as const;
+export const OIDC_STEPS = ['authorize', 'getLogin', 'postPassword', 'getCode', 'postCode', 'resume', 'token'] as const;
 export type OidcStep = (typeof OIDC_STEPS)[number];
 
 export interface BenchApplication {
@@ -147,11 +138,8 @@ export async function signInToApplication(
   await step('postPassword', () => browser.post('/login', form), 303, /^\/login\/code$/);
   const codePage = await step('getCode', () => browser.get('/login/code'), 200);
   const code = { _csrf: csrfTokenIn(codePage.body), code: codeAt(secret, new Date()) };
-  const back = await step('postCode', () => browser.post('/login/code', code), 303, /^\/oidc\/interaction\//);
-  const onwards = await step('continuePage', () => browser.get(pathOf(back.location)), 200);
-  const to = /<meta http-equiv="refresh" content="0;url=([^"]+)"/.exec(onwards.body)?.[1];
-  if (to === undefined) throw new Error('continuePage: no way on to the application');
-  const redirected = await step('resume', () => browser.get(to.replace(/&amp;/g, '&')), 303);
+  const back = await step('postCode', () => browser.post('/login/code', code), 303, /^\/oidc\/auth\//);
+  const redirected = await step('resume', () => browser.get(pathOf(back.location)), 303);
   const token = tokenRequestOf(application, codeOf(redirected, application, request.state), request.verifier);
   const tokens = await step('token', () => client.send('POST', '/oidc/token', token.headers, token.form), 200);
   const claims = idTokenClaimsOf(tokens);

@@ -24,7 +24,7 @@ import { adminUserRoutes } from './routes/admin-users.js';
 import { forgottenPasswordRoutes } from './routes/forgotten-password.js';
 import { forwardAuthRoutes } from './routes/forward-auth.js';
 import { loginRoutes } from './routes/login.js';
-import { oidcRoutes } from './routes/oidc.js';
+import { applicationSignIns, oidcRoutes } from './routes/oidc.js';
 import { recoveryCodeRoutes } from './routes/recovery-codes.js';
 import { sessionRoutes } from './routes/sessions.js';
 import { twoFactorRoutes } from './routes/two-factor.js';
@@ -218,7 +218,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     return renderError(request, reply, 500, 'failure_title', what);
   });
   await app.register(operationsPlugin, { metrics });
-  await app.register(loginRoutes);
+  const signIns = applicationSignIns(app);
+  await app.register(loginRoutes, { signIns });
   await app.register(forgottenPasswordRoutes);
   await app.register(twoFactorRoutes);
   await app.register(recoveryCodeRoutes);
@@ -229,7 +230,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
   await app.register(adminAuditRoutes);
   await app.register(adminApplicationRoutes);
   await app.register(adminEmailRoutes);
-  await app.register(oidcRoutes);
+  await app.register(oidcRoutes, { signIns });
   await app.register(forwardAuthRoutes);
 
   return app;

@@ -14,6 +14,11 @@ export interface CookieNames {
   flash: string;
   /** Where to go once signed in: an application's or a site's sign-in waiting for Twofold's. */
   return: string;
+  /**
+   * The application's sign-in this browser was sent to Twofold's sign-in page for, by the
+   * provider itself (see appSignInCookie): what lets the code step finish it at once.
+   */
+  appSignIn: string;
   csrf: string;
   secure: boolean;
   /**
@@ -31,6 +36,7 @@ export function cookieNamesFor(secure: boolean, domain: string | null = null): C
     session: `${prefix}twofold_session`,
     flash: `${prefix}twofold_flash`,
     return: `${prefix}twofold_return`,
+    appSignIn: `${prefix}twofold_app_sign_in`,
     csrf: `${prefix}twofold_csrf`,
     secure,
     domain,
@@ -103,6 +109,77 @@ export function takeReturn(request: FastifyRequest, reply: FastifyReply): string
   reply.clearCookie(names.return, cookieOptionsOf(names));
   const unsigned = request.unsignCookie(raw);
   return unsigned.valid && unsigned.value !== null && RETURN_PATH.test(unsigned.value) ? unsigned.value : null;
+}
+
+/** An application's sign-in in progress: its interaction, and where the application will be given the code. */
+export interface AppSignIn {
+  uid: string;
+  /** The origin of the application's redirect address (http or https only). */
+  origin: string;
+}
+
+const INTERACTION_UID = /^[A-Za-z0-9_-]{1,100}$/;
+
+/** The path of an application's sign-in in progress: where Twofold sends the person back. */
+export function interactionPathOf(uid: string): string {
+  return checkedReturnPath(`/oidc/interaction/${uid}`);
+}
+
+/** The origin a redirect address leads to, when it is one a page's form-action can name: http or https. */
+export function formTargetOf(redirectUri: string): string | null {
+  try {
+    const url = new URL(redirectUri);
+    return url.protocol === 'https:' || url.protocol === 'http:' ? url.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The Set-Cookie line that binds the application's sign-in `uid` to this browser, for the
+ * provider's answer that sends a browser straight to the sign-in page. Only the provider,
+ * answering the browser that made the authorization request, sets it: a way back (which
+ * `/2fa?back=` can also set) is not proof that the sign-in is this browser's own.
+ */
+export function appSignInCookie(app: FastifyInstance, signIn: AppSignIn): string {
+  const names = app.twofold.cookies;
+  return app.serializeCookie(names.appSignIn, app.signCookie(`${signIn.uid} ${signIn.origin}`), {
+    ...cookieOptionsOf(names),
+    maxAge: RETURN_KEPT_SECONDS,
+  });
+}
+
+/** The application's sign-in bound to this browser, if its cookie is Twofold's and well formed. */
+export function appSignInOf(request: FastifyRequest): AppSignIn | null {
+  const raw = request.cookies[request.server.twofold.cookies.appSignIn];
+  if (raw === undefined) return null;
+  const unsigned = request.unsignCookie(raw);
+  if (!unsigned.valid || unsigned.value === null) return null;
+  const [uid = '', origin = '', ...rest] = unsigned.value.split(' ');
+  if (rest.length > 0 || !INTERACTION_UID.test(uid) || formTargetOf(origin) !== origin) return null;
+  return { uid, origin };
+}
+
+/** appSignInOf, and the cookie forgotten: it serves one sign-in. */
+export function takeAppSignIn(request: FastifyRequest, reply: FastifyReply): AppSignIn | null {
+  const names = request.server.twofold.cookies;
+  if (request.cookies[names.appSignIn] === undefined) return null;
+  reply.clearCookie(names.appSignIn, cookieOptionsOf(names));
+  return appSignInOf(request);
+}
+
+/**
+ * Lets this page's forms lead, through redirects, to `origin` as well as here: a browser
+ * holds every redirect of a form's submission to the page's form-action.
+ */
+export function allowFormsToLeadTo(reply: FastifyReply, origin: string): void {
+  const policy = String(reply.getHeader('content-security-policy') ?? '');
+  void reply.header('content-security-policy', policy.replace("form-action 'self'", `form-action 'self' ${origin}`));
+}
+
+/** Whether a message for the next page is waiting in this request's cookies. */
+export function hasFlash(request: FastifyRequest): boolean {
+  return request.cookies[request.server.twofold.cookies.flash] !== undefined;
 }
 
 export function redirectWithFlash(reply: FastifyReply, url: string, message: string): FastifyReply {

@@ -290,7 +290,7 @@ describe('OpenID Connect provider', () => {
     assert.ok(audit.some((event) => event.action === 'application_sign_in' && event.subject?.id === s.ada.id));
   });
 
-  test('a browser not signed in goes from the authorization request straight to the sign-in page, told which application it is for', async (t) => {
+  test('a browser not signed in goes from the authorization request straight to the sign-in page, told which application it is for, and from the code straight on to it', async (t) => {
     const s = await scene(t);
     const browser = new Browser(s.world.baseUrl);
     const started = await authorizationRequest(s.config);
@@ -299,14 +299,23 @@ describe('OpenID Connect provider', () => {
     assert.equal(first.location, '/login');
     const login = await browser.get('/login');
     assert.match(textOf(login.body), /Sign in to continue to Rail Wiki\./);
-    // The interaction page is where the sign-in comes back to, and its cookie reaches it.
     await browser.post('/login', { email: s.ada.email, password: s.ada.password });
+    // The code's page lets its form lead on to the application's address, and nowhere else.
+    const codePage = await browser.get('/login/code');
+    const csp = String(codePage.headers['content-security-policy']);
+    assert.match(csp, /(^|;)form-action 'self' http:\/\/localhost:8080(;|$)/, csp);
     const answer = await browser.post('/login/code', { code: codeAt(s.adaSecret, s.world.clock.now()) });
     assert.equal(answer.status, 303, textOf(answer.body));
-    assert.match(answer.location ?? '', /^\/oidc\/interaction\/[\w-]+$/);
-    const back = await follow(browser, new URL(answer.location ?? '/', s.world.baseUrl).toString());
-    assert.ok(back.url.startsWith(`${REDIRECT}?`), back.url);
-    assert.equal((await exchange(s, started, back.url)).claims()?.sub, s.ada.id);
+    // The provider's own way back, with the sign-in's result: no page between.
+    assert.match(answer.location ?? '', /^\/oidc\/auth\/[\w-]+$/);
+    assert.equal(browser.cookie('twofold_app_sign_in'), undefined, 'the binding serves one sign-in');
+    const back = await browser.get(answer.location ?? '');
+    assert.equal(back.status, 303);
+    assert.ok(back.location?.startsWith(`${REDIRECT}?`), back.location);
+    const tokens = await exchange(s, started, back.location ?? '');
+    assert.equal(tokens.claims()?.sub, s.ada.id);
+    assert.equal(tokens.claims()?.acr, ACR_TWO_FACTOR);
+    assert.ok((await auditOf(s)).some((event) => event.action === 'application_sign_in'));
 
     // Part way through signing in (the password given, not the code), the interaction page decides as before.
     const partWay = new Browser(s.world.baseUrl);
@@ -320,14 +329,20 @@ describe('OpenID Connect provider', () => {
     assert.equal(decided.location, '/login/code');
   });
 
-  test('after the last form, the way back leaves Twofold from a page that moves on by itself, not in the form’s redirects', async (t) => {
+  test('after the last form, the way back leaves Twofold only where that form’s page allows: otherwise from a page that moves on by itself', async (t) => {
     // A browser holds every redirect that follows a form's submission to the form page's
-    // form-action, 'self': Chromium refuses a redirect to the application's address there.
+    // form-action: Chromium refuses a redirect to the application's address that it does
+    // not name. Someone part way through signing in when the application sent them here
+    // is sent back through the interaction page, whose own page names only 'self'.
     const s = await scene(t);
     const browser = new Browser(s.world.baseUrl);
-    const started = await authorizationRequest(s.config);
-    await follow(browser, started.url.toString());
+    await browser.get('/login');
     await browser.post('/login', { email: s.ada.email, password: s.ada.password });
+    const started = await authorizationRequest(s.config);
+    const atCode = await follow(browser, started.url.toString());
+    assert.equal(new URL(atCode.url).pathname, '/login/code');
+    const csp = String(atCode.page.headers['content-security-policy']);
+    assert.match(csp, /(^|;)form-action 'self'(;|$)/, csp);
     let answer = await browser.post('/login/code', { code: codeAt(s.adaSecret, s.world.clock.now()) });
     const redirects: string[] = [];
     while (answer.status === 303 && answer.location !== undefined) {
@@ -342,9 +357,9 @@ describe('OpenID Connect provider', () => {
       textOf(answer.body),
       /Continue to Rail Wiki You are signed in\. Twofold is taking you back to Rail Wiki\./,
     );
-    const csp = String(answer.headers['content-security-policy']);
-    assert.match(csp, /(^|;)form-action 'self'(;|$)/, csp);
-    assert.match(csp, /(^|;)script-src 'none'(;|$)/, csp);
+    const pageCsp = String(answer.headers['content-security-policy']);
+    assert.match(pageCsp, /(^|;)form-action 'self'(;|$)/, pageCsp);
+    assert.match(pageCsp, /(^|;)script-src 'none'(;|$)/, pageCsp);
     const onwards = movesOnTo(answer);
     assert.match(onwards ?? '', /^\/oidc\/auth\/[\w-]+$/);
     assert.match(answer.body, new RegExp(`<a class="button" href="${onwards}">Continue to Rail Wiki</a>`));
@@ -355,6 +370,52 @@ describe('OpenID Connect provider', () => {
     assert.ok(back.location?.startsWith(`${REDIRECT}?`), back.location);
     const tokens = await exchange(s, started, back.location ?? '');
     assert.equal(tokens.claims()?.acr, ACR_TWO_FACTOR);
+  });
+
+  test('the code step goes straight on only to a sign-in that its own browser began: a way back from a link, or a forged binding, is not enough', async (t) => {
+    const s = await scene(t);
+    // Someone else's sign-in to the application, begun in their own browser.
+    const other = new Browser(s.world.baseUrl);
+    const theirs = await authorizationRequest(s.config);
+    await other.get(theirs.url.toString());
+    const uid =
+      /^\/oidc\/interaction\/([\w-]+)\./.exec(decodeURIComponent(other.cookie('twofold_return') ?? ''))?.[1] ?? '';
+    assert.notEqual(uid, '');
+
+    // Ada follows a link that makes it her way back, then signs in again.
+    const ada = new Browser(s.world.baseUrl);
+    await ada.get('/login');
+    await ada.post('/login', { email: s.ada.email, password: s.ada.password });
+    await ada.post('/login/code', { code: codeAt(s.adaSecret, s.world.clock.now()) });
+    await ada.get(`/2fa?${new URLSearchParams({ back: `/oidc/interaction/${uid}` }).toString()}`);
+    await ada.post('/logout', {});
+    s.world.clock.advanceMinutes(1);
+    await ada.get('/login');
+    await ada.post('/login', { email: s.ada.email, password: s.ada.password });
+    const answer = await ada.post('/login/code', { code: codeAt(s.adaSecret, s.world.clock.now()) });
+    assert.equal(answer.status, 303, textOf(answer.body));
+    assert.equal(answer.location, `/oidc/interaction/${uid}`);
+    const refused = await ada.get(answer.location ?? '');
+    assert.equal(refused.status, 400);
+    assert.match(textOf(refused.body), /took too long, or was already completed/);
+    // The other browser's sign-in was given no one's result.
+    const resumed = await follow(other, new URL(`/oidc/auth/${uid}`, s.world.baseUrl).toString());
+    assert.ok(!resumed.url.startsWith(REDIRECT), resumed.url);
+
+    // A binding whose signature does not hold is ignored: the interaction page decides.
+    s.world.clock.advanceMinutes(1);
+    const forger = new Browser(s.world.baseUrl);
+    const own = await authorizationRequest(s.config);
+    await forger.get(own.url.toString());
+    await forger.get('/login');
+    await forger.post('/login', { email: s.ada.email, password: s.ada.password });
+    const bound = forger.cookie('twofold_app_sign_in') ?? '';
+    assert.notEqual(bound, '');
+    forger.cookies.set('twofold_app_sign_in', bound.replace(/\.[^.]*$/, '.forged'));
+    const forged = await forger.post('/login/code', { code: codeAt(s.adaSecret, s.world.clock.now()) });
+    assert.match(forged.location ?? '', /^\/oidc\/interaction\//);
+    const back = await follow(forger, new URL(forged.location ?? '/', s.world.baseUrl).toString());
+    assert.ok(back.url.startsWith(`${REDIRECT}?`), back.url);
   });
 
   test('ES256 ID tokens for an application registered for them', async (t) => {

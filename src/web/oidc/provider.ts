@@ -328,7 +328,8 @@ export function buildProvider({ deps, issuer, keys, secureCookies, onServerError
     ) {
       return;
     }
-    for (const line of signInFirst(interactionPath, application)) ctx.append('Set-Cookie', line);
+    const redirectUri = typeof ctx.oidc.params?.redirect_uri === 'string' ? ctx.oidc.params.redirect_uri : '';
+    for (const line of signInFirst(interaction.uid, application, redirectUri)) ctx.append('Set-Cookie', line);
     ctx.redirect('/login');
   });
   // The stored secret is its SHA-256: the presented one is hashed to compare.

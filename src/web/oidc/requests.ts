@@ -18,10 +18,12 @@ export interface ProviderRequest {
   clearTwofoldSession: string;
   /**
    * For a browser not signed in to Twofold at any stage: the Set-Cookie headers that send
-   * it to the sign-in page saying it is for `applicationName`, and bring it back to
-   * `interactionPath` once signed in. Null when someone is signed in, or part way.
+   * it to the sign-in page saying it is for `applicationName`, and bring it back to the
+   * interaction `uid` once signed in (or, from the code step, straight on to the
+   * application at `redirectUri`, as validated by the provider). Null when someone is
+   * signed in, or part way.
    */
-  signInFirst: ((interactionPath: string, applicationName: string) => string[]) | null;
+  signInFirst: ((uid: string, applicationName: string, redirectUri: string) => string[]) | null;
 }
 
 export const providerRequests = new AsyncLocalStorage<ProviderRequest>();

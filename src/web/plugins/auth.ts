@@ -23,7 +23,9 @@ import {
 } from '../../domain/privileges.js';
 import { hasSessionEnded } from '../../domain/session-end.js';
 import type { User } from '../../domain/users.js';
+import type { SignedInPerson } from '../../services/application-sign-in.js';
 import { auditRefusal } from '../../services/audit.js';
+import type { Deps } from '../../services/deps.js';
 import { sessionCutOffs } from '../../services/sessions.js';
 import { isRecentlyVerified } from '../../services/step-up.js';
 import { deleteSessionById, findSessionWithAccount, type Session } from '../../store/sessions.js';
@@ -152,22 +154,13 @@ async function authOf(request: FastifyRequest, reply: FastifyReply): Promise<Aut
     clearSessionCookie(reply, cookies);
     return null;
   }
-  const status = twoFactorStatusOf(organisation.policy, user.twoFactor, confirmedDevices, now);
+  const { status, stage, mustAddAllowed } = standingOf(found, now);
   if (status.kind === 'blocked') {
     // The deadline passed during this session: it ends, as the next login would be refused.
     await tenant.sessions.delete(session.id);
     clearSessionCookie(reply, cookies);
     return 'blocked';
   }
-  // A signed-in user whose deadline passed is held at the setup screen, as at login; so is
-  // one whose organisation no longer allows their devices, or the way they signed in.
-  const mustAddAllowed = holdsForAllowedDevice(
-    organisation.allowedFactors,
-    devicesByKindOf({ confirmedDevices, confirmedKeys }),
-    session.secondFactorMethod,
-  );
-  const held = status.kind === 'must_set_up' || mustAddAllowed;
-  const stage: Stage = session.stage === 'signed_in' && held ? 'setup' : session.stage;
   if (now.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) await tenant.sessions.touch(session.id, now);
   return {
     session,
@@ -180,6 +173,38 @@ async function authOf(request: FastifyRequest, reply: FastifyReply): Promise<Aut
     confirmedKeys,
     mustAddAllowedDevice: stage === 'setup' && status.kind !== 'must_set_up' && mustAddAllowed,
   };
+}
+
+type Found = NonNullable<Awaited<ReturnType<typeof findSessionWithAccount>>>;
+
+/** Where the person of a session stands: their 2FA status, and the stage it lets them reach. */
+function standingOf(found: Found, now: Date): { status: TwoFactorStatus; stage: Stage; mustAddAllowed: boolean } {
+  const { session, user, organisation, confirmedDevices, confirmedKeys } = found;
+  const status = twoFactorStatusOf(organisation.policy, user.twoFactor, confirmedDevices, now);
+  // A signed-in user whose deadline passed is held at the setup screen, as at login; so is
+  // one whose organisation no longer allows their devices, or the way they signed in.
+  const mustAddAllowed = holdsForAllowedDevice(
+    organisation.allowedFactors,
+    devicesByKindOf({ confirmedDevices, confirmedKeys }),
+    session.secondFactorMethod,
+  );
+  const held = status.kind === 'must_set_up' || mustAddAllowed;
+  return { status, stage: session.stage === 'signed_in' && held ? 'setup' : session.stage, mustAddAllowed };
+}
+
+/**
+ * The person whose session `token` has just been signed in, as the next request would find
+ * them: null unless signed in with nothing to be shown first (held at the setup screen, or a
+ * deadline to be reminded of). For going on at once to an application.
+ */
+export async function signedInJustNow(deps: Deps, token: string): Promise<SignedInPerson | null> {
+  const found = await findSessionWithAccount(deps.db, token);
+  if (found === null || found.user.status !== 'active') return null;
+  const now = deps.now();
+  if (hasSessionEnded(found.session, sessionCutOffs(deps, now))) return null;
+  const { status, stage } = standingOf(found, now);
+  if (stage !== 'signed_in' || status.kind === 'grace' || status.kind === 'blocked') return null;
+  return { session: found.session, user: found.user, organisation: found.organisation };
 }
 
 function admits(access: Access, auth: Auth | null): boolean {

@@ -8,15 +8,21 @@ import { html } from '../views/html.js';
 import { message, secondFactorProblemMessage, type SentenceCode } from '../messages.js';
 import { formSchema } from '../form-schema.js';
 import {
+  allowFormsToLeadTo,
   allowScriptsFromSelf,
+  appSignInOf,
   clearSessionCookie,
   clientOf,
+  hasFlash,
+  interactionPathOf,
   redirectWithFlash,
   renderPage,
   setSessionCookie,
+  takeAppSignIn,
   takeReturn,
   when,
 } from '../respond.js';
+import type { ApplicationSignIns } from './oidc.js';
 import { codeForm, loginForm, recoveryCodeForm, securityKeyStep } from '../views/login.js';
 
 type Way = 'key' | 'app' | 'recovery';
@@ -31,7 +37,7 @@ function showLogin(request: FastifyRequest, reply: FastifyReply, email: string, 
   return renderPage(request, reply, 'Sign in', (ctx) => loginForm(ctx, email, problem), status);
 }
 
-export async function loginRoutes(app: FastifyInstance): Promise<void> {
+export async function loginRoutes(app: FastifyInstance, { signIns }: { signIns: ApplicationSignIns }): Promise<void> {
   const { deps, cookies } = app.twofold;
 
   app.get('/', { config: { access: 'public' } }, async (request, reply) =>
@@ -84,6 +90,9 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
   ) => {
     const auth = authOrThrow(request);
     const has = waysOf(auth);
+    // On the way to an application: the code step may send the person straight on to it.
+    const signIn = appSignInOf(request);
+    if (signIn !== null) allowFormsToLeadTo(reply, signIn.origin);
     // Devices all of a kind the organisation no longer allows: said before they are used once more.
     const allowed = auth.organisation.allowedFactors;
     const notice =
@@ -154,8 +163,18 @@ export async function loginRoutes(app: FastifyInstance): Promise<void> {
         case 'signed_in': {
           setSessionCookie(reply, cookies, result.token);
           const next = takeReturn(request, reply) ?? '/account';
-          if (result.recoveryCodesLeft === null) return reply.redirect(next, 303);
-          return redirectWithFlash(reply, next, message('recovery_code_used', { left: result.recoveryCodesLeft }));
+          const signIn = takeAppSignIn(request, reply);
+          if (result.recoveryCodesLeft !== null) {
+            return redirectWithFlash(reply, next, message('recovery_code_used', { left: result.recoveryCodesLeft }));
+          }
+          // The application's sign-in this browser began, with nothing to show first: straight
+          // on to the application (the provider's redirect, which this page's form-action
+          // allows), a page sooner than through the interaction page.
+          const straight =
+            signIn !== null && next === interactionPathOf(signIn.uid) && !hasFlash(request)
+              ? await signIns.resumeAfterSecondFactor(signIn, result.token)
+              : null;
+          return reply.redirect(straight ?? next, 303);
         }
         case 'start_over':
           clearSessionCookie(reply, cookies);

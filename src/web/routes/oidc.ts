@@ -4,22 +4,27 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type Provider from 'oidc-provider';
 import type { Session } from '../../store/sessions.js';
-import { applicationSignIn, type SignedInPerson } from '../../services/application-sign-in.js';
+import { applicationSignIn, decideApplicationSignIn, type SignedInPerson } from '../../services/application-sign-in.js';
+import type { Authentication } from '../../domain/sign-in-for-applications.js';
 import { signOut } from '../../services/login.js';
 import { signingKeys, signingKeysVersionOf } from '../../services/oidc-keys.js';
 import { message } from '../messages.js';
 import { OIDC_PREFIX, providerRequests, type ProviderRequest } from '../oidc/requests.js';
-import { homeOf } from '../plugins/auth.js';
+import { homeOf, signedInJustNow } from '../plugins/auth.js';
 import {
+  appSignInCookie,
   clientOf,
   cookieOptionsOf,
   flashCookie,
+  formTargetOf,
+  interactionPathOf,
   redirectWithFlash,
   rememberReturn,
   renderError,
   renderMovingOn,
   renderPage,
   returnCookie,
+  type AppSignIn,
 } from '../respond.js';
 import { continueToApplication, keyNeededForApplication } from '../views/oidc.js';
 import { allowsKind } from '../../domain/factor-policy.js';
@@ -88,9 +93,85 @@ function needsFreshProof(session: Session, reasons: readonly string[], maxAge: u
   return Number.isFinite(seconds) && provedAgo > seconds * 1000;
 }
 
-export async function oidcRoutes(app: FastifyInstance): Promise<void> {
-  const { deps, cookies } = app.twofold;
+type Interaction = Awaited<ReturnType<Provider['interactionDetails']>>;
+type InteractionResult = Parameters<Provider['interactionResult']>[2];
+
+/** The result that sends the person back to the application signed in, as `authentication` says. */
+function signedInResult(person: SignedInPerson, authentication: Authentication): InteractionResult {
+  return {
+    login: {
+      accountId: person.user.id,
+      acr: authentication.acr,
+      amr: authentication.amr,
+      ts: Math.floor(authentication.authTime.getTime() / 1000),
+      remember: true,
+    },
+    // What the application asked for is granted (see oidc/grants.ts): also when it asks for
+    // consent (`prompt=consent`, which refresh tokens need).
+    consent: {},
+  };
+}
+
+/**
+ * The provider's way back to the application, carrying `result`: a path of Twofold's. What
+ * `provider.interactionResult` does, on the interaction already read.
+ */
+async function resumeWith(interaction: Interaction, result: InteractionResult, publicAddress: URL): Promise<string> {
+  interaction.result = result;
+  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+  const resume = new URL(interaction.returnTo, publicAddress);
+  if (resume.origin !== publicAddress.origin) throw new Error(`the provider resumes at ${resume.origin}`);
+  return `${resume.pathname}${resume.search}`;
+}
+
+/** What an interaction's authorization request asked for, as Twofold reads it. */
+function askedIn(interaction: Interaction) {
+  const params = interaction.params as { client_id?: unknown; acr_values?: unknown; max_age?: unknown };
+  return {
+    clientId: typeof params.client_id === 'string' ? params.client_id : '',
+    acrValues: typeof params.acr_values === 'string' ? params.acr_values : undefined,
+    maxAge: params.max_age,
+  };
+}
+
+/** Twofold's side of the applications' sign-ins: the provider, shared by its routes and the code step. */
+export interface ApplicationSignIns {
+  providerOf: () => Promise<Built>;
+  /**
+   * Just after the code step signed the session `token` in: when the application's sign-in
+   * `signIn` (bound to this browser) may go on without another page (the person is allowed,
+   * with nothing to be shown or asked first), its result is saved and the provider's way
+   * back to the application returned. Otherwise null: the interaction page decides, as
+   * for any other way back.
+   */
+  resumeAfterSecondFactor: (signIn: AppSignIn, token: string) => Promise<string | null>;
+}
+
+export function applicationSignIns(app: FastifyInstance): ApplicationSignIns {
+  const { deps } = app.twofold;
   const providerOf = providerHost(app);
+  const publicAddress = new URL(app.twofold.publicUrl);
+  return {
+    providerOf,
+    resumeAfterSecondFactor: async (signIn, token) => {
+      const person = await signedInJustNow(deps, token);
+      if (person === null) return null;
+      const { provider } = await providerOf();
+      const interaction = await provider.Interaction.find(signIn.uid);
+      if (interaction === undefined || interaction.result !== undefined) return null;
+      const asked = askedIn(interaction);
+      // Reads only: a refusal is recorded by the interaction page, which shows it.
+      const decision = await decideApplicationSignIn(deps, person, asked.clientId, asked.acrValues);
+      if (decision.kind !== 'allowed') return null;
+      if (needsFreshProof(person.session, interaction.prompt.reasons, asked.maxAge, deps.now())) return null;
+      return resumeWith(interaction, signedInResult(person, decision.authentication), publicAddress);
+    },
+  };
+}
+
+export async function oidcRoutes(app: FastifyInstance, { signIns }: { signIns: ApplicationSignIns }): Promise<void> {
+  const { deps, cookies } = app.twofold;
+  const { providerOf } = signIns;
   const publicAddress = new URL(app.twofold.publicUrl);
 
   // The provider's own endpoints: it reads the request's body itself.
@@ -118,10 +199,14 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
         }),
         signInFirst:
           request.auth === null
-            ? (interactionPath, applicationName) => [
-                returnCookie(app, interactionPath),
-                flashCookie(app, message('app_sign_in_to_continue', { application: applicationName })),
-              ]
+            ? (uid, applicationName, redirectUri) => {
+                const origin = formTargetOf(redirectUri);
+                return [
+                  returnCookie(app, interactionPathOf(uid)),
+                  flashCookie(app, message('app_sign_in_to_continue', { application: applicationName })),
+                  ...(origin === null ? [] : [appSignInCookie(app, { uid, origin })]),
+                ];
+              }
             : null,
       };
       reply.hijack();
@@ -159,32 +244,15 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
       if (details.uid !== request.params.uid) {
         return renderError(request, reply, 400, 'app_request_title', 'app_error_expired');
       }
-      const here = `${OIDC_PREFIX}/interaction/${details.uid}`;
-      const params = details.params as { client_id?: unknown; acr_values?: unknown; max_age?: unknown };
+      const here = interactionPathOf(details.uid);
+      const asked = askedIn(details);
       const person = signedInPerson(request);
-      const decision = await applicationSignIn(
-        deps,
-        person,
-        typeof params.client_id === 'string' ? params.client_id : '',
-        typeof params.acr_values === 'string' ? params.acr_values : undefined,
-        clientOf(request),
-      );
+      const decision = await applicationSignIn(deps, person, asked.clientId, asked.acrValues, clientOf(request));
       const confirmFirst = (withKey = false) =>
         reply.redirect(
           `/confirm-identity?${new URLSearchParams(withKey ? { next: here, with: 'key' } : { next: here }).toString()}`,
           303,
         );
-      /**
-       * The provider's way back to the application, carrying `result`: a path of Twofold's.
-       * What `provider.interactionResult` does, on the interaction already read.
-       */
-      const resumeWith = async (result: Parameters<Provider['interactionResult']>[2]) => {
-        details.result = result;
-        await details.save(details.exp - Math.floor(Date.now() / 1000));
-        const resume = new URL(details.returnTo, publicAddress);
-        if (resume.origin !== publicAddress.origin) throw new Error(`the provider resumes at ${resume.origin}`);
-        return `${resume.pathname}${resume.search}`;
-      };
       switch (decision.kind) {
         case 'unknown_application':
           return renderError(request, reply, 400, 'app_request_title', 'app_error_client');
@@ -215,10 +283,14 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
           // None: never a sign-in with less. The person may link one and come back here, or
           // go back to the application, which is told `access_denied`.
           const { name } = decision.application;
-          const back = await resumeWith({
-            error: 'access_denied',
-            error_description: `${name} asks for phishing-resistant sign-in (${decision.acr}): a security key or passkey, which this person has not linked`,
-          });
+          const back = await resumeWith(
+            details,
+            {
+              error: 'access_denied',
+              error_description: `${name} asks for phishing-resistant sign-in (${decision.acr}): a security key or passkey, which this person has not linked`,
+            },
+            publicAddress,
+          );
           rememberReturn(reply, here);
           const keysAllowed = person !== null && allowsKind(person.organisation.allowedFactors, 'webauthn');
           return renderPage(
@@ -231,22 +303,10 @@ export async function oidcRoutes(app: FastifyInstance): Promise<void> {
         }
         case 'allowed': {
           if (person === null) throw new Error('an application sign-in was allowed without a signed-in person');
-          if (needsFreshProof(person.session, details.prompt.reasons, params.max_age, deps.now())) {
+          if (needsFreshProof(person.session, details.prompt.reasons, asked.maxAge, deps.now())) {
             return confirmFirst();
           }
-          const { authentication } = decision;
-          const to = await resumeWith({
-            login: {
-              accountId: person.user.id,
-              acr: authentication.acr,
-              amr: authentication.amr,
-              ts: Math.floor(authentication.authTime.getTime() / 1000),
-              remember: true,
-            },
-            // What the application asked for is granted (see oidc/grants.ts): also when
-            // it asks for consent (`prompt=consent`, which refresh tokens need).
-            consent: {},
-          });
+          const to = await resumeWith(details, signedInResult(person, decision.authentication), publicAddress);
           // Not a redirect: this answer often ends the redirects of a form just posted here
           // (the password, the code, a device linked), and a browser holds every redirect
           // of a form's submission to the page's form-action, 'self': Chromium refuses to
